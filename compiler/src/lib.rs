@@ -1,0 +1,5 @@
+//! gssm compiler: the pipeline from group source to verified SSM weights.
+//!
+//!   parse → elaborate → group → structure → construct → emit / verify
+
+pub mod group;

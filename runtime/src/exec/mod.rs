@@ -1,0 +1,56 @@
+//! Executors: siblings behind one interface. Each takes a validated model and
+//! a validated token batch and returns the decoded output class of every
+//! step. None knows the others; all must decode identical outputs in the same
+//! dtype.
+
+pub mod reference;
+
+use crate::ir::Model;
+use crate::scalar::Dtype;
+use crate::tokens::Tokens;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ExecError {
+    #[error("the {backend} backend does not support {dtype}")]
+    UnsupportedDtype { backend: &'static str, dtype: &'static str },
+    #[error("the {0} backend is not available: {1}")]
+    Unavailable(&'static str, String),
+    #[error("{0}")]
+    Backend(String),
+}
+
+/// Which executor to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Reference,
+    Jit,
+    Gpu,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Reference => "reference",
+            Backend::Jit => "jit",
+            Backend::Gpu => "gpu",
+        }
+    }
+}
+
+/// A compiled-or-interpreted model ready to run batches.
+pub trait Executor: Send + Sync {
+    fn backend(&self) -> Backend;
+    fn dtype(&self) -> Dtype;
+    /// Decoded output class ids, row-major `[batch][len]` like the input.
+    fn run(&self, tokens: &Tokens) -> Result<Vec<u32>, ExecError>;
+}
+
+/// Build an executor for `model` on `backend` in `dtype`.
+pub fn build(model: &Model, backend: Backend, dtype: Dtype) -> Result<Box<dyn Executor>, ExecError> {
+    match backend {
+        Backend::Reference => Ok(Box::new(reference::Reference::new(model, dtype))),
+        Backend::Jit => Err(ExecError::Unavailable("jit", "not built into this binary".into())),
+        Backend::Gpu => Err(ExecError::Unavailable("gpu", "not built into this binary".into())),
+    }
+}

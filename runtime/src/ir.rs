@@ -1,0 +1,145 @@
+//! The SSM IR: plain data describing a stack of diagonal SSM layers that
+//! tracks a finite group. The compiler produces it, `format` serialises it,
+//! and every executor consumes it. It knows nothing of the source language.
+//!
+//! Semantics (per time step t, layers in order 0..k):
+//!   v_0 = x_t (input token id);
+//!   layer i: h_i <- a_i[v_i] ⊙ h_i + b_i[v_i]   (complex, elementwise)
+//!            q_ij = round(arg(h_ij) · n_ij / 2π) mod n_ij   (state code digits)
+//!            code_i = q_i0 + n_i0·(q_i1 + n_i1·(q_i2 + …))  (mixed radix)
+//!            v_{i+1} = cocycle_i[code_i · V_i + v_i]        (i < k-1)
+//!   y_t = readout[code_0 + C_0·(code_1 + C_1·(code_2 + …))]  (C_i = ∏_j n_ij)
+
+use serde::{Deserialize, Serialize};
+
+/// The model as a whole.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    pub manifest: Manifest,
+    pub layers: Vec<Layer>,
+    /// Joint state code (layer 0 least significant) -> output class id.
+    pub readout: Vec<u32>,
+    /// Cayley table of the tracked group: `group_table[g * order + h] = g·h`.
+    /// Output class ids are element ids; element 0 is the identity.
+    pub group_table: Vec<u32>,
+    /// Input token id -> element id.
+    pub token_elements: Vec<u32>,
+}
+
+/// One diagonal layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layer {
+    /// n_j for each state component; the layer's width is `moduli.len()`.
+    pub moduli: Vec<u32>,
+    /// Number of distinct input tokens V of this layer.
+    pub num_tokens: usize,
+    /// Exact transition codes c[v][j] in Z_{n_j}: a[v][j] = exp(2πi·c/n_j).
+    pub transition_code: Vec<u32>,
+    /// Float transition a(v), row-major [V][width].
+    pub a_re: Vec<f64>,
+    pub a_im: Vec<f64>,
+    /// Float input term b(v), row-major [V][width].
+    pub b_re: Vec<f64>,
+    pub b_im: Vec<f64>,
+    /// Initial state, [width].
+    pub h0_re: Vec<f64>,
+    pub h0_im: Vec<f64>,
+    /// Decoder: [num_codes][V] -> next layer's token id. Empty for the last
+    /// layer.
+    pub cocycle: Vec<u32>,
+}
+
+impl Layer {
+    pub fn width(&self) -> usize {
+        self.moduli.len()
+    }
+    /// Number of distinct state codes, ∏ n_j.
+    pub fn num_codes(&self) -> usize {
+        self.moduli.iter().map(|&n| n as usize).product()
+    }
+    /// Mixed-radix state code of the digits `q` (q_0 least significant).
+    pub fn code_of(&self, q: &[u32]) -> usize {
+        let mut code = 0usize;
+        for (qj, nj) in q.iter().zip(&self.moduli).rev() {
+            code = code * (*nj as usize) + *qj as usize;
+        }
+        code
+    }
+    /// Digits of a mixed-radix code.
+    pub fn digits_of(&self, mut code: usize) -> Vec<u32> {
+        self.moduli
+            .iter()
+            .map(|&n| {
+                let d = (code % n as usize) as u32;
+                code /= n as usize;
+                d
+            })
+            .collect()
+    }
+}
+
+impl Model {
+    pub fn order(&self) -> usize {
+        self.manifest.group.order
+    }
+    pub fn num_tokens(&self) -> usize {
+        self.token_elements.len()
+    }
+    /// Product of the group table: g·h.
+    pub fn mul(&self, g: u32, h: u32) -> u32 {
+        self.group_table[g as usize * self.order() + h as usize]
+    }
+}
+
+/// The JSON manifest stored in the weight file's `__metadata__["gssm"]`.
+/// Field order is fixed so that serialisation is deterministic.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always "gssm-weights".
+    pub format: String,
+    pub format_version: u32,
+    /// "gssm <version>".
+    pub compiler: String,
+    pub group: GroupInfo,
+    /// Stated once, everywhere: products read left to right.
+    pub convention: String,
+    /// Target architecture: "aussm" or "neg-mamba".
+    pub target: String,
+    /// Float dtype of the stored transitions: "float32" or "float64".
+    pub dtype: String,
+    /// Orders of G = G_0 ⊳ G_1 ⊳ … ⊳ G_k = 1.
+    pub series_orders: Vec<usize>,
+    pub layers: Vec<LayerInfo>,
+    /// Token id -> element label.
+    pub tokens: Vec<String>,
+    /// Output class id (= element id) -> element label.
+    pub outputs: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupInfo {
+    pub name: String,
+    pub order: usize,
+    /// Generator labels, in the order the source gave them.
+    pub generators: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerInfo {
+    /// |G_{i}| / |G_{i+1}|: order of the abelian factor this layer tracks.
+    pub factor_order: usize,
+    /// Invariant factors n_1 | n_2 | … of the factor (= the layer's moduli).
+    pub invariant_factors: Vec<u32>,
+    /// Prime-power (elementary divisor) form of the same factor.
+    pub prime_power_invariants: Vec<u32>,
+    pub width: usize,
+    pub num_tokens: usize,
+    pub num_codes: usize,
+    /// Labels of this layer's input tokens (elements of G_i). Layer 0's are
+    /// the model's tokens.
+    pub token_labels: Vec<String>,
+}
+
+pub const FORMAT_NAME: &str = "gssm-weights";
+pub const FORMAT_VERSION: u32 = 1;
+pub const CONVENTION: &str = "left-to-right: y_t = x_1*x_2*...*x_t; for permutations p*q applies p first (GAP)";
