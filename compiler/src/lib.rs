@@ -2,4 +2,5 @@
 //!
 //!   parse → elaborate → group → structure → construct → emit / verify
 
+pub mod diagnostics;
 pub mod group;

@@ -3,6 +3,8 @@
 //! step. None knows the others; all must decode identical outputs in the same
 //! dtype.
 
+pub mod gpu;
+pub mod jit;
 pub mod reference;
 
 use crate::ir::Model;
@@ -50,7 +52,7 @@ pub trait Executor: Send + Sync {
 pub fn build(model: &Model, backend: Backend, dtype: Dtype) -> Result<Box<dyn Executor>, ExecError> {
     match backend {
         Backend::Reference => Ok(Box::new(reference::Reference::new(model, dtype))),
-        Backend::Jit => Err(ExecError::Unavailable("jit", "not built into this binary".into())),
-        Backend::Gpu => Err(ExecError::Unavailable("gpu", "not built into this binary".into())),
+        Backend::Jit => jit::build(model, dtype),
+        Backend::Gpu => gpu::build(model, dtype),
     }
 }

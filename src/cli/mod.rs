@@ -1,0 +1,25 @@
+//! Command-line interface: one module per subcommand.
+
+mod check;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "gssm", version, about = "Compile finite groups to the weights of state-space models that track them")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Build a group and report its structure and the layers each target needs.
+    Check(check::Args),
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Check(a) => check::run(a),
+    }
+}
