@@ -1,6 +1,15 @@
 //! gssm compiler: the pipeline from group source to verified SSM weights.
 //!
-//!   parse → elaborate → group → structure → construct → emit / verify
+//!   parse → elaborate → group → structure → target/construct → emit / verify
+//!
+//! Each stage is one module; data flows one way through them.
 
+pub mod construct;
 pub mod diagnostics;
+pub mod elaborate;
+pub mod emit;
 pub mod group;
+pub mod parse;
+pub mod structure;
+pub mod target;
+pub mod verify;

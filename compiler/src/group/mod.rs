@@ -11,12 +11,18 @@
 //! Products read left to right: `table[g][h] = g·h`, and for permutations
 //! `p·q` applies p first (GAP's convention).
 
+pub mod coset;
 pub mod perm;
+pub mod product;
 
 use thiserror::Error;
 
 /// Element id: index into the canonical numbering, 0 is the identity.
 pub type Elem = u32;
+
+/// A word in a group's generators: (generator index, exponent) pairs, read
+/// left to right. `[(0, 2), (1, -1)]` is a^2*b^-1.
+pub type Word = Vec<(usize, i64)>;
 
 /// Limits that end group construction with a clear error instead of a hang
 /// or an allocation the machine cannot make.

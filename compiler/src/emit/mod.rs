@@ -1,0 +1,1 @@
+//! SSM IR to the weight file.

@@ -1,0 +1,1 @@
+//! Coset enumeration (Todd–Coxeter) for finite presentations.

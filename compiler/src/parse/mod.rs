@@ -1,0 +1,1 @@
+//! Source text to AST (pest grammar in grammar/gssm.pest).

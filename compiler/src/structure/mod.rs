@@ -1,0 +1,1 @@
+//! Structure of a finite group: subgroups, series, abelian factors.

@@ -1,0 +1,1 @@
+//! Target architectures: which factor class each realises in one layer.

@@ -1,0 +1,1 @@
+//! Proof, exhaustive check and precision horizon of a compiled model.
