@@ -1,1 +1,11 @@
 //! Structure of a finite group: subgroups, series, abelian factors.
+//!
+//! Subgroups are sorted lists of element ids of the ambient [`Group`].
+
+pub mod abelian;
+pub mod series;
+pub mod subgroup;
+
+pub use abelian::{abelian_invariants, AbelianFactor};
+pub use series::{derived_series, is_nilpotent, least_series, FactorClass, SeriesStall};
+pub use subgroup::{closure, normal_closure, small_generators};

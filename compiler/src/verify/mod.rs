@@ -1,1 +1,13 @@
-//! Proof, exhaustive check and precision horizon of a compiled model.
+//! Verification of a compiled model, always against ground truth from the
+//! group's Cayley table, never against the model itself:
+//! - [`proof`]: exact, for all lengths, over the reachable joint states;
+//! - [`exhaustive`]: the float model on every sequence up to a length;
+//! - [`horizon`]: the first wrong step of long random float runs, per dtype.
+
+pub mod exhaustive;
+pub mod horizon;
+pub mod proof;
+
+pub use exhaustive::{exhaustive_cpu, ExhaustiveReport};
+pub use horizon::{horizon, HorizonReport};
+pub use proof::{proof, ProofReport};

@@ -1,0 +1,272 @@
+//! Abelian factors U/L: invariants and explicit coordinates.
+//!
+//! The construction needs more than the isomorphism type: an explicit
+//! isomorphism c: U/L → Z_{n_1} × … × Z_{n_r} (n_1 | n_2 | …, r least) and a
+//! transversal s with s(0) = e. Both come from a basis found prime by prime.
+
+use super::series::derived_subgroup;
+use super::subgroup::{is_normalised_by, is_subset, small_generators};
+use crate::group::{Elem, Group};
+
+/// The abelian factor U/L with coordinates.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AbelianFactor {
+    /// Invariant factors n_1 | n_2 | … | n_r, ascending (empty if trivial).
+    pub invariant_factors: Vec<u32>,
+    /// Elementary divisors (prime powers), ascending, as GAP lists them.
+    pub prime_powers: Vec<u32>,
+    /// For every element of the ambient group: its coset's mixed-radix code
+    /// (digit j in Z_{n_j}, digit 0 least significant), or `u32::MAX` outside U.
+    pub code_of: Vec<u32>,
+    /// Transversal: code → element of U in that coset; `transversal[0]` = e.
+    pub transversal: Vec<Elem>,
+}
+
+impl AbelianFactor {
+    pub fn order(&self) -> usize {
+        self.transversal.len()
+    }
+    /// Digits of a mixed-radix code.
+    pub fn digits(&self, mut code: u32) -> Vec<u32> {
+        self.invariant_factors
+            .iter()
+            .map(|&n| {
+                let d = code % n;
+                code /= n;
+                d
+            })
+            .collect()
+    }
+    /// Code of digit vector (each digit reduced mod its modulus).
+    pub fn code(&self, digits: &[u32]) -> u32 {
+        let mut code = 0u32;
+        for (d, n) in digits.iter().zip(&self.invariant_factors).rev() {
+            code = code * n + d % n;
+        }
+        code
+    }
+    /// Sum of two codes in the factor (digitwise addition).
+    pub fn add(&self, a: u32, b: u32) -> u32 {
+        let (da, db) = (self.digits(a), self.digits(b));
+        let s: Vec<u32> = da.iter().zip(&db).map(|(x, y)| x + y).collect();
+        self.code(&s)
+    }
+    /// Difference a − b in the factor.
+    pub fn sub(&self, a: u32, b: u32) -> u32 {
+        let (da, db) = (self.digits(a), self.digits(b));
+        let s: Vec<u32> = da
+            .iter()
+            .zip(db.iter().zip(&self.invariant_factors))
+            .map(|(x, (y, n))| x + n - y)
+            .collect();
+        self.code(&s)
+    }
+}
+
+/// Decompose U/L, where `upper` = U and `lower` = L ⊴ U are sorted subgroups
+/// of `g` with U/L abelian.
+pub fn factor(g: &Group, upper: &[Elem], lower: &[Elem]) -> Result<AbelianFactor, String> {
+    let n = g.order();
+    if !is_subset(lower, upper) {
+        return Err("the lower subgroup is not contained in the upper one".into());
+    }
+    let ugens = small_generators(g, upper);
+    if !is_normalised_by(g, lower, &ugens) {
+        return Err("the lower subgroup is not normal in the upper one".into());
+    }
+    // Cosets of L in U: coset index of every element of U.
+    let mut coset = vec![u32::MAX; n];
+    let mut reps: Vec<Elem> = Vec::new();
+    for &x in upper {
+        if coset[x as usize] != u32::MAX {
+            continue;
+        }
+        let c = reps.len() as u32;
+        reps.push(x);
+        for &l in lower {
+            coset[g.mul(l, x) as usize] = c;
+        }
+    }
+    let m = reps.len();
+    // Quotient in additive notation: add(i, j) = coset of rep_i·rep_j.
+    let add = |i: usize, j: usize| coset[g.mul(reps[i], reps[j]) as usize] as usize;
+    for (i, &x) in ugens.iter().enumerate() {
+        for &y in &ugens[i + 1..] {
+            if coset[g.comm(x, y) as usize] != 0 {
+                return Err("the factor is not abelian".into());
+            }
+        }
+    }
+    let order_of = |x: usize| -> usize {
+        let (mut y, mut k) = (x, 1);
+        while y != 0 {
+            y = add(y, x);
+            k += 1;
+        }
+        k
+    };
+    let times = |k: usize, x: usize| -> usize { (0..k).fold(0, |acc, _| add(acc, x)) };
+    // Prime by prime: a basis of the Sylow p-subgroup of the quotient.
+    let mut per_prime: Vec<Vec<(usize, u32)>> = Vec::new(); // (element, order), descending order
+    let orders: Vec<usize> = (0..m).map(order_of).collect();
+    for p in prime_factors(m) {
+        let sylow: Vec<usize> = (0..m).filter(|&x| is_power_of(orders[x], p)).collect();
+        let mut basis: Vec<(usize, u32)> = Vec::new();
+        // span: element -> coordinates w.r.t. the basis found so far.
+        let mut span: Vec<Option<Vec<u32>>> = vec![None; m];
+        span[0] = Some(vec![]);
+        let mut span_size = 1;
+        while span_size < sylow.len() {
+            // Element of largest order modulo the span (ties: lowest id).
+            let mut best = (0usize, 0usize, 1usize); // (elem, p^f, unused)
+            for &y in &sylow {
+                let (mut z, mut pf) = (y, 1usize);
+                while span[z].is_none() {
+                    z = times(p, z);
+                    pf *= p;
+                }
+                if pf > best.1 {
+                    best = (y, pf, 0);
+                }
+            }
+            let (y, pf, _) = best;
+            // p^f·y lies in the span with coordinates k; every k_j is
+            // divisible by p^f, so y − Σ (k_j/p^f) b_j has order exactly p^f.
+            let k = span[times(pf, y)].clone().expect("in span");
+            let mut z = 0;
+            for (j, &kj) in k.iter().enumerate() {
+                if kj as usize % pf != 0 {
+                    return Err("internal: basis lift failed".into());
+                }
+                z = add(z, times(kj as usize / pf, basis[j].0));
+            }
+            let neg_z = times(order_of(z) - 1, z);
+            let y2 = add(y, neg_z);
+            basis.push((y2, pf as u32));
+            // Rebuild the span with the new basis element.
+            let mut new_span: Vec<Option<Vec<u32>>> = vec![None; m];
+            for x in 0..m {
+                if let Some(cx) = &span[x] {
+                    let mut w = x;
+                    for t in 0..pf as u32 {
+                        let mut c = cx.clone();
+                        c.push(t);
+                        new_span[w] = Some(c);
+                        w = add(w, y2);
+                    }
+                }
+            }
+            span = new_span;
+            span_size *= pf;
+        }
+        basis.sort_by(|a, b| b.1.cmp(&a.1));
+        per_prime.push(basis);
+    }
+    let mut prime_powers: Vec<u32> = per_prime.iter().flatten().map(|&(_, o)| o).collect();
+    prime_powers.sort_unstable();
+    // Invariant factors: the j-th largest from every prime combined.
+    let r = per_prime.iter().map(|b| b.len()).max().unwrap_or(0);
+    let mut inv: Vec<(usize, u32)> = (0..r)
+        .map(|j| {
+            per_prime.iter().filter_map(|b| b.get(j)).fold((0usize, 1u32), |(e, o), &(x, ox)| (add(e, x), o * ox))
+        })
+        .collect();
+    inv.reverse(); // ascending: n_1 | n_2 | …
+    let invariant_factors: Vec<u32> = inv.iter().map(|&(_, o)| o).collect();
+    // Coordinates: enumerate Σ c_j B_j and check it is a bijection.
+    let mut code_of_coset = vec![u32::MAX; m];
+    let mut transversal_coset = vec![0usize; m];
+    for code in 0..m {
+        let mut rest = code;
+        let mut x = 0;
+        for &(b, nb) in &inv {
+            x = add(x, times(rest % nb as usize, b));
+            rest /= nb as usize;
+        }
+        if code_of_coset[x] != u32::MAX {
+            return Err("internal: invariant basis is not a basis".into());
+        }
+        code_of_coset[x] = code as u32;
+        transversal_coset[code] = x;
+    }
+    // Transversal in U: s(c) = B_1^{c_1}·…·B_r^{c_r} with B_j the coset
+    // representatives, so s(0) = e.
+    let brep: Vec<Elem> = inv.iter().map(|&(b, _)| reps[b]).collect();
+    let mut transversal = vec![0; m];
+    for (code, t) in transversal.iter_mut().enumerate() {
+        let mut rest = code;
+        let mut x: Elem = 0;
+        for (j, &(_, nb)) in inv.iter().enumerate() {
+            x = g.mul(x, g.pow(brep[j], (rest % nb as usize) as i64));
+            rest /= nb as usize;
+        }
+        if coset[x as usize] as usize != transversal_coset[code] {
+            return Err("internal: transversal left its coset".into());
+        }
+        *t = x;
+    }
+    let mut code_of = vec![u32::MAX; n];
+    for &x in upper {
+        code_of[x as usize] = code_of_coset[coset[x as usize] as usize];
+    }
+    Ok(AbelianFactor {
+        invariant_factors,
+        prime_powers,
+        code_of,
+        transversal,
+    })
+}
+
+/// Abelian invariants of G/G' as prime powers, ascending (GAP's
+/// `AbelianInvariants`).
+pub fn abelian_invariants(g: &Group) -> Vec<u32> {
+    let all: Vec<Elem> = g.elements().collect();
+    let d = derived_subgroup(g, &all);
+    factor(g, &all, &d).map(|f| f.prime_powers).unwrap_or_default()
+}
+
+/// Invariant factors from prime powers: [2, 3, 4] → [2, 12].
+pub fn invariant_factors_of(prime_powers: &[u32]) -> Vec<u32> {
+    let mut by_prime: Vec<(u32, Vec<u32>)> = Vec::new();
+    for &q in prime_powers {
+        let p = prime_factors(q as usize)[0] as u32;
+        match by_prime.iter_mut().find(|(pp, _)| *pp == p) {
+            Some((_, v)) => v.push(q),
+            None => by_prime.push((p, vec![q])),
+        }
+    }
+    let r = by_prime.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+    for (_, v) in by_prime.iter_mut() {
+        v.sort_unstable_by(|a, b| b.cmp(a));
+    }
+    let mut out: Vec<u32> = (0..r)
+        .map(|j| by_prime.iter().filter_map(|(_, v)| v.get(j)).product())
+        .collect();
+    out.reverse();
+    out
+}
+
+fn prime_factors(mut m: usize) -> Vec<usize> {
+    let mut ps = Vec::new();
+    let mut p = 2;
+    while p * p <= m {
+        if m % p == 0 {
+            ps.push(p);
+            while m % p == 0 {
+                m /= p;
+            }
+        }
+        p += 1;
+    }
+    if m > 1 {
+        ps.push(m);
+    }
+    ps
+}
+
+fn is_power_of(mut x: usize, p: usize) -> bool {
+    while x % p == 0 {
+        x /= p;
+    }
+    x == 1
+}

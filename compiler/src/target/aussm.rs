@@ -1,0 +1,26 @@
+//! AUSSM: unit-circle complex transitions a(x) = exp(iθ(x)). One layer
+//! realises any finite abelian group, so the least depth is the derived
+//! length.
+
+use super::{unit_root, Target};
+use crate::structure::series::FactorClass;
+
+pub struct Aussm;
+
+impl Target for Aussm {
+    fn name(&self) -> &'static str {
+        "aussm"
+    }
+    fn transition_kind(&self) -> &'static str {
+        "unit-circle complex exp(iθ(x))"
+    }
+    fn factor_class(&self) -> Option<FactorClass> {
+        Some(FactorClass::Abelian)
+    }
+    fn transition(&self, c: u32, n: u32) -> (f64, f64) {
+        unit_root(c, n)
+    }
+    fn emits_phases(&self) -> bool {
+        true
+    }
+}

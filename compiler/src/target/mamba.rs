@@ -1,0 +1,31 @@
+//! Mamba and GLA: real non-negative transitions in (0, 1]. A product of
+//! such values never returns to a state it has left, so these layers track
+//! only the trivial group.
+
+use super::Target;
+use crate::structure::series::FactorClass;
+
+pub struct Mamba {
+    pub name: &'static str,
+}
+
+impl Target for Mamba {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn transition_kind(&self) -> &'static str {
+        "real in (0, 1]"
+    }
+    fn factor_class(&self) -> Option<FactorClass> {
+        None
+    }
+    fn impossibility(&self) -> &'static str {
+        "transitions are real and non-negative, in (0, 1]: every eigenvalue of a product of transitions is a positive real, so the state can only decay or stay, never cycle; an element x ≠ e of finite order would need a(x)^k = 1 with a(x) ≠ 1, which no positive real satisfies"
+    }
+    fn transition(&self, _c: u32, _n: u32) -> (f64, f64) {
+        (1.0, 0.0)
+    }
+    fn emits_phases(&self) -> bool {
+        false
+    }
+}

@@ -1,0 +1,99 @@
+//! The float model on every sequence up to a length, against the Cayley
+//! table. A depth-first walk shares prefixes: each node costs one model step,
+//! so checking all Σ_{l≤L} V^l sequences costs about that many steps.
+
+use gssm_runtime::exec::reference::Stepper;
+use gssm_runtime::ir::Model;
+use gssm_runtime::scalar::Real;
+use serde::Serialize;
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ExhaustiveReport {
+    /// Longest sequence length checked (every shorter one is checked too).
+    pub length: usize,
+    /// Sequences checked (all lengths 1..=length).
+    pub sequences: u64,
+    /// Sequences whose last output is wrong.
+    pub mismatches: u64,
+    /// First failing sequence (token ids) in depth-first (lexicographic) order.
+    pub first_failure: Option<Vec<u32>>,
+}
+
+/// Number of sequences of length 1..=length over `v` tokens, or None on
+/// overflow.
+pub fn count_sequences(v: u64, length: usize) -> Option<u64> {
+    let (mut total, mut p) = (0u64, 1u64);
+    for _ in 0..length {
+        p = p.checked_mul(v)?;
+        total = total.checked_add(p)?;
+    }
+    Some(total)
+}
+
+/// Check every sequence of length ≤ `length` on the reference executor in
+/// float type `R`. Top-level branches run in parallel.
+pub fn exhaustive_cpu<R: Real>(model: &Model, length: usize) -> ExhaustiveReport {
+    use rayon::prelude::*;
+    let stepper = Stepper::<R>::new(model);
+    let v = model.num_tokens() as u32;
+    let results: Vec<(u64, u64, Option<Vec<u32>>)> = (0..v)
+        .into_par_iter()
+        .map(|first| {
+            if length == 0 {
+                return (0, 0, None);
+            }
+            let mut count = 0u64;
+            let mut bad = 0u64;
+            let mut first_bad: Option<Vec<u32>> = None;
+            // Stack of (state, truth) per depth; seq holds the current path.
+            let mut seq = vec![first];
+            let mut st = stepper.init();
+            let out = stepper.step(&mut st, first);
+            let truth = model.mul(0, model.token_elements[first as usize]);
+            let mut states = vec![(st, truth)];
+            count += 1;
+            if out != truth {
+                bad += 1;
+                first_bad.get_or_insert_with(|| seq.clone());
+            }
+            let mut next_tok = vec![0u32];
+            while let Some(depth) = next_tok.len().checked_sub(1) {
+                if seq.len() == length || next_tok[depth] == v {
+                    // Backtrack.
+                    next_tok.pop();
+                    seq.pop();
+                    states.pop();
+                    continue;
+                }
+                let t = next_tok[depth];
+                next_tok[depth] += 1;
+                let (mut st, g) = states.last().cloned().expect("state per depth");
+                let out = stepper.step(&mut st, t);
+                let truth = model.mul(g, model.token_elements[t as usize]);
+                seq.push(t);
+                count += 1;
+                if out != truth {
+                    bad += 1;
+                    first_bad.get_or_insert_with(|| seq.clone());
+                }
+                states.push((st, truth));
+                next_tok.push(0);
+            }
+            (count, bad, first_bad)
+        })
+        .collect();
+    let mut report = ExhaustiveReport {
+        length,
+        sequences: 0,
+        mismatches: 0,
+        first_failure: None,
+    };
+    for (c, b, f) in results {
+        report.sequences += c;
+        report.mismatches += b;
+        if report.first_failure.is_none() {
+            report.first_failure = f;
+        }
+    }
+    report
+}
