@@ -10,6 +10,7 @@ pub mod elaborate;
 pub mod emit;
 pub mod group;
 pub mod parse;
+pub mod pipeline;
 pub mod structure;
 pub mod target;
 pub mod verify;

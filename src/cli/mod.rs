@@ -1,6 +1,9 @@
 //! Command-line interface: one module per subcommand.
 
 mod check;
+mod common;
+mod run;
+mod verify;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -16,10 +19,17 @@ pub struct Cli {
 pub enum Command {
     /// Build a group and report its structure and the layers each target needs.
     Check(check::Args),
+    /// Decode the running products of token sequences with a compiled model.
+    Run(run::Args),
+    /// Prove a compiled model correct, check it exhaustively, and measure its
+    /// precision horizon per float type.
+    Verify(verify::Args),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check(a) => check::run(a),
+        Command::Run(a) => run::run(a),
+        Command::Verify(a) => verify::run(a),
     }
 }
