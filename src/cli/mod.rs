@@ -2,7 +2,9 @@
 
 mod check;
 mod common;
+mod compile;
 mod run;
+mod source;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -19,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Build a group and report its structure and the layers each target needs.
     Check(check::Args),
+    /// Compile a group to the weights of an SSM that tracks it.
+    Compile(compile::Args),
     /// Decode the running products of token sequences with a compiled model.
     Run(run::Args),
     /// Prove a compiled model correct, check it exhaustively, and measure its
@@ -29,6 +33,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check(a) => check::run(a),
+        Command::Compile(a) => compile::run(a),
         Command::Run(a) => run::run(a),
         Command::Verify(a) => verify::run(a),
     }

@@ -102,14 +102,14 @@ pub fn plan(g: &Group, target: &dyn Target) -> Result<Plan, NoSeries> {
         let (reason, explanation) = match class {
             FactorClass::Abelian if stuck.len() == g.order() => (
                 format!("{name} is perfect: [{name}, {name}] = {name}"),
-                format!("a {} layer tracks abelian factors only; {name} has no non-trivial abelian quotient, so no series of {name} with abelian factors reaches 1 ({name} is not solvable)", target.name()),
+                format!("each {} layer tracks one abelian factor; {name} has no non-trivial abelian quotient, so no series of {name} with abelian factors reaches 1 ({name} is not solvable)", target.name()),
             ),
             FactorClass::Abelian => (
                 format!(
                     "{name} is not solvable: its derived series stops at a perfect subgroup H of order {} with [H, H] = H",
                     stuck.len()
                 ),
-                format!("a {} layer tracks abelian factors only; no series with abelian factors passes below H", target.name()),
+                format!("each {} layer tracks one abelian factor; no series with abelian factors passes below H", target.name()),
             ),
             FactorClass::ElementaryAbelian2 => {
                 let odd = odd_part(g.order());

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The test suite: Rust workspace tests, then the Python loaders' tests
+# against weight files written by this build's `gssm compile`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo test --workspace --all-targets
+if [ -d interop/python/tests ]; then
+  python3 -m pip install -q numpy safetensors pytest
+  python3 -m pip install -q ./interop/python
+  # The debug build from the tests above: no second full compile.
+  cargo build --bin gssm
+  GSSM_BIN="$PWD/target/debug/gssm" python3 -m pytest -q interop/python/tests
+fi
