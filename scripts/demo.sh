@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The main job on the bundled example: build gssm, then check, compile, run
+# and verify groups from stdlib/seed.gssm.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --bin gssm
+gssm=target/release/gssm
+out=target/demo
+mkdir -p "$out"
+
+echo "== gssm check stdlib/seed.gssm S3"
+$gssm check stdlib/seed.gssm S3
+
+echo; echo "== gssm compile: S3 and A4 for aussm, C2xC4 for neg-mamba"
+$gssm compile stdlib/seed.gssm -g S3 --target aussm -o "$out/s3.safetensors"
+$gssm compile stdlib/seed.gssm -g A4 --target aussm -o "$out/a4.safetensors"
+$gssm compile stdlib/seed.gssm -g C2xC4 --target neg-mamba -o "$out/c2xc4.safetensors"
+
+echo; echo "== gssm run: running products of c t c c in S3"
+$gssm run "$out/s3.safetensors" --tokens "c t c c"
+
+echo; echo "== gssm verify S3: proof, exhaustive check, precision horizon"
+$gssm verify "$out/s3.safetensors" --horizon-len 100000
+
+echo; echo "== gssm compile A5 for aussm: no series exists, and gssm says why"
+if $gssm compile stdlib/seed.gssm -g A5 --target aussm -o "$out/a5.safetensors"; then
+  echo "unexpected: A5 compiled" >&2
+  exit 1
+fi
+echo; echo "demo finished: weight files are in $out/"
