@@ -6,8 +6,11 @@ cd "$(dirname "$0")/.."
 cargo test --workspace --all-targets
 if [ -d interop/python/tests ]; then
   python3 -m pip install -q numpy safetensors pytest
+  # PyPI's torch wheel (with its CUDA libraries, about 3 GB) installs in one
+  # to three minutes; its tests then run for real, never skipped.
+  python3 -m pip install -q torch
   python3 -m pip install -q ./interop/python
   # The debug build from the tests above: no second full compile.
   cargo build --bin gssm
-  GSSM_BIN="$PWD/target/debug/gssm" python3 -m pytest -q interop/python/tests
+  GSSM_REQUIRE_TORCH=1 GSSM_BIN="$PWD/target/debug/gssm" python3 -m pytest -q interop/python/tests
 fi

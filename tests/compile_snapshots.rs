@@ -8,7 +8,9 @@ use std::process::Command;
 const GSSM: &str = env!("CARGO_BIN_EXE_gssm");
 
 fn stdlib(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("stdlib").join(file)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("stdlib")
+        .join(file)
 }
 
 fn tmp(name: &str) -> PathBuf {
@@ -29,9 +31,21 @@ fn gssm(args: &[&str]) -> (bool, String, String) {
 /// Compile a seed group; `tag` keeps the files of tests running in parallel
 /// apart.
 fn compile(tag: &str, group: &str, target: &str, extra: &[&str]) -> Vec<u8> {
-    let out = tmp(&format!("{tag}.{group}.{target}{}.safetensors", extra.join("")));
+    let out = tmp(&format!(
+        "{tag}.{group}.{target}{}.safetensors",
+        extra.join("")
+    ));
     let seed = stdlib("seed.gssm");
-    let mut args = vec!["compile", seed.to_str().unwrap(), "-g", group, "-t", target, "-o", out.to_str().unwrap()];
+    let mut args = vec![
+        "compile",
+        seed.to_str().unwrap(),
+        "-g",
+        group,
+        "-t",
+        target,
+        "-o",
+        out.to_str().unwrap(),
+    ];
     args.extend_from_slice(extra);
     let (ok, _, err) = gssm(&args);
     assert!(ok, "{group}/{target}: {err}");
@@ -43,11 +57,22 @@ fn compile(tag: &str, group: &str, target: &str, extra: &[&str]) -> Vec<u8> {
 fn dump(bytes: &[u8]) -> String {
     let model = gssm_runtime::format::decode(bytes, &Default::default()).unwrap();
     let mut s = serde_json::to_string_pretty(&model.manifest).unwrap();
-    s.push_str(&format!("\ntokens.element = {:?}\nreadout = {:?}\n", model.token_elements, model.readout));
+    s.push_str(&format!(
+        "\ntokens.element = {:?}\nreadout = {:?}\n",
+        model.token_elements, model.readout
+    ));
     for (i, l) in model.layers.iter().enumerate() {
         s.push_str(&format!("layer.{i}.moduli = {:?}\n", l.moduli));
-        s.push_str(&format!("layer.{i}.transition.code = {:?}\n", l.transition_code));
-        let a: Vec<String> = l.a_re.iter().zip(&l.a_im).map(|(r, i)| format!("{r:.6}{i:+.6}i")).collect();
+        s.push_str(&format!(
+            "layer.{i}.transition.code = {:?}\n",
+            l.transition_code
+        ));
+        let a: Vec<String> = l
+            .a_re
+            .iter()
+            .zip(&l.a_im)
+            .map(|(r, i)| format!("{r:.6}{i:+.6}i"))
+            .collect();
         s.push_str(&format!("layer.{i}.transition = [{}]\n", a.join(", ")));
         if !l.cocycle.is_empty() {
             s.push_str(&format!("layer.{i}.cocycle = {:?}\n", l.cocycle));
@@ -58,7 +83,12 @@ fn dump(bytes: &[u8]) -> String {
 
 #[test]
 fn stdlib_models_snapshot() {
-    for (group, target) in [("S3", "aussm"), ("A4", "aussm"), ("Q8", "aussm"), ("C2xC4", "neg-mamba")] {
+    for (group, target) in [
+        ("S3", "aussm"),
+        ("A4", "aussm"),
+        ("Q8", "aussm"),
+        ("C2xC4", "neg-mamba"),
+    ] {
         let bytes = compile("snap", group, target, &[]);
         insta::assert_snapshot!(format!("model_{group}_{target}"), dump(&bytes));
     }
@@ -77,10 +107,21 @@ fn target_errors_snapshot() {
         ("A4xC5", "neg-mamba"),
         ("SL23", "neg-mamba"),
     ] {
-        let (ok, _, err) = gssm(&["compile", seed.to_str().unwrap(), "-g", group, "-t", target, "-o", tmp("never").to_str().unwrap()]);
+        let (ok, _, err) = gssm(&[
+            "compile",
+            seed.to_str().unwrap(),
+            "-g",
+            group,
+            "-t",
+            target,
+            "-o",
+            tmp("never").to_str().unwrap(),
+        ]);
         assert!(!ok, "{group} must not compile for {target}");
         // The path differs between machines: snapshot it relative.
-        let err = err.replace(seed.to_str().unwrap(), "stdlib/seed.gssm").replace(&format!("{}/", env!("CARGO_MANIFEST_DIR")), "");
+        let err = err
+            .replace(seed.to_str().unwrap(), "stdlib/seed.gssm")
+            .replace(&format!("{}/", env!("CARGO_MANIFEST_DIR")), "");
         insta::assert_snapshot!(format!("error_{group}_{target}"), err);
     }
     let (ok, _, err) = gssm(&["compile", seed.to_str().unwrap(), "-g", "S3", "-t", "lstm"]);
@@ -100,14 +141,29 @@ fn explicit_series_is_checked_and_used() {
     )
     .unwrap();
     let out = tmp("q8s.safetensors");
-    let (ok, _, err) = gssm(&["compile", src.to_str().unwrap(), "-g", "Q8s", "-o", out.to_str().unwrap()]);
+    let (ok, _, err) = gssm(&[
+        "compile",
+        src.to_str().unwrap(),
+        "-g",
+        "Q8s",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert!(ok, "{err}");
-    let model = gssm_runtime::format::decode(&std::fs::read(&out).unwrap(), &Default::default()).unwrap();
+    let model =
+        gssm_runtime::format::decode(&std::fs::read(&out).unwrap(), &Default::default()).unwrap();
     // Q8 ⊳ C4 ⊳ C2 ⊳ 1: three cyclic layers instead of the derived series' two.
     assert_eq!(model.manifest.series_orders, vec![8, 4, 2, 1]);
     assert!(gssm_compiler::verify::proof(&model).ok);
     for bad in ["Q8bad", "D8bad"] {
-        let (ok, _, err) = gssm(&["compile", src.to_str().unwrap(), "-g", bad, "-o", out.to_str().unwrap()]);
+        let (ok, _, err) = gssm(&[
+            "compile",
+            src.to_str().unwrap(),
+            "-g",
+            bad,
+            "-o",
+            out.to_str().unwrap(),
+        ]);
         assert!(!ok, "{bad} must be rejected");
         let err = err.replace(src.to_str().unwrap(), "series.gssm");
         insta::assert_snapshot!(format!("error_series_{bad}"), err);
@@ -116,8 +172,14 @@ fn explicit_series_is_checked_and_used() {
 
 #[test]
 fn every_stdlib_group_compiles_to_identical_bytes_in_separate_processes() {
-    for group in ["C2", "C6", "C24", "C60", "S3", "A4", "C2xC4", "Q8", "S4", "SL23", "A4xC5"] {
-        for extra in [&[][..], &["--dtype", "f64"][..], &["--alphabet", "generators+inverses"][..]] {
+    for group in [
+        "C2", "C6", "C24", "C60", "S3", "A4", "C2xC4", "Q8", "S4", "SL23", "A4xC5",
+    ] {
+        for extra in [
+            &[][..],
+            &["--dtype", "f64"][..],
+            &["--alphabet", "generators+inverses"][..],
+        ] {
             let a = compile("first", group, "aussm", extra);
             let b = compile("second", group, "aussm", extra);
             assert_eq!(a, b, "{group} {extra:?}: bytes differ between runs");

@@ -47,6 +47,9 @@ pub struct Diagnostic {
     pub span: Option<Span>,
     pub file: Option<Source>,
     pub severity: miette::Severity,
+    /// Further places that explain this one (e.g. the definition a failing
+    /// call leads into), rendered after it.
+    pub notes: Vec<Diagnostic>,
 }
 
 impl Diagnostic {
@@ -59,6 +62,7 @@ impl Diagnostic {
             span: None,
             file: None,
             severity: miette::Severity::Error,
+            notes: Vec::new(),
         }
     }
     pub fn warning(code: &'static str, message: impl Into<String>) -> Diagnostic {
@@ -77,35 +81,84 @@ impl Diagnostic {
         self.help = Some(help.into());
         self
     }
+    /// A note pointing at another span (rendered after this diagnostic).
+    pub fn note(mut self, source: &Source, span: Span, message: impl Into<String>) -> Diagnostic {
+        let mut n = Diagnostic::error("", message).at(source, span, "");
+        n.severity = miette::Severity::Advice;
+        self.notes.push(n);
+        self
+    }
+}
+
+/// Sources render with their file name, so notes in other files say where
+/// they point.
+impl miette::SourceCode for Source {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let c = self
+            .text
+            .as_str()
+            .read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.clone(),
+            c.data(),
+            *c.span(),
+            c.line(),
+            c.column(),
+            c.line_count(),
+        )))
+    }
 }
 
 impl miette::Diagnostic for Diagnostic {
     fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        if self.code.is_empty() {
+            return None;
+        }
         Some(Box::new(self.code))
     }
     fn severity(&self) -> Option<miette::Severity> {
         Some(self.severity)
     }
     fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h.clone()) as Box<dyn std::fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h.clone()) as Box<dyn std::fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.file.as_ref().map(|s| s.text.as_ref() as &dyn miette::SourceCode)
+        self.file.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        if self.notes.is_empty() {
+            return None;
+        }
+        Some(Box::new(
+            self.notes.iter().map(|n| n as &dyn miette::Diagnostic),
+        ))
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
         let span = self.span?;
-        let label = if self.label.is_empty() { None } else { Some(self.label.clone()) };
-        Some(Box::new(std::iter::once(miette::LabeledSpan::new_with_span(
-            label,
-            SourceSpan::from(span.start..span.end),
-        ))))
+        let label = if self.label.is_empty() {
+            None
+        } else {
+            Some(self.label.clone())
+        };
+        Some(Box::new(std::iter::once(
+            miette::LabeledSpan::new_with_span(label, SourceSpan::from(span.start..span.end)),
+        )))
     }
 }
 
 /// Render a diagnostic as plain text (no colour), as the CLI prints it to a
 /// non-terminal and as snapshot tests record it.
 pub fn render_plain(d: &Diagnostic) -> String {
-    let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor()).with_width(100);
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_width(100);
     let mut out = String::new();
     let named;
     let report: &dyn miette::Diagnostic = match &d.file {
@@ -147,5 +200,8 @@ impl miette::Diagnostic for WithName<'_> {
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
         self.inner.labels()
+    }
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        miette::Diagnostic::related(self.inner)
     }
 }

@@ -58,8 +58,13 @@ pub fn compile(
             origin.locate(d, None, &format!("{} (order {}) defined here", g.name, g.order()))
         })?,
     };
-    let mut model = construct(g, &p, target, alphabet)
-        .map_err(|e| origin.locate(Diagnostic::error("construct", e), None, "while compiling this group"))?;
+    let mut model = construct(g, &p, target, alphabet).map_err(|e| {
+        origin.locate(
+            Diagnostic::error("construct", e),
+            None,
+            "while compiling this group",
+        )
+    })?;
     let bytes = emit(&mut model, dtype, target.emits_phases())
         .map_err(|e| Diagnostic::error("emit", format!("cannot write the weight file: {e}")))?;
     Ok((model, bytes))

@@ -22,17 +22,24 @@ fn aussm_and_neg_mamba_on_every_small_group() {
             (Ok(p), Some(dl)) => {
                 let m = construct(&g, &p, aussm, Alphabet::Elements).unwrap();
                 if m.layers.len() as u64 != dl {
-                    failures.push(format!("{id}: {} aussm layers, derived length {dl}", m.layers.len()));
+                    failures.push(format!(
+                        "{id}: {} aussm layers, derived length {dl}",
+                        m.layers.len()
+                    ));
                 }
                 let want: Vec<usize> = row["derived_factor_invariants"]
                     .as_array()
                     .unwrap()
                     .iter()
-                    .map(|f| gssm_compiler::structure::abelian::invariant_factors_of(&u32s(f)).len())
+                    .map(|f| {
+                        gssm_compiler::structure::abelian::invariant_factors_of(&u32s(f)).len()
+                    })
                     .collect();
                 let widths: Vec<usize> = m.layers.iter().map(|l| l.width()).collect();
                 if widths != want {
-                    failures.push(format!("{id}: widths {widths:?}, invariant factor counts {want:?}"));
+                    failures.push(format!(
+                        "{id}: widths {widths:?}, invariant factor counts {want:?}"
+                    ));
                 }
                 let pr = proof(&m);
                 if !pr.ok || pr.states != g.order() {
@@ -42,12 +49,24 @@ fn aussm_and_neg_mamba_on_every_small_group() {
             }
             (Err(e), None) => {
                 let stuck = e.stuck_order.unwrap();
-                let perfect = row["derived_series_orders"].as_array().unwrap().last().unwrap();
-                if stuck as u64 != perfect.as_u64().unwrap() || !e.reason.contains("[H, H] = H") && !e.reason.contains("perfect") {
-                    failures.push(format!("{id}: aussm error names order {stuck}: {}", e.reason));
+                let perfect = row["derived_series_orders"]
+                    .as_array()
+                    .unwrap()
+                    .last()
+                    .unwrap();
+                if stuck as u64 != perfect.as_u64().unwrap()
+                    || !e.reason.contains("[H, H] = H") && !e.reason.contains("perfect")
+                {
+                    failures.push(format!(
+                        "{id}: aussm error names order {stuck}: {}",
+                        e.reason
+                    ));
                 }
             }
-            (r, dl) => failures.push(format!("{id}: aussm {:?} but derived length {dl:?}", r.map(|p| p.depth()))),
+            (r, dl) => failures.push(format!(
+                "{id}: aussm {:?} but derived length {dl:?}",
+                r.map(|p| p.depth())
+            )),
         }
         let two_group = row["order"].as_u64().unwrap().is_power_of_two();
         match plan(&g, neg) {
@@ -56,7 +75,10 @@ fn aussm_and_neg_mamba_on_every_small_group() {
                 if m.layers.iter().any(|l| l.moduli.iter().any(|&n| n != 2)) {
                     failures.push(format!("{id}: neg-mamba moduli not all 2"));
                 }
-                if m.layers.iter().any(|l| l.a_im.iter().any(|&x| x != 0.0) || l.a_re.iter().any(|&x| x != 1.0 && x != -1.0)) {
+                if m.layers.iter().any(|l| {
+                    l.a_im.iter().any(|&x| x != 0.0)
+                        || l.a_re.iter().any(|&x| x != 1.0 && x != -1.0)
+                }) {
                     failures.push(format!("{id}: neg-mamba transitions not ±1"));
                 }
                 let pr = proof(&m);
@@ -70,10 +92,18 @@ fn aussm_and_neg_mamba_on_every_small_group() {
                     failures.push(format!("{id}: neg-mamba error: {}", e.reason));
                 }
             }
-            other => failures.push(format!("{id}: neg-mamba gave {:?}", other.map(|p| p.depth()))),
+            other => failures.push(format!(
+                "{id}: neg-mamba gave {:?}",
+                other.map(|p| p.depth())
+            )),
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     // 739 groups, of which 6 are not solvable (A5, SL(2,5), A5xC2 …).
     assert!(compiled.0 > 700, "{compiled:?}");
 }

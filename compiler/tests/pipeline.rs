@@ -18,11 +18,16 @@ fn perms(name: &str, degree: usize, gens: &[&[&[u32]]]) -> Group {
     let ps: Vec<Vec<u32>> = gens
         .iter()
         .map(|cycles| {
-            let c: Vec<Vec<u32>> = cycles.iter().map(|c| c.iter().map(|x| x - 1).collect()).collect();
+            let c: Vec<Vec<u32>> = cycles
+                .iter()
+                .map(|c| c.iter().map(|x| x - 1).collect())
+                .collect();
             from_cycles(degree, &c).unwrap()
         })
         .collect();
-    let names = (0..ps.len()).map(|i| ["a", "b", "c"][i].to_string()).collect();
+    let names = (0..ps.len())
+        .map(|i| ["a", "b", "c"][i].to_string())
+        .collect();
     group_from_permutations(name, names, &ps, &Limits::default()).unwrap()
 }
 
@@ -33,7 +38,9 @@ fn s4() -> Group {
 fn lcg_tokens(v: usize, n: usize, mut seed: u64) -> Vec<u32> {
     (0..n)
         .map(|_| {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((seed >> 33) % v as u64) as u32
         })
         .collect()
@@ -44,7 +51,8 @@ fn file_round_trips_and_is_deterministic() {
     let g = s4();
     let aussm = target::by_name("aussm").unwrap();
     for dt in [FloatDtype::F32, FloatDtype::F64] {
-        let (model, bytes) = compile(&g, &Origin::default(), aussm, Alphabet::Elements, dt).unwrap();
+        let (model, bytes) =
+            compile(&g, &Origin::default(), aussm, Alphabet::Elements, dt).unwrap();
         let (_, again) = compile(&g, &Origin::default(), aussm, Alphabet::Elements, dt).unwrap();
         assert_eq!(bytes, again, "same input must give the same bytes");
         let loaded = decode(&bytes, &LoadLimits::default()).unwrap();
@@ -65,13 +73,23 @@ fn file_round_trips_and_is_deterministic() {
 #[test]
 fn s4_tracks_random_sequences_in_f32_and_f64() {
     let g = s4();
-    let (model, _) = compile(&g, &Origin::default(), target::by_name("aussm").unwrap(), Alphabet::Elements, FloatDtype::F32).unwrap();
+    let (model, _) = compile(
+        &g,
+        &Origin::default(),
+        target::by_name("aussm").unwrap(),
+        Alphabet::Elements,
+        FloatDtype::F32,
+    )
+    .unwrap();
     assert_eq!(model.layers.len(), 3, "S4 has derived length 3");
     let ids = lcg_tokens(24, 64 * 500, 7);
     let toks = Tokens::new(&model, 64, 500, ids).unwrap();
     let truth = running_products(&model, &toks);
     for dt in [Dtype::F64, Dtype::F32] {
-        let out = build(&model, Backend::Reference, dt).unwrap().run(&toks).unwrap();
+        let out = build(&model, Backend::Reference, dt)
+            .unwrap()
+            .run(&toks)
+            .unwrap();
         assert_eq!(out, truth, "{dt:?}");
     }
 }
@@ -98,7 +116,14 @@ fn word_problem_alphabet_with_inverses() {
 #[test]
 fn corrupted_tables_are_caught_by_proof_and_exhaustive_check() {
     let g = perms("S3", 3, &[&[&[1, 2, 3]], &[&[1, 2]]]);
-    let (mut model, _) = compile(&g, &Origin::default(), target::by_name("aussm").unwrap(), Alphabet::Elements, FloatDtype::F32).unwrap();
+    let (mut model, _) = compile(
+        &g,
+        &Origin::default(),
+        target::by_name("aussm").unwrap(),
+        Alphabet::Elements,
+        FloatDtype::F32,
+    )
+    .unwrap();
     let k = model.readout.len() - 1;
     model.readout[k] = (model.readout[k] + 1) % 6;
     let pr = proof(&model);
@@ -108,7 +133,10 @@ fn corrupted_tables_are_caught_by_proof_and_exhaustive_check() {
     let first = ex.first_failure.unwrap();
     // The first failing sequence really is wrong and every proper prefix right.
     let toks = Tokens::new(&model, 1, first.len(), first.clone()).unwrap();
-    let out = build(&model, Backend::Reference, Dtype::F32).unwrap().run(&toks).unwrap();
+    let out = build(&model, Backend::Reference, Dtype::F32)
+        .unwrap()
+        .run(&toks)
+        .unwrap();
     let truth = running_products(&model, &toks);
     assert_ne!(out.last(), truth.last());
     assert_eq!(out[..first.len() - 1], truth[..first.len() - 1]);
@@ -117,10 +145,23 @@ fn corrupted_tables_are_caught_by_proof_and_exhaustive_check() {
 #[test]
 fn trivial_group_compiles_to_zero_layers() {
     let g = Group::trivial("1");
-    let (model, bytes) = compile(&g, &Origin::default(), target::by_name("aussm").unwrap(), Alphabet::Elements, FloatDtype::F32).unwrap();
+    let (model, bytes) = compile(
+        &g,
+        &Origin::default(),
+        target::by_name("aussm").unwrap(),
+        Alphabet::Elements,
+        FloatDtype::F32,
+    )
+    .unwrap();
     assert!(model.layers.is_empty());
     let loaded = decode(&bytes, &LoadLimits::default()).unwrap();
     let toks = Tokens::new(&loaded, 1, 3, vec![0, 0, 0]).unwrap();
-    assert_eq!(build(&loaded, Backend::Reference, Dtype::F32).unwrap().run(&toks).unwrap(), vec![0, 0, 0]);
+    assert_eq!(
+        build(&loaded, Backend::Reference, Dtype::F32)
+            .unwrap()
+            .run(&toks)
+            .unwrap(),
+        vec![0, 0, 0]
+    );
     assert!(proof(&loaded).ok);
 }

@@ -47,23 +47,51 @@ fn seed_table_depths_and_long_f32_tracking() {
         let e = program.group(Some(name), &[]).expect(name);
         for (tname, want) in [("mamba", mamba), ("neg-mamba", neg), ("aussm", aussm)] {
             let t = target::by_name(tname).unwrap();
-            let result = compile(&e.group, &e.origin(), t, Alphabet::Elements, FloatDtype::F32);
+            let result = compile(
+                &e.group,
+                &e.origin(),
+                t,
+                Alphabet::Elements,
+                FloatDtype::F32,
+            );
             match (result, want) {
                 (Err(d), None) => {
-                    assert!(d.message.contains("cannot be compiled"), "{name}/{tname}: {}", d.message);
+                    assert!(
+                        d.message.contains("cannot be compiled"),
+                        "{name}/{tname}: {}",
+                        d.message
+                    );
                     if name == "A5" && tname == "aussm" {
-                        assert!(d.message.contains("A5 is perfect: [A5, A5] = A5"), "{}", d.message);
+                        assert!(
+                            d.message.contains("A5 is perfect: [A5, A5] = A5"),
+                            "{}",
+                            d.message
+                        );
                     }
                 }
                 (Ok((_, bytes)), Some(depth)) => {
                     let model = decode(&bytes, &LoadLimits::default()).unwrap();
                     assert_eq!(model.layers.len(), depth, "{name}/{tname}");
                     let (batch, len) = (4, 100_000);
-                    let toks = Tokens::new(&model, batch, len, random_tokens(model.num_tokens(), batch * len, 0x9e37 + depth as u64)).unwrap();
-                    let out = build(&model, Backend::Reference, Dtype::F32).unwrap().run(&toks).unwrap();
+                    let toks = Tokens::new(
+                        &model,
+                        batch,
+                        len,
+                        random_tokens(model.num_tokens(), batch * len, 0x9e37 + depth as u64),
+                    )
+                    .unwrap();
+                    let out = build(&model, Backend::Reference, Dtype::F32)
+                        .unwrap()
+                        .run(&toks)
+                        .unwrap();
                     let truth = running_products(&model, &toks);
                     let wrong = out.iter().zip(&truth).filter(|(a, b)| a != b).count();
-                    assert_eq!(wrong, 0, "{name}/{tname}: {wrong} wrong outputs of {}", batch * len);
+                    assert_eq!(
+                        wrong,
+                        0,
+                        "{name}/{tname}: {wrong} wrong outputs of {}",
+                        batch * len
+                    );
                 }
                 (Ok(_), None) => panic!("{name} must not compile for {tname}"),
                 (Err(d), Some(_)) => panic!("{name} must compile for {tname}: {}", d.message),

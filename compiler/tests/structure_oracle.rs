@@ -20,26 +20,55 @@ fn structure_matches_gap_on_every_small_group() {
             }
         };
         check("order", g.order() as u64 == row["order"].as_u64().unwrap());
-        check("abelian", g.is_abelian() == row["is_abelian"].as_bool().unwrap());
-        check("nilpotent", is_nilpotent(&g) == row["is_nilpotent"].as_bool().unwrap());
+        check(
+            "abelian",
+            g.is_abelian() == row["is_abelian"].as_bool().unwrap(),
+        );
+        check(
+            "nilpotent",
+            is_nilpotent(&g) == row["is_nilpotent"].as_bool().unwrap(),
+        );
         let ds = derived_series(&g);
         let solvable = ds.last().unwrap().len() == 1;
-        check("solvable", solvable == row["is_solvable"].as_bool().unwrap());
+        check(
+            "solvable",
+            solvable == row["is_solvable"].as_bool().unwrap(),
+        );
         let orders: Vec<u32> = ds.iter().map(|s| s.len() as u32).collect();
-        check("derived_series_orders", orders == u32s(&row["derived_series_orders"]));
-        let dl = if solvable { Some(ds.len() as u64 - 1) } else { None };
+        check(
+            "derived_series_orders",
+            orders == u32s(&row["derived_series_orders"]),
+        );
+        let dl = if solvable {
+            Some(ds.len() as u64 - 1)
+        } else {
+            None
+        };
         check("derived_length", dl == row["derived_length"].as_u64());
         let factors: Vec<Vec<u32>> = ds
             .windows(2)
             .map(|w| abelian::factor(&g, &w[0], &w[1]).unwrap().prime_powers)
             .collect();
-        let want: Vec<Vec<u32>> = row["derived_factor_invariants"].as_array().unwrap().iter().map(u32s).collect();
+        let want: Vec<Vec<u32>> = row["derived_factor_invariants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(u32s)
+            .collect();
         check("derived_factor_invariants", factors == want);
-        check("abelian_invariants", abelian::abelian_invariants(&g) == u32s(&row["abelian_invariants"]));
+        check(
+            "abelian_invariants",
+            abelian::abelian_invariants(&g) == u32s(&row["abelian_invariants"]),
+        );
         checked += 1;
     }
     assert_eq!(checked, 739);
-    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }
 
 #[test]

@@ -20,7 +20,7 @@
 
 use crate::ir::{Layer, Manifest, Model, FORMAT_NAME, FORMAT_VERSION};
 use safetensors::tensor::{Dtype as StDtype, SafeTensors, TensorView};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use thiserror::Error;
 
 /// Key of the manifest in `__metadata__`.
@@ -128,14 +128,24 @@ fn float_bytes(v: &[f64], dt: FloatDtype) -> Vec<u8> {
 pub fn encode(model: &Model, dtype: FloatDtype, phases: bool) -> Result<Vec<u8>, FormatError> {
     let n = model.order();
     let mut tensors: Vec<(String, StDtype, Vec<usize>, Vec<u8>)> = vec![
-        ("group.table".into(), StDtype::I32, vec![n, n], i32_bytes(&model.group_table)),
+        (
+            "group.table".into(),
+            StDtype::I32,
+            vec![n, n],
+            i32_bytes(&model.group_table),
+        ),
         (
             "tokens.element".into(),
             StDtype::I32,
             vec![model.token_elements.len()],
             i32_bytes(&model.token_elements),
         ),
-        ("readout".into(), StDtype::I32, vec![model.readout.len()], i32_bytes(&model.readout)),
+        (
+            "readout".into(),
+            StDtype::I32,
+            vec![model.readout.len()],
+            i32_bytes(&model.readout),
+        ),
     ];
     let last = model.layers.len().saturating_sub(1);
     for (i, l) in model.layers.iter().enumerate() {
@@ -143,7 +153,12 @@ pub fn encode(model: &Model, dtype: FloatDtype, phases: bool) -> Result<Vec<u8>,
         let p = |s: &str| format!("layer.{i}.{s}");
         let f = |x: &[f64]| float_bytes(x, dtype);
         tensors.push((p("moduli"), StDtype::I32, vec![r], i32_bytes(&l.moduli)));
-        tensors.push((p("transition.code"), StDtype::I32, vec![v, r], i32_bytes(&l.transition_code)));
+        tensors.push((
+            p("transition.code"),
+            StDtype::I32,
+            vec![v, r],
+            i32_bytes(&l.transition_code),
+        ));
         tensors.push((p("transition.re"), dtype.st(), vec![v, r], f(&l.a_re)));
         tensors.push((p("transition.im"), dtype.st(), vec![v, r], f(&l.a_im)));
         if phases {
@@ -160,7 +175,12 @@ pub fn encode(model: &Model, dtype: FloatDtype, phases: bool) -> Result<Vec<u8>,
         tensors.push((p("h0.re"), dtype.st(), vec![r], f(&l.h0_re)));
         tensors.push((p("h0.im"), dtype.st(), vec![r], f(&l.h0_im)));
         if i < last {
-            tensors.push((p("cocycle"), StDtype::I32, vec![l.num_codes(), v], i32_bytes(&l.cocycle)));
+            tensors.push((
+                p("cocycle"),
+                StDtype::I32,
+                vec![l.num_codes(), v],
+                i32_bytes(&l.cocycle),
+            ));
         }
     }
     let views: Vec<(String, TensorView)> = tensors
@@ -171,9 +191,11 @@ pub fn encode(model: &Model, dtype: FloatDtype, phases: bool) -> Result<Vec<u8>,
                 .map_err(|e| FormatError::Safetensors(e.to_string()))
         })
         .collect::<Result<_, _>>()?;
-    let manifest = serde_json::to_string(&model.manifest).map_err(|e| FormatError::Manifest(e.to_string()))?;
+    let manifest =
+        serde_json::to_string(&model.manifest).map_err(|e| FormatError::Manifest(e.to_string()))?;
     let meta = HashMap::from([(MANIFEST_KEY.to_string(), manifest)]);
-    safetensors::tensor::serialize(views, Some(meta)).map_err(|e| FormatError::Safetensors(e.to_string()))
+    safetensors::tensor::serialize(views, Some(meta))
+        .map_err(|e| FormatError::Safetensors(e.to_string()))
 }
 
 /// Reads and checks tensors of one file.
@@ -184,7 +206,10 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn view(&mut self, name: &str, shape: &[usize]) -> Result<TensorView<'a>, FormatError> {
-        let t = self.st.tensor(name).map_err(|_| FormatError::Missing(name.into()))?;
+        let t = self
+            .st
+            .tensor(name)
+            .map_err(|_| FormatError::Missing(name.into()))?;
         self.seen.insert(name.to_string());
         if t.shape() != shape {
             return Err(FormatError::Shape {
@@ -225,7 +250,12 @@ impl<'a> Reader<'a> {
             .collect()
     }
 
-    fn floats(&mut self, name: &str, shape: &[usize], dt: FloatDtype) -> Result<Vec<f64>, FormatError> {
+    fn floats(
+        &mut self,
+        name: &str,
+        shape: &[usize],
+        dt: FloatDtype,
+    ) -> Result<Vec<f64>, FormatError> {
         let t = self.view(name, shape)?;
         if t.dtype() != dt.st() {
             return Err(FormatError::Dtype {
@@ -247,13 +277,20 @@ impl<'a> Reader<'a> {
                 .collect(),
         };
         if let Some(index) = vals.iter().position(|x| !x.is_finite()) {
-            return Err(FormatError::NotFinite { name: name.into(), index });
+            return Err(FormatError::NotFinite {
+                name: name.into(),
+                index,
+            });
         }
         Ok(vals)
     }
 }
 
-fn checked_product(xs: impl IntoIterator<Item = usize>, limit: usize, what: &str) -> Result<usize, FormatError> {
+fn checked_product(
+    xs: impl IntoIterator<Item = usize>,
+    limit: usize,
+    what: &str,
+) -> Result<usize, FormatError> {
     let mut p = 1usize;
     for x in xs {
         p = p
@@ -264,16 +301,54 @@ fn checked_product(xs: impl IntoIterator<Item = usize>, limit: usize, what: &str
     Ok(p)
 }
 
+/// Reject a tensor whose declared data ends past the end of the file.
+/// safetensors 0.8 adds the declared end of the data to the header length
+/// without an overflow check, so offsets near 2^64 panic in builds with
+/// overflow checks; this runs first. Anything it cannot read is left for
+/// safetensors to report.
+fn check_data_end(bytes: &[u8]) -> Result<(), FormatError> {
+    // safetensors' own header size limit; larger headers it rejects itself.
+    const MAX_HEADER: u64 = 100_000_000;
+    let Some(len) = bytes.get(..8) else {
+        return Ok(());
+    };
+    let n = u64::from_le_bytes(len.try_into().expect("8 bytes"));
+    if n > MAX_HEADER || n > (bytes.len() - 8) as u64 {
+        return Ok(());
+    }
+    let (header, data) = bytes[8..].split_at(n as usize);
+    let Ok(entries) = serde_json::from_slice::<BTreeMap<String, serde_json::Value>>(header) else {
+        return Ok(());
+    };
+    // In name order, so the message names the same tensor every time.
+    for (name, info) in &entries {
+        let end = info
+            .get("data_offsets")
+            .and_then(|o| o.get(1))
+            .and_then(|e| e.as_u64());
+        if let Some(end) = end.filter(|&e| e > data.len() as u64) {
+            return Err(FormatError::Safetensors(format!(
+                "tensor `{name}` ends at byte {end} of the data, past its end ({} bytes)",
+                data.len()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Parse and validate a weight file. Every table index an executor will use
 /// is checked to be in bounds here, whatever the file says.
 pub fn decode(bytes: &[u8], limits: &LoadLimits) -> Result<Model, FormatError> {
-    let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| FormatError::Safetensors(e.to_string()))?;
+    check_data_end(bytes)?;
+    let (_, meta) =
+        SafeTensors::read_metadata(bytes).map_err(|e| FormatError::Safetensors(e.to_string()))?;
     let text = meta
         .metadata()
         .as_ref()
         .and_then(|m| m.get(MANIFEST_KEY))
         .ok_or(FormatError::NoManifest)?;
-    let manifest: Manifest = serde_json::from_str(text).map_err(|e| FormatError::Manifest(e.to_string()))?;
+    let manifest: Manifest =
+        serde_json::from_str(text).map_err(|e| FormatError::Manifest(e.to_string()))?;
     if manifest.format != FORMAT_NAME {
         return Err(FormatError::WrongFormat(manifest.format.clone()));
     }
@@ -302,9 +377,13 @@ pub fn decode(bytes: &[u8], limits: &LoadLimits) -> Result<Model, FormatError> {
     }
     let k = manifest.layers.len();
     if k > limits.max_layers {
-        return Err(FormatError::Limit(format!("{k} layers (at most {})", limits.max_layers)));
+        return Err(FormatError::Limit(format!(
+            "{k} layers (at most {})",
+            limits.max_layers
+        )));
     }
-    let st = SafeTensors::deserialize(bytes).map_err(|e| FormatError::Safetensors(e.to_string()))?;
+    let st =
+        SafeTensors::deserialize(bytes).map_err(|e| FormatError::Safetensors(e.to_string()))?;
     let mut rd = Reader {
         st,
         seen: BTreeSet::new(),
@@ -323,7 +402,9 @@ pub fn decode(bytes: &[u8], limits: &LoadLimits) -> Result<Model, FormatError> {
     for i in 0..k {
         let r = manifest.layers[i].width;
         if r == 0 || r > 64 {
-            return Err(FormatError::Inconsistent(format!("layer {i} has width {r}")));
+            return Err(FormatError::Inconsistent(format!(
+                "layer {i} has width {r}"
+            )));
         }
         let m = rd.ints(&format!("layer.{i}.moduli"), &[r], limits.max_table + 1)?;
         if let Some(j) = m.iter().position(|&x| x < 2) {
@@ -336,7 +417,11 @@ pub fn decode(bytes: &[u8], limits: &LoadLimits) -> Result<Model, FormatError> {
     }
     let mut num_tokens = Vec::with_capacity(k);
     for i in 0..k {
-        let v = if i == 0 { v0 } else { manifest.layers[i].num_tokens };
+        let v = if i == 0 {
+            v0
+        } else {
+            manifest.layers[i].num_tokens
+        };
         if v == 0 || v > limits.max_table {
             return Err(FormatError::Limit(format!("layer {i} has {v} tokens")));
         }
@@ -353,8 +438,16 @@ pub fn decode(bytes: &[u8], limits: &LoadLimits) -> Result<Model, FormatError> {
     for i in 0..k {
         let moduli = moduli_all[i].clone();
         let (v, r) = (num_tokens[i], moduli.len());
-        let codes = checked_product(moduli.iter().map(|&m| m as usize), limits.max_table, "state codes")?;
-        checked_product([codes, v], limits.max_table, &format!("layer {i}'s cocycle table"))?;
+        let codes = checked_product(
+            moduli.iter().map(|&m| m as usize),
+            limits.max_table,
+            "state codes",
+        )?;
+        checked_product(
+            [codes, v],
+            limits.max_table,
+            &format!("layer {i}'s cocycle table"),
+        )?;
         joint = checked_product([joint, codes], limits.max_table, "the readout table")?;
         let p = |s: &str| format!("layer.{i}.{s}");
         let mut transition_code = Vec::with_capacity(v * r);
@@ -407,7 +500,7 @@ pub fn decode(bytes: &[u8], limits: &LoadLimits) -> Result<Model, FormatError> {
     }
     let readout = rd.ints("readout", &[joint], n)?;
     for name in rd.st.names() {
-        if !rd.seen.contains(&name.to_string()) {
+        if !rd.seen.contains(name) {
             return Err(FormatError::Unexpected(name.to_string()));
         }
     }

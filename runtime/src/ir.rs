@@ -142,4 +142,5 @@ pub struct LayerInfo {
 
 pub const FORMAT_NAME: &str = "gssm-weights";
 pub const FORMAT_VERSION: u32 = 1;
-pub const CONVENTION: &str = "left-to-right: y_t = x_1*x_2*...*x_t; for permutations p*q applies p first (GAP)";
+pub const CONVENTION: &str =
+    "left-to-right: y_t = x_1*x_2*...*x_t; for permutations p*q applies p first (GAP)";

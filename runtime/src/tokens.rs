@@ -50,7 +50,12 @@ impl Tokens {
     }
 
     /// Validate against a token count directly.
-    pub fn with_limit(num_tokens: usize, batch: usize, len: usize, ids: Vec<u32>) -> Result<Self, TokenError> {
+    pub fn with_limit(
+        num_tokens: usize,
+        batch: usize,
+        len: usize,
+        ids: Vec<u32>,
+    ) -> Result<Self, TokenError> {
         let want = batch.checked_mul(len).ok_or(TokenError::Shape {
             got: ids.len(),
             batch,

@@ -24,9 +24,15 @@ pub const MAX_MODEL_BYTES: u64 = 1 << 30;
 
 /// Read and validate a weight file.
 pub fn load_model(path: &Path, limits: &LoadLimits) -> Result<Model, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let meta =
+        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if meta.len() > MAX_MODEL_BYTES {
-        return Err(format!("{} is {} bytes, larger than the {} byte limit for weight files", path.display(), meta.len(), MAX_MODEL_BYTES));
+        return Err(format!(
+            "{} is {} bytes, larger than the {} byte limit for weight files",
+            path.display(),
+            meta.len(),
+            MAX_MODEL_BYTES
+        ));
     }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     decode(&bytes, limits).map_err(|e| format!("{} is not a valid gssm model: {e}", path.display()))

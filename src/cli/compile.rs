@@ -54,7 +54,11 @@ pub fn run(a: Args) -> ExitCode {
     let start = Instant::now();
     let Some(t) = target::by_name(&a.target) else {
         let names: Vec<&str> = target::all().iter().map(|t| t.name()).collect();
-        return fail(format!("unknown target '{}': choose one of {}", a.target, names.join(", ")));
+        return fail(format!(
+            "unknown target '{}': choose one of {}",
+            a.target,
+            names.join(", ")
+        ));
     };
     let (group, origin) = match load_group(&a.file, a.group.as_deref(), &a.limits) {
         Ok(x) => x,

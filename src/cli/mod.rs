@@ -1,5 +1,6 @@
 //! Command-line interface: one module per subcommand.
 
+mod bench;
 mod check;
 mod common;
 mod compile;
@@ -11,7 +12,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "gssm", version, about = "Compile finite groups to the weights of state-space models that track them")]
+#[command(
+    name = "gssm",
+    version,
+    about = "Compile finite groups to the weights of state-space models that track them"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -28,6 +33,9 @@ pub enum Command {
     /// Prove a compiled model correct, check it exhaustively, and measure its
     /// precision horizon per float type.
     Verify(verify::Args),
+    /// Time the executors on a random token batch (tokens per second).
+    #[command(hide = true)]
+    Bench(bench::Args),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -36,5 +44,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Compile(a) => compile::run(a),
         Command::Run(a) => run::run(a),
         Command::Verify(a) => verify::run(a),
+        Command::Bench(a) => bench::run(a),
     }
 }

@@ -19,9 +19,9 @@ pub struct Args {
     /// the same length.
     #[arg(long, short)]
     pub input: Option<PathBuf>,
-    /// Executor.
-    #[arg(long, value_enum, default_value = "reference")]
-    pub backend: BackendArg,
+    /// Executor (default: jit, or reference for f16/bf16).
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendArg>,
     /// Float type to run in (default: the file's).
     #[arg(long, value_enum)]
     pub dtype: Option<DtypeArg>,
@@ -53,7 +53,9 @@ pub fn run(a: Args) -> ExitCode {
             Ok(s) => s,
             Err(e) => return fail(format!("cannot read {}: {e}", p.display())),
         },
-        (None, None) => return fail("give the tokens with --tokens \"…\" or --input FILE (- for stdin)"),
+        (None, None) => {
+            return fail("give the tokens with --tokens \"…\" or --input FILE (- for stdin)")
+        }
     };
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     let mut seqs = Vec::with_capacity(lines.len());
@@ -65,11 +67,19 @@ pub fn run(a: Args) -> ExitCode {
     }
     let len = seqs.first().map_or(0, |t| t.len());
     if let Some(i) = seqs.iter().position(|t| t.len() != len) {
-        return fail(format!("sequence {} has {} tokens, sequence 1 has {len}: a batch needs equal lengths", i + 1, seqs[i].len()));
+        return fail(format!(
+            "sequence {} has {} tokens, sequence 1 has {len}: a batch needs equal lengths",
+            i + 1,
+            seqs[i].len()
+        ));
     }
     let total = seqs.len() as u128 * len as u128;
     if total > a.max_steps as u128 {
-        return fail(format!("{} sequences × {len} tokens exceeds the limit of {} steps (raise it with --max-steps)", seqs.len(), a.max_steps));
+        return fail(format!(
+            "{} sequences × {len} tokens exceeds the limit of {} steps (raise it with --max-steps)",
+            seqs.len(),
+            a.max_steps
+        ));
     }
     let ids: Vec<u32> = seqs.iter().flat_map(|t| t.ids().iter().copied()).collect();
     let batch = match Tokens::new(&model, seqs.len(), len, ids) {
@@ -77,7 +87,11 @@ pub fn run(a: Args) -> ExitCode {
         Err(e) => return fail(e),
     };
     let dtype: Dtype = a.dtype.map(Into::into).unwrap_or(file_dtype(&model));
-    let exec = match build(&model, a.backend.into(), dtype) {
+    let backend = a.backend.unwrap_or(match dtype {
+        Dtype::F32 | Dtype::F64 => BackendArg::Jit,
+        _ => BackendArg::Reference,
+    });
+    let exec = match build(&model, backend.into(), dtype) {
         Ok(x) => x,
         Err(e) => return fail(e),
     };
@@ -89,7 +103,13 @@ pub fn run(a: Args) -> ExitCode {
     for row in out.chunks(len.max(1)).take(batch.batch()) {
         let words: Vec<String> = row
             .iter()
-            .map(|&y| if a.ids { y.to_string() } else { model.manifest.outputs[y as usize].clone() })
+            .map(|&y| {
+                if a.ids {
+                    y.to_string()
+                } else {
+                    model.manifest.outputs[y as usize].clone()
+                }
+            })
             .collect();
         s.push_str(&words.join(" "));
         s.push('\n');

@@ -4,7 +4,10 @@
 
 use super::common::{fail, file_dtype, load_model, BackendArg, DtypeArg, ModelLimits};
 use gssm_compiler::verify::exhaustive::count_sequences;
-use gssm_compiler::verify::{exhaustive_cpu, horizon, proof, ExhaustiveReport, HorizonReport, ProofReport};
+use gssm_compiler::verify::{
+    exhaustive_cpu, horizon, proof, ExhaustiveReport, HorizonReport, ProofReport,
+};
+use gssm_runtime::exec::{gpu, jit};
 use gssm_runtime::ir::Model;
 use gssm_runtime::scalar::Dtype;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -23,9 +26,13 @@ pub struct Args {
     /// Sequence budget for the default length.
     #[arg(long, default_value_t = 4_000_000)]
     pub budget: u64,
-    /// Executor for the exhaustive check.
-    #[arg(long, value_enum, default_value = "reference")]
+    /// Executor for the exhaustive check (and, for gpu, the f32 horizon).
+    #[arg(long, value_enum, default_value = "jit")]
     pub backend: BackendArg,
+    /// Check only shard i of n of the exhaustive space (gpu backend), e.g.
+    /// `--shard 3/8`; the shards' counts add up to the whole.
+    #[arg(long, value_parser = parse_shard)]
+    pub shard: Option<(u64, u64)>,
     /// Random sequences per dtype for the precision horizon.
     #[arg(long, default_value_t = 4)]
     pub horizon_seqs: usize,
@@ -53,6 +60,7 @@ struct Report {
     layers: usize,
     widths: Vec<usize>,
     proof: ProofReport,
+    exhaustive_length: usize,
     exhaustive: ExhaustiveReport,
     exhaustive_dtype: &'static str,
     exhaustive_backend: &'static str,
@@ -60,13 +68,39 @@ struct Report {
     ok: bool,
 }
 
-/// Largest L with Σ_{l≤L} V^l ≤ budget (at least 1).
-fn default_length(v: u64, budget: u64) -> usize {
-    (1..64).take_while(|&l| count_sequences(v, l).is_some_and(|c| c <= budget)).last().unwrap_or(1)
+fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or("write the shard as i/n, e.g. 0/4")?;
+    let (i, n) = (
+        i.trim().parse::<u64>().map_err(|e| e.to_string())?,
+        n.trim().parse::<u64>().map_err(|e| e.to_string())?,
+    );
+    if n == 0 || i >= n {
+        return Err(format!("shard {i}/{n} does not exist: need i < n"));
+    }
+    Ok((i, n))
 }
 
-fn exhaustive(model: &Model, dtype: Dtype, length: usize, backend: BackendArg) -> Result<(ExhaustiveReport, &'static str), String> {
-    match backend {
+/// Largest L with Σ_{l≤L} V^l ≤ budget (at least 1).
+fn default_length(v: u64, budget: u64) -> usize {
+    (1..64)
+        .take_while(|&l| count_sequences(v, l).is_some_and(|c| c <= budget))
+        .last()
+        .unwrap_or(1)
+}
+
+fn exhaustive(
+    model: &Model,
+    dtype: Dtype,
+    length: usize,
+    a: &Args,
+) -> Result<(ExhaustiveReport, &'static str), String> {
+    let shard = a.shard.unwrap_or((0, 1));
+    if shard.1 > 1 && a.backend != BackendArg::Gpu {
+        return Err("--shard splits the gpu backend's exhaustive check; add --backend gpu".into());
+    }
+    match a.backend {
         BackendArg::Reference => Ok((
             match dtype {
                 Dtype::F64 => exhaustive_cpu::<f64>(model, length),
@@ -74,7 +108,21 @@ fn exhaustive(model: &Model, dtype: Dtype, length: usize, backend: BackendArg) -
             },
             "reference",
         )),
-        BackendArg::Jit | BackendArg::Gpu => Err(format!("the {backend:?} backend cannot run the exhaustive check in this build")),
+        BackendArg::Jit => jit::exhaustive(model, dtype, length)
+            .map(|r| {
+                (
+                    ExhaustiveReport {
+                        sequences: r.sequences,
+                        mismatches: r.mismatches,
+                        first_failure: r.first_failure,
+                    },
+                    "jit",
+                )
+            })
+            .map_err(|e| e.to_string()),
+        BackendArg::Gpu => gpu::exhaustive(model, length, shard)
+            .map(|r| (r, "gpu"))
+            .map_err(|e| e.to_string()),
     }
 }
 
@@ -88,7 +136,12 @@ pub fn run(a: Args) -> ExitCode {
     if !a.json {
         println!(
             "model: {} (order {}), target {}, {} layer(s) of widths {:?}, {}",
-            m.group.name, m.group.order, m.target, model.layers.len(), widths, m.dtype
+            m.group.name,
+            m.group.order,
+            m.target,
+            model.layers.len(),
+            widths,
+            m.dtype
         );
     }
     let pr = proof(&model);
@@ -106,16 +159,28 @@ pub fn run(a: Args) -> ExitCode {
     let v = model.num_tokens() as u64;
     let length = a.length.unwrap_or_else(|| default_length(v, a.budget));
     if count_sequences(v, length).is_none() {
-        return fail(format!("{v}^{length} sequences overflow a 64-bit count; choose a smaller --length"));
+        return fail(format!(
+            "{v}^{length} sequences overflow a 64-bit count; choose a smaller --length"
+        ));
     }
     let dtype = file_dtype(&model);
-    let (ex, backend) = match exhaustive(&model, dtype, length, a.backend) {
+    // The GPU runs in f32 only: it checks the f32 model whatever the file.
+    let dtype = if a.backend == BackendArg::Gpu {
+        Dtype::F32
+    } else {
+        dtype
+    };
+    let (ex, backend) = match exhaustive(&model, dtype, length, &a) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
     if !a.json {
         match &ex.first_failure {
-            None => println!("exhaustive ({}, {backend}): all {} sequences of length ≤ {length} correct", dtype.name(), ex.sequences),
+            None => println!(
+                "exhaustive ({}, {backend}): all {} sequences of length ≤ {length} correct",
+                dtype.name(),
+                ex.sequences
+            ),
             Some(f) => {
                 let toks: Vec<&str> = f.iter().map(|&t| m.tokens[t as usize].as_str()).collect();
                 println!(
@@ -131,16 +196,32 @@ pub fn run(a: Args) -> ExitCode {
     let mut horizons = Vec::new();
     if a.horizon_len > 0 {
         if !a.json {
-            println!("precision horizon ({} random sequences of up to {} steps, seed {}):", a.horizon_seqs, a.horizon_len, a.seed);
+            println!(
+                "precision horizon ({} random sequences of up to {} steps, seed {}):",
+                a.horizon_seqs, a.horizon_len, a.seed
+            );
         }
         for d in &a.dtypes {
             let d: Dtype = (*d).into();
             let total = (a.horizon_seqs * a.horizon_len) as u64;
             let bar = ProgressBar::new(total).with_style(
-                ProgressStyle::with_template("  {prefix:>5} [{bar:40}] {pos}/{len} steps ({per_sec})").expect("template").progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "  {prefix:>5} [{bar:40}] {pos}/{len} steps ({per_sec})",
+                )
+                .expect("template")
+                .progress_chars("=> "),
             );
             bar.set_prefix(d.name());
-            let h = horizon(&model, d, a.horizon_seqs, a.horizon_len, a.seed, &|n| bar.set_position(n));
+            let h = if a.backend == BackendArg::Gpu && d == Dtype::F32 {
+                match gpu::horizon(&model, a.horizon_seqs as u32, a.horizon_len as u32, a.seed) {
+                    Ok(h) => h,
+                    Err(e) => return fail(e),
+                }
+            } else {
+                horizon(&model, d, a.horizon_seqs, a.horizon_len, a.seed, &|n| {
+                    bar.set_position(n)
+                })
+            };
             bar.finish_and_clear();
             if !a.json {
                 match h.horizon {
@@ -160,13 +241,17 @@ pub fn run(a: Args) -> ExitCode {
             layers: model.layers.len(),
             widths,
             proof: pr,
+            exhaustive_length: length,
             exhaustive: ex,
             exhaustive_dtype: dtype.name(),
             exhaustive_backend: backend,
             horizons,
             ok,
         };
-        println!("{}", serde_json::to_string_pretty(&r).expect("report serialises"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&r).expect("report serialises")
+        );
     }
     if ok {
         ExitCode::SUCCESS

@@ -12,7 +12,9 @@
 
 use crate::group::{Elem, Group};
 use crate::target::{Plan, Target};
-use gssm_runtime::ir::{GroupInfo, Layer, LayerInfo, Manifest, Model, CONVENTION, FORMAT_NAME, FORMAT_VERSION};
+use gssm_runtime::ir::{
+    GroupInfo, Layer, LayerInfo, Manifest, Model, CONVENTION, FORMAT_NAME, FORMAT_VERSION,
+};
 
 /// The model's input alphabet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,10 +43,18 @@ pub fn tokens(g: &Group, alphabet: Alphabet) -> Vec<(Elem, String)> {
 }
 
 /// Build the IR. The manifest's `dtype` is left for `emit` to fill in.
-pub fn construct(g: &Group, plan: &Plan, target: &dyn Target, alphabet: Alphabet) -> Result<Model, String> {
+pub fn construct(
+    g: &Group,
+    plan: &Plan,
+    target: &dyn Target,
+    alphabet: Alphabet,
+) -> Result<Model, String> {
     let toks = tokens(g, alphabet);
     if toks.is_empty() {
-        return Err("the token alphabet is empty (the group has no generators); use all elements as tokens".into());
+        return Err(
+            "the token alphabet is empty (the group has no generators); use all elements as tokens"
+                .into(),
+        );
     }
     let k = plan.depth();
     // Position of each element within each series term (the local token id).
@@ -94,7 +104,11 @@ pub fn construct(g: &Group, plan: &Plan, target: &dyn Target, alphabet: Alphabet
                     let kappa = g.mul(g.mul(f.transversal[before as usize], x), s_after_inv);
                     let id = next[kappa as usize];
                     if id == u32::MAX {
-                        return Err(format!("internal: cocycle value {} left G_{}", g.label(kappa), i + 1));
+                        return Err(format!(
+                            "internal: cocycle value {} left G_{}",
+                            g.label(kappa),
+                            i + 1
+                        ));
                     }
                     table.push(id);
                 }

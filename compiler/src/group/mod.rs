@@ -83,7 +83,9 @@ impl Group {
     ) -> Result<Group, GroupError> {
         let s = gen_names.len();
         if n > limits.max_elements {
-            return Err(GroupError::TooManyElements { limit: limits.max_elements });
+            return Err(GroupError::TooManyElements {
+                limit: limits.max_elements,
+            });
         }
         if right_mul.len() != n * s || identity as usize >= n {
             return Err(GroupError::Invalid("malformed Cayley graph".into()));
@@ -94,7 +96,9 @@ impl Group {
             for j in 0..s {
                 let y = right_mul[x * s + j] as usize;
                 if y >= n || right_inv[y * s + j] != u32::MAX {
-                    return Err(GroupError::Invalid("generator action is not a permutation".into()));
+                    return Err(GroupError::Invalid(
+                        "generator action is not a permutation".into(),
+                    ));
                 }
                 right_inv[y * s + j] = x as u32;
             }
@@ -162,11 +166,17 @@ impl Group {
         }
         let mut inverse = vec![0u32; n];
         for g in 0..n {
-            let h = table[g * n..(g + 1) * n].iter().position(|&x| x == 0).expect("group row holds identity");
+            let h = table[g * n..(g + 1) * n]
+                .iter()
+                .position(|&x| x == 0)
+                .expect("group row holds identity");
             inverse[g] = h as u32;
         }
         // Labels: shortest words, powers collapsed.
-        let letter_names: Vec<(String, i64)> = letters.iter().map(|&(j, inv)| (gen_names[j].clone(), if inv { -1 } else { 1 })).collect();
+        let letter_names: Vec<(String, i64)> = letters
+            .iter()
+            .map(|&(j, inv)| (gen_names[j].clone(), if inv { -1 } else { 1 }))
+            .collect();
         let mut words: Vec<Vec<u16>> = Vec::with_capacity(n);
         words.push(Vec::new());
         for h in 1..n {
@@ -175,8 +185,13 @@ impl Group {
             w.push(li);
             words.push(w);
         }
-        let labels = words.iter().map(|w| render_word(w, &letter_names)).collect();
-        let generators = (0..s).map(|j| gen_cols[letters.iter().position(|&l| l == (j, false)).unwrap()]).collect();
+        let labels = words
+            .iter()
+            .map(|w| render_word(w, &letter_names))
+            .collect();
+        let generators = (0..s)
+            .map(|j| gen_cols[letters.iter().position(|&l| l == (j, false)).unwrap()])
+            .collect();
         Ok(Group {
             name: name.into(),
             order: n,
@@ -190,7 +205,8 @@ impl Group {
 
     /// The trivial group.
     pub fn trivial(name: impl Into<String>) -> Group {
-        Group::from_cayley_graph(name, vec![], 1, &[], 0, &Limits::default()).expect("trivial group")
+        Group::from_cayley_graph(name, vec![], 1, &[], 0, &Limits::default())
+            .expect("trivial group")
     }
 
     pub fn order(&self) -> usize {
@@ -252,11 +268,14 @@ impl Group {
     }
     /// Evaluate a word of (generator index, exponent) pairs.
     pub fn eval_word(&self, word: &[(usize, i64)]) -> Elem {
-        word.iter().fold(0, |acc, &(j, e)| self.mul(acc, self.pow(self.generators[j], e)))
+        word.iter().fold(0, |acc, &(j, e)| {
+            self.mul(acc, self.pow(self.generators[j], e))
+        })
     }
     pub fn is_abelian(&self) -> bool {
         let g = &self.generators;
-        g.iter().all(|&x| g.iter().all(|&y| self.mul(x, y) == self.mul(y, x)))
+        g.iter()
+            .all(|&x| g.iter().all(|&y| self.mul(x, y) == self.mul(y, x)))
     }
     /// Rename the group (products and aliases keep their structure).
     pub fn renamed(mut self, name: impl Into<String>) -> Group {
@@ -279,7 +298,11 @@ fn render_word(w: &[u16], letters: &[(String, i64)]) -> String {
         }
         let (name, sign) = &letters[w[i] as usize];
         let e = sign * (j - i) as i64;
-        parts.push(if e == 1 { name.clone() } else { format!("{name}^{e}") });
+        parts.push(if e == 1 {
+            name.clone()
+        } else {
+            format!("{name}^{e}")
+        });
         i = j;
     }
     parts.join("*")

@@ -23,7 +23,10 @@ pub fn from_cycles(degree: usize, cycles: &[Vec<u32>]) -> Result<Perm, String> {
                 return Err(format!("point {} is outside 1..{degree}", x + 1));
             }
             if used[x] {
-                return Err(format!("point {} appears twice, so this is not a permutation", x + 1));
+                return Err(format!(
+                    "point {} appears twice, so this is not a permutation",
+                    x + 1
+                ));
             }
             used[x] = true;
         }
@@ -45,7 +48,9 @@ pub fn group_from_permutations(
 ) -> Result<Group, GroupError> {
     let degree = gens.first().map_or(0, |g| g.len());
     if gens.iter().any(|g| g.len() != degree) {
-        return Err(GroupError::Invalid("generators act on different numbers of points".into()));
+        return Err(GroupError::Invalid(
+            "generators act on different numbers of points".into(),
+        ));
     }
     let s = gens.len();
     let id: Perm = (0..degree as u32).collect();
@@ -61,7 +66,9 @@ pub fn group_from_permutations(
             let k = *index.entry(y.clone()).or_insert(next);
             if k == next {
                 if elems.len() >= limits.max_elements {
-                    return Err(GroupError::TooManyElements { limit: limits.max_elements });
+                    return Err(GroupError::TooManyElements {
+                        limit: limits.max_elements,
+                    });
                 }
                 elems.push(y);
             }

@@ -168,7 +168,10 @@ pub fn factor(g: &Group, upper: &[Elem], lower: &[Elem]) -> Result<AbelianFactor
     let r = per_prime.iter().map(|b| b.len()).max().unwrap_or(0);
     let mut inv: Vec<(usize, u32)> = (0..r)
         .map(|j| {
-            per_prime.iter().filter_map(|b| b.get(j)).fold((0usize, 1u32), |(e, o), &(x, ox)| (add(e, x), o * ox))
+            per_prime
+                .iter()
+                .filter_map(|b| b.get(j))
+                .fold((0usize, 1u32), |(e, o), &(x, ox)| (add(e, x), o * ox))
         })
         .collect();
     inv.reverse(); // ascending: n_1 | n_2 | …
@@ -222,7 +225,9 @@ pub fn factor(g: &Group, upper: &[Elem], lower: &[Elem]) -> Result<AbelianFactor
 pub fn abelian_invariants(g: &Group) -> Vec<u32> {
     let all: Vec<Elem> = g.elements().collect();
     let d = derived_subgroup(g, &all);
-    factor(g, &all, &d).map(|f| f.prime_powers).unwrap_or_default()
+    factor(g, &all, &d)
+        .map(|f| f.prime_powers)
+        .unwrap_or_default()
 }
 
 /// Invariant factors from prime powers: [2, 3, 4] → [2, 12].

@@ -77,8 +77,10 @@ pub fn is_normalised_by(g: &Group, sub: &[Elem], conj: &[Elem]) -> bool {
     for &x in sub {
         member[x as usize] = true;
     }
-    conj.iter()
-        .all(|&w| sub.iter().all(|&x| member[g.mul(g.mul(g.inv(w), x), w) as usize]))
+    conj.iter().all(|&w| {
+        sub.iter()
+            .all(|&x| member[g.mul(g.mul(g.inv(w), x), w) as usize])
+    })
 }
 
 /// Whether `sub` is a subset of `sup` (both sorted).

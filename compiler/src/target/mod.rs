@@ -91,7 +91,12 @@ pub fn plan(g: &Group, target: &dyn Target) -> Result<Plan, NoSeries> {
     let Some(class) = target.factor_class() else {
         return Err(NoSeries {
             target: target.name(),
-            reason: format!("{} tracks no non-trivial group, so not {} (order {})", target.name(), g.name, g.order()),
+            reason: format!(
+                "{} tracks no non-trivial group, so not {} (order {})",
+                target.name(),
+                g.name,
+                g.order()
+            ),
             explanation: target.impossibility().to_string(),
             stuck_order: Some(g.order()),
         });
@@ -151,10 +156,18 @@ pub struct BadSeries {
 
 /// Check a user-given series G_1, …, G_{k-1} (subgroups by generators;
 /// G_0 = G and G_k = 1 are implicit) against `target`'s class.
-pub fn plan_with_series(g: &Group, target: &dyn Target, given: &[Vec<Elem>]) -> Result<Plan, BadSeries> {
+pub fn plan_with_series(
+    g: &Group,
+    target: &dyn Target,
+    given: &[Vec<Elem>],
+) -> Result<Plan, BadSeries> {
     let class = target.factor_class().ok_or(BadSeries {
         step: 0,
-        reason: format!("{} tracks no non-trivial group: {}", target.name(), target.impossibility()),
+        reason: format!(
+            "{} tracks no non-trivial group: {}",
+            target.name(),
+            target.impossibility()
+        ),
     })?;
     let mut series: Vec<Vec<Elem>> = vec![g.elements().collect()];
     for gens in given {
@@ -168,13 +181,23 @@ pub fn plan_with_series(g: &Group, target: &dyn Target, given: &[Vec<Elem>]) -> 
         if !is_subset(lower, upper) {
             return Err(BadSeries {
                 step: i,
-                reason: format!("G_{} (order {}) is not contained in G_{i} (order {})", i + 1, lower.len(), upper.len()),
+                reason: format!(
+                    "G_{} (order {}) is not contained in G_{i} (order {})",
+                    i + 1,
+                    lower.len(),
+                    upper.len()
+                ),
             });
         }
         if !is_normalised_by(g, lower, &small_generators(g, upper)) {
             return Err(BadSeries {
                 step: i,
-                reason: format!("G_{} (order {}) is not normal in G_{i} (order {})", i + 1, lower.len(), upper.len()),
+                reason: format!(
+                    "G_{} (order {}) is not normal in G_{i} (order {})",
+                    i + 1,
+                    lower.len(),
+                    upper.len()
+                ),
             });
         }
         let f = factor(g, upper, lower).map_err(|_| BadSeries {

@@ -5,19 +5,8 @@
 use gssm_runtime::exec::reference::Stepper;
 use gssm_runtime::ir::Model;
 use gssm_runtime::scalar::Real;
-use serde::Serialize;
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct ExhaustiveReport {
-    /// Longest sequence length checked (every shorter one is checked too).
-    pub length: usize,
-    /// Sequences checked (all lengths 1..=length).
-    pub sequences: u64,
-    /// Sequences whose last output is wrong.
-    pub mismatches: u64,
-    /// First failing sequence (token ids) in depth-first (lexicographic) order.
-    pub first_failure: Option<Vec<u32>>,
-}
+pub use gssm_runtime::exec::ExhaustiveReport;
 
 /// Number of sequences of length 1..=length over `v` tokens, or None on
 /// overflow.
@@ -83,7 +72,6 @@ pub fn exhaustive_cpu<R: Real>(model: &Model, length: usize) -> ExhaustiveReport
         })
         .collect();
     let mut report = ExhaustiveReport {
-        length,
         sequences: 0,
         mismatches: 0,
         first_failure: None,

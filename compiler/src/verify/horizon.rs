@@ -6,18 +6,9 @@ use gssm_runtime::ir::Model;
 use gssm_runtime::scalar::{Dtype, Real};
 use half::{bf16, f16};
 use rayon::prelude::*;
-use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct HorizonReport {
-    pub dtype: &'static str,
-    pub sequences: usize,
-    pub max_len: usize,
-    /// First (1-based) step that was wrong in any sequence; None when every
-    /// sequence was right up to `max_len`.
-    pub horizon: Option<usize>,
-}
+pub use gssm_runtime::exec::HorizonReport;
 
 /// SplitMix64: a tiny, well-known seeded generator, so runs are reproducible
 /// across platforms.
@@ -53,7 +44,13 @@ pub fn horizon(
     }
 }
 
-fn run<R: Real>(model: &Model, sequences: usize, max_len: usize, seed: u64, progress: &(dyn Fn(u64) + Sync)) -> Option<usize> {
+fn run<R: Real>(
+    model: &Model,
+    sequences: usize,
+    max_len: usize,
+    seed: u64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Option<usize> {
     let stepper = Stepper::<R>::new(model);
     let v = model.num_tokens() as u64;
     let done = AtomicU64::new(0);

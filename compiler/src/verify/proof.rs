@@ -47,7 +47,11 @@ pub fn proof(model: &Model) -> ProofReport {
                     return fail(0, 0, format!("layer {i}: transition of token {v}, component {j} is {:.9}{:+.9}i, not exp(2πi·{}/{}) (off by {dev:.2e})", l.a_re[k], l.a_im[k], l.transition_code[k], l.moduli[j]));
                 }
                 if l.b_re[k] != 0.0 || l.b_im[k] != 0.0 {
-                    return fail(0, 0, format!("layer {i}: input term of token {v}, component {j} is non-zero"));
+                    return fail(
+                        0,
+                        0,
+                        format!("layer {i}: input term of token {v}, component {j} is non-zero"),
+                    );
                 }
             }
         }
@@ -64,7 +68,9 @@ pub fn proof(model: &Model) -> ProofReport {
     let init: Vec<u32> = model
         .layers
         .iter()
-        .flat_map(|l| (0..l.width()).map(move |j| phase_digit(l.h0_im[j].atan2(l.h0_re[j]), l.moduli[j])))
+        .flat_map(|l| {
+            (0..l.width()).map(move |j| phase_digit(l.h0_im[j].atan2(l.h0_re[j]), l.moduli[j]))
+        })
         .collect();
     let readout_of = |digits: &[u32]| -> usize {
         let (mut joint, mut stride, mut off) = (0usize, 1usize, 0usize);
@@ -76,7 +82,14 @@ pub fn proof(model: &Model) -> ProofReport {
         joint
     };
     if model.readout[readout_of(&init)] != 0 {
-        return fail(1, 0, format!("the initial state reads out {}, not the identity", model.manifest.outputs[model.readout[readout_of(&init)] as usize]));
+        return fail(
+            1,
+            0,
+            format!(
+                "the initial state reads out {}, not the identity",
+                model.manifest.outputs[model.readout[readout_of(&init)] as usize]
+            ),
+        );
     }
     let mut index: HashMap<Vec<u32>, usize> = HashMap::new();
     let mut states = vec![init.clone()];
@@ -114,10 +127,16 @@ pub fn proof(model: &Model) -> ProofReport {
                     at = parent[at].0;
                 }
                 seq.reverse();
-                return fail(states.len(), transitions, format!(
-                    "after the tokens [{}] the model reads out {} but the product is {}",
-                    seq.join(" "), o[got as usize], o[want as usize]
-                ));
+                return fail(
+                    states.len(),
+                    transitions,
+                    format!(
+                        "after the tokens [{}] the model reads out {} but the product is {}",
+                        seq.join(" "),
+                        o[got as usize],
+                        o[want as usize]
+                    ),
+                );
             }
             if !index.contains_key(&next) {
                 index.insert(next.clone(), states.len());

@@ -5,12 +5,18 @@ use gssm_compiler::group::perm::{from_cycles, group_from_permutations};
 use gssm_compiler::group::{Group, Limits};
 use serde_json::Value;
 
-pub const ORACLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/oracle/smallgroups_le120.jsonl");
+pub const ORACLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/oracle/smallgroups_le120.jsonl"
+);
 
 /// Every row of the oracle (739 groups).
 pub fn oracle_rows() -> Vec<Value> {
-    let text = std::fs::read_to_string(ORACLE).expect("the oracle lies in ../shared beside the repo");
-    text.lines().map(|l| serde_json::from_str(l).expect("oracle row is JSON")).collect()
+    let text =
+        std::fs::read_to_string(ORACLE).expect("the oracle lies in ../shared beside the repo");
+    text.lines()
+        .map(|l| serde_json::from_str(l).expect("oracle row is JSON"))
+        .collect()
 }
 
 /// "(1,2,3)(4,5)" → 0-based cycles.
@@ -41,5 +47,9 @@ pub fn perm_group(row: &Value) -> Group {
 }
 
 pub fn u32s(v: &Value) -> Vec<u32> {
-    v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap() as u32)
+        .collect()
 }

@@ -15,11 +15,39 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum ExecError {
     #[error("the {backend} backend does not support {dtype}")]
-    UnsupportedDtype { backend: &'static str, dtype: &'static str },
+    UnsupportedDtype {
+        backend: &'static str,
+        dtype: &'static str,
+    },
     #[error("the {0} backend is not available: {1}")]
     Unavailable(&'static str, String),
     #[error("{0}")]
     Backend(String),
+}
+
+/// Result of checking every sequence of length 1..=L against ground truth,
+/// whichever backend ran it. Checking every step of every length-L sequence
+/// covers each shorter sequence as a prefix; each is counted once.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ExhaustiveReport {
+    /// Sequences (of every length 1..=L) checked.
+    pub sequences: u64,
+    /// Those whose last output was wrong.
+    pub mismatches: u64,
+    /// The first failing sequence in lexicographic order of token ids (a
+    /// prefix before its extensions), cut after its first wrong step.
+    pub first_failure: Option<Vec<u32>>,
+}
+
+/// Result of a precision sweep over long random sequences.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct HorizonReport {
+    pub dtype: &'static str,
+    pub sequences: usize,
+    pub max_len: usize,
+    /// First (1-based) step that was wrong in any sequence; None when every
+    /// sequence was right up to `max_len`.
+    pub horizon: Option<usize>,
 }
 
 /// Which executor to run.
@@ -49,7 +77,11 @@ pub trait Executor: Send + Sync {
 }
 
 /// Build an executor for `model` on `backend` in `dtype`.
-pub fn build(model: &Model, backend: Backend, dtype: Dtype) -> Result<Box<dyn Executor>, ExecError> {
+pub fn build(
+    model: &Model,
+    backend: Backend,
+    dtype: Dtype,
+) -> Result<Box<dyn Executor>, ExecError> {
     match backend {
         Backend::Reference => Ok(Box::new(reference::Reference::new(model, dtype))),
         Backend::Jit => jit::build(model, dtype),

@@ -45,7 +45,10 @@ impl<R: Real> Stepper<R> {
             .iter()
             .map(|l| {
                 let cv = |re: &[f64], im: &[f64]| -> Vec<(R, R)> {
-                    re.iter().zip(im).map(|(&r, &i)| (R::from_f64(r), R::from_f64(i))).collect()
+                    re.iter()
+                        .zip(im)
+                        .map(|(&r, &i)| (R::from_f64(r), R::from_f64(i)))
+                        .collect()
                 };
                 let p = LayerParams {
                     width: l.width(),

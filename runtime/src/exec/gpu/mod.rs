@@ -1,9 +1,643 @@
-//! wgpu GPU executor (being built).
+//! The GPU executor: wgpu compute shaders generated for the loaded model
+//! (see `wgsl`), one invocation per sequence, in f32. Besides running token
+//! batches it runs the float model's verification on the device:
+//! [`exhaustive`] (every sequence of a length, against the Cayley table) and
+//! [`horizon`] (long random sequences).
+//!
+//! Device limits are respected by chunking: at most 65535 workgroups per
+//! dispatch, buffers within the device's binding size, long sequences split
+//! in time with the state kept on the device between chunks, and sequence
+//! indices beyond 2^32 handled as a host-side base per dispatch.
+//!
+//! Without an adapter every entry point returns [`ExecError::Unavailable`]
+//! saying which driver to install. No input makes it panic: models are
+//! checked on the host (`shape`), device errors are caught in error scopes.
 
-use super::{ExecError, Executor};
+mod context;
+mod shape;
+mod wgsl;
+
+use super::{Backend, ExecError, Executor};
 use crate::ir::Model;
 use crate::scalar::Dtype;
+use crate::tokens::Tokens;
+use context::{backend_error, Binding, Gpu, Kernel};
+use rayon::prelude::*;
+use serde::Serialize;
+use shape::Shape;
+use std::sync::Arc;
+use std::time::Instant;
+use wgsl::WORKGROUP;
 
-pub fn build(_model: &Model, _dtype: Dtype) -> Result<Box<dyn Executor>, ExecError> {
-    Err(ExecError::Unavailable("gpu", "not implemented yet".into()))
+/// Most workgroups in one dispatch dimension (WebGPU's guaranteed limit).
+const MAX_GROUPS: u32 = 65535;
+/// Bytes of tokens (or outputs) moved per chunk of a batch.
+const CHUNK_BYTES: u64 = 64 << 20;
+
+/// Build the GPU executor for `model`. Only f32 is supported.
+pub fn build(model: &Model, dtype: Dtype) -> Result<Box<dyn Executor>, ExecError> {
+    Ok(Box::new(GpuExecutor::new(model, dtype)?))
+}
+
+/// A short description of the adapter in use ("NVIDIA H100 (Vulkan, …)").
+pub fn adapter() -> Result<String, ExecError> {
+    guard(|| Ok(Gpu::get()?.describe()))
+}
+
+/// Turn a panic inside wgpu or a driver into an error.
+fn guard<T>(f: impl FnOnce() -> Result<T, ExecError>) -> Result<T, ExecError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(backend_error(
+            "the GPU runtime failed unexpectedly (wgpu panicked)",
+        ))
+    })
+}
+
+fn bytes_u32(v: &[u32]) -> &[u8] {
+    bytemuck::cast_slice(v)
+}
+
+/// The model's tables on the device.
+struct Tables {
+    floats: wgpu::Buffer,
+    ints: wgpu::Buffer,
+}
+
+impl Tables {
+    fn upload(gpu: &Gpu, shape: &Shape) -> Result<Tables, ExecError> {
+        Ok(Tables {
+            floats: gpu
+                .storage_buffer("model float tables", bytemuck::cast_slice(&shape.floats))?,
+            ints: gpu.storage_buffer("model integer tables", bytes_u32(&shape.ints))?,
+        })
+    }
+}
+
+/// Time spent in each phase of one [`GpuExecutor::run_profiled`] call.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RunProfile {
+    /// Host: checking and packing tokens into chunks.
+    pub pack_s: f64,
+    /// Host to device copies.
+    pub upload_s: f64,
+    /// The kernels alone.
+    pub kernel_s: f64,
+    /// Device to host copies.
+    pub download_s: f64,
+    /// Host: unpacking outputs.
+    pub unpack_s: f64,
+    pub chunks: usize,
+}
+
+/// The batch executor: the model's tables on the device and the generated
+/// kernel, reused by every `run`.
+pub struct GpuExecutor {
+    gpu: Arc<Gpu>,
+    shape: Shape,
+    tables: Tables,
+    kernel: Kernel,
+    chunk_bytes: u64,
+}
+
+const RUN_LAYOUT: [Binding; 6] = [
+    Binding::Read,
+    Binding::Read,
+    Binding::Uniform,
+    Binding::Read,
+    Binding::ReadWrite,
+    Binding::ReadWrite,
+];
+
+impl GpuExecutor {
+    pub fn new(model: &Model, dtype: Dtype) -> Result<GpuExecutor, ExecError> {
+        if dtype != Dtype::F32 {
+            return Err(ExecError::UnsupportedDtype {
+                backend: "gpu",
+                dtype: dtype.name(),
+            });
+        }
+        let shape = Shape::new(model).map_err(backend_error)?;
+        guard(|| {
+            let gpu = Gpu::get()?;
+            let tables = Tables::upload(&gpu, &shape)?;
+            let kernel = gpu.pipeline("run", &wgsl::run_kernel(&shape), &RUN_LAYOUT)?;
+            Ok(GpuExecutor {
+                gpu,
+                shape,
+                tables,
+                kernel,
+                chunk_bytes: CHUNK_BYTES,
+            })
+        })
+    }
+
+    /// Bytes of tokens moved per chunk (default 64 MiB; at least 16). Small
+    /// values split batches into many chunks in sequences and in time, which
+    /// tests use to exercise the chunking on small inputs.
+    pub fn with_chunk_bytes(mut self, bytes: u64) -> GpuExecutor {
+        self.chunk_bytes = bytes.max(16);
+        self
+    }
+
+    /// The adapter this executor runs on.
+    pub fn adapter(&self) -> String {
+        self.gpu.describe()
+    }
+
+    /// The generated WGSL of the batch kernel (for inspection).
+    pub fn wgsl(&self) -> String {
+        wgsl::run_kernel(&self.shape)
+    }
+
+    /// `run`, with the time spent in each phase.
+    pub fn run_profiled(&self, tokens: &Tokens) -> Result<(Vec<u32>, RunProfile), ExecError> {
+        guard(|| self.run_inner(tokens))
+    }
+
+    fn run_inner(&self, tokens: &Tokens) -> Result<(Vec<u32>, RunProfile), ExecError> {
+        let mut prof = RunProfile::default();
+        let (batch, len) = (tokens.batch(), tokens.len());
+        let mut out = vec![0u32; tokens.ids().len()];
+        if out.is_empty() {
+            return Ok((out, prof));
+        }
+        let v = self.shape.num_tokens;
+        // Tokens are validated against some model; make sure it is this one's
+        // token count before any id indexes a table.
+        if let Some(i) = tokens.ids().par_iter().position_any(|&t| t >= v) {
+            return Err(backend_error(format!(
+                "token id {} at sequence {}, position {} is out of range for this model ({v} tokens)",
+                tokens.ids()[i],
+                i / len,
+                i % len
+            )));
+        }
+        let g = &*self.gpu;
+        let tb = wgsl::pack_bits(v) as u64;
+        let ob = wgsl::pack_bits(self.shape.order) as u64;
+        let (tpw, opw) = (32 / tb, 32 / ob);
+        let budget = self.chunk_bytes.min(g.max_binding());
+        let state_bytes = self.shape.state_len as u64 * 8;
+        // Chunk shape: up to one dispatch of sequences, and as many steps of
+        // them as fit in the byte budget (for tokens and for outputs), a
+        // multiple of 4 steps so rows stay word-aligned whatever the packing.
+        let step_bits = tb.max(ob);
+        let max_seqs = (MAX_GROUPS as u64 * WORKGROUP as u64)
+            .min(batch as u64)
+            .min(budget * 8 / (4 * step_bits))
+            .min(budget / state_bytes.max(1))
+            .max(1);
+        let steps =
+            (budget * 8 / (max_seqs * step_bits) / 4 * 4).clamp(4, len.next_multiple_of(4) as u64);
+        let words_in = steps / tpw;
+        let words_out = steps.div_ceil(opw);
+        let seqs = max_seqs;
+
+        let usage_in = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST;
+        let usage_rw = wgpu::BufferUsages::STORAGE
+            | wgpu::BufferUsages::COPY_SRC
+            | wgpu::BufferUsages::COPY_DST;
+        let tok_buf = g.empty_buffer("token chunk", seqs * words_in * 4, usage_in)?;
+        let out_buf = g.empty_buffer("output chunk", seqs * words_out * 4, usage_rw)?;
+        let st_buf = g.empty_buffer("state", seqs * state_bytes, usage_rw)?;
+        let stride = g.uniform_stride(wgsl::RUN_PARAMS);
+        let par_buf = g.empty_buffer(
+            "parameters",
+            stride,
+            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        )?;
+        let bind = g.bind(
+            &self.kernel,
+            &[
+                &self.tables.floats,
+                &self.tables.ints,
+                &par_buf,
+                &tok_buf,
+                &out_buf,
+                &st_buf,
+            ],
+            wgsl::RUN_PARAMS,
+            &RUN_LAYOUT,
+        )?;
+
+        let ids = tokens.ids();
+        let mut words = vec![0u32; (seqs * words_in) as usize];
+        let mut back = vec![0u32; (seqs * words_out) as usize];
+        for s0 in (0..batch).step_by(seqs as usize) {
+            let n = (batch - s0).min(seqs as usize);
+            for t0 in (0..len).step_by(steps as usize) {
+                let m = (len - t0).min(steps as usize);
+                let clock = Instant::now();
+                let wi = words_in as usize;
+                words[..n * wi]
+                    .par_chunks_mut(wi)
+                    .enumerate()
+                    .for_each(|(r, row)| {
+                        row.fill(0);
+                        let src = &ids[(s0 + r) * len + t0..][..m];
+                        for (t, &x) in src.iter().enumerate() {
+                            row[t / tpw as usize] |= x << ((t as u64 % tpw) * tb);
+                        }
+                    });
+                prof.pack_s += clock.elapsed().as_secs_f64();
+
+                let clock = Instant::now();
+                let params: [u32; 8] = [
+                    n as u32,
+                    m as u32,
+                    (t0 == 0) as u32,
+                    words_in as u32,
+                    words_out as u32,
+                    0,
+                    0,
+                    0,
+                ];
+                g.scoped("uploading tokens", || {
+                    g.queue
+                        .write_buffer(&tok_buf, 0, bytes_u32(&words[..n * wi]));
+                    g.queue.write_buffer(&par_buf, 0, bytes_u32(&params));
+                    g.queue.submit([]);
+                })?;
+                g.wait()?;
+                prof.upload_s += clock.elapsed().as_secs_f64();
+
+                let clock = Instant::now();
+                g.dispatch(
+                    &self.kernel,
+                    &bind,
+                    stride,
+                    &[(n as u32).div_ceil(WORKGROUP)],
+                )?;
+                g.wait()?;
+                prof.kernel_s += clock.elapsed().as_secs_f64();
+
+                let clock = Instant::now();
+                let nwords = n * words_out as usize;
+                g.read_into(
+                    &out_buf,
+                    nwords as u64 * 4,
+                    bytemuck::cast_slice_mut(&mut back[..nwords]),
+                )?;
+                prof.download_s += clock.elapsed().as_secs_f64();
+
+                let clock = Instant::now();
+                let back_words = &back[..nwords];
+                let wo = words_out as usize;
+                let mask = ((1u64 << ob) - 1) as u32;
+                out[s0 * len..(s0 + n) * len]
+                    .par_chunks_mut(len)
+                    .zip(back_words.par_chunks(wo))
+                    .for_each(|(row, w)| {
+                        for (t, y) in row[t0..t0 + m].iter_mut().enumerate() {
+                            *y = (w[t / opw as usize] >> ((t as u64 % opw) * ob)) & mask;
+                        }
+                    });
+                prof.unpack_s += clock.elapsed().as_secs_f64();
+                prof.chunks += 1;
+            }
+        }
+        Ok((out, prof))
+    }
+}
+
+impl Executor for GpuExecutor {
+    fn backend(&self) -> Backend {
+        Backend::Gpu
+    }
+    fn dtype(&self) -> Dtype {
+        Dtype::F32
+    }
+    fn run(&self, tokens: &Tokens) -> Result<Vec<u32>, ExecError> {
+        self.run_profiled(tokens).map(|(out, _)| out)
+    }
+}
+
+// Counts follow the CPU verifier: each prefix is attributed to exactly one
+// length-L sequence (the one continuing it with token 0), so shards add up;
+// over shards, `first_failure` is the first shard's that has one.
+pub use super::ExhaustiveReport;
+
+const EXHAUSTIVE_LAYOUT: [Binding; 4] = [
+    Binding::Read,
+    Binding::Read,
+    Binding::Uniform,
+    Binding::ReadWrite,
+];
+
+/// Dispatches per submission of the exhaustive kernel (one parameter block
+/// and one result slot each).
+const DISPATCHES_PER_SUBMIT: usize = 64;
+
+/// Sequences of length 1..=len whose owner (the length-len sequence that
+/// continues them with zeros) lies in [start, end).
+fn owned_sequences(v: u128, len: u32, start: u128, end: u128) -> Option<u128> {
+    let mut total = 0u128;
+    let mut m = 1u128;
+    for _ in 0..len {
+        // Multiples of m = V^k in [start, end).
+        total = total.checked_add(end.div_ceil(m) - start.div_ceil(m))?;
+        m = match m.checked_mul(v) {
+            Some(m) => m,
+            None => break,
+        };
+    }
+    Some(total)
+}
+
+/// Check every token sequence of length `length` (and so every shorter one)
+/// on the device against the group's Cayley table. `shard = (i, n)` takes
+/// the i-th of n contiguous ranges of the V^length sequences (in
+/// lexicographic order), so any scheduler can split a large space across
+/// processes; the shards' counts add up to the whole.
+pub fn exhaustive(
+    model: &Model,
+    length: usize,
+    shard: (u64, u64),
+) -> Result<ExhaustiveReport, ExecError> {
+    exhaustive_chunked(model, length, shard, u64::MAX)
+}
+
+/// [`exhaustive`] with at most `prefixes` sequence prefixes (each followed
+/// by every last token) per dispatch. Small values exercise the dispatch and
+/// submission boundaries on small models; results do not depend on it.
+pub fn exhaustive_chunked(
+    model: &Model,
+    length: usize,
+    shard: (u64, u64),
+    prefixes: u64,
+) -> Result<ExhaustiveReport, ExecError> {
+    let (i, n) = shard;
+    if n == 0 || i >= n {
+        return Err(backend_error(format!(
+            "shard {i} of {n} does not exist: give (i, n) with i < n"
+        )));
+    }
+    let shape = Shape::new(model).map_err(backend_error)?;
+    let v = shape.num_tokens as u128;
+    if length == 0 {
+        return Ok(ExhaustiveReport {
+            sequences: 0,
+            mismatches: 0,
+            first_failure: None,
+        });
+    }
+    let len =
+        u32::try_from(length).map_err(|_| backend_error(format!("length {length} is too long")))?;
+    let total = (0..len)
+        .try_fold(1u128, |acc, _| {
+            acc.checked_mul(v).filter(|&t| t <= u64::MAX as u128)
+        })
+        .ok_or_else(|| backend_error(format!("{v}^{length} sequences is more than 2^64")))?;
+    // The key rel·L + t of a failing sequence must fit in u32.
+    let per_prefix = v * len as u128;
+    if per_prefix >= u32::MAX as u128 {
+        return Err(backend_error(format!(
+            "{v} tokens × length {length} is too large for the device kernel"
+        )));
+    }
+    let start = total * i as u128 / n as u128;
+    let end = total * (i as u128 + 1) / n as u128;
+    let sequences = owned_sequences(v, len, start, end)
+        .and_then(|s| u64::try_from(s).ok())
+        .ok_or_else(|| backend_error("the sequence count overflows u64"))?;
+    guard(|| exhaustive_device(&shape, len, start, end, sequences, prefixes.max(1)))
+}
+
+fn exhaustive_device(
+    shape: &Shape,
+    len: u32,
+    start: u128,
+    end: u128,
+    sequences: u64,
+    prefixes: u64,
+) -> Result<ExhaustiveReport, ExecError> {
+    let mut report = ExhaustiveReport {
+        sequences,
+        mismatches: 0,
+        first_failure: None,
+    };
+    if start >= end {
+        return Ok(report);
+    }
+    let g = Gpu::get()?;
+    let v = shape.num_tokens as u128;
+    let np = len - 1;
+    let kernel = g.pipeline(
+        "exhaustive",
+        &wgsl::exhaustive_kernel(shape, len),
+        &EXHAUSTIVE_LAYOUT,
+    )?;
+    let tables = Tables::upload(&g, shape)?;
+    let block = wgsl::exhaustive_params(np);
+    let stride = g.uniform_stride(block);
+    let par_buf = g.empty_buffer(
+        "parameters",
+        stride * DISPATCHES_PER_SUBMIT as u64,
+        wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+    )?;
+    let slot_bytes = 8 * DISPATCHES_PER_SUBMIT as u64;
+    let slots = g.empty_buffer(
+        "result slots",
+        slot_bytes,
+        wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+    )?;
+    let bind = g.bind(
+        &kernel,
+        &[&tables.floats, &tables.ints, &par_buf, &slots],
+        block,
+        &EXHAUSTIVE_LAYOUT,
+    )?;
+
+    // Prefixes per dispatch: within the dispatch limit, with every key
+    // rel·L + t below u32::MAX, and small enough that one dispatch stays
+    // short even on a software driver.
+    let work_per_prefix = (np as u128 + v).max(1);
+    let max_prefixes = (MAX_GROUPS as u128 * WORKGROUP as u128)
+        .min((u32::MAX as u128 - 1) / (v * len as u128))
+        .min((1u128 << 26) / work_per_prefix)
+        .min(prefixes as u128)
+        .max(1);
+    let first_prefix = start / v;
+    let last_prefix = (end - 1) / v; // inclusive
+    let mut next = first_prefix;
+    while next <= last_prefix {
+        // One submission: up to DISPATCHES_PER_SUBMIT dispatches.
+        let mut blocks = vec![0u8; (stride * DISPATCHES_PER_SUBMIT as u64) as usize];
+        let mut groups = Vec::new();
+        let mut bases = Vec::new();
+        while next <= last_prefix && groups.len() < DISPATCHES_PER_SUBMIT {
+            let count = (last_prefix - next + 1).min(max_prefixes);
+            let base_seq = next * v;
+            let lo = start.saturating_sub(base_seq);
+            let hi = (end - base_seq).min(count * v);
+            let mut words: Vec<u32> = vec![lo as u32, hi as u32, count as u32, groups.len() as u32];
+            // Base prefix digits, position 0 most significant.
+            let mut digits = vec![0u32; (np as usize).div_ceil(4).max(1) * 4];
+            let mut rest = next;
+            for pos in (0..np as usize).rev() {
+                digits[pos] = (rest % v) as u32;
+                rest /= v;
+            }
+            words.extend_from_slice(&digits);
+            let off = (groups.len() as u64 * stride) as usize;
+            let b = bytes_u32(&words);
+            blocks[off..off + b.len()].copy_from_slice(b);
+            groups.push((count as u32).div_ceil(WORKGROUP));
+            bases.push(base_seq);
+            next += count;
+        }
+        let mut init = vec![0u32; 2 * DISPATCHES_PER_SUBMIT];
+        for k in 0..DISPATCHES_PER_SUBMIT {
+            init[2 * k + 1] = u32::MAX;
+        }
+        g.scoped("uploading parameters", || {
+            g.queue.write_buffer(&par_buf, 0, &blocks);
+            g.queue.write_buffer(&slots, 0, bytes_u32(&init));
+        })?;
+        g.dispatch(&kernel, &bind, stride, &groups)?;
+        let res = g.read(&slots, 2 * DISPATCHES_PER_SUBMIT)?;
+        for (k, base) in bases.iter().enumerate() {
+            report.mismatches += res[2 * k] as u64;
+            let key = res[2 * k + 1];
+            if key != u32::MAX && report.first_failure.is_none() {
+                let (rel, t) = (key / len, key % len);
+                let mut idx = base + rel as u128;
+                let mut seq = vec![0u32; len as usize];
+                for x in seq.iter_mut().rev() {
+                    *x = (idx % v) as u32;
+                    idx /= v;
+                }
+                seq.truncate(t as usize + 1);
+                report.first_failure = Some(seq);
+            }
+        }
+    }
+    Ok(report)
+}
+
+pub use super::HorizonReport;
+
+/// The tokens of random sequence `sequence` that [`horizon`] generates on
+/// the device for `seed` (xoshiro128**, token = output mod V), so a failure
+/// can be replayed on the host.
+pub fn horizon_tokens(seed: u64, sequence: u32, len: usize, num_tokens: u32) -> Vec<u32> {
+    let mut r = wgsl::seed_state(seed, sequence);
+    (0..len)
+        .map(|_| wgsl::next(&mut r) % num_tokens.max(1))
+        .collect()
+}
+
+const HORIZON_LAYOUT: [Binding; 5] = [
+    Binding::Read,
+    Binding::Read,
+    Binding::Uniform,
+    Binding::ReadWrite,
+    Binding::ReadWrite,
+];
+
+/// Dispatches (time slices) per submission of the horizon kernel.
+const HORIZON_DISPATCHES: usize = 8;
+
+/// Run `sequences` random sequences of up to `max_len` tokens (seeded, see
+/// [`horizon_tokens`]) in f32 on the device; the least step at which any
+/// decoded output is wrong.
+pub fn horizon(
+    model: &Model,
+    sequences: u32,
+    max_len: u32,
+    seed: u64,
+) -> Result<HorizonReport, ExecError> {
+    let shape = Shape::new(model).map_err(backend_error)?;
+    let mut report = HorizonReport {
+        dtype: "f32",
+        sequences: sequences as usize,
+        max_len: max_len as usize,
+        horizon: None,
+    };
+    if sequences == 0 || max_len == 0 {
+        return Ok(report);
+    }
+    report.horizon = guard(|| horizon_device(&shape, sequences, max_len, seed))?;
+    Ok(report)
+}
+
+fn horizon_device(
+    shape: &Shape,
+    sequences: u32,
+    max_len: u32,
+    seed: u64,
+) -> Result<Option<usize>, ExecError> {
+    let g = Gpu::get()?;
+    let kernel = g.pipeline("horizon", &wgsl::horizon_kernel(shape), &HORIZON_LAYOUT)?;
+    let tables = Tables::upload(&g, shape)?;
+    let sw = wgsl::horizon_state_words(shape) as u64 * 4;
+    let chunk = (MAX_GROUPS as u64 * WORKGROUP as u64)
+        .min(sequences as u64)
+        .min((g.max_binding() / sw).max(1));
+    let st_buf = g.empty_buffer("sequence state", chunk * sw, wgpu::BufferUsages::STORAGE)?;
+    let best = g.empty_buffer(
+        "best step",
+        16,
+        wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+    )?;
+    let stride = g.uniform_stride(wgsl::HORIZON_PARAMS);
+    let par_buf = g.empty_buffer(
+        "parameters",
+        stride * HORIZON_DISPATCHES as u64,
+        wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+    )?;
+    let bind = g.bind(
+        &kernel,
+        &[&tables.floats, &tables.ints, &par_buf, &st_buf, &best],
+        wgsl::HORIZON_PARAMS,
+        &HORIZON_LAYOUT,
+    )?;
+    g.scoped("initialising", || {
+        g.queue.write_buffer(&best, 0, bytes_u32(&[u32::MAX; 4]))
+    })?;
+
+    let mut bst = u32::MAX; // least failing step - 1 so far
+                            // Steps per dispatch adapt so that one submission takes about 100 ms:
+                            // short enough for a display watchdog, long enough to hide overheads.
+    let mut steps_per = ((1u64 << 22) / chunk).clamp(1, max_len as u64) as u32;
+    let mut s0 = 0u32;
+    while s0 < sequences {
+        let n = (sequences - s0).min(chunk as u32);
+        let mut t0 = 0u32;
+        while t0 < max_len && t0 < bst {
+            let mut blocks = vec![0u8; (stride * HORIZON_DISPATCHES as u64) as usize];
+            let mut groups = Vec::new();
+            while groups.len() < HORIZON_DISPATCHES && t0 < max_len {
+                let m = steps_per.min(max_len - t0);
+                let words: [u32; 8] = [
+                    n,
+                    t0,
+                    m,
+                    s0,
+                    seed as u32,
+                    (seed >> 32) as u32,
+                    (t0 == 0) as u32,
+                    0,
+                ];
+                let off = (groups.len() as u64 * stride) as usize;
+                blocks[off..off + 32].copy_from_slice(bytes_u32(&words));
+                groups.push(n.div_ceil(WORKGROUP));
+                t0 += m;
+            }
+            let clock = Instant::now();
+            g.scoped("uploading parameters", || {
+                g.queue.write_buffer(&par_buf, 0, &blocks)
+            })?;
+            g.dispatch(&kernel, &bind, stride, &groups)?;
+            bst = g.read(&best, 1)?.first().copied().unwrap_or(u32::MAX);
+            let took = clock.elapsed().as_secs_f64();
+            if took < 0.05 {
+                steps_per = steps_per.saturating_mul(2);
+            } else if took > 0.4 && steps_per > 1 {
+                steps_per /= 2;
+            }
+        }
+        s0 += n;
+    }
+    Ok((bst != u32::MAX).then(|| bst as usize + 1))
 }

@@ -1,0 +1,880 @@
+//! Group expressions to groups: references and calls of definitions (with
+//! their `require`/`warn` guards), presentations, permutation groups,
+//! direct and semidirect products, and series hints.
+
+use super::int::{self, text_of, Vars};
+use super::loader::DefId;
+use super::naming::{convention_warning, disambiguate, fill_names, suggest};
+use super::words::expand;
+use super::{stdlib, Program, SeriesHint, MAX_CALL_DEPTH};
+use crate::diagnostics::{Diagnostic, Source, Span};
+use crate::group::perm::{from_cycles, group_from_permutations};
+use crate::group::product::{direct, semidirect, ActionError};
+use crate::group::{coset, Group, GroupError, Word};
+use crate::parse::ast::{self, GExpr, GExprKind, GuardKind, MessagePart};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+type Result<T> = std::result::Result<T, Diagnostic>;
+
+/// Largest permutation degree accepted (points are numbered 1..=degree):
+/// every element found is stored as an image list of this length.
+pub const MAX_DEGREE: i64 = 4096;
+/// Most generators × degree of a permutation group: closing under the
+/// generators costs elements × generators × degree steps.
+const MAX_PERM_WORK: usize = 1 << 18;
+/// Most generators one permutation group or power may have.
+pub const MAX_GENERATORS: usize = 4096;
+/// Most iterations of a comprehension's loops, counting filtered ones.
+const MAX_LOOP_STEPS: u64 = 1 << 20;
+/// Most call-site notes attached to one error.
+const MAX_NOTES: usize = 3;
+
+/// A permutation generator as built: its name, cycles (0-based points) and
+/// the span of the item that made it.
+type PermGen = (Option<String>, Vec<Vec<u32>>, Span);
+
+/// An elaborated group expression.
+#[derive(Clone, Debug)]
+pub struct Value {
+    pub group: Rc<Group>,
+    pub series: Option<SeriesHint>,
+    /// The definition it came from (file, span), for bare references.
+    pub def: Option<(usize, Span)>,
+}
+
+/// A cached definition body: its value and the warnings raised inside it.
+#[derive(Clone, Debug)]
+pub struct Cached {
+    value: Value,
+    warnings: Vec<Diagnostic>,
+}
+
+struct Frame {
+    def: DefId,
+    args: Vec<i64>,
+    label: String,
+}
+
+pub struct Elab<'p> {
+    prog: &'p Program,
+    /// The command-line expression, as a pseudo-file after the program's.
+    expr_src: Source,
+    stack: Vec<Frame>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl<'p> Elab<'p> {
+    pub fn new(prog: &'p Program, expr_src: Source) -> Self {
+        Elab {
+            prog,
+            expr_src,
+            stack: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn expr_file(&self) -> usize {
+        self.prog.files.len()
+    }
+
+    fn src(&self, file: usize) -> &Source {
+        if file == self.expr_file() {
+            &self.expr_src
+        } else {
+            &self.prog.files[file].source
+        }
+    }
+
+    fn scope(&self, file: usize) -> &HashMap<String, DefId> {
+        let f = if file == self.expr_file() {
+            self.prog.main
+        } else {
+            file
+        };
+        &self.prog.files[f].scope
+    }
+
+    fn is_user(&self, file: usize) -> bool {
+        file == self.expr_file() || !self.prog.files[file].stdlib
+    }
+
+    fn def(&self, id: DefId) -> &'p ast::GroupDef {
+        match &self.prog.files[id.file].ast.items[id.item] {
+            ast::Item::Group(g) => g,
+            ast::Item::Import(_) => unreachable!("scopes hold only group definitions"),
+        }
+    }
+
+    /// Elaborate the command-line expression.
+    pub fn top(&mut self, e: &GExpr) -> Result<Value> {
+        let file = self.expr_file();
+        self.gexpr(file, &mut Vars::default(), e, None)
+    }
+
+    /// Source and span a value is reported under: its definition, or the
+    /// expression itself.
+    pub fn origin_of(&self, v: &Value) -> (Source, Span) {
+        match v.def {
+            Some((file, span)) => (self.src(file).clone(), span),
+            None => (
+                self.expr_src.clone(),
+                crate::diagnostics::Span::new(0, self.expr_src.text.len()),
+            ),
+        }
+    }
+
+    /// `given` is the name a definition gives its body; other expressions
+    /// are named by their text.
+    fn gexpr(
+        &mut self,
+        file: usize,
+        vars: &mut Vars,
+        e: &GExpr,
+        given: Option<&str>,
+    ) -> Result<Value> {
+        let name = given
+            .map(str::to_string)
+            .unwrap_or_else(|| text_of(self.src(file), e.span));
+        let limits = self.prog.limits;
+        let plain = |g: Group| Value {
+            group: Rc::new(g),
+            series: None,
+            def: None,
+        };
+        match &e.kind {
+            GExprKind::Paren(inner) => self.gexpr(file, vars, inner, given),
+            GExprKind::Ref { name: id, args } => {
+                self.reference(file, vars, e, id, args.as_deref(), given)
+            }
+            GExprKind::Presentation(p) => {
+                let src = self.src(file).clone();
+                for (i, g) in p.gens.iter().enumerate() {
+                    if let Some(first) = p.gens[..i].iter().find(|x| x.name == g.name) {
+                        return Err(Diagnostic::error(
+                            "name::duplicate-generator",
+                            format!("generator `{}` is listed twice", g.name),
+                        )
+                        .at(&src, g.span, "repeated")
+                        .help("give each generator its own name")
+                        .note(&src, first.span, "first listed here"));
+                    }
+                }
+                let gens: Vec<String> = p.gens.iter().map(|g| g.name.clone()).collect();
+                let mut relators: Vec<Word> = Vec::new();
+                for r in &p.relations {
+                    let sides: Vec<Word> = r
+                        .sides
+                        .iter()
+                        .map(|w| expand(&src, vars, &gens, w, limits.max_word_len))
+                        .collect::<Result<_>>()?;
+                    if sides.len() == 1 {
+                        relators.push(sides.into_iter().next().expect("one side"));
+                    } else {
+                        for pair in sides.windows(2) {
+                            let mut w = pair[0].clone();
+                            w.extend(super::words::inverse(&pair[1]));
+                            relators.push(w);
+                        }
+                    }
+                }
+                let g = coset::enumerate(&name, gens, &relators, &limits)
+                    .map_err(|err| group_error(&src, e.span, err))?;
+                Ok(plain(g))
+            }
+            GExprKind::Perm(p) => self.perm_group(file, vars, e, p, &name).map(plain),
+            GExprKind::Direct(factors) => {
+                let vals = factors
+                    .iter()
+                    .map(|f| self.gexpr(file, vars, f, None))
+                    .collect::<Result<Vec<_>>>()?;
+                let names = disambiguate(
+                    &vals
+                        .iter()
+                        .map(|v| v.group.generator_names().to_vec())
+                        .collect::<Vec<_>>(),
+                );
+                let refs: Vec<&Group> = vals.iter().map(|v| v.group.as_ref()).collect();
+                let g = direct(&name, &refs, names, &limits)
+                    .map_err(|err| group_error(self.src(file), e.span, err))?;
+                Ok(plain(g))
+            }
+            GExprKind::Power(base, k) => {
+                let src = self.src(file).clone();
+                let k = int::eval(&src, vars, k)?;
+                let b = self.gexpr(file, vars, base, None)?;
+                let gens = b.group.generator_names().len();
+                if k < 0 || (k as u128) * (gens.max(1) as u128) > MAX_GENERATORS as u128 {
+                    let label = if k < 0 {
+                        "a negative power"
+                    } else {
+                        "too many copies"
+                    };
+                    return Err(Diagnostic::error(
+                        "group::power",
+                        format!("cannot take the direct power {}^{k}", b.group.name),
+                    )
+                    .at(&src, e.span, label)
+                    .help(format!(
+                        "G^k is the direct product of k copies of G: k must be between 0 and {}",
+                        MAX_GENERATORS / gens.max(1)
+                    )));
+                }
+                if k == 0 {
+                    return Ok(plain(Group::trivial(name)));
+                }
+                let copies: Vec<Vec<String>> =
+                    (0..k).map(|_| b.group.generator_names().to_vec()).collect();
+                let refs: Vec<&Group> = (0..k).map(|_| b.group.as_ref()).collect();
+                let g = direct(&name, &refs, disambiguate(&copies), &limits)
+                    .map_err(|err| group_error(&src, e.span, err))?;
+                Ok(plain(g))
+            }
+            GExprKind::Semidirect { n, h, action } => self
+                .semidirect(file, vars, e, n, h, action, &name)
+                .map(plain),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn reference(
+        &mut self,
+        file: usize,
+        vars: &mut Vars,
+        e: &GExpr,
+        id: &ast::Ident,
+        args: Option<&[ast::IExpr]>,
+        rename: Option<&str>,
+    ) -> Result<Value> {
+        let src = self.src(file).clone();
+        if vars.get(&id.name).is_some() {
+            return Err(Diagnostic::error(
+                "name::not-a-group",
+                format!("`{}` is an integer, not a group", id.name),
+            )
+            .at(&src, id.span, "an integer parameter")
+            .help(format!("use a group here, e.g. `Cyclic({})`", id.name)));
+        }
+        let Some(&def_id) = self.scope(file).get(&id.name) else {
+            return Err(self.unknown_group(file, id));
+        };
+        let def = self.def(def_id);
+        let params = def.params.as_deref().unwrap_or(&[]);
+        let given = args.map_or(0, <[_]>::len);
+        let arity_err = |msg: String, help: String| {
+            Diagnostic::error("arity", msg)
+                .at(&src, e.span, "wrong number of arguments")
+                .help(help)
+                .note(
+                    self.src(def_id.file),
+                    def.name.span,
+                    format!("`{}` is defined here", id.name),
+                )
+        };
+        match (&def.params, args) {
+            (None, Some(_)) => {
+                return Err(arity_err(
+                    format!("`{}` takes no arguments", id.name),
+                    format!("write `{}` without parentheses", id.name),
+                ));
+            }
+            (Some(_), _) if given != params.len() => {
+                let want = params
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let msg = format!(
+                    "`{}` takes {} argument{} ({want}), but {given} {} given",
+                    id.name,
+                    params.len(),
+                    if params.len() == 1 { "" } else { "s" },
+                    if given == 1 { "was" } else { "were" }
+                );
+                return Err(arity_err(
+                    msg,
+                    format!(
+                        "write `{}({want})` with an integer for each parameter",
+                        id.name
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        let argv: Vec<i64> = args
+            .unwrap_or(&[])
+            .iter()
+            .map(|a| int::eval(&src, vars, a))
+            .collect::<Result<_>>()?;
+        let v = self.call(def_id, argv, file, e.span)?;
+        // A definition's body names its group after the definition; an
+        // alias (`group C6 = Cyclic(6)`) renames it.
+        if let Some(name) = rename.filter(|n| *n != v.group.name) {
+            let mut g = (*v.group).clone();
+            g.name = name.to_string();
+            return Ok(Value {
+                group: Rc::new(g),
+                ..v
+            });
+        }
+        Ok(v)
+    }
+
+    fn unknown_group(&self, file: usize, id: &ast::Ident) -> Diagnostic {
+        let src = self.src(file);
+        let d = Diagnostic::error(
+            "name::unknown-group",
+            format!("unknown group `{}`", id.name),
+        )
+        .at(src, id.span, "not defined or imported");
+        if let Some(m) = stdlib::defining_module(&id.name) {
+            return d.help(format!("`{}` is defined in the stdlib module \"{m}\": add `import \"{m}\"` at the top of the file", id.name));
+        }
+        let scope = self.scope(file);
+        let mut names: Vec<&str> = scope.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        match suggest(&id.name, names.iter().copied()) {
+            Some(s) => d.help(format!("did you mean `{s}`?")),
+            None if names.is_empty() => d.help("nothing is defined yet: define it with `group NAME = …`, or import the stdlib (`import \"families\"`, `import \"seed\"`)"),
+            None => {
+                let shown: Vec<&str> = names.iter().take(12).copied().collect();
+                let more = if names.len() > shown.len() { ", …" } else { "" };
+                d.help(format!("groups in scope: {}{more}", shown.join(", ")))
+            }
+        }
+    }
+
+    /// Elaborate definition `id` with arguments, called from `call_span`.
+    fn call(
+        &mut self,
+        id: DefId,
+        args: Vec<i64>,
+        call_file: usize,
+        call_span: Span,
+    ) -> Result<Value> {
+        let def = self.def(id);
+        let def_src = self.src(id.file).clone();
+        let call_src = self.src(call_file).clone();
+        let label = match &def.params {
+            Some(_) => format!(
+                "{}({})",
+                def.name.name,
+                args.iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => def.name.name.clone(),
+        };
+        let mut vars = Vars::default();
+        for (p, &a) in def.params.as_deref().unwrap_or(&[]).iter().zip(&args) {
+            vars.push(&p.name, a);
+        }
+        for g in &def.guards {
+            let holds = int::eval(&def_src, &vars, &g.cond).map_err(|d| {
+                add_note(d, &call_src, call_span, &format!("in {label}, used here"))
+            })? != 0;
+            let msg = self.message(&def_src, &vars, &g.message)?;
+            match g.kind {
+                GuardKind::Require if !holds => {
+                    let cond = text_of(&def_src, g.cond.span);
+                    return Err(Diagnostic::error("require", msg)
+                        .at(
+                            &call_src,
+                            call_span,
+                            format!("{label} does not satisfy `{cond}`"),
+                        )
+                        .help(format!("change the arguments so that `{cond}` holds"))
+                        .note(&def_src, g.span, format!("required by {}", def.name.name)));
+                }
+                GuardKind::Warn if holds && self.is_user(call_file) => {
+                    self.warnings
+                        .push(Diagnostic::warning("convention", msg).at(
+                            &call_src,
+                            call_span,
+                            format!("{label} as written here"),
+                        ));
+                }
+                _ => {}
+            }
+        }
+        if self.stack.iter().any(|f| f.def == id && f.args == args) {
+            let chain = self.chain(&label);
+            return Err(Diagnostic::error(
+                "recursion",
+                format!("{label} is defined in terms of itself: {chain}"),
+            )
+            .at(
+                &call_src,
+                call_span,
+                "this use of the definition never ends",
+            )
+            .help("a group cannot contain itself; define it without referring back to it"));
+        }
+        if self.stack.len() >= MAX_CALL_DEPTH {
+            let chain = self.chain(&label);
+            return Err(Diagnostic::error("recursion", format!("definitions nest more than {MAX_CALL_DEPTH} deep: {chain}"))
+                .at(&call_src, call_span, "nesting limit reached here")
+                .help("a definition that refers to itself never finishes (gssm has no conditional groups): write the group without self-reference"));
+        }
+        let key = (id, args.clone());
+        if let Some(c) = self.prog.cache.borrow().get(&key).cloned() {
+            self.warnings.extend(c.warnings);
+            return Ok(c.value);
+        }
+        self.stack.push(Frame {
+            def: id,
+            args,
+            label: label.clone(),
+        });
+        let before = self.warnings.len();
+        let result = self.body(id, &mut vars, &label);
+        self.stack.pop();
+        // A use on the command line needs no note: the error is about the
+        // definition the user named.
+        let from_cli = call_file == self.expr_file();
+        let mut value = result.map_err(|d| {
+            if from_cli {
+                d
+            } else {
+                add_note(d, &call_src, call_span, &format!("in {label}, used here"))
+            }
+        })?;
+        value.def = Some((id.file, def.span));
+        if self.is_user(id.file) && def.params.is_none() {
+            if let Some(w) = convention_warning(&def.name.name, value.group.order()) {
+                self.warnings.push(
+                    Diagnostic::warning("convention", w)
+                        .at(
+                            &def_src,
+                            def.name.span,
+                            format!("order {}", value.group.order()),
+                        )
+                        .help("gssm follows GAP's naming; rename the group to avoid confusion"),
+                );
+            }
+        }
+        let cached = Cached {
+            value: value.clone(),
+            warnings: self.warnings[before..].to_vec(),
+        };
+        self.prog.cache.borrow_mut().insert(key, cached);
+        Ok(value)
+    }
+
+    fn body(&mut self, id: DefId, vars: &mut Vars, label: &str) -> Result<Value> {
+        let def = self.def(id);
+        let mut v = self.gexpr(id.file, vars, &def.body, Some(label))?;
+        if let Some(s) = &def.series {
+            v.series = Some(self.series(id.file, vars, &v.group, s)?);
+        }
+        Ok(v)
+    }
+
+    fn chain(&self, last: &str) -> String {
+        let mut parts: Vec<&str> = self.stack.iter().map(|f| f.label.as_str()).collect();
+        if parts.len() > 6 {
+            let tail = parts.split_off(parts.len() - 2);
+            parts.truncate(3);
+            parts.push("…");
+            parts.extend(tail);
+        }
+        parts.push(last);
+        parts.join(" → ")
+    }
+
+    fn message(&self, src: &Source, vars: &Vars, m: &ast::Message) -> Result<String> {
+        let mut out = String::new();
+        for p in &m.parts {
+            match p {
+                MessagePart::Text(t) => out.push_str(t),
+                MessagePart::Expr(e) => out.push_str(&int::eval(src, vars, e)?.to_string()),
+            }
+        }
+        Ok(out)
+    }
+
+    fn series(
+        &self,
+        file: usize,
+        vars: &Vars,
+        g: &Group,
+        s: &ast::SeriesHint,
+    ) -> Result<SeriesHint> {
+        let src = self.src(file).clone();
+        let gens = g.generator_names().to_vec();
+        let mut subgroups = Vec::new();
+        let mut spans = Vec::new();
+        for sub in &s.subgroups {
+            let elems = sub
+                .words
+                .iter()
+                .map(|w| {
+                    expand(&src, vars, &gens, w, self.prog.limits.max_word_len)
+                        .map(|w| g.eval_word(&w))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            subgroups.push(elems);
+            spans.push(sub.span);
+        }
+        Ok(SeriesHint {
+            subgroups,
+            spans,
+            span: s.span,
+            source: src,
+        })
+    }
+
+    // ------------------------------------------------------------ permutations
+
+    fn perm_group(
+        &mut self,
+        file: usize,
+        vars: &mut Vars,
+        e: &GExpr,
+        p: &ast::PermGroup,
+        name: &str,
+    ) -> Result<Group> {
+        let src = self.src(file).clone();
+        let degree = match &p.degree {
+            Some(d) => {
+                let n = int::eval(&src, vars, d)?;
+                if !(1..=MAX_DEGREE).contains(&n) {
+                    return Err(Diagnostic::error(
+                        "perm::degree",
+                        format!("degree {n} is out of range"),
+                    )
+                    .at(&src, d.span, format!("must be between 1 and {MAX_DEGREE}"))
+                    .help(
+                        "the degree is the number of points the permutations move, numbered from 1",
+                    ));
+                }
+                Some(n)
+            }
+            None => None,
+        };
+        let mut perms: Vec<PermGen> = Vec::new();
+        let mut names_seen: Vec<(String, Span)> = Vec::new();
+        for item in &p.items {
+            if let (Some(n), false) = (&item.name, item.fors.is_empty()) {
+                return Err(Diagnostic::error("perm::named-comprehension", format!("a comprehension cannot be named `{}`", n.name))
+                    .at(&src, n.span, "one name for several generators")
+                    .help("drop the name (generators without names are called g1, g2, … by position) or write the generators out one by one"));
+            }
+            let mut steps = 0u64;
+            self.perm_item(&src, vars, degree, item, 0, &mut perms, &mut steps)?;
+        }
+        for (n, _, sp) in &perms {
+            if let Some(n) = n {
+                if let Some((_, first)) = names_seen.iter().find(|(m, _)| m == n) {
+                    return Err(Diagnostic::error(
+                        "name::duplicate-generator",
+                        format!("generator `{n}` is named twice"),
+                    )
+                    .at(&src, *sp, "second generator with this name")
+                    .help("give each generator its own name")
+                    .note(&src, *first, "first named here"));
+                }
+                names_seen.push((n.clone(), *sp));
+            }
+        }
+        let deg = degree.unwrap_or_else(|| {
+            perms
+                .iter()
+                .flat_map(|(_, cs, _)| cs.iter().flatten())
+                .map(|&x| x as i64 + 1)
+                .max()
+                .unwrap_or(1)
+        }) as usize;
+        if perms.len() * deg > MAX_PERM_WORK {
+            return Err(Diagnostic::error(
+                "perm::too-large",
+                format!(
+                    "{} generators on {deg} points are more than gssm enumerates",
+                    perms.len()
+                ),
+            )
+            .at(&src, e.span, "too many generators for this degree")
+            .help(format!(
+                "keep generators × degree at most {MAX_PERM_WORK}: a group needs few generators"
+            )));
+        }
+        let mut images = Vec::with_capacity(perms.len());
+        for (_, cycles, sp) in &perms {
+            images.push(from_cycles(deg, cycles).map_err(|m| {
+                Diagnostic::error("perm::invalid", m).at(&src, *sp, "in this permutation")
+            })?);
+        }
+        let given: Vec<Option<String>> = perms.iter().map(|(n, _, _)| n.clone()).collect();
+        group_from_permutations(name, fill_names(&given), &images, &self.prog.limits)
+            .map_err(|err| group_error(&src, e.span, err))
+    }
+
+    /// Expand one item, looping over its `for` clauses from `level` on.
+    #[allow(clippy::too_many_arguments)]
+    fn perm_item(
+        &self,
+        src: &Source,
+        vars: &mut Vars,
+        degree: Option<i64>,
+        item: &ast::PermItem,
+        level: usize,
+        out: &mut Vec<PermGen>,
+        steps: &mut u64,
+    ) -> Result<()> {
+        if let Some(f) = item.fors.get(level) {
+            let (a, b) = (int::eval(src, vars, &f.from)?, int::eval(src, vars, &f.to)?);
+            let mut k = a;
+            while k <= b {
+                *steps += 1;
+                if *steps > MAX_LOOP_STEPS {
+                    return Err(Diagnostic::error(
+                        "perm::loop",
+                        format!("this comprehension runs more than {MAX_LOOP_STEPS} steps"),
+                    )
+                    .at(src, f.span, "too many iterations")
+                    .help("narrow the ranges"));
+                }
+                vars.push(&f.var.name, k);
+                let r = self.perm_item(src, vars, degree, item, level + 1, out, steps);
+                vars.pop();
+                r?;
+                k += 1;
+            }
+            return Ok(());
+        }
+        if let Some(c) = &item.cond {
+            if int::eval(src, vars, c)? == 0 {
+                return Ok(());
+            }
+        }
+        if out.len() >= MAX_GENERATORS {
+            return Err(Diagnostic::error(
+                "perm::generators",
+                format!("more than {MAX_GENERATORS} generators"),
+            )
+            .at(src, item.span, "this item makes too many generators")
+            .help("a group needs few generators: narrow the comprehension"));
+        }
+        let mut seen: HashMap<i64, Span> = HashMap::new();
+        let mut cycles = Vec::new();
+        for c in &item.cycles {
+            let mut points = Vec::new();
+            for entry in &c.entries {
+                let (lo, hi, sp) = match entry {
+                    ast::Entry::Point(x) => {
+                        let v = int::eval(src, vars, x)?;
+                        (v, v, x.span)
+                    }
+                    ast::Entry::Range(a, b, sp) => {
+                        (int::eval(src, vars, a)?, int::eval(src, vars, b)?, *sp)
+                    }
+                };
+                if hi.saturating_sub(lo) >= MAX_DEGREE {
+                    return Err(Diagnostic::error(
+                        "perm::range",
+                        format!("the range {lo}..{hi} has more than {MAX_DEGREE} points"),
+                    )
+                    .at(src, sp, "too long")
+                    .help(format!("permutations act on at most {MAX_DEGREE} points")));
+                }
+                for x in lo..=hi {
+                    let bad = |msg: String, label: String, help: String| {
+                        Diagnostic::error("perm::point", msg)
+                            .at(src, sp, label)
+                            .help(help)
+                    };
+                    if x < 1 {
+                        return Err(bad(
+                            format!("point {x} is not a valid point"),
+                            format!("is {x}"),
+                            "points are numbered from 1: write (1,2,3), not (0,1,2)".into(),
+                        ));
+                    }
+                    if let Some(d) = degree {
+                        if x > d {
+                            return Err(bad(
+                                format!("point {x} is outside the degree {d}"),
+                                format!("is {x}, above {d}"),
+                                format!("use points 1..{d}, or raise the degree in perm({d})"),
+                            ));
+                        }
+                    } else if x > MAX_DEGREE {
+                        return Err(bad(
+                            format!("point {x} is too large"),
+                            format!("is {x}"),
+                            format!("points go up to {MAX_DEGREE}"),
+                        ));
+                    }
+                    if let Some(first) = seen.get(&x) {
+                        return Err(Diagnostic::error("perm::not-a-permutation", format!("point {x} appears twice, so this is not a permutation"))
+                            .at(src, sp, format!("{x} again"))
+                            .help("in cycle notation each point appears at most once per permutation: combine the cycles that share it")
+                            .note(src, *first, format!("{x} first appears here")));
+                    }
+                    seen.insert(x, sp);
+                    points.push((x - 1) as u32);
+                }
+            }
+            cycles.push(points);
+        }
+        out.push((
+            item.name.as_ref().map(|n| n.name.clone()),
+            cycles,
+            item.span,
+        ));
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ semidirect
+
+    #[allow(clippy::too_many_arguments)]
+    fn semidirect(
+        &mut self,
+        file: usize,
+        vars: &mut Vars,
+        e: &GExpr,
+        n: &GExpr,
+        h: &GExpr,
+        action: &ast::Action,
+        name: &str,
+    ) -> Result<Group> {
+        let nv = self.gexpr(file, vars, n, None)?;
+        let hv = self.gexpr(file, vars, h, None)?;
+        let src = self.src(file).clone();
+        let (ng, hg) = (nv.group.as_ref(), hv.group.as_ref());
+        let n_names = ng.generator_names().to_vec();
+        let h_names = hg.generator_names().to_vec();
+        let identity: Vec<Word> = (0..n_names.len()).map(|i| vec![(i, 1)]).collect();
+        let mut maps: Vec<Vec<Word>> = vec![identity; h_names.len()];
+        let mut block_of: Vec<Option<&ast::ActionBlock>> = vec![None; h_names.len()];
+        for b in &action.blocks {
+            let Some(j) = h_names.iter().position(|x| *x == b.gen.name) else {
+                let list = h_names.join(", ");
+                let help = match suggest(&b.gen.name, h_names.iter().map(String::as_str)) {
+                    Some(s) => format!(
+                        "did you mean `{s}`? The action is given per generator of H = {} ({list})",
+                        hg.name
+                    ),
+                    None => format!(
+                        "the action is given per generator of H = {}: {}",
+                        hg.name,
+                        if list.is_empty() {
+                            "it has none".into()
+                        } else {
+                            list
+                        }
+                    ),
+                };
+                return Err(Diagnostic::error(
+                    "action::unknown-generator",
+                    format!("`{}` is not a generator of {}", b.gen.name, hg.name),
+                )
+                .at(&src, b.gen.span, "not a generator of H")
+                .help(help));
+            };
+            if let Some(prev) = block_of[j] {
+                return Err(Diagnostic::error(
+                    "action::duplicate",
+                    format!("the action of `{}` is given twice", b.gen.name),
+                )
+                .at(&src, b.span, "second action")
+                .help("give each generator of H one list of images")
+                .note(&src, prev.span, "first given here"));
+            }
+            block_of[j] = Some(b);
+            let mut mapped: Vec<&ast::Map> = Vec::new();
+            for m in &b.maps {
+                let Some(i) = n_names.iter().position(|x| *x == m.from.name) else {
+                    let help = match suggest(&m.from.name, n_names.iter().map(String::as_str)) {
+                        Some(s) => format!(
+                            "did you mean `{s}`? Maps send generators of N = {} ({})",
+                            ng.name,
+                            n_names.join(", ")
+                        ),
+                        None => format!(
+                            "maps send generators of N = {} to words in them: {}",
+                            ng.name,
+                            n_names.join(", ")
+                        ),
+                    };
+                    return Err(Diagnostic::error(
+                        "action::unknown-generator",
+                        format!("`{}` is not a generator of {}", m.from.name, ng.name),
+                    )
+                    .at(&src, m.from.span, "not a generator of N")
+                    .help(help));
+                };
+                if let Some(prev) = mapped.iter().find(|p| p.from.name == m.from.name) {
+                    return Err(Diagnostic::error(
+                        "action::duplicate",
+                        format!(
+                            "the image of `{}` under `{}` is given twice",
+                            m.from.name, b.gen.name
+                        ),
+                    )
+                    .at(&src, m.span, "second image")
+                    .help("give one image per generator of N")
+                    .note(&src, prev.span, "first given here"));
+                }
+                mapped.push(m);
+                maps[j][i] = expand(&src, vars, &n_names, &m.to, self.prog.limits.max_word_len)?;
+            }
+        }
+        let names = disambiguate(&[n_names.clone(), h_names.clone()]);
+        semidirect(name, ng, hg, &maps, names, &self.prog.limits).map_err(|err| {
+            let block_span = |j: usize| block_of.get(j).copied().flatten().map_or(action.span, |b| b.span);
+            match err {
+                ActionError::NotHomomorphism { h_gen, h_gen_name, relator, .. } => Diagnostic::error(
+                    "action::not-homomorphism",
+                    format!("the action of `{h_gen_name}` is not a homomorphism of {}: the relation {relator} = 1 fails for the images", ng.name),
+                )
+                .at(&src, block_span(h_gen), format!("these images break {relator} = 1"))
+                .help(format!(
+                    "the images of {}'s generators must satisfy all of its relations (so each image's order divides its generator's order); change the images under `{h_gen_name}`",
+                    ng.name
+                )),
+                ActionError::NotBijective { h_gen, h_gen_name, image_order, order } => Diagnostic::error(
+                    "action::not-automorphism",
+                    format!("the action of `{h_gen_name}` is not an automorphism of {}: its image has {image_order} of {order} elements", ng.name),
+                )
+                .at(&src, block_span(h_gen), "these images do not generate N")
+                .help(format!("choose images that generate all of {}", ng.name)),
+                ActionError::NotHomomorphismFromH { h_gen_name, n_gen_name, relator, .. } => Diagnostic::error(
+                    "action::not-homomorphism",
+                    format!("the action does not respect {}'s relation {relator} = 1: composed along it, the maps move `{n_gen_name}`", hg.name),
+                )
+                .at(&src, action.span, format!("fails {relator} = 1"))
+                .help(format!(
+                    "composing the automorphisms along each relation of {} must give the identity; e.g. if `{h_gen_name}` has order k, applying its map k times must fix every generator of N",
+                    hg.name
+                )),
+                ActionError::Group(g) => group_error(&src, e.span, g),
+                other => Diagnostic::error("action::invalid", other.to_string()).at(&src, action.span, "in this action"),
+            }
+        })
+    }
+}
+
+fn add_note(mut d: Diagnostic, src: &Source, span: Span, msg: &str) -> Diagnostic {
+    let already = d.file.as_ref().is_some_and(|f| f.name == src.name) && d.span == Some(span);
+    if !already && d.notes.len() < MAX_NOTES {
+        d = d.note(src, span, msg);
+    }
+    d
+}
+
+/// A group-engine error at the expression that caused it.
+fn group_error(src: &Source, span: Span, e: GroupError) -> Diagnostic {
+    match e {
+        GroupError::TooManyElements { limit } => Diagnostic::error("group::too-large", format!("the group has more than {limit} elements"))
+            .at(src, span, "this group is too large")
+            .help("raise the limit with --max-elements (the Cayley table holds order² entries), or use a smaller group"),
+        GroupError::TooManyCosets { limit } => Diagnostic::error("group::cosets", format!("coset enumeration exceeded {limit} cosets"))
+            .at(src, span, "this presentation may define an infinite group")
+            .help("check that the relators bound the group (e.g. give every generator an order such as `a^n`), or raise --max-cosets"),
+        GroupError::Invalid(m) => Diagnostic::error("group::invalid", m)
+            .at(src, span, "while building this group")
+            .help("check the presentation's relators and the limits (--max-cosets)"),
+    }
+}

@@ -1,0 +1,266 @@
+//! Files and imports: parse the main file and everything it imports
+//! (stdlib modules by name, other files by relative path), detect import
+//! cycles, and build each file's scope of group names.
+//!
+//! A file sees its own definitions and those of the files it imports,
+//! transitively. Two different definitions of one name in a scope are an
+//! error; the same definition reached along two import paths is fine.
+
+use super::stdlib;
+use crate::diagnostics::{Diagnostic, Source, Span};
+use crate::parse::ast::{self, GroupDef, Item};
+use crate::parse::parse_file;
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+
+/// Largest source file read.
+const MAX_FILE_BYTES: u64 = 8 << 20;
+
+/// A definition: (file index, item index).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DefId {
+    pub file: usize,
+    pub item: usize,
+}
+
+pub struct LoadedFile {
+    pub source: Source,
+    pub ast: ast::File,
+    /// Stdlib modules are not the user's code: their calls raise no
+    /// convention warnings.
+    pub stdlib: bool,
+    pub scope: HashMap<String, DefId>,
+    /// Directory relative imports resolve against (virtual for in-memory
+    /// files).
+    dir: PathBuf,
+}
+
+/// Where file imports are read from.
+pub enum Fs<'a> {
+    Disk,
+    /// In-memory files by path, for tests and embedding.
+    Memory(&'a HashMap<String, String>),
+}
+
+pub struct Loader<'a> {
+    fs: Fs<'a>,
+    pub files: Vec<LoadedFile>,
+    /// Canonical key → file index.
+    by_key: HashMap<String, usize>,
+    /// Keys of files whose imports are being loaded (for cycle reports).
+    stack: Vec<(String, String)>,
+}
+
+impl<'a> Loader<'a> {
+    pub fn new(fs: Fs<'a>) -> Self {
+        Loader {
+            fs,
+            files: Vec::new(),
+            by_key: HashMap::new(),
+            stack: Vec::new(),
+        }
+    }
+
+    /// Load the main file from text already read. `path` is where it lies
+    /// (on disk, or its in-memory name): imports resolve from its directory.
+    pub fn load_main(&mut self, path: &Path, source: Source) -> Result<usize, Diagnostic> {
+        let key = match &self.fs {
+            Fs::Disk => canonical_key(path),
+            Fs::Memory(_) => normalise(path).display().to_string(),
+        };
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        self.load(key, source, false, dir)
+    }
+
+    pub fn def(&self, id: DefId) -> &GroupDef {
+        match &self.files[id.file].ast.items[id.item] {
+            Item::Group(g) => g,
+            Item::Import(_) => unreachable!("scopes hold only group definitions"),
+        }
+    }
+
+    fn load(
+        &mut self,
+        key: String,
+        source: Source,
+        stdlib: bool,
+        dir: PathBuf,
+    ) -> Result<usize, Diagnostic> {
+        let ast = parse_file(&source)?;
+        self.stack.push((key.clone(), source.name.clone()));
+        let idx = self.files.len();
+        self.files.push(LoadedFile {
+            source: source.clone(),
+            ast,
+            stdlib,
+            scope: HashMap::new(),
+            dir: dir.clone(),
+        });
+        self.by_key.insert(key, idx);
+        let imports: Vec<ast::Import> = self.files[idx]
+            .ast
+            .items
+            .iter()
+            .filter_map(|it| match it {
+                Item::Import(i) => Some(i.clone()),
+                Item::Group(_) => None,
+            })
+            .collect();
+        let mut scope: HashMap<String, DefId> = HashMap::new();
+        for imp in &imports {
+            let dep = self.import(idx, imp)?;
+            let dep_scope: Vec<(String, DefId)> = self.files[dep]
+                .scope
+                .iter()
+                .map(|(k, v)| (k.clone(), *v))
+                .collect();
+            for (name, id) in dep_scope {
+                if let Some(&prev) = scope.get(&name) {
+                    if prev != id {
+                        return Err(self.conflict(&name, id, prev, &source, imp.span));
+                    }
+                }
+                scope.insert(name, id);
+            }
+        }
+        for (item, it) in self.files[idx].ast.items.iter().enumerate() {
+            let Item::Group(g) = it else { continue };
+            let id = DefId { file: idx, item };
+            if let Some(&prev) = scope.get(&g.name.name) {
+                return Err(self.conflict(&g.name.name, id, prev, &source, g.name.span));
+            }
+            scope.insert(g.name.name.clone(), id);
+        }
+        self.files[idx].scope = scope;
+        self.stack.pop();
+        Ok(idx)
+    }
+
+    fn conflict(&self, name: &str, new: DefId, prev: DefId, src: &Source, at: Span) -> Diagnostic {
+        let prev_def = self.def(prev);
+        let prev_file = &self.files[prev.file].source;
+        let new_file = &self.files[new.file].source;
+        let what = if new.file == prev.file {
+            "defined twice".to_string()
+        } else {
+            format!(
+                "defined both in {} and in {}",
+                prev_file.name, new_file.name
+            )
+        };
+        Diagnostic::error("name::duplicate", format!("`{name}` is {what}"))
+            .at(src, at, format!("a second definition of `{name}`"))
+            .help(format!("rename one of the two definitions of `{name}`"))
+            .note(
+                prev_file,
+                prev_def.name.span,
+                format!("`{name}` is first defined here"),
+            )
+    }
+
+    /// Resolve and load one import of file `from`; returns the file index.
+    fn import(&mut self, from: usize, imp: &ast::Import) -> Result<usize, Diagnostic> {
+        let src = self.files[from].source.clone();
+        let is_path =
+            imp.path.ends_with(".gssm") || imp.path.contains('/') || imp.path.contains('\\');
+        let (key, name, stdlib_text, dir) = if !is_path {
+            let Some(text) = stdlib::module(&imp.path) else {
+                let guess = super::naming::suggest(&imp.path, stdlib::names())
+                    .map_or(String::new(), |m| format!("did you mean \"{m}\"? "));
+                return Err(Diagnostic::error("import::unknown-module", format!("no stdlib module named \"{}\"", imp.path))
+                    .at(&src, imp.path_span, "unknown module")
+                    .help(format!(
+                        "{guess}stdlib modules: {}; to import a file, give its path ending in .gssm, e.g. import \"{}.gssm\"",
+                        stdlib::names().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", "),
+                        imp.path
+                    )));
+            };
+            (
+                format!("std:{}", imp.path),
+                format!("stdlib/{}.gssm", imp.path),
+                Some(text),
+                PathBuf::from("stdlib"),
+            )
+        } else {
+            if self.files[from].stdlib {
+                return Err(Diagnostic::error(
+                    "import::stdlib-path",
+                    "stdlib modules import other modules by name only",
+                )
+                .at(&src, imp.path_span, "a path"));
+            }
+            let path = self.files[from].dir.join(&imp.path);
+            let key = match &self.fs {
+                Fs::Disk => canonical_key(&path),
+                Fs::Memory(_) => normalise(&path).display().to_string(),
+            };
+            let display = normalise(&path).display().to_string();
+            let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            (key, display, None, dir)
+        };
+        if let Some(pos) = self.stack.iter().position(|(k, _)| *k == key) {
+            let mut chain: Vec<String> = self.stack[pos..].iter().map(|(_, n)| n.clone()).collect();
+            chain.push(self.stack[pos].1.clone());
+            return Err(Diagnostic::error("import::cycle", format!("import cycle: {}", chain.join(" → ")))
+                .at(&src, imp.span, "this import closes the cycle")
+                .help("files must not import each other in a circle: move the shared definitions into a file that both import"));
+        }
+        if let Some(&idx) = self.by_key.get(&key) {
+            return Ok(idx);
+        }
+        let text = match stdlib_text {
+            Some(t) => t.to_string(),
+            None => self.read(&key, &name).map_err(|e| {
+                Diagnostic::error("import::read", format!("cannot read \"{}\": {e}", imp.path))
+                    .at(&src, imp.path_span, format!("looked for {name}"))
+                    .help("relative paths are resolved from the importing file's directory; stdlib modules are imported by name, e.g. import \"families\"")
+            })?,
+        };
+        self.load(key, Source::new(name, text), stdlib_text.is_some(), dir)
+    }
+
+    fn read(&self, key: &str, name: &str) -> Result<String, String> {
+        match &self.fs {
+            Fs::Disk => read_disk(Path::new(key)),
+            Fs::Memory(files) => files
+                .get(key)
+                .or_else(|| files.get(name))
+                .cloned()
+                .ok_or_else(|| "no such file".to_string()),
+        }
+    }
+}
+
+/// Read a source file, refusing huge ones.
+pub fn read_disk(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "the file has {} bytes, more than the {MAX_FILE_BYTES} byte limit for sources",
+            meta.len()
+        ));
+    }
+    std::fs::read_to_string(path).map_err(|e| e.to_string())
+}
+
+fn canonical_key(path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .unwrap_or_else(|_| normalise(path))
+        .display()
+        .to_string()
+}
+
+/// `a/./b/../c` → `a/c`, lexically.
+fn normalise(path: &Path) -> PathBuf {
+    let mut out: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out.iter().collect()
+}

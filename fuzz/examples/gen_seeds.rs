@@ -1,0 +1,233 @@
+//! Writes the seed corpora:
+//! - seeds/load: small valid weight files compiled by the real pipeline
+//!   from groups of every shape the format has (no layer, one layer,
+//!   several; width 1 and 2; f32 and f64; both targets that compile;
+//!   element and generator alphabets);
+//! - seeds/parse: the gssm sources written in the workspace's tests (string
+//!   literals that define a group), plus a few inputs for the generated-
+//!   program mode of parse_elaborate (a NUL byte, then generator choices).
+//!   stdlib/*.gssm is used in place by scripts/fuzz.sh.
+//!
+//!     cargo run --manifest-path fuzz/Cargo.toml --example gen_seeds
+
+use gssm_compiler::construct::Alphabet;
+use gssm_compiler::group::coset::enumerate;
+use gssm_compiler::group::perm::{from_cycles, group_from_permutations};
+use gssm_compiler::group::{Group, Limits};
+use gssm_compiler::pipeline::{compile, Origin};
+use gssm_compiler::target;
+use gssm_runtime::format::{decode, FloatDtype, LoadLimits};
+use std::path::Path;
+
+/// A permutation group from 1-based cycles per generator.
+fn perms(name: &str, degree: usize, gens: &[&[&[u32]]]) -> Group {
+    let ps: Vec<Vec<u32>> = gens
+        .iter()
+        .map(|cycles| {
+            let c: Vec<Vec<u32>> = cycles
+                .iter()
+                .map(|c| c.iter().map(|x| x - 1).collect())
+                .collect();
+            from_cycles(degree, &c).expect("valid cycles")
+        })
+        .collect();
+    let names = (0..ps.len())
+        .map(|i| ["a", "b", "c"][i].to_string())
+        .collect();
+    group_from_permutations(name, names, &ps, &Limits::default()).expect("a small group")
+}
+
+fn main() {
+    load_seeds();
+    parse_seeds();
+}
+
+/// String literals of a Rust file that contain `group `, unescaped
+/// (`\n`, `\"`, `\\`, and `\` line continuations).
+fn group_sources(rust: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = rust.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            // Skip char literals such as '"'; a lifetime has no closing quote.
+            '\'' => {
+                let ahead: Vec<char> = chars.clone().take(3).collect();
+                let skip = match ahead.as_slice() {
+                    ['\\', _, '\'', ..] => 3,
+                    [_, '\'', ..] => 2,
+                    _ => 0,
+                };
+                for _ in 0..skip {
+                    chars.next();
+                }
+            }
+            '"' => {
+                let mut s = String::new();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => match chars.next() {
+                            Some('n') => s.push('\n'),
+                            Some('t') => s.push('\t'),
+                            Some('\n') => {
+                                while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                                    chars.next();
+                                }
+                            }
+                            Some(other) => s.push(other),
+                            None => break,
+                        },
+                        c => s.push(c),
+                    }
+                }
+                if s.contains("group ") && s.contains('=') {
+                    out.push(s);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn parse_seeds() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/parse");
+    std::fs::create_dir_all(&dir).expect("create seeds/parse");
+    let mut sources = std::collections::BTreeSet::new();
+    for tests in ["compiler/tests", "tests"] {
+        let Ok(entries) = std::fs::read_dir(root.join(tests)) else {
+            continue;
+        };
+        for e in entries {
+            let path = e.expect("dir entry").path();
+            if path.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&path).expect("read test source");
+                sources.extend(group_sources(&text));
+            }
+        }
+    }
+    for (k, s) in sources.iter().enumerate() {
+        std::fs::write(dir.join(format!("test-{k:03}.gssm")), s).expect("write seed");
+    }
+    // Generated-program mode: NUL, then bytes the generator reads choices
+    // from (fixed, so the seeds are reproducible).
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    for k in 0..8 {
+        let mut bytes = vec![0u8];
+        for _ in 0..96 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            bytes.push(state as u8);
+        }
+        std::fs::write(dir.join(format!("generated-{k}.bin")), bytes).expect("write seed");
+    }
+    println!(
+        "{} test sources and 8 generator inputs in {}",
+        sources.len(),
+        dir.display()
+    );
+}
+
+fn load_seeds() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/load");
+    std::fs::create_dir_all(&dir).expect("create seeds/load");
+    // Q8 = < a, b | a^4, a^2 = b^2, b^-1 a b = a^-1 >: not a semidirect
+    // product, two layers.
+    let q8 = enumerate(
+        "Q8",
+        vec!["a".into(), "b".into()],
+        &[
+            vec![(0, 4)],
+            vec![(0, 2), (1, -2)],
+            vec![(1, -1), (0, 1), (1, 1), (0, 1)],
+        ],
+        &Limits::default(),
+    )
+    .expect("Q8");
+    assert_eq!(q8.order(), 8);
+    let elements = Alphabet::Elements;
+    let words = Alphabet::Generators { inverses: true };
+    let cases: Vec<(&str, Group, &str, Alphabet, FloatDtype)> = vec![
+        (
+            "trivial-aussm-f32",
+            Group::trivial("1"),
+            "aussm",
+            elements,
+            FloatDtype::F32,
+        ),
+        (
+            "c2-negmamba-f32",
+            perms("C2", 2, &[&[&[1, 2]]]),
+            "neg-mamba",
+            elements,
+            FloatDtype::F32,
+        ),
+        (
+            "c6-aussm-f64",
+            perms("C6", 5, &[&[&[1, 2, 3], &[4, 5]]]),
+            "aussm",
+            elements,
+            FloatDtype::F64,
+        ),
+        (
+            "v4-aussm-f32",
+            perms("V4", 4, &[&[&[1, 2]], &[&[3, 4]]]),
+            "aussm",
+            elements,
+            FloatDtype::F32,
+        ),
+        (
+            "s3-aussm-f32",
+            perms("S3", 3, &[&[&[1, 2, 3]], &[&[1, 2]]]),
+            "aussm",
+            elements,
+            FloatDtype::F32,
+        ),
+        (
+            "s3-aussm-f64-words",
+            perms("S3", 3, &[&[&[1, 2, 3]], &[&[1, 2]]]),
+            "aussm",
+            words,
+            FloatDtype::F64,
+        ),
+        (
+            "d8-negmamba-f32",
+            perms("D8", 4, &[&[&[1, 2, 3, 4]], &[&[1, 3]]]),
+            "neg-mamba",
+            elements,
+            FloatDtype::F32,
+        ),
+        ("q8-aussm-f32", q8, "aussm", elements, FloatDtype::F32),
+        (
+            "a4-aussm-f32",
+            perms("A4", 4, &[&[&[1, 2, 3]], &[&[1, 2], &[3, 4]]]),
+            "aussm",
+            elements,
+            FloatDtype::F32,
+        ),
+        (
+            "s4-aussm-f32-words",
+            perms("S4", 4, &[&[&[1, 2, 3, 4]], &[&[1, 2]]]),
+            "aussm",
+            words,
+            FloatDtype::F32,
+        ),
+    ];
+    for (name, g, t, alphabet, dt) in cases {
+        let target = target::by_name(t).expect("known target");
+        let (model, bytes) = compile(&g, &Origin::default(), target, alphabet, dt)
+            .unwrap_or_else(|d| panic!("{name}: {d:?}"));
+        let loaded = decode(&bytes, &LoadLimits::default()).expect("a compiled file loads");
+        assert_eq!(loaded.readout, model.readout);
+        let path = dir.join(format!("{name}.st"));
+        std::fs::write(&path, &bytes).expect("write seed");
+        println!(
+            "{:>6} bytes  {} layers  {}",
+            bytes.len(),
+            model.layers.len(),
+            path.display()
+        );
+    }
+}

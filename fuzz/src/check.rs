@@ -1,0 +1,265 @@
+//! What must hold for the fuzz targets' inputs.
+//!
+//! Weight files ([`load`]): decode returns Ok or Err; and for every model it
+//! accepts, everything that consumes a loaded model (executors, ground
+//! truth, token parsing, the verifier, the writer) runs without panicking
+//! and gives well-formed results.
+//!
+//! Sources ([`elaborate`]): loading and elaboration end in a group or a
+//! diagnostic that renders; small groups compile to models that pass their
+//! proof.
+
+use gssm_compiler::construct::Alphabet;
+use gssm_compiler::diagnostics::{render_plain, Diagnostic};
+use gssm_compiler::elaborate::{load_sources, Elaborated};
+use gssm_compiler::group::Limits;
+use gssm_compiler::pipeline::compile;
+use gssm_compiler::target;
+use gssm_compiler::verify::{exhaustive_cpu, proof};
+use gssm_runtime::exec::{build, Backend};
+use gssm_runtime::format::{decode, encode, FloatDtype, LoadLimits};
+use gssm_runtime::ir::Model;
+use gssm_runtime::scalar::Dtype;
+use gssm_runtime::tokens::Tokens;
+use gssm_runtime::truth::running_products;
+use std::collections::HashMap;
+
+/// Verification work (states × tokens) above which the verifier is skipped:
+/// its cost is that of the model the file describes, not a loader property.
+const VERIFY_BUDGET: usize = 1 << 14;
+
+pub fn load(bytes: &[u8]) {
+    if let Ok(model) = decode(bytes, &LoadLimits::default()) {
+        exercise(&model, bytes);
+    }
+}
+
+/// Run everything that consumes a loaded model; `salt` picks the tokens.
+pub fn exercise(model: &Model, salt: &[u8]) {
+    let v = model.num_tokens();
+    let n = model.order();
+    let (batch, len) = (3, 6);
+    let ids: Vec<u32> = (0..batch * len)
+        .map(|i| {
+            let b = salt
+                .get(salt.len().wrapping_sub(1 + i))
+                .copied()
+                .unwrap_or(i as u8);
+            (b as usize % v) as u32
+        })
+        .collect();
+    let toks = Tokens::new(model, batch, len, ids).expect("ids below the token count are valid");
+    let mut reference = Vec::new();
+    for dt in Dtype::ALL {
+        let out = build(model, Backend::Reference, dt)
+            .expect("the reference executor always builds")
+            .run(&toks)
+            .expect("the reference executor runs");
+        assert_eq!(out.len(), batch * len);
+        assert!(
+            out.iter().all(|&y| (y as usize) < n),
+            "output class outside the group"
+        );
+        reference.push((dt, out));
+    }
+    // The JIT runs native code on the loaded tables: whatever the file
+    // said, it must stay in bounds, and where no state can come near a
+    // decision boundary it must decode exactly what the reference does.
+    let comparable = on_lattice(model);
+    for (dt, want) in reference
+        .iter()
+        .filter(|(dt, _)| matches!(dt, Dtype::F32 | Dtype::F64))
+    {
+        let Ok(jit) = build(model, Backend::Jit, *dt) else {
+            continue;
+        };
+        let out = jit.run(&toks).expect("the JIT runs a validated batch");
+        assert_eq!(out.len(), batch * len);
+        assert!(
+            out.iter().all(|&y| (y as usize) < n),
+            "JIT output class outside the group"
+        );
+        if comparable {
+            assert_eq!(
+                &out, want,
+                "JIT {dt:?} differs from the reference on a model without near-boundary states"
+            );
+        }
+    }
+    let truth = running_products(model, &toks);
+    assert!(truth.iter().all(|&y| (y as usize) < n));
+
+    // Labels, ids and junk as the CLI reads them. A crafted manifest may
+    // have labels that are empty, contain spaces or look like ids; only
+    // plain labels are expected to round-trip.
+    let labels = &model.manifest.tokens;
+    let mut text = labels.iter().take(4).cloned().collect::<Vec<_>>().join(" ");
+    text.push_str(&format!(" {}", v - 1));
+    let parsed = Tokens::parse(model, &text);
+    text.push_str(&format!(" {v} \u{0}"));
+    let junk = Tokens::parse(model, &text);
+    let plain = labels
+        .iter()
+        .all(|l| !l.is_empty() && !l.contains(char::is_whitespace) && l.parse::<u64>().is_err());
+    if plain {
+        assert!(
+            parsed.is_ok(),
+            "a model's own labels and ids parse: {text:?}"
+        );
+        assert!(junk.is_err(), "id {v} is out of range");
+    }
+
+    // What `gssm verify` runs on a loaded file.
+    let codes = model.readout.len();
+    if codes
+        .saturating_mul(v)
+        .saturating_mul(model.layers.len().max(1))
+        <= VERIFY_BUDGET
+    {
+        let _ = proof(model);
+        let _ = exhaustive_cpu::<f32>(model, if v <= 8 { 2 } else { 1 });
+    }
+
+    // Whatever the loader accepts, the writer writes back to the same model.
+    let dt = match model.manifest.dtype.as_str() {
+        "float64" => FloatDtype::F64,
+        _ => FloatDtype::F32,
+    };
+    let bytes =
+        encode(model, dt, model.manifest.target == "aussm").expect("an accepted model encodes");
+    let again = decode(&bytes, &LoadLimits::default()).expect("a re-encoded model loads");
+    assert!(again == *model, "decode(encode(model)) differs from model");
+}
+
+/// Whether every transition and initial state sits on its modulus' lattice
+/// of phases (a = exp(2πi·k/n) for some k, h0 of magnitude near 1 on such a
+/// phase, b = 0), with every n ≤ 64. Then a short run keeps each state
+/// within rounding of a lattice point, at least π/64 from any decision
+/// boundary, so float executors must agree exactly.
+fn on_lattice(model: &Model) -> bool {
+    let near = |re: f64, im: f64, n: u32, mag: (f64, f64)| {
+        let r = re.hypot(im);
+        let t = im.atan2(re) * n as f64 / std::f64::consts::TAU;
+        (mag.0..=mag.1).contains(&r) && (t - t.round()).abs() < 1e-5
+    };
+    model.layers.iter().all(|l| {
+        let w = l.width();
+        l.moduli.iter().all(|&n| n <= 64)
+            && (0..l.a_re.len()).all(|k| {
+                near(
+                    l.a_re[k],
+                    l.a_im[k],
+                    l.moduli[k % w],
+                    (1.0 - 1e-6, 1.0 + 1e-6),
+                )
+            })
+            && l.b_re.iter().chain(&l.b_im).all(|&b| b == 0.0)
+            && (0..w).all(|j| near(l.h0_re[j], l.h0_im[j], l.moduli[j], (0.5, 2.0)))
+    })
+}
+
+/// Limits for elaboration under fuzzing: the same mechanisms as the
+/// defaults, scaled down so one input takes milliseconds, not seconds.
+pub const FUZZ_GROUP_LIMITS: Limits = Limits {
+    max_elements: 512,
+    max_cosets: 50_000,
+    max_word_len: 10_000,
+};
+
+/// Largest group compiled end to end after elaboration.
+const COMPILE_ORDER: usize = 24;
+
+/// Parse, load and elaborate `text` as `main.gssm` (imports from memory: a
+/// small library, and the main file itself for import cycles), then every
+/// definition with small arguments picked by `salt`, and a product of two
+/// definitions as the CLI's GROUP argument.
+pub fn elaborate(text: &str, salt: &[u8]) {
+    let files = HashMap::from([
+        (
+            "lib.gssm".to_string(),
+            "import \"families\"\ngroup L = Dihedral(6)\ngroup M(n) = < a | a^n >\n".to_string(),
+        ),
+        ("main.gssm".to_string(), text.to_string()),
+    ]);
+    let program = match load_sources("main.gssm", text, &files, &FUZZ_GROUP_LIMITS) {
+        Ok(p) => p,
+        Err(d) => {
+            let _ = render_plain(&d);
+            return;
+        }
+    };
+    let defs = program.definitions();
+    let mut salt = salt.iter().rev().copied();
+    // Elaboration that fails (e.g. a presentation of an infinite group,
+    // which runs coset enumeration to its work limit) is not repeated below.
+    let mut all_built = true;
+    for def in defs.iter().take(6) {
+        let args: Vec<i64> = match &def.params {
+            None => vec![],
+            Some(ps) => ps
+                .iter()
+                .map(|_| salt.next().map_or(4, |b| b as i64 % 10))
+                .collect(),
+        };
+        all_built &= built(program.group(Some(&def.name), &args));
+    }
+    // A product as the CLI's GROUP argument, over plain definitions.
+    let plain: Vec<&str> = defs
+        .iter()
+        .filter(|d| d.params.is_none())
+        .map(|d| d.name.as_str())
+        .take(2)
+        .collect();
+    if all_built && !plain.is_empty() {
+        built(program.eval(&plain.join(" x ")));
+    }
+    // The default group's own error paths: no group, or parameters needed.
+    if defs.last().is_none_or(|d| d.params.is_some()) {
+        built(program.group(None, &[]));
+    }
+}
+
+/// Check an elaboration's outcome; whether it built a group.
+fn built(r: Result<Elaborated, Diagnostic>) -> bool {
+    let e = match r {
+        Ok(e) => e,
+        Err(d) => {
+            let _ = render_plain(&d);
+            return false;
+        }
+    };
+    for w in &e.warnings {
+        let _ = render_plain(w);
+    }
+    let g = &e.group;
+    assert!(
+        g.order() <= FUZZ_GROUP_LIMITS.max_elements,
+        "{} has order {} past the element limit",
+        g.name,
+        g.order()
+    );
+    if g.order() > COMPILE_ORDER {
+        return true;
+    }
+    let origin = e.origin();
+    for t in target::all() {
+        match compile(g, &origin, t, Alphabet::Elements, FloatDtype::F32) {
+            Ok((model, bytes)) => {
+                let report = proof(&model);
+                assert!(
+                    report.ok,
+                    "{} compiled for {} fails its proof: {report:?}",
+                    g.name,
+                    t.name()
+                );
+                let loaded =
+                    decode(&bytes, &LoadLimits::default()).expect("a compiled model loads");
+                assert_eq!(loaded.readout, model.readout);
+            }
+            Err(d) => {
+                let _ = render_plain(&d);
+            }
+        }
+    }
+    true
+}

@@ -1,0 +1,183 @@
+//! Valid random models and token batches, driven by fuzz input.
+//!
+//! A model here is any stack of layers whose tables are in range: the group
+//! is cyclic, the cocycle and readout tables are arbitrary. The floats are
+//! the exact construction (a = exp(2πi·c/n), b = 0, h0 on a chosen digit),
+//! so for the short sequences generated every executor in f32 or f64 must
+//! decode exactly what an integer run of the same tables gives: any
+//! difference is an executor bug, not rounding.
+
+use arbitrary::{Result, Unstructured};
+use gssm_runtime::ir::{
+    GroupInfo, Layer, LayerInfo, Manifest, Model, CONVENTION, FORMAT_NAME, FORMAT_VERSION,
+};
+use gssm_runtime::tokens::Tokens;
+use std::f64::consts::TAU;
+
+/// Largest joint state count (the readout table's size) generated.
+const MAX_JOINT: usize = 4096;
+
+/// A model plus the initial digit of every layer component (h0's code).
+pub struct Generated {
+    pub model: Model,
+    pub initial_digits: Vec<Vec<u32>>,
+}
+
+pub fn model(u: &mut Unstructured) -> Result<Generated> {
+    let order = u.int_in_range(1..=12usize)?;
+    let v0 = u.int_in_range(1..=8usize)?;
+    let neg_mamba = u.ratio(1, 4)?;
+    let depth = u.int_in_range(0..=4usize)?;
+    let token_elements = (0..v0)
+        .map(|_| u.int_in_range(0..=order as u32 - 1))
+        .collect::<Result<Vec<_>>>()?;
+
+    // Shapes first: each layer's cocycle ranges over the next layer's tokens.
+    let mut shapes: Vec<(Vec<u32>, usize)> = Vec::new();
+    let mut joint = 1usize;
+    for i in 0..depth {
+        let width = u.int_in_range(1..=3usize)?;
+        let moduli = (0..width)
+            .map(|_| {
+                if neg_mamba {
+                    Ok(2)
+                } else {
+                    u.int_in_range(2..=12u32)
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let codes: usize = moduli.iter().map(|&m| m as usize).product();
+        if joint * codes > MAX_JOINT {
+            break;
+        }
+        joint *= codes;
+        let v = if i == 0 {
+            v0
+        } else {
+            u.int_in_range(1..=8usize)?
+        };
+        shapes.push((moduli, v));
+    }
+    let k = shapes.len();
+    let mut layers = Vec::with_capacity(k);
+    let mut initial_digits = Vec::with_capacity(k);
+    for i in 0..k {
+        let (moduli, v) = shapes[i].clone();
+        let r = moduli.len();
+        let codes: usize = moduli.iter().map(|&m| m as usize).product();
+        let transition_code = (0..v * r)
+            .map(|x| u.int_in_range(0..=moduli[x % r] - 1))
+            .collect::<Result<Vec<_>>>()?;
+        let cocycle = match shapes.get(i + 1) {
+            Some(&(_, next)) => (0..codes * v)
+                .map(|_| u.int_in_range(0..=next as u32 - 1))
+                .collect::<Result<Vec<_>>>()?,
+            None => Vec::new(),
+        };
+        let digits = moduli
+            .iter()
+            .map(|&m| u.int_in_range(0..=m - 1))
+            .collect::<Result<Vec<_>>>()?;
+        let phase = |c: u32, m: u32| TAU * c as f64 / m as f64;
+        let a: Vec<f64> = (0..v * r)
+            .map(|x| phase(transition_code[x], moduli[x % r]))
+            .collect();
+        let h: Vec<f64> = (0..r).map(|j| phase(digits[j], moduli[j])).collect();
+        layers.push(Layer {
+            num_tokens: v,
+            a_re: a.iter().map(|t| t.cos()).collect(),
+            a_im: a.iter().map(|t| t.sin()).collect(),
+            b_re: vec![0.0; v * r],
+            b_im: vec![0.0; v * r],
+            h0_re: h.iter().map(|t| t.cos()).collect(),
+            h0_im: h.iter().map(|t| t.sin()).collect(),
+            moduli,
+            transition_code,
+            cocycle,
+        });
+        initial_digits.push(digits);
+    }
+    let readout = (0..joint)
+        .map(|_| u.int_in_range(0..=order as u32 - 1))
+        .collect::<Result<Vec<_>>>()?;
+    let token_labels = |v: usize| (0..v).map(|t| format!("t{t}")).collect::<Vec<_>>();
+    let manifest = Manifest {
+        format: FORMAT_NAME.into(),
+        format_version: FORMAT_VERSION,
+        compiler: "gssm-fuzz".into(),
+        group: GroupInfo {
+            name: format!("C{order}"),
+            order,
+            generators: vec!["a".into()],
+        },
+        convention: CONVENTION.into(),
+        target: if neg_mamba { "neg-mamba" } else { "aussm" }.into(),
+        dtype: "float64".into(),
+        series_orders: vec![],
+        layers: layers
+            .iter()
+            .map(|l| LayerInfo {
+                factor_order: l.num_codes(),
+                invariant_factors: l.moduli.clone(),
+                prime_power_invariants: vec![],
+                width: l.width(),
+                num_tokens: l.num_tokens,
+                num_codes: l.num_codes(),
+                token_labels: token_labels(l.num_tokens),
+            })
+            .collect(),
+        tokens: token_labels(v0),
+        outputs: (0..order).map(|g| format!("a^{g}")).collect(),
+    };
+    Ok(Generated {
+        model: Model {
+            manifest,
+            layers,
+            readout,
+            group_table: (0..order * order)
+                .map(|x| ((x / order + x % order) % order) as u32)
+                .collect(),
+            token_elements,
+        },
+        initial_digits,
+    })
+}
+
+/// A batch of 1..=17 sequences (batch sizes around SIMD widths) of 0..=48
+/// tokens.
+pub fn tokens(u: &mut Unstructured, model: &Model) -> Result<Tokens> {
+    let batch = u.int_in_range(1..=17usize)?;
+    let len = u.int_in_range(0..=48usize)?;
+    let v = model.num_tokens() as u32;
+    let ids = (0..batch * len)
+        .map(|_| u.int_in_range(0..=v - 1))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Tokens::new(model, batch, len, ids).expect("generated ids are in range"))
+}
+
+/// The model's outputs computed on exact state digits: the semantics of
+/// `ir` without floats.
+pub fn exact_run(g: &Generated, tokens: &Tokens) -> Vec<u32> {
+    let m = &g.model;
+    let mut out = Vec::with_capacity(tokens.ids().len());
+    for b in 0..tokens.batch() {
+        let mut digits = g.initial_digits.clone();
+        for &x in tokens.row(b) {
+            let (mut v, mut joint, mut stride) = (x as usize, 0usize, 1usize);
+            for (i, l) in m.layers.iter().enumerate() {
+                let r = l.width();
+                for (j, d) in digits[i].iter_mut().enumerate() {
+                    *d = (*d + l.transition_code[v * r + j]) % l.moduli[j];
+                }
+                let code = l.code_of(&digits[i]);
+                joint += code * stride;
+                stride *= l.num_codes();
+                if i + 1 < m.layers.len() {
+                    v = l.cocycle[code * l.num_tokens + v] as usize;
+                }
+            }
+            out.push(m.readout[joint]);
+        }
+    }
+    out
+}

@@ -1,0 +1,89 @@
+"""gssm: load and run weight files of diagonal SSMs compiled from finite groups.
+
+>>> import gssm
+>>> m = gssm.load("S3.aussm.safetensors")
+>>> x = m.encode("a b a")                 # token labels -> ids
+>>> m.decode(m.run(x))                    # NumPy executor -> element labels
+>>> (m.run(x) == m.running_products(x)).all()
+
+``gssm.GssmModule`` (PyTorch, imported on first use) runs the same model as
+an ``nn.Module`` with trainable parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .format import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    DtypeError,
+    FormatError,
+    GroupInfo,
+    InconsistentError,
+    Layer,
+    LayerInfo,
+    LimitError,
+    LoadLimits,
+    Manifest,
+    ManifestError,
+    MissingTensorError,
+    NoManifestError,
+    NotFiniteError,
+    RangeError,
+    SafetensorsError,
+    ShapeError,
+    UnexpectedTensorError,
+    VersionError,
+    WrongFormatError,
+    dumps,
+    load,
+    loads,
+    save,
+)
+from .model import Model, TokenError
+from .numpy_exec import run, states
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "DtypeError",
+    "FormatError",
+    "GroupInfo",
+    "GssmModule",
+    "InconsistentError",
+    "Layer",
+    "LayerInfo",
+    "LimitError",
+    "LoadLimits",
+    "Manifest",
+    "ManifestError",
+    "MissingTensorError",
+    "Model",
+    "NoManifestError",
+    "NotFiniteError",
+    "RangeError",
+    "SafetensorsError",
+    "ShapeError",
+    "TokenError",
+    "UnexpectedTensorError",
+    "VersionError",
+    "WrongFormatError",
+    "dumps",
+    "load",
+    "loads",
+    "run",
+    "save",
+    "states",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # torch is imported only when the module class is asked for.
+    if name in ("GssmModule", "GssmLayer"):
+        from . import torch_module
+
+        return getattr(torch_module, name)
+    raise AttributeError(f"module 'gssm' has no attribute {name!r}")

@@ -1,0 +1,159 @@
+"""A loaded model: manifest, layers, tables, and token/label helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Union
+
+import numpy as np
+
+from .format import Layer, Manifest
+
+TokenInput = Union[np.ndarray, Sequence[int], Sequence[Sequence[int]]]
+
+
+class TokenError(ValueError):
+    """A token id or label the model does not have."""
+
+
+@dataclass
+class Model:
+    """A validated gssm model (see :mod:`gssm.format` for the tensors)."""
+
+    manifest: Manifest
+    layers: List[Layer]
+    readout: np.ndarray  # int64 [C_0⋯C_{k-1}]
+    group_table: np.ndarray  # int64 [N, N]
+    token_elements: np.ndarray  # int64 [V_0]
+
+    # -- basic facts -------------------------------------------------------
+
+    @property
+    def order(self) -> int:
+        return self.manifest.group.order
+
+    @property
+    def num_tokens(self) -> int:
+        return int(self.token_elements.shape[0])
+
+    @property
+    def target(self) -> str:
+        return self.manifest.target
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The float dtype the file stores (the default executor dtype)."""
+        return np.dtype(np.float64 if self.manifest.dtype == "float64" else np.float32)
+
+    @property
+    def token_labels(self) -> List[str]:
+        return list(self.manifest.tokens)
+
+    @property
+    def output_labels(self) -> List[str]:
+        return list(self.manifest.outputs)
+
+    def __repr__(self) -> str:
+        m = self.manifest
+        widths = [l.width for l in self.layers]
+        return (
+            f"<gssm.Model {m.group.name} (order {m.group.order}) target={m.target} "
+            f"dtype={m.dtype} layers={len(self.layers)} widths={widths} tokens={self.num_tokens}>"
+        )
+
+    # -- tokens and labels -------------------------------------------------
+
+    def check_tokens(self, tokens: TokenInput) -> np.ndarray:
+        """Tokens as an int64 array, every id checked to be in range."""
+        a = np.asarray(tokens)
+        if a.size == 0:
+            return a.astype(np.int64).reshape(a.shape)
+        if a.dtype.kind not in "iu":
+            if a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(a == np.round(a)):
+                a = a.astype(np.int64)
+            else:
+                raise TokenError(f"token ids must be integers, got dtype {a.dtype}")
+        a = a.astype(np.int64)
+        bad = np.flatnonzero(((a < 0) | (a >= self.num_tokens)).reshape(-1))
+        if bad.size:
+            i = int(bad[0])
+            pos = np.unravel_index(i, a.shape)
+            raise TokenError(
+                f"token id {int(a.reshape(-1)[i])} at index {tuple(int(p) for p in pos)} is out of "
+                f"range: the model has {self.num_tokens} tokens (ids 0..{self.num_tokens - 1})"
+            )
+        return a
+
+    def encode(self, labels: Union[str, Sequence[str], Sequence[Sequence[str]]]) -> np.ndarray:
+        """Token labels (a space-separated string, a list, or a list of lists) to ids."""
+        index = {lab: i for i, lab in enumerate(self.manifest.tokens)}
+
+        def one(seq: Union[str, Sequence[str]]) -> List[int]:
+            words = seq.split() if isinstance(seq, str) else list(seq)
+            out = []
+            for pos, w in enumerate(words):
+                if w not in index:
+                    raise TokenError(
+                        f"unknown token '{w}' at position {pos}: not a token label of this model"
+                    )
+                out.append(index[w])
+            return out
+
+        if isinstance(labels, str) or (len(labels) > 0 and isinstance(labels[0], str)):
+            return np.asarray(one(labels), dtype=np.int64)  # type: ignore[arg-type]
+        return np.asarray([one(s) for s in labels], dtype=np.int64)  # type: ignore[arg-type]
+
+    def token_label(self, ids: TokenInput) -> Union[str, List]:
+        """Token ids to their labels (same nesting)."""
+        a = self.check_tokens(ids)
+        labs = np.asarray(self.manifest.tokens, dtype=object)
+        return labs[a].tolist()
+
+    def decode(self, outputs: TokenInput) -> Union[str, List]:
+        """Output ids (element ids) to element labels (same nesting)."""
+        a = np.asarray(outputs)
+        if a.dtype.kind not in "iu":
+            raise TokenError(f"output ids must be integers, got dtype {a.dtype}")
+        a = a.astype(np.int64)
+        if a.size and (a.min() < 0 or a.max() >= self.order):
+            raise TokenError(f"output ids must lie in 0..{self.order}")
+        labs = np.asarray(self.manifest.outputs, dtype=object)
+        return labs[a].tolist()
+
+    # -- ground truth ------------------------------------------------------
+
+    def running_products(self, tokens: TokenInput) -> np.ndarray:
+        """Ground truth from ``group.table``: y_t = x_1·x_2⋯x_t (element ids).
+
+        Accepts [T] or [B, T]; returns the same shape, int64.
+        """
+        a = self.check_tokens(tokens)
+        one = a.ndim == 1
+        a2 = a.reshape(1, -1) if one else a
+        if a2.ndim != 2:
+            raise TokenError(f"tokens must have shape [T] or [B, T], got {a.shape}")
+        el = self.token_elements[a2]
+        out = np.empty_like(el)
+        g = np.zeros(a2.shape[0], dtype=np.int64)
+        for t in range(a2.shape[1]):
+            g = self.group_table[g, el[:, t]]
+            out[:, t] = g
+        return out[0] if one else out
+
+    def multiply(self, g: int, h: int) -> int:
+        """g·h from the Cayley table."""
+        return int(self.group_table[g, h])
+
+    # -- execution ---------------------------------------------------------
+
+    def run(self, tokens: TokenInput, dtype: Optional[Union[str, np.dtype, type]] = None) -> np.ndarray:
+        """Decoded outputs with the NumPy executor (see :func:`gssm.numpy_exec.run`)."""
+        from .numpy_exec import run
+
+        return run(self, tokens, dtype)
+
+    def save(self, path: str) -> None:
+        """Write the model as a weight file."""
+        from .format import save
+
+        save(self, path)

@@ -1,0 +1,222 @@
+//! The model laid out for the device: every table checked once on the host,
+//! packed into one float buffer and one integer buffer, with the offsets and
+//! shapes that the generated shaders bake in as constants.
+
+use crate::ir::Model;
+
+/// One layer's shape and where its tables live in the packed buffers.
+#[derive(Clone, Debug)]
+pub(crate) struct LayerShape {
+    pub moduli: Vec<u32>,
+    pub tokens: u32,
+    /// Offset (in vec4s) of `[V][width]` entries `(a.re, a.im, b.re, b.im)`.
+    pub ab_off: u32,
+    /// Offset (in vec4s) of `[width]` entries `(h0.re, h0.im, 0, 0)`.
+    pub h0_off: u32,
+    /// Offset (in u32s) of the `[codes][V]` cocycle table; None on the last
+    /// layer.
+    pub cocycle_off: Option<u32>,
+    /// Index of this layer's first component in the joint state.
+    pub state_off: u32,
+    /// Multiplier of this layer's code in the joint readout index.
+    pub joint_stride: u32,
+}
+
+impl LayerShape {
+    pub fn width(&self) -> u32 {
+        self.moduli.len() as u32
+    }
+}
+
+/// The whole model, packed.
+#[derive(Clone, Debug)]
+pub(crate) struct Shape {
+    pub layers: Vec<LayerShape>,
+    pub num_tokens: u32,
+    pub order: u32,
+    /// Total number of complex state components.
+    pub state_len: u32,
+    pub readout_off: u32,
+    pub group_table_off: u32,
+    pub token_elements_off: u32,
+    pub floats: Vec<[f32; 4]>,
+    pub ints: Vec<u32>,
+}
+
+/// Largest packed table, in entries: keeps every offset and index the shaders
+/// compute well inside u32.
+const MAX_ENTRIES: u64 = 1 << 30;
+
+fn bad(msg: impl Into<String>) -> String {
+    format!("inconsistent model: {}", msg.into())
+}
+
+impl Shape {
+    /// Check every size and index the shaders rely on, so that a malformed
+    /// model is an error here rather than an out-of-bounds read on the device.
+    pub fn new(model: &Model) -> Result<Shape, String> {
+        let order = model.order();
+        if order == 0 || order as u64 * order as u64 > MAX_ENTRIES {
+            return Err(bad(format!("group order {order}")));
+        }
+        if model.group_table.len() != order * order {
+            return Err(bad(format!(
+                "the group table has {} entries, order {order} needs {}",
+                model.group_table.len(),
+                order * order
+            )));
+        }
+        if let Some(i) = model.group_table.iter().position(|&g| g as usize >= order) {
+            return Err(bad(format!("group table entry {i} is not an element")));
+        }
+        let v0 = model.token_elements.len();
+        if v0 == 0 || v0 as u64 > MAX_ENTRIES {
+            return Err(bad(format!("{v0} tokens")));
+        }
+        if let Some(i) = model
+            .token_elements
+            .iter()
+            .position(|&g| g as usize >= order)
+        {
+            return Err(bad(format!("token {i} maps to no element")));
+        }
+        let k = model.layers.len();
+        let mut floats: Vec<[f32; 4]> = Vec::new();
+        let mut ints: Vec<u32> = Vec::new();
+        let mut layers = Vec::with_capacity(k);
+        let mut state_len = 0u64;
+        let mut joint = 1u64;
+        for (i, l) in model.layers.iter().enumerate() {
+            let w = l.width();
+            let v = l.num_tokens;
+            if w == 0 || w > 4096 {
+                return Err(bad(format!("layer {i} has width {w}")));
+            }
+            if i == 0 && v != v0 {
+                return Err(bad(format!("layer 0 has {v} tokens, the model {v0}")));
+            }
+            if v == 0 || v as u64 > MAX_ENTRIES {
+                return Err(bad(format!("layer {i} has {v} tokens")));
+            }
+            if let Some(j) = l
+                .moduli
+                .iter()
+                .position(|&n| n == 0 || n as u64 > MAX_ENTRIES)
+            {
+                return Err(bad(format!("layer {i} modulus {j} is {}", l.moduli[j])));
+            }
+            let mut codes = 1u64;
+            for &n in &l.moduli {
+                codes = codes.saturating_mul(n as u64);
+            }
+            if codes > MAX_ENTRIES || codes.saturating_mul(v as u64) > MAX_ENTRIES {
+                return Err(bad(format!("layer {i} has too many state codes ({codes})")));
+            }
+            let vw = v
+                .checked_mul(w)
+                .filter(|&n| n as u64 <= MAX_ENTRIES)
+                .ok_or_else(|| bad(format!("layer {i} has too many transitions")))?;
+            for (name, t) in [
+                ("a.re", &l.a_re),
+                ("a.im", &l.a_im),
+                ("b.re", &l.b_re),
+                ("b.im", &l.b_im),
+            ] {
+                if t.len() != vw {
+                    return Err(bad(format!(
+                        "layer {i} {name} has {} entries, expected {vw}",
+                        t.len()
+                    )));
+                }
+            }
+            if l.h0_re.len() != w || l.h0_im.len() != w {
+                return Err(bad(format!("layer {i} h0 has the wrong length")));
+            }
+            let ab_off = floats.len() as u64;
+            for e in 0..vw {
+                // Same f64 -> f32 rounding as the reference executor.
+                floats.push([
+                    l.a_re[e] as f32,
+                    l.a_im[e] as f32,
+                    l.b_re[e] as f32,
+                    l.b_im[e] as f32,
+                ]);
+            }
+            let h0_off = floats.len() as u64;
+            for j in 0..w {
+                floats.push([l.h0_re[j] as f32, l.h0_im[j] as f32, 0.0, 0.0]);
+            }
+            let cocycle_off = if i + 1 < k {
+                let next = model.layers[i + 1].num_tokens;
+                let want = codes as usize * v;
+                if l.cocycle.len() != want {
+                    return Err(bad(format!(
+                        "layer {i} cocycle has {} entries, expected {want}",
+                        l.cocycle.len()
+                    )));
+                }
+                if let Some(e) = l.cocycle.iter().position(|&t| t as usize >= next) {
+                    return Err(bad(format!(
+                        "layer {i} cocycle entry {e} is not a token of layer {}",
+                        i + 1
+                    )));
+                }
+                let off = ints.len() as u64;
+                ints.extend_from_slice(&l.cocycle);
+                Some(off)
+            } else {
+                None
+            };
+            if floats.len() as u64 > MAX_ENTRIES || ints.len() as u64 > MAX_ENTRIES {
+                return Err(bad("tables too large for the device"));
+            }
+            layers.push(LayerShape {
+                moduli: l.moduli.clone(),
+                tokens: v as u32,
+                ab_off: ab_off as u32,
+                h0_off: h0_off as u32,
+                cocycle_off: cocycle_off.map(|o| o as u32),
+                state_off: state_len as u32,
+                joint_stride: joint as u32,
+            });
+            state_len += w as u64;
+            joint = joint.saturating_mul(codes);
+            if joint > MAX_ENTRIES || state_len > MAX_ENTRIES {
+                return Err(bad("the joint state is too large"));
+            }
+        }
+        if model.readout.len() as u64 != joint {
+            return Err(bad(format!(
+                "readout has {} entries, expected {joint}",
+                model.readout.len()
+            )));
+        }
+        if let Some(i) = model.readout.iter().position(|&g| g as usize >= order) {
+            return Err(bad(format!("readout entry {i} is not an element")));
+        }
+        let readout_off = ints.len() as u32;
+        ints.extend_from_slice(&model.readout);
+        let group_table_off = ints.len() as u32;
+        ints.extend_from_slice(&model.group_table);
+        let token_elements_off = ints.len() as u32;
+        ints.extend_from_slice(&model.token_elements);
+        if ints.len() as u64 > MAX_ENTRIES {
+            return Err(bad("tables too large for the device"));
+        }
+        // Bindings must not be empty.
+        if floats.is_empty() {
+            floats.push([0.0; 4]);
+        }
+        Ok(Shape {
+            layers,
+            num_tokens: v0 as u32,
+            order: order as u32,
+            state_len: state_len as u32,
+            readout_off,
+            group_table_off,
+            token_elements_off,
+            floats,
+            ints,
+        })
+    }
+}

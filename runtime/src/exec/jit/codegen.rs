@@ -1,0 +1,1431 @@
+//! Cranelift code generation: one model's whole layer stack as native code.
+//!
+//! Two functions are generated per model, both SIMD across independent lanes
+//! (f32x4 or f64x2 vectors, `groups` of them side by side):
+//!
+//! * `run`: whole sequences, row-major tokens in, row-major outputs out; the
+//!   states live in registers.
+//! * `expand`: one step from a block of stored states with every token, for
+//!   the exhaustive check (children of a prefix tree level).
+//!
+//! Widths, moduli, token counts and table strides are compile-time constants.
+//! Tables are Rust-owned buffers whose addresses are passed in a pointer
+//! array; every index the code forms is in bounds by construction (see
+//! [`Spec`]).
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    types, AbiParam, BlockArg, ConstantData, Endianness, InstBuilder, MemFlagsData, StackSlotData,
+    StackSlotKind, Type, UserFuncName, Value,
+};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
+
+/// Time steps per block of the `run` kernel (see `Gen::gen_run`).
+const BLOCK: usize = 64;
+
+/// Moduli up to this many digits are decoded by half-plane tests, larger
+/// ones through an arctangent (see `Gen::sector_digits`).
+const SECTOR_MAX: u32 = 8;
+
+/// Float type of the generated code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Float {
+    F32,
+    F64,
+}
+
+impl Float {
+    fn scalar(self) -> Type {
+        match self {
+            Float::F32 => types::F32,
+            Float::F64 => types::F64,
+        }
+    }
+    fn vector(self) -> Type {
+        match self {
+            Float::F32 => types::F32X4,
+            Float::F64 => types::F64X2,
+        }
+    }
+    /// Integer vector with the float vector's lane layout (comparison masks).
+    fn ivector(self) -> Type {
+        match self {
+            Float::F32 => types::I32X4,
+            Float::F64 => types::I64X2,
+        }
+    }
+    /// Lanes per 128-bit vector.
+    pub(super) fn width(self) -> usize {
+        match self {
+            Float::F32 => 4,
+            Float::F64 => 2,
+        }
+    }
+    /// Bytes per scalar.
+    pub(super) fn size(self) -> usize {
+        match self {
+            Float::F32 => 4,
+            Float::F64 => 8,
+        }
+    }
+    fn sign_bits(self) -> u64 {
+        match self {
+            Float::F32 => 1 << 31,
+            Float::F64 => 1 << 63,
+        }
+    }
+}
+
+/// How a layer's input term b(v) enters the update.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Bias {
+    /// Every entry is +0.0: adding it only turns -0.0 into +0.0, so a
+    /// constant zero is added instead of a gathered one.
+    PlusZero,
+    /// Every entry is -0.0: adding it changes nothing.
+    MinusZero,
+    /// General: gathered per lane from the bias table.
+    Table,
+}
+
+/// One layer as the code generator sees it.
+#[derive(Clone, Debug)]
+pub(super) struct LayerSpec {
+    pub moduli: Vec<u32>,
+    pub num_tokens: usize,
+    pub h0: Vec<(f64, f64)>,
+    pub bias: Bias,
+    /// Product of the previous layers' code counts: this layer's place in the
+    /// joint readout index.
+    pub joint_stride: u32,
+}
+
+/// The model as the code generator sees it. The caller guarantees (checked
+/// when the tables are built): the params/bias tables hold
+/// `num_tokens × width` (re, im) pairs and 16 bytes of padding; the cocycle table holds
+/// `num_codes × num_tokens` entries, each below the next layer's
+/// `num_tokens`; the readout holds the product of all code counts; every
+/// code, cocycle index and joint index fits in an i32. The generated code
+/// then reads in bounds for any layer-0 token below the first layer's
+/// `num_tokens`, whatever the float state is: digits are clamped to
+/// `0..n`.
+#[derive(Clone, Debug)]
+pub(super) struct Spec {
+    pub float: Float,
+    /// Vectors interleaved per iteration.
+    pub groups: usize,
+    /// The model's token count (layer 0's, when there are layers).
+    pub num_tokens: usize,
+    pub layers: Vec<LayerSpec>,
+}
+
+impl Spec {
+    /// Sequences processed together by one iteration.
+    pub(super) fn lanes(&self) -> usize {
+        self.groups * self.float.width()
+    }
+}
+
+/// Slots of the pointer array passed to the generated functions.
+pub(super) fn slot_params(layer: usize) -> usize {
+    3 * layer
+}
+pub(super) fn slot_bias(layer: usize) -> usize {
+    3 * layer + 1
+}
+pub(super) fn slot_cocycle(layer: usize) -> usize {
+    3 * layer + 2
+}
+pub(super) fn slot_readout(layers: usize) -> usize {
+    3 * layers
+}
+/// The constant pool ([`Code::pool`]).
+pub(super) fn slot_pool(layers: usize) -> usize {
+    3 * layers + 1
+}
+/// Always 0; the code cannot know that (see `Gen::pass`).
+pub(super) fn slot_zero(layers: usize) -> usize {
+    3 * layers + 2
+}
+
+/// `run(ptrs, tokens, out, len, groups)`: `groups × lanes` sequences of
+/// `len` tokens, row-major, starting at `tokens`; outputs to `out` in the
+/// same layout.
+pub(super) type RunFn = unsafe extern "C" fn(*const usize, *const u32, *mut u32, u64, u64);
+
+/// `expand(ptrs, parent, pstride, nparent, child, cstride, out)`: for every
+/// token x (outer) and parent p < nparent (inner), child x·nparent + p is
+/// parent p stepped with x. States are stored per component as rows
+/// (re of layer-0 component 0, im of it, re of component 1, …) of `pstride`
+/// / `cstride` scalars; outputs to `out[x·nparent + p]`. Lanes are
+/// processed in groups, so up to `lanes - 1` parents past `nparent` are read
+/// and as many children and outputs past the last are written; the caller
+/// provides that slack.
+pub(super) type ExpandFn =
+    unsafe extern "C" fn(*const usize, *const u8, u64, u64, *mut u8, u64, *mut u32);
+
+/// Generated code for one model. Owns the executable memory.
+pub(super) struct Code {
+    module: Option<JITModule>,
+    pub run: RunFn,
+    pub expand: ExpandFn,
+    /// Vector constants the code reads (16-byte aligned).
+    pub pool: Vec<u128>,
+}
+
+// SAFETY: after `finalize_definitions` the module is only kept to free the
+// code memory in `drop` (which has exclusive access); no method touches it
+// through `&self`. The generated functions are reentrant: they keep all
+// mutable state in registers, on their own stack, or in caller-provided
+// buffers.
+unsafe impl Send for Code {}
+// SAFETY: as above.
+unsafe impl Sync for Code {}
+
+impl Drop for Code {
+    fn drop(&mut self) {
+        if let Some(m) = self.module.take() {
+            // SAFETY: the function pointers into this memory live in `self`,
+            // which is being dropped, so none can be called afterwards.
+            unsafe { m.free_memory() };
+        }
+    }
+}
+
+/// Memory flags: table reads (aligned, in bounds, never written while the
+/// code runs) and lane-block accesses (in bounds, possibly unaligned).
+fn table_flags() -> MemFlagsData {
+    MemFlagsData::trusted().with_readonly().with_can_move()
+}
+/// Parent states in `expand`: read only, possibly unaligned.
+fn block_ro_flags() -> MemFlagsData {
+    MemFlagsData::new()
+        .with_notrap()
+        .with_readonly()
+        .with_can_move()
+}
+fn data_flags() -> MemFlagsData {
+    MemFlagsData::new().with_notrap()
+}
+
+/// Generate and link both functions for `spec`.
+pub(super) fn compile(spec: &Spec) -> Result<Code, String> {
+    let mut flags = settings::builder();
+    for (k, v) in [
+        ("opt_level", "speed"),
+        ("is_pic", "false"),
+        ("use_colocated_libcalls", "false"),
+    ] {
+        flags
+            .set(k, v)
+            .map_err(|e| format!("cranelift setting {k}: {e}"))?;
+    }
+    let isa = cranelift_native::builder()
+        .map_err(|e| format!("host not supported by cranelift: {e}"))?
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| format!("cranelift: {e}"))?;
+    if isa.pointer_type() != types::I64 {
+        return Err("the JIT needs a 64-bit target".into());
+    }
+    let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
+    let mut pool = Pool::default();
+    let ids = define(&mut module, spec, &mut pool, "gssm_run", 5, |g, a| {
+        g.gen_run(a)
+    })
+    .and_then(|run| {
+        Ok((
+            run,
+            define(&mut module, spec, &mut pool, "gssm_expand", 7, |g, a| {
+                g.gen_expand(a)
+            })?,
+        ))
+    })
+    .and_then(|ids| {
+        module
+            .finalize_definitions()
+            .map_err(|e| format!("cranelift: {e}"))?;
+        Ok(ids)
+    });
+    let (run_id, expand_id) = match ids {
+        Ok(ids) => ids,
+        Err(e) => {
+            // SAFETY: no pointer into this module's memory has been taken.
+            unsafe { module.free_memory() };
+            return Err(e);
+        }
+    };
+    let run_ptr = module.get_finalized_function(run_id);
+    let expand_ptr = module.get_finalized_function(expand_id);
+    // SAFETY: both functions were defined above with exactly these
+    // signatures: all parameters i64 (pointers and u64 counts) in the
+    // host's default C calling convention, no return value.
+    let (run, expand) = unsafe {
+        (
+            std::mem::transmute::<*const u8, RunFn>(run_ptr),
+            std::mem::transmute::<*const u8, ExpandFn>(expand_ptr),
+        )
+    };
+    Ok(Code {
+        module: Some(module),
+        run,
+        expand,
+        pool: pool.data.iter().map(|b| u128::from_le_bytes(*b)).collect(),
+    })
+}
+
+/// Vector constants, read from memory at each use. A constant materialised
+/// once is hoisted out of the loop and, with the registers full, spilled
+/// and reloaded; a load of its own (its own entry, so no two merge, from a
+/// base the optimiser cannot see to be loop-invariant) instead folds into
+/// the instruction that uses it.
+#[derive(Default)]
+struct Pool {
+    data: Vec<[u8; 16]>,
+}
+
+impl Pool {
+    fn offset(&mut self, bytes: [u8; 16]) -> i32 {
+        self.data.push(bytes);
+        (16 * (self.data.len() - 1)) as i32
+    }
+}
+
+/// Declare and define one function of `params` i64 parameters (the first
+/// the pointer array) and no result.
+fn define(
+    module: &mut JITModule,
+    spec: &Spec,
+    pool: &mut Pool,
+    name: &str,
+    params: usize,
+    body: impl FnOnce(&mut Gen, &[Value]),
+) -> Result<FuncId, String> {
+    let mut sig = module.make_signature();
+    sig.params
+        .extend((0..params).map(|_| AbiParam::new(types::I64)));
+    let id = module
+        .declare_function(name, Linkage::Local, &sig)
+        .map_err(|e| format!("cranelift: {e}"))?;
+    let mut ctx = module.make_context();
+    ctx.func.signature = sig;
+    ctx.func.name = UserFuncName::user(0, id.as_u32());
+    let mut fctx = FunctionBuilderContext::new();
+    {
+        let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        let args = b.block_params(entry).to_vec();
+        let k = spec.layers.len();
+        let cpool = b.ins().load(
+            types::I64,
+            table_flags(),
+            args[0],
+            (8 * slot_pool(k)) as i32,
+        );
+        let opaque_zero =
+            b.ins()
+                .load(types::I64, data_flags(), args[0], (8 * slot_zero(k)) as i32);
+        let slot =
+            b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 4));
+        let scratch = b.ins().stack_addr(types::I64, slot, 0);
+        let mut g = Gen {
+            spec,
+            b: &mut b,
+            pool,
+            cpool,
+            opaque_zero,
+            scratch,
+        };
+        body(&mut g, &args);
+        b.seal_all_blocks();
+        b.finalize(module.target_config());
+    }
+    let dis = std::env::var_os("GSSM_JIT_DISASM").is_some();
+    ctx.set_disasm(dis);
+    module
+        .define_function(id, &mut ctx)
+        .map_err(|e| format!("cranelift ({name}): {e:?}"))?;
+    if dis {
+        eprintln!(
+            "{}",
+            ctx.compiled_code()
+                .and_then(|c| c.vcode.clone())
+                .unwrap_or_default()
+        );
+    }
+    module.clear_context(&mut ctx);
+    Ok(id)
+}
+
+/// Layer tokens of a step: one per lane, or one shared by all lanes (the
+/// expand kernel's layer 0, with its parameters already splatted).
+enum Tok {
+    Lanes(Vec<Value>),
+    Uniform { x: Value, params: Vec<LaneParams> },
+}
+
+/// One component's (a_re, a_im) and bias vectors.
+type LaneParams = ((Value, Value), Option<(Value, Value)>);
+
+/// One layer's state vectors: `[group][component] = (re, im)`.
+type LayerState = Vec<Vec<(Value, Value)>>;
+
+/// Table pointers loaded at function entry.
+struct Tables {
+    params: Vec<Value>,
+    bias: Vec<Value>,
+    cocycle: Vec<Value>,
+    readout: Value,
+}
+
+// atan(t) = t + t·z·P(z), z = t², t in [0, 1]: near-minimax fits of the
+// relative error (f32: 1.7e-8, f64: 2.8e-17 before rounding), far below
+// the spacing π/n of any decision the decoder makes.
+const ATAN_F32: [f64; 8] = [
+    -0.333_331_527_216_449_01,
+    0.199_937_724_880_573_18,
+    -0.142_110_524_135_836_85,
+    0.106_659_930_498_936_57,
+    -0.075_521_892_793_668_958,
+    0.043_211_563_153_405_327,
+    -0.016_367_743_921_642_348,
+    0.002_920_646_045_511_085_1,
+];
+const ATAN_F64: [f64; 19] = [
+    -0.333_333_333_333_318_586_44,
+    0.199_999_999_997_549_958_08,
+    -0.142_857_142_713_336_228_94,
+    0.111_111_106_787_177_902_99,
+    -0.090_909_012_348_960_771_414,
+    0.076_922_129_252_982_265_356,
+    -0.066_658_603_247_152_174_347,
+    0.058_773_075_676_489_134_457,
+    -0.052_392_321_997_611_788_873,
+    0.046_739_472_162_531_990_569,
+    -0.040_926_327_541_386_946_482,
+    0.034_067_714_787_340_670_381,
+    -0.025_826_667_216_800_154_466,
+    0.016_977_903_268_126_461_59,
+    -0.009_184_458_029_519_723_341_4,
+    0.003_855_919_139_422_653_087_6,
+    -0.001_164_050_786_000_635_606_4,
+    0.000_223_017_583_504_050_532_87,
+    -0.000_020_258_043_589_789_704_546,
+];
+
+struct Gen<'s, 'b, 'f, 'p> {
+    spec: &'s Spec,
+    b: &'b mut FunctionBuilder<'f>,
+    pool: &'p mut Pool,
+    /// Address of the constant pool, as seen by the current loop.
+    cpool: Value,
+    /// 0 at run time, unknown to the optimiser.
+    opaque_zero: Value,
+    /// 16 bytes of stack for moving vector lanes to scalars.
+    scratch: Value,
+}
+
+impl<'f> Gen<'_, '_, 'f, '_> {
+    fn float(&self) -> Float {
+        self.spec.float
+    }
+
+    fn iconst(&mut self, x: i64) -> Value {
+        self.b.ins().iconst(types::I64, x)
+    }
+
+    fn constant(&mut self, ty: Type, bytes: [u8; 16]) -> Value {
+        let off = self.pool.offset(bytes);
+        self.b.ins().load(ty, table_flags(), self.cpool, off)
+    }
+
+    /// Float vector with every lane `x` (rounded to the float type).
+    fn vf(&mut self, x: f64) -> Value {
+        let f = self.float();
+        let bytes = match f {
+            Float::F32 => splat_bytes(&(x as f32).to_le_bytes()),
+            Float::F64 => splat_bytes(&x.to_le_bytes()),
+        };
+        self.constant(f.vector(), bytes)
+    }
+
+    /// Integer vector (float lane layout) with every lane `bits`.
+    fn vbits(&mut self, bits: u64) -> Value {
+        let f = self.float();
+        let bytes = match f {
+            Float::F32 => splat_bytes(&(bits as u32).to_le_bytes()),
+            Float::F64 => splat_bytes(&bits.to_le_bytes()),
+        };
+        self.constant(f.ivector(), bytes)
+    }
+
+    fn vi32(&mut self, x: u32) -> Value {
+        self.constant(types::I32X4, splat_bytes(&x.to_le_bytes()))
+    }
+
+    fn load_tables(&mut self, ptrs: Value) -> Tables {
+        let k = self.spec.layers.len();
+        let load = |g: &mut Self, slot: usize| {
+            g.b.ins()
+                .load(types::I64, table_flags(), ptrs, (8 * slot) as i32)
+        };
+        let mut t = Tables {
+            params: Vec::with_capacity(k),
+            bias: Vec::with_capacity(k),
+            cocycle: Vec::with_capacity(k),
+            readout: load(self, slot_readout(k)),
+        };
+        for i in 0..k {
+            t.params.push(load(self, slot_params(i)));
+            t.bias.push(load(self, slot_bias(i)));
+            t.cocycle.push(load(self, slot_cocycle(i)));
+        }
+        t
+    }
+
+    /// Gather one component's (re, im) pair for each lane from rows at
+    /// `rows` (one address per lane), at byte offset `off` within a row: one
+    /// load per lane of the interleaved pair, then shuffles into a re and an
+    /// im vector.
+    fn gather(&mut self, rows: &[Value], off: i32) -> (Value, Value) {
+        let shuf = |b: &mut FunctionBuilder<'f>, x: Value, y: Value, mask: [u8; 16]| {
+            let imm = b
+                .func
+                .dfg
+                .immediates
+                .push(ConstantData::from(mask.to_vec()));
+            let (x, y) = (bc(b, types::I8X16, x), bc(b, types::I8X16, y));
+            b.ins().shuffle(x, y, imm)
+        };
+        const LO: [u8; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+        const HI: [u8; 16] = [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31];
+        match self.float() {
+            Float::F32 => {
+                // A 16-byte load holds the (re, im) pair in its low half (the
+                // tables have 16 bytes of padding for the last pair).
+                let p: Vec<Value> = rows
+                    .iter()
+                    .map(|&r| self.b.ins().load(types::F64X2, block_ro_flags(), r, off))
+                    .collect();
+                let lo = shuf(self.b, p[0], p[1], LO);
+                let hi = shuf(self.b, p[2], p[3], LO);
+                let re = shuf(
+                    self.b,
+                    lo,
+                    hi,
+                    [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27],
+                );
+                let im = shuf(
+                    self.b,
+                    lo,
+                    hi,
+                    [4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31],
+                );
+                (bc(self.b, types::F32X4, re), bc(self.b, types::F32X4, im))
+            }
+            Float::F64 => {
+                let p: Vec<Value> = rows
+                    .iter()
+                    .map(|&r| self.b.ins().load(types::F64X2, block_ro_flags(), r, off))
+                    .collect();
+                let re = shuf(self.b, p[0], p[1], LO);
+                let im = shuf(self.b, p[0], p[1], HI);
+                (bc(self.b, types::F64X2, re), bc(self.b, types::F64X2, im))
+            }
+        }
+    }
+
+    /// The valid i32 lanes of `v` (4 for f32, 2 for f64) as i64 scalars,
+    /// through memory: cheaper than one lane extraction per lane.
+    fn lanes_of(&mut self, v: Value) -> Vec<Value> {
+        let w = self.float().width();
+        let sp = self.scratch;
+        self.b.ins().store(data_flags(), v, sp, 0);
+        (0..w)
+            .map(|l| self.b.ins().uload32(data_flags(), sp, (4 * l) as i32))
+            .collect()
+    }
+
+    /// Splatted (re, im) pair at `row + off`.
+    fn splat_pair(&mut self, row: Value, off: i32) -> (Value, Value) {
+        let f = self.float();
+        let re = self.b.ins().load(f.scalar(), table_flags(), row, off);
+        let im = self
+            .b
+            .ins()
+            .load(f.scalar(), table_flags(), row, off + f.size() as i32);
+        (
+            self.b.ins().splat(f.vector(), re),
+            self.b.ins().splat(f.vector(), im),
+        )
+    }
+
+    /// Layer 0's parameters for token `x`, shared by all lanes.
+    fn uniform_params(&mut self, t: &Tables, x: Value) -> Vec<LaneParams> {
+        let Some(l) = self.spec.layers.first() else {
+            return Vec::new();
+        };
+        let (width, bias) = (l.moduli.len(), l.bias);
+        let pair = 2 * self.float().size();
+        let off = self.b.ins().imul_imm_s(x, (width * pair) as i64);
+        let row = self.b.ins().iadd(t.params[0], off);
+        let brow = self.b.ins().iadd(t.bias[0], off);
+        (0..width)
+            .map(|j| {
+                let a = self.splat_pair(row, (j * pair) as i32);
+                let b = match bias {
+                    Bias::Table => Some(self.splat_pair(brow, (j * pair) as i32)),
+                    Bias::PlusZero => {
+                        let z = self.splat_f(0.0);
+                        Some((z, z))
+                    }
+                    Bias::MinusZero => None,
+                };
+                (a, b)
+            })
+            .collect()
+    }
+
+    fn map1(
+        &mut self,
+        xs: &[Value],
+        mut f: impl FnMut(&mut FunctionBuilder<'f>, Value) -> Value,
+    ) -> Vec<Value> {
+        xs.iter().map(|&x| f(self.b, x)).collect()
+    }
+    fn map2(
+        &mut self,
+        xs: &[Value],
+        ys: &[Value],
+        mut f: impl FnMut(&mut FunctionBuilder<'f>, Value, Value) -> Value,
+    ) -> Vec<Value> {
+        xs.iter().zip(ys).map(|(&x, &y)| f(self.b, x, y)).collect()
+    }
+    fn map3(
+        &mut self,
+        xs: &[Value],
+        ys: &[Value],
+        zs: &[Value],
+        mut f: impl FnMut(&mut FunctionBuilder<'f>, Value, Value, Value) -> Value,
+    ) -> Vec<Value> {
+        xs.iter()
+            .zip(ys)
+            .zip(zs)
+            .map(|((&x, &y), &z)| f(self.b, x, y, z))
+            .collect()
+    }
+
+    /// c[0] + c[1]·z + c[2]·z² + … for each vector of `z`, by Estrin's
+    /// scheme (shorter dependency chains than Horner's, same work).
+    fn poly(&mut self, coef: &[f64], z: &[Value]) -> Vec<Value> {
+        let mut terms: Vec<Vec<Value>> = Vec::new();
+        for pair in coef.chunks(2) {
+            let c0 = self.vf(pair[0]);
+            terms.push(match pair.get(1) {
+                Some(&c1) => {
+                    let c1 = self.vf(c1);
+                    self.map1(z, |b, z| {
+                        let m = b.ins().fmul(z, c1);
+                        b.ins().fadd(m, c0)
+                    })
+                }
+                None => vec![c0; z.len()],
+            });
+        }
+        let mut zp = z.to_vec();
+        while terms.len() > 1 {
+            zp = self.map1(&zp, |b, x| b.ins().fmul(x, x));
+            let mut next = Vec::with_capacity(terms.len().div_ceil(2));
+            for p in terms.chunks(2) {
+                next.push(match p {
+                    [a, c] => self.map3(a, c, &zp, |b, a, c, zz| {
+                        let m = b.ins().fmul(c, zz);
+                        b.ins().fadd(m, a)
+                    }),
+                    _ => p[0].clone(),
+                });
+            }
+            terms = next;
+        }
+        terms.pop().unwrap_or_default()
+    }
+
+    /// The state code digit of one component, for each vector group:
+    /// round(arg(h)·n/2π) mod n as i32 lanes (the low two for f64), in 0..n
+    /// by construction. The groups go through each stage together, so each
+    /// constant is loaded once for all of them.
+    fn digits(&mut self, re: &[Value], im: &[Value], n: u32) -> Vec<Value> {
+        let f = self.float();
+        let (vt, it) = (f.vector(), f.ivector());
+        let nf = n as f64;
+        let absm = self.vbits(!f.sign_bits());
+        let abs = |b: &mut FunctionBuilder<'f>, x: Value| {
+            let xb = bc(b, it, x);
+            let a = b.ins().band(xb, absm);
+            bc(b, vt, a)
+        };
+        let ax = self.map1(re, abs);
+        let ay = self.map1(im, abs);
+        // Octant reduction: t = min/max in [0, 1].
+        let swap = self.map2(&ax, &ay, |b, x, y| b.ins().fcmp(FloatCC::LessThan, x, y));
+        let mx = self.map3(&swap, &ay, &ax, |b, m, x, y| sel(b, vt, m, x, y));
+        let mn = self.map3(&swap, &ax, &ay, |b, m, x, y| sel(b, vt, m, x, y));
+        // h = 0 gives t = 0 (atan2(±0, ±0) is 0 or π by the signs), not 0/0.
+        let (zero, one) = (self.vf(0.0), self.vf(1.0));
+        let mx = self.map1(&mx, |b, x| {
+            let e = b.ins().fcmp(FloatCC::Equal, x, zero);
+            sel(b, vt, e, one, x)
+        });
+        let t = self.map2(&mn, &mx, |b, x, y| b.ins().fdiv(x, y));
+        // atan(t)/t − 1 = z·P(z) is below the float's resolution for tiny t,
+        // so it is evaluated at t ≥ 2^-14 (f32) / 2^-30 (f64): powers of
+        // smaller z would be subnormal, which costs a microcode assist per
+        // operation on some processors.
+        let (floor, coef): (f64, &[f64]) = match f {
+            Float::F32 => (2f64.powi(-14), &ATAN_F32),
+            Float::F64 => (2f64.powi(-30), &ATAN_F64),
+        };
+        let lo = self.vf(floor);
+        let z = self.map1(&t, |b, x| {
+            let small = b.ins().fcmp(FloatCC::LessThan, x, lo);
+            let tp = sel(b, vt, small, lo, x);
+            b.ins().fmul(tp, tp)
+        });
+        let p = self.poly(coef, &z);
+        // In units of 2π/n: y = atan(t)·n/2π = u + u·z·P(z), u = t·n/2π.
+        let s = self.vf(nf / std::f64::consts::TAU);
+        let y = self.map3(&p, &z, &t, |b, p, z, t| {
+            let r = b.ins().fmul(p, z);
+            let u = b.ins().fmul(t, s);
+            let ur = b.ins().fmul(u, r);
+            b.ins().fadd(u, ur)
+        });
+        // Undo the reduction into [0, n]: swapped → n/4 − y, re < 0 →
+        // n/2 − y, im < 0 → n − y.
+        let c = self.vf(nf / 4.0);
+        let y = self.map2(&y, &swap, |b, y, m| {
+            let yc = b.ins().fsub(c, y);
+            sel(b, vt, m, yc, y)
+        });
+        let zi = self.constant(it, [0; 16]);
+        let c = self.vf(nf / 2.0);
+        let y = self.map2(&y, re, |b, y, r| {
+            let yc = b.ins().fsub(c, y);
+            sel_sign(b, f, zi, r, yc, y)
+        });
+        let c = self.vf(nf);
+        let y = self.map2(&y, im, |b, y, r| {
+            let yc = b.ins().fsub(c, y);
+            sel_sign(b, f, zi, r, yc, y)
+        });
+        // NaN → 0, like the reference's saturating cast.
+        let y = self.map1(&y, |b, y| {
+            let ok = b.ins().fcmp(FloatCC::Equal, y, y);
+            let yb = bc(b, it, y);
+            let r = b.ins().band(yb, ok);
+            bc(b, vt, r)
+        });
+        let k = self.round(&y, n);
+        // k in 0..=n: n is digit 0; the clamp makes 0..n hold whatever the
+        // float state was.
+        let (nv, top) = (self.vi32(n), self.vi32(n - 1));
+        self.map1(&k, |b, k| {
+            let isn = b.ins().icmp(IntCC::Equal, k, nv);
+            let k = b.ins().band_not(k, isn);
+            b.ins().umin(k, top)
+        })
+    }
+
+    /// Like [`Gen::digits`] for small n, by half-plane tests instead of an
+    /// arctangent: digit = number of decision boundaries β_k = (2k+1)π/n
+    /// (k < n) at or below arg(h) in [0, 2π), mod n. In the upper half plane
+    /// that is the number of β < π with cross(e^{iβ}, h) > 0; in the lower
+    /// half, all β ≤ π plus the β in (π, 2π) with cross(e^{i(β−π)}, h) < 0.
+    /// Each test compares cos β·im with sin β·re, as exact as the
+    /// arctangent's decision up to rounding of the two products.
+    fn sector_digits(&mut self, re: &[Value], im: &[Value], n: u32) -> Vec<Value> {
+        use std::f64::consts::PI;
+        let f = self.float();
+        let it = f.ivector();
+        let beta = |k: u32| (2 * k + 1) as f64 * PI / n as f64;
+        // β = π (odd n) sits on the axis: never crossed in the upper half,
+        // always in the lower.
+        let upper: Vec<f64> = (0..n).map(beta).filter(|&b| b < PI - 1e-9).collect();
+        let below_pi = (0..n).map(beta).filter(|&b| b < PI + 1e-9).count() as u32;
+        let lower: Vec<f64> = (0..n)
+            .map(beta)
+            .filter(|&b| b > PI + 1e-9)
+            .map(|b| b - PI)
+            .collect();
+        // Both sides of cos β·im vs sin β·re per distinct angle.
+        let mut angles: Vec<f64> = upper.iter().chain(&lower).copied().collect();
+        angles.sort_by(f64::total_cmp);
+        angles.dedup_by(|a, b| (*a - *b).abs() < 1e-9);
+        let zero = self.vf(0.0);
+        let lower_mask = self.map1(im, |b, y| b.ins().fcmp(FloatCC::LessThan, y, zero));
+        let zi = self.constant(it, [0; 16]);
+        let mut up = vec![zi; re.len()];
+        let mut lo = up.clone();
+        for &a in &angles {
+            let (c, s) = (snap(a.cos()), snap(a.sin()));
+            let cv = (c != 1.0).then(|| self.vf(c));
+            let sv = (s != 1.0).then(|| self.vf(s));
+            let lhs = self.map1(im, |b, y| match cv {
+                Some(c) => b.ins().fmul(y, c),
+                None => y,
+            });
+            let rhs = self.map1(re, |b, x| match sv {
+                Some(s) => b.ins().fmul(x, s),
+                None => x,
+            });
+            let near = |list: &[f64]| list.iter().any(|&x| (x - a).abs() < 1e-9);
+            if near(&upper) {
+                let m = self.map2(&lhs, &rhs, |b, l, r| {
+                    b.ins().fcmp(FloatCC::GreaterThan, l, r)
+                });
+                up = self.map2(&up, &m, |b, acc, m| b.ins().isub(acc, m));
+            }
+            if near(&lower) {
+                let m = self.map2(&lhs, &rhs, |b, l, r| b.ins().fcmp(FloatCC::LessThan, l, r));
+                lo = self.map2(&lo, &m, |b, acc, m| b.ins().isub(acc, m));
+            }
+        }
+        let base = self.vbits(below_pi as u64);
+        let lo = self.map1(&lo, |b, x| b.ins().iadd(x, base));
+        let q = self.map3(&lower_mask, &lo, &up, |b, m, x, y| {
+            b.ins().bitselect(m, x, y)
+        });
+        let q = match f {
+            Float::F32 => q,
+            Float::F64 => {
+                let mask = self.b.func.dfg.immediates.push(ConstantData::from(vec![
+                    0, 1, 2, 3, 8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11,
+                ]));
+                self.map1(&q, |b, k| {
+                    let k = bc(b, types::I8X16, k);
+                    let k = b.ins().shuffle(k, k, mask);
+                    bc(b, types::I32X4, k)
+                })
+            }
+        };
+        let (nv, top) = (self.vi32(n), self.vi32(n - 1));
+        self.map1(&q, |b, k| {
+            let isn = b.ins().icmp(IntCC::Equal, k, nv);
+            let k = b.ins().band_not(k, isn);
+            b.ins().umin(k, top)
+        })
+    }
+
+    /// Nearest integers of each `y` in [0, n] (non-negative, no NaN) as
+    /// i32x4.
+    fn round(&mut self, y: &[Value], n: u32) -> Vec<Value> {
+        match self.float() {
+            // Adding 1.5·2^23 leaves round-to-nearest(y) in the low mantissa
+            // bits, for |y| < 2^22.
+            Float::F32 if n < 1 << 22 => {
+                let m = self.vf(12_582_912.0);
+                let mb = self.vi32(12_582_912f32.to_bits());
+                self.map1(y, |b, y| {
+                    let s = b.ins().fadd(y, m);
+                    let sb = bc(b, types::I32X4, s);
+                    b.ins().isub(sb, mb)
+                })
+            }
+            Float::F32 => self.map1(y, |b, y| {
+                let k = b.ins().nearest(y);
+                b.ins().fcvt_to_sint_sat(types::I32X4, k)
+            }),
+            // 1.5·2^52 likewise for f64 (n < 2^31 ≪ 2^51), then the low
+            // halves of the i64 lanes to i32 lanes 0 and 1.
+            Float::F64 => {
+                const M: f64 = 6_755_399_441_055_744.0;
+                let m = self.vf(M);
+                let mb = self.vbits(M.to_bits());
+                let mask = self.b.func.dfg.immediates.push(ConstantData::from(vec![
+                    0, 1, 2, 3, 8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11,
+                ]));
+                self.map1(y, |b, y| {
+                    let s = b.ins().fadd(y, m);
+                    let sb = bc(b, types::I64X2, s);
+                    let k = b.ins().isub(sb, mb);
+                    let k = bc(b, types::I8X16, k);
+                    let k = b.ins().shuffle(k, k, mask);
+                    bc(b, types::I32X4, k)
+                })
+            }
+        }
+    }
+
+    /// One step of layer `i` for every lane: updates `h`, returns the state
+    /// code of each vector group (i32 lanes).
+    fn layer(&mut self, t: &Tables, i: usize, h: &mut LayerState, v: &Tok) -> Vec<Value> {
+        let f = self.float();
+        let (w, groups) = (f.width(), self.spec.groups);
+        let pair = 2 * f.size();
+        let l = &self.spec.layers[i];
+        let (width, bias) = (l.moduli.len(), l.bias);
+        let moduli = l.moduli.clone();
+        let rowbytes = (width * pair) as i64;
+        // Per-lane row addresses of this layer's token parameters.
+        let rows: Option<(Vec<Value>, Vec<Value>)> = match v {
+            Tok::Lanes(v) => {
+                let offs: Vec<Value> = v
+                    .iter()
+                    .map(|&x| self.b.ins().imul_imm_s(x, rowbytes))
+                    .collect();
+                let a = offs
+                    .iter()
+                    .map(|&o| self.b.ins().iadd(t.params[i], o))
+                    .collect();
+                let b = if bias == Bias::Table {
+                    offs.iter()
+                        .map(|&o| self.b.ins().iadd(t.bias[i], o))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                Some((a, b))
+            }
+            Tok::Uniform { .. } => None,
+        };
+        let mut digits: Vec<Vec<Value>> = Vec::with_capacity(width);
+        for (j, &n) in moduli.iter().enumerate() {
+            let off = (j * pair) as i32;
+            let plus_zero = match bias {
+                Bias::PlusZero => Some(self.vf(0.0)),
+                _ => None,
+            };
+            let (mut res, mut ims) = (Vec::with_capacity(groups), Vec::with_capacity(groups));
+            for (g, hg) in h.iter_mut().enumerate() {
+                let ((ar, ai), bv) = match (&rows, v) {
+                    (Some((a, b)), _) => {
+                        let av = self.gather(&a[g * w..(g + 1) * w], off);
+                        let bv = match bias {
+                            Bias::Table => Some(self.gather(&b[g * w..(g + 1) * w], off)),
+                            Bias::PlusZero => plus_zero.map(|z| (z, z)),
+                            Bias::MinusZero => None,
+                        };
+                        (av, bv)
+                    }
+                    (None, Tok::Uniform { params, .. }) => params[j],
+                    (None, Tok::Lanes(_)) => unreachable!("lane tokens always give rows"),
+                };
+                let (hr, hi) = hg[j];
+                // Same operations in the same order as the reference:
+                // (a.re·h.re − a.im·h.im) + b.re, (a.re·h.im + a.im·h.re) + b.im.
+                let p1 = self.b.ins().fmul(ar, hr);
+                let p2 = self.b.ins().fmul(ai, hi);
+                let mut re = self.b.ins().fsub(p1, p2);
+                let p3 = self.b.ins().fmul(ar, hi);
+                let p4 = self.b.ins().fmul(ai, hr);
+                let mut im = self.b.ins().fadd(p3, p4);
+                if let Some((br, bi)) = bv {
+                    re = self.b.ins().fadd(re, br);
+                    im = self.b.ins().fadd(im, bi);
+                }
+                hg[j] = (re, im);
+                res.push(re);
+                ims.push(im);
+            }
+            digits.push(if n <= SECTOR_MAX {
+                self.sector_digits(&res, &ims, n)
+            } else {
+                self.digits(&res, &ims, n)
+            });
+        }
+        // Mixed radix, component 0 least significant.
+        let mut code = digits[width - 1].clone();
+        for j in (0..width - 1).rev() {
+            let nj = self.vi32(moduli[j]);
+            code = self.map2(&code, &digits[j], |b, c, d| {
+                let m = b.ins().imul(c, nj);
+                b.ins().iadd(m, d)
+            });
+        }
+        code
+    }
+
+    /// Next layer's token per lane: cocycle_i[code·V_i + v].
+    fn next_tokens(&mut self, t: &Tables, i: usize, codes: &[Value], v: &Tok) -> Vec<Value> {
+        let w = self.float().width();
+        let vcount = self.spec.layers[i].num_tokens as u32;
+        let mut out = Vec::with_capacity(codes.len() * w);
+        for (g, &code) in codes.iter().enumerate() {
+            let vv = self.vi32(vcount);
+            let cv = self.b.ins().imul(code, vv);
+            let cs = self.lanes_of(cv);
+            for (lane, &c) in cs.iter().enumerate() {
+                let x = match v {
+                    Tok::Lanes(v) => v[g * w + lane],
+                    Tok::Uniform { x, .. } => *x,
+                };
+                let idx = self.b.ins().iadd(c, x);
+                let off = self.b.ins().ishl_imm_u(idx, 2);
+                let addr = self.b.ins().iadd(t.cocycle[i], off);
+                out.push(self.load_u32(addr, 0));
+            }
+        }
+        out
+    }
+
+    /// `acc + code·stride` per group.
+    fn accumulate(&mut self, acc: &[Value], codes: &[Value], stride: u32) -> Vec<Value> {
+        acc.iter()
+            .zip(codes)
+            .map(|(&a, &c)| {
+                let s = self.vi32(stride);
+                let m = self.b.ins().imul(c, s);
+                self.b.ins().iadd(a, m)
+            })
+            .collect()
+    }
+
+    /// Output class id (i32) per lane: readout[joint].
+    fn readout(&mut self, t: &Tables, joint: &[Value]) -> Vec<Value> {
+        let w = self.float().width();
+        let mut out = Vec::with_capacity(joint.len() * w);
+        for &jv in joint {
+            for c in self.lanes_of(jv) {
+                let off = self.b.ins().ishl_imm_u(c, 2);
+                let addr = self.b.ins().iadd(t.readout, off);
+                out.push(self.b.ins().load(types::I32, table_flags(), addr, 0));
+            }
+        }
+        out
+    }
+
+    /// Store / load the valid i32 lanes of a code vector (4 for f32, 2 for
+    /// f64) at `addr + off`.
+    fn store_lanes(&mut self, v: Value, addr: Value, off: i32) {
+        match self.float() {
+            Float::F32 => {
+                self.b.ins().store(data_flags(), v, addr, off);
+            }
+            Float::F64 => {
+                let q = bc(self.b, types::I64X2, v);
+                let lo = self.b.ins().extractlane(q, 0);
+                self.b.ins().store(data_flags(), lo, addr, off);
+            }
+        }
+    }
+    fn load_lanes(&mut self, addr: Value, off: i32) -> Value {
+        match self.float() {
+            Float::F32 => self.b.ins().load(types::I32X4, data_flags(), addr, off),
+            Float::F64 => {
+                let lo = self.b.ins().load(types::I64, data_flags(), addr, off);
+                let q = self.b.ins().scalar_to_vector(types::I64X2, lo);
+                bc(self.b, types::I32X4, q)
+            }
+        }
+    }
+
+    /// `run(ptrs, tokens, out, len, groups)`.
+    ///
+    /// Time runs in blocks of `BLOCK` steps; within a block each layer runs
+    /// over all steps before the next (its tokens and the partial joint
+    /// codes kept in a stack buffer). A layer's loop then carries only its
+    /// complex state from step to step, so the long decode chains of
+    /// successive steps overlap in the processor.
+    fn gen_run(&mut self, args: &[Value]) {
+        let (ptrs, tok, out, len, ngroups) = (args[0], args[1], args[2], args[3], args[4]);
+        let f = self.float();
+        let (w, groups, lanes) = (f.width(), self.spec.groups, self.spec.lanes());
+        let k = self.spec.layers.len();
+        let t = self.load_tables(ptrs);
+        let rowbytes = self.b.ins().ishl_imm_u(len, 2);
+        let offs: Vec<Value> = (0..lanes)
+            .map(|l| self.b.ins().imul_imm_s(rowbytes, l as i64))
+            .collect();
+        let groupbytes = self.b.ins().imul_imm_s(rowbytes, lanes as i64);
+        let total = self.b.ins().imul(groupbytes, ngroups);
+        let tok_end = self.b.ins().iadd(tok, total);
+        let delta = self.b.ins().isub(out, tok);
+        let row = (lanes * 4) as u32;
+        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            2 * BLOCK as u32 * row + 16,
+            4,
+        ));
+        let vbuf = self.b.ins().stack_addr(types::I64, slot, 0);
+        let jbuf = self.b.ins().iadd_imm_s(vbuf, (BLOCK as u32 * row) as i64);
+        let vars: Vec<Vec<Vec<(Variable, Variable)>>> =
+            (0..k).map(|i| self.state_vars(i)).collect();
+
+        let grp = self.b.create_block();
+        let blk = self.b.create_block();
+        let grp_next = self.b.create_block();
+        let exit = self.b.create_block();
+        let tokp = self.b.append_block_param(grp, types::I64);
+        let tb = self.b.append_block_param(blk, types::I64);
+
+        let zero = self.iconst(0);
+        let len0 = self.b.ins().icmp(IntCC::Equal, len, zero);
+        let grp0 = self.b.ins().icmp(IntCC::Equal, ngroups, zero);
+        let empty = self.b.ins().bor(len0, grp0);
+        self.b
+            .ins()
+            .brif(empty, exit, &[], grp, &[BlockArg::Value(tok)]);
+
+        // Per group of sequences: state ← h0, then every block of steps.
+        self.b.switch_to_block(grp);
+        for (i, lv) in vars.iter().enumerate() {
+            let h0 = self.spec.layers[i].h0.clone();
+            for gv in lv {
+                for (j, &(vr, vi)) in gv.iter().enumerate() {
+                    let (cr, ci) = (self.splat_f(h0[j].0), self.splat_f(h0[j].1));
+                    self.b.def_var(vr, cr);
+                    self.b.def_var(vi, ci);
+                }
+            }
+        }
+        let tend = self.b.ins().iadd(tokp, rowbytes);
+        self.b.ins().jump(blk, &[BlockArg::Value(tokp)]);
+
+        self.b.switch_to_block(blk);
+        let left = self.b.ins().isub(tend, tb);
+        let left = self.b.ins().ushr_imm_u(left, 2);
+        let cap = self.iconst(BLOCK as i64);
+        let nsteps = self.b.ins().umin(left, cap);
+        if k == 0 {
+            // Trivial group: every output is readout[0].
+            self.pass(nsteps, |g, s| {
+                let tp = g.step_ptr(tb, s, 4);
+                let op = g.b.ins().iadd(tp, delta);
+                let y = g.b.ins().load(types::I32, table_flags(), t.readout, 0);
+                for &o in &offs {
+                    let a = g.b.ins().iadd(op, o);
+                    g.b.ins().store(data_flags(), y, a, 0);
+                }
+            });
+        }
+        for i in 0..k {
+            let last = i + 1 == k;
+            let stride = self.spec.layers[i].joint_stride;
+            let lv = &vars[i];
+            self.pass(nsteps, |g, s| {
+                let tp = g.step_ptr(tb, s, 4);
+                let vb = g.step_ptr(vbuf, s, row as i64);
+                let jb = g.step_ptr(jbuf, s, row as i64);
+                let v: Vec<Value> = if i == 0 {
+                    offs.iter()
+                        .map(|&o| {
+                            let a = g.b.ins().iadd(tp, o);
+                            g.load_u32(a, 0)
+                        })
+                        .collect()
+                } else {
+                    (0..lanes)
+                        .map(|l| g.b.ins().uload32(data_flags(), vb, (4 * l) as i32))
+                        .collect()
+                };
+                let v = Tok::Lanes(v);
+                let mut h: LayerState = lv
+                    .iter()
+                    .map(|gv| {
+                        gv.iter()
+                            .map(|&(vr, vi)| (g.b.use_var(vr), g.b.use_var(vi)))
+                            .collect()
+                    })
+                    .collect();
+                let codes = g.layer(&t, i, &mut h, &v);
+                for (gv, hg) in lv.iter().zip(&h) {
+                    for (&(vr, vi), &(re, im)) in gv.iter().zip(hg) {
+                        g.b.def_var(vr, re);
+                        g.b.def_var(vi, im);
+                    }
+                }
+                let joint = if i == 0 {
+                    codes.clone()
+                } else {
+                    let acc: Vec<Value> = (0..groups)
+                        .map(|gi| g.load_lanes(jb, (gi * w * 4) as i32))
+                        .collect();
+                    g.accumulate(&acc, &codes, stride)
+                };
+                if last {
+                    let ys = g.readout(&t, &joint);
+                    let op = g.b.ins().iadd(tp, delta);
+                    for (&y, &o) in ys.iter().zip(&offs) {
+                        let a = g.b.ins().iadd(op, o);
+                        g.b.ins().store(data_flags(), y, a, 0);
+                    }
+                } else {
+                    for (gi, &jv) in joint.iter().enumerate() {
+                        g.store_lanes(jv, jb, (gi * w * 4) as i32);
+                    }
+                    let next = g.next_tokens(&t, i, &codes, &v);
+                    for (l, &x) in next.iter().enumerate() {
+                        g.b.ins().istore32(data_flags(), x, vb, (4 * l) as i32);
+                    }
+                }
+            });
+        }
+        let tb2 = self.b.ins().iadd_imm_s(tb, 4 * BLOCK as i64);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, tb2, tend);
+        self.b
+            .ins()
+            .brif(more, blk, &[BlockArg::Value(tb2)], grp_next, &[]);
+
+        self.b.switch_to_block(grp_next);
+        let tokp2 = self.b.ins().iadd(tokp, groupbytes);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, tokp2, tok_end);
+        self.b
+            .ins()
+            .brif(more, grp, &[BlockArg::Value(tokp2)], exit, &[]);
+
+        self.b.switch_to_block(exit);
+        self.b.ins().return_(&[]);
+    }
+
+    /// `base + s·stride`.
+    fn step_ptr(&mut self, base: Value, s: Value, stride: i64) -> Value {
+        let o = self.b.ins().imul_imm_s(s, stride);
+        self.b.ins().iadd(base, o)
+    }
+
+    /// A loop `for s in 0..nsteps` (nsteps ≥ 1) around `body`; continues in
+    /// a fresh block after it. The constant pool's address is carried
+    /// through the loop (plus the opaque zero each iteration) so its loads
+    /// stay inside (see [`Pool`]).
+    fn pass(&mut self, nsteps: Value, body: impl FnOnce(&mut Self, Value)) {
+        let lp = self.b.create_block();
+        let done = self.b.create_block();
+        let s = self.b.append_block_param(lp, types::I64);
+        let cp = self.b.append_block_param(lp, types::I64);
+        let zero = self.iconst(0);
+        let outer = self.cpool;
+        self.b
+            .ins()
+            .jump(lp, &[BlockArg::Value(zero), BlockArg::Value(outer)]);
+        self.b.switch_to_block(lp);
+        self.cpool = cp;
+        body(self, s);
+        self.cpool = outer;
+        let s2 = self.b.ins().iadd_imm_s(s, 1);
+        let cp2 = self.b.ins().iadd(cp, self.opaque_zero);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, s2, nsteps);
+        self.b.ins().brif(
+            more,
+            lp,
+            &[BlockArg::Value(s2), BlockArg::Value(cp2)],
+            done,
+            &[],
+        );
+        self.b.switch_to_block(done);
+    }
+
+    /// A u32 table entry, zero-extended to i64.
+    fn load_u32(&mut self, addr: Value, off: i32) -> Value {
+        let x = self.b.ins().load(types::I32, table_flags(), addr, off);
+        self.b.ins().uextend(types::I64, x)
+    }
+
+    fn splat_f(&mut self, x: f64) -> Value {
+        let f = self.float();
+        let c = match f {
+            Float::F32 => self.b.ins().f32const(x as f32),
+            Float::F64 => self.b.ins().f64const(x),
+        };
+        self.b.ins().splat(f.vector(), c)
+    }
+
+    /// One variable per state vector of layer `i`: `[group][component]`.
+    fn state_vars(&mut self, i: usize) -> Vec<Vec<(Variable, Variable)>> {
+        let vt = self.float().vector();
+        let width = self.spec.layers[i].moduli.len();
+        (0..self.spec.groups)
+            .map(|_| {
+                (0..width)
+                    .map(|_| (self.b.declare_var(vt), self.b.declare_var(vt)))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// `expand(ptrs, parent, pstride, nparent, child, cstride, out)`.
+    fn gen_expand(&mut self, args: &[Value]) {
+        let (ptrs, parent, pstride, nparent, child, cstride, out) = (
+            args[0], args[1], args[2], args[3], args[4], args[5], args[6],
+        );
+        let f = self.float();
+        let (w, lanes) = (f.width(), self.spec.lanes());
+        let size = f.size() as i64;
+        let k = self.spec.layers.len();
+        let t = self.load_tables(ptrs);
+        let prow = self.b.ins().imul_imm_s(pstride, size);
+        let crow = self.b.ins().imul_imm_s(cstride, size);
+        let ntok = self.spec.num_tokens as i64;
+
+        let xhead = self.b.create_block();
+        let ploop = self.b.create_block();
+        let xnext = self.b.create_block();
+        let exit = self.b.create_block();
+        let x = self.b.append_block_param(xhead, types::I64);
+        let p0 = self.b.append_block_param(ploop, types::I64);
+        let cp = self.b.append_block_param(ploop, types::I64);
+
+        let zero = self.iconst(0);
+        if ntok == 0 {
+            self.b.ins().jump(exit, &[]);
+        } else {
+            let none = self.b.ins().icmp(IntCC::Equal, nparent, zero);
+            self.b
+                .ins()
+                .brif(none, exit, &[], xhead, &[BlockArg::Value(zero)]);
+        }
+
+        // Per token: its layer-0 parameters once, then every lane group.
+        self.b.switch_to_block(xhead);
+        let params = self.uniform_params(&t, x);
+        let cbase = self.b.ins().imul(x, nparent);
+        let outer = self.cpool;
+        self.b
+            .ins()
+            .jump(ploop, &[BlockArg::Value(zero), BlockArg::Value(outer)]);
+
+        self.b.switch_to_block(ploop);
+        self.cpool = cp;
+        let pp = self.step_ptr(parent, p0, size);
+        let ci = self.b.ins().iadd(cbase, p0);
+        let chp = self.step_ptr(child, ci, size);
+        let vt = f.vector();
+        // Row r of a block holds scalar r/2 of the joint state (re for even r).
+        let mut rows = Vec::new();
+        let mut hs: Vec<LayerState> = Vec::with_capacity(k);
+        for i in 0..k {
+            let width = self.spec.layers[i].moduli.len();
+            let mut lg: LayerState = vec![Vec::with_capacity(width); self.spec.groups];
+            for _ in 0..width {
+                let r = rows.len() as i64;
+                rows.push(r);
+                let base_re = self.step_ptr(pp, prow, 2 * r);
+                let base_im = self.step_ptr(pp, prow, 2 * r + 1);
+                for (g, comps) in lg.iter_mut().enumerate() {
+                    let off = (g * w) as i32 * size as i32;
+                    let re = self.b.ins().load(vt, block_ro_flags(), base_re, off);
+                    let im = self.b.ins().load(vt, block_ro_flags(), base_im, off);
+                    comps.push((re, im));
+                }
+            }
+            hs.push(lg);
+        }
+        let mut v = Tok::Uniform { x, params };
+        let mut joint: Vec<Value> = Vec::new();
+        for (i, h) in hs.iter_mut().enumerate() {
+            let codes = self.layer(&t, i, h, &v);
+            joint = if i == 0 {
+                codes.clone()
+            } else {
+                let stride = self.spec.layers[i].joint_stride;
+                self.accumulate(&joint, &codes, stride)
+            };
+            if i + 1 < k {
+                v = Tok::Lanes(self.next_tokens(&t, i, &codes, &v));
+            }
+        }
+        let ys = if k == 0 {
+            let y = self.b.ins().load(types::I32, table_flags(), t.readout, 0);
+            vec![y; lanes]
+        } else {
+            self.readout(&t, &joint)
+        };
+        let mut r = 0i64;
+        for h in &hs {
+            for j in 0..h[0].len() {
+                let base_re = self.step_ptr(chp, crow, 2 * r);
+                let base_im = self.step_ptr(chp, crow, 2 * r + 1);
+                for (g, hg) in h.iter().enumerate() {
+                    let off = (g * w) as i32 * size as i32;
+                    self.b.ins().store(data_flags(), hg[j].0, base_re, off);
+                    self.b.ins().store(data_flags(), hg[j].1, base_im, off);
+                }
+                r += 1;
+            }
+        }
+        let op = self.step_ptr(out, ci, 4);
+        for (lane, &y) in ys.iter().enumerate() {
+            self.b.ins().store(data_flags(), y, op, (4 * lane) as i32);
+        }
+        let p2 = self.b.ins().iadd_imm_s(p0, lanes as i64);
+        let cp2 = self.b.ins().iadd(cp, self.opaque_zero);
+        self.cpool = outer;
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, p2, nparent);
+        self.b.ins().brif(
+            more,
+            ploop,
+            &[BlockArg::Value(p2), BlockArg::Value(cp2)],
+            xnext,
+            &[],
+        );
+
+        self.b.switch_to_block(xnext);
+        let x2 = self.b.ins().iadd_imm_s(x, 1);
+        let more = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, x2, ntok);
+        self.b
+            .ins()
+            .brif(more, xhead, &[BlockArg::Value(x2)], exit, &[]);
+
+        self.b.switch_to_block(exit);
+        self.b.ins().return_(&[]);
+    }
+}
+
+/// `v` as type `ty` (no-op if it is one).
+fn bc(b: &mut FunctionBuilder, ty: Type, v: Value) -> Value {
+    if b.func.dfg.value_type(v) == ty {
+        return v;
+    }
+    b.ins().bitcast(
+        ty,
+        MemFlagsData::new().with_endianness(Endianness::Little),
+        v,
+    )
+}
+
+/// Lane-wise `mask ? x : y` on vectors of type `vt`, `mask` all ones or
+/// zeros per lane (a comparison result).
+fn sel(b: &mut FunctionBuilder, vt: Type, mask: Value, x: Value, y: Value) -> Value {
+    let m = bc(b, vt, mask);
+    b.ins().bitselect(m, x, y)
+}
+
+/// Lane-wise `sign bit of s set ? x : y` on float vectors (-0.0 counts as
+/// negative, as atan2 distinguishes it); `zero` is an all-zero integer
+/// vector.
+fn sel_sign(b: &mut FunctionBuilder, f: Float, zero: Value, s: Value, x: Value, y: Value) -> Value {
+    let it = f.ivector();
+    let sb = bc(b, it, s);
+    if cfg!(target_arch = "x86_64") {
+        // blendvps/blendvpd read just the sign bit of each lane.
+        let (xb, yb) = (bc(b, it, x), bc(b, it, y));
+        let r = b.ins().blendv(sb, xb, yb);
+        bc(b, f.vector(), r)
+    } else {
+        let m = b.ins().icmp(IntCC::SignedLessThan, sb, zero);
+        sel(b, f.vector(), m, x, y)
+    }
+}
+
+/// `x` rounded to a multiple of 1/2 when it is one up to rounding (so
+/// cos(π/2) is 0 and sin(π/6) is 1/2, exactly).
+fn snap(x: f64) -> f64 {
+    let r = (2.0 * x).round() / 2.0;
+    if (x - r).abs() < 1e-12 {
+        r
+    } else {
+        x
+    }
+}
+
+/// A 16-byte vector of copies of `lane`.
+fn splat_bytes(lane: &[u8]) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    for (i, x) in b.iter_mut().enumerate() {
+        *x = lane[i % lane.len()];
+    }
+    b
+}

@@ -1,0 +1,343 @@
+//! Exhaustive check with the JIT: every token sequence of length 1..=L
+//! against the running product from the Cayley table.
+//!
+//! The prefix tree is walked depth first in blocks: a block holds the states
+//! of up to `cap` sequences of one length; one call of the generated
+//! `expand` steps all of them with every token, giving the next level's
+//! block. Each sequence therefore costs one model step, and every prefix's
+//! output is checked as a sequence of its own.
+
+use super::codegen::Float;
+use super::{FloatVec, Jit};
+use crate::exec::ExecError;
+use crate::ir::Model;
+use crate::scalar::Dtype;
+use rayon::prelude::*;
+use std::ops::Range;
+
+/// Outcome of [`exhaustive`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExhaustiveReport {
+    /// Sequences checked: every sequence of every length 1..=L.
+    pub sequences: u64,
+    /// Sequences whose output at their last step is not the group product.
+    pub mismatches: u64,
+    /// The first failing sequence in lexicographic order of token ids, a
+    /// prefix before its extensions (depth-first order).
+    pub first_failure: Option<Vec<u32>>,
+}
+
+/// Check `model`, run by the JIT in `dtype`, on every sequence of length
+/// 1..=`length` over its tokens.
+pub fn exhaustive(
+    model: &Model,
+    dtype: Dtype,
+    length: usize,
+) -> Result<ExhaustiveReport, ExecError> {
+    let jit = Jit::new(model, dtype)?;
+    jit.exhaustive(model, length)
+}
+
+/// Blocks of fewer states than this are expanded sequentially before the
+/// walk fans out across threads.
+const PAR_MIN: usize = 64;
+
+/// One level's block: states (rows of `stride` scalars, see
+/// `codegen::ExpandFn`), ground truth, sequence index and model output per
+/// sequence.
+struct Level {
+    states: FloatVec,
+    stride: usize,
+    truth: Vec<u32>,
+    index: Vec<u64>,
+    out: Vec<u32>,
+}
+
+#[derive(Default)]
+struct Acc {
+    sequences: u64,
+    mismatches: u64,
+    /// (length, index among sequences of that length) of the first failure.
+    first: Option<(usize, u64)>,
+}
+
+struct Walk<'a> {
+    jit: &'a Jit,
+    table: &'a [u32],
+    elements: &'a [u32],
+    order: usize,
+    v: usize,
+    length: usize,
+    /// States per block.
+    cap: usize,
+    /// Rows per block (re and im of every state component).
+    rows: usize,
+}
+
+impl Jit {
+    /// The exhaustive check on this compiled model; `model` must be the one
+    /// it was compiled from (its group table gives the ground truth).
+    pub fn exhaustive(&self, model: &Model, length: usize) -> Result<ExhaustiveReport, ExecError> {
+        let v = self.spec.num_tokens;
+        let order = model.order();
+        let bad = |m: &str| {
+            Err(ExecError::Backend(format!(
+                "cannot check this model exhaustively: {m}"
+            )))
+        };
+        if model.num_tokens() != v {
+            return bad("it is not the model this executor was compiled from");
+        }
+        if order.checked_mul(order) != Some(model.group_table.len())
+            || model.group_table.iter().any(|&g| g as usize >= order)
+        {
+            return bad("its group table is not an order × order table of element ids");
+        }
+        if model.token_elements.iter().any(|&e| e as usize >= order) {
+            return bad("a token names an element outside the group");
+        }
+        let mut total = 0u64;
+        let mut level = 1u64;
+        for _ in 0..length {
+            level = match level.checked_mul(v as u64) {
+                Some(l) => l,
+                None => return bad("the number of sequences overflows a 64-bit count"),
+            };
+            total = match total.checked_add(level) {
+                Some(t) => t,
+                None => return bad("the number of sequences overflows a 64-bit count"),
+            };
+        }
+        if length == 0 || v == 0 {
+            return Ok(ExhaustiveReport {
+                sequences: 0,
+                mismatches: 0,
+                first_failure: None,
+            });
+        }
+        let lanes = self.lanes();
+        let walk = Walk {
+            jit: self,
+            table: &model.group_table,
+            elements: &model.token_elements,
+            order,
+            v,
+            length,
+            cap: (v * lanes).max(4096),
+            rows: 2 * self
+                .spec
+                .layers
+                .iter()
+                .map(|l| l.moduli.len())
+                .sum::<usize>(),
+        };
+        let acc = walk.run();
+        debug_assert_eq!(acc.sequences, total);
+        Ok(ExhaustiveReport {
+            sequences: acc.sequences,
+            mismatches: acc.mismatches,
+            first_failure: acc.first.map(|(len, idx)| walk.sequence(len, idx)),
+        })
+    }
+}
+
+impl Walk<'_> {
+    fn float(&self) -> Float {
+        self.jit.spec.float
+    }
+
+    fn level(&self) -> Level {
+        // Slack for the lanes the kernel reads and writes past a block.
+        let stride = self.cap + self.jit.lanes();
+        let n = self.rows * stride;
+        Level {
+            states: match self.float() {
+                Float::F32 => FloatVec::F32(vec![0.0; n]),
+                Float::F64 => FloatVec::F64(vec![0.0; n]),
+            },
+            stride,
+            truth: vec![0; self.cap],
+            index: vec![0; self.cap],
+            out: vec![0; stride],
+        }
+    }
+
+    /// The root block: the empty sequence in the initial state.
+    fn root(&self) -> Level {
+        let mut root = self.level();
+        let h0 = self
+            .jit
+            .spec
+            .layers
+            .iter()
+            .flat_map(|l| l.h0.iter().flat_map(|&(r, i)| [r, i]));
+        for (row, x) in h0.enumerate() {
+            let at = row * root.stride;
+            match &mut root.states {
+                FloatVec::F32(s) => s[at] = x as f32,
+                FloatVec::F64(s) => s[at] = x,
+            }
+        }
+        root
+    }
+
+    fn run(&self) -> Acc {
+        let mut acc = Acc::default();
+        let mut cur = self.root();
+        let (mut len, mut count) = (0usize, 1usize);
+        // Breadth first while the blocks are small, then split the block
+        // across threads and go depth first in each part.
+        while len < self.length && count < PAR_MIN && count * self.v <= self.cap {
+            let mut next = self.level();
+            self.expand(&cur, 0, count, &mut next, len, &mut acc);
+            cur = next;
+            count *= self.v;
+            len += 1;
+        }
+        if len == self.length {
+            return acc;
+        }
+        let parts = (rayon::current_num_threads() * 8).min(count);
+        let per = count.div_ceil(parts);
+        let results: Vec<Acc> = (0..count)
+            .step_by(per)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|s| {
+                let mut bufs: Vec<Level> = (len..self.length).map(|_| self.level()).collect();
+                let mut a = Acc::default();
+                self.dfs(len, &cur, s..(s + per).min(count), &mut bufs, &mut a);
+                a
+            })
+            .collect();
+        for a in results {
+            self.merge(&mut acc, a);
+        }
+        acc
+    }
+
+    fn merge(&self, acc: &mut Acc, a: Acc) {
+        acc.sequences += a.sequences;
+        acc.mismatches += a.mismatches;
+        if let Some(f) = a.first {
+            self.offer(acc, f.0, f.1);
+        }
+    }
+
+    /// Keep the earlier (depth-first order) of the current first failure
+    /// and sequence `idx` of length `len`.
+    fn offer(&self, acc: &mut Acc, len: usize, idx: u64) {
+        let better = match acc.first {
+            None => true,
+            Some((l, i)) => self.sequence(len, idx) < self.sequence(l, i),
+        };
+        if better {
+            acc.first = Some((len, idx));
+        }
+    }
+
+    /// Token ids of sequence `idx` among those of length `len`.
+    fn sequence(&self, len: usize, mut idx: u64) -> Vec<u32> {
+        let v = self.v as u64;
+        let mut s = vec![0u32; len];
+        for t in s.iter_mut().rev() {
+            *t = (idx % v) as u32;
+            idx /= v;
+        }
+        s
+    }
+
+    fn dfs(
+        &self,
+        len: usize,
+        parent: &Level,
+        range: Range<usize>,
+        bufs: &mut [Level],
+        acc: &mut Acc,
+    ) {
+        let Some((child, rest)) = bufs.split_first_mut() else {
+            return;
+        };
+        let chunk = (self.cap / self.v).max(1);
+        let mut s = range.start;
+        while s < range.end {
+            let n = chunk.min(range.end - s);
+            self.expand(parent, s, n, child, len, acc);
+            self.dfs(len + 1, child, 0..n * self.v, rest, acc);
+            s += n;
+        }
+    }
+
+    /// Step parents `start..start + n` (sequences of length `len`) with every
+    /// token into `child` and check the outputs.
+    fn expand(
+        &self,
+        parent: &Level,
+        start: usize,
+        n: usize,
+        child: &mut Level,
+        len: usize,
+        acc: &mut Acc,
+    ) {
+        let v = self.v;
+        let lanes = self.jit.lanes();
+        assert!(n * v <= self.cap && start + n <= self.cap && parent.stride == child.stride);
+        let size = self.float().size();
+        let pbase = match &parent.states {
+            FloatVec::F32(s) => s.as_ptr() as *const u8,
+            FloatVec::F64(s) => s.as_ptr() as *const u8,
+        };
+        let cbase = match &mut child.states {
+            FloatVec::F32(s) => s.as_mut_ptr() as *mut u8,
+            FloatVec::F64(s) => s.as_mut_ptr() as *mut u8,
+        };
+        // SAFETY: `expand` reads rows of parents start..start + n rounded up
+        // to whole lane groups: start + n + lanes - 1 < cap + lanes = stride
+        // scalars per row, inside the parent buffer of rows × stride
+        // scalars. It writes children 0..n·v rounded up likewise, below
+        // cap + lanes = stride, inside the child buffer, and as many outputs
+        // into `out` (stride entries). The layer-0 tokens are 0..v, the
+        // model's token count; every other index is in bounds by
+        // construction (see `codegen::Spec`).
+        unsafe {
+            (self.jit.code.expand)(
+                self.jit.ptrs.as_ptr(),
+                pbase.add(start * size),
+                parent.stride as u64,
+                n as u64,
+                cbase,
+                child.stride as u64,
+                child.out.as_mut_ptr(),
+            )
+        };
+        debug_assert!(n + lanes <= parent.stride);
+        acc.sequences += (n * v) as u64;
+        let ptruth = &parent.truth[start..start + n];
+        let pindex = &parent.index[start..start + n];
+        let mut first: Option<u64> = None;
+        for x in 0..v {
+            let e = self.elements[x] as usize;
+            let c = x * n..(x + 1) * n;
+            let (ct, ci, co) = (
+                &mut child.truth[c.clone()],
+                &mut child.index[c.clone()],
+                &child.out[c],
+            );
+            for p in 0..n {
+                let g = self.table[ptruth[p] as usize * self.order + e];
+                ct[p] = g;
+                let idx = pindex[p] * v as u64 + x as u64;
+                ci[p] = idx;
+                if co[p] != g {
+                    acc.mismatches += 1;
+                    if first.is_none_or(|f| idx < f) {
+                        first = Some(idx);
+                    }
+                }
+            }
+        }
+        if let Some(idx) = first {
+            self.offer(acc, len + 1, idx);
+        }
+    }
+}

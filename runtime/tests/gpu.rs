@@ -1,0 +1,570 @@
+//! The GPU backend against the reference executor and a CPU brute force.
+//!
+//! These run on whatever adapter wgpu finds; on a machine without a GPU that
+//! is Mesa's software Vulkan driver (lavapipe). Without any adapter they are
+//! skipped with a message, except in CI (CI=true), where that is a failure.
+
+use gssm_runtime::exec::gpu::{self, ExhaustiveReport, GpuExecutor};
+use gssm_runtime::exec::reference::{Reference, Stepper};
+use gssm_runtime::exec::{ExecError, Executor};
+use gssm_runtime::ir::{
+    GroupInfo, Layer, LayerInfo, Manifest, Model, CONVENTION, FORMAT_NAME, FORMAT_VERSION,
+};
+use gssm_runtime::scalar::Dtype;
+use gssm_runtime::tokens::Tokens;
+use gssm_runtime::truth::running_products;
+use std::f64::consts::TAU;
+
+fn gpu_present() -> bool {
+    match gpu::adapter() {
+        Ok(name) => {
+            eprintln!("GPU adapter: {name}");
+            true
+        }
+        Err(e) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("CI must run the GPU tests, but {e}");
+            }
+            eprintln!("skipping GPU test: {e}");
+            false
+        }
+    }
+}
+
+/// SplitMix64, so every random model is reproducible from its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.below(hi - lo + 1)
+    }
+}
+
+fn manifest(order: usize, tokens: usize, layers: &[Layer]) -> Manifest {
+    Manifest {
+        format: FORMAT_NAME.into(),
+        format_version: FORMAT_VERSION,
+        compiler: "test".into(),
+        group: GroupInfo {
+            name: format!("C{order}"),
+            order,
+            generators: vec![],
+        },
+        convention: CONVENTION.into(),
+        target: "aussm".into(),
+        dtype: "float32".into(),
+        series_orders: vec![],
+        layers: layers
+            .iter()
+            .map(|l| LayerInfo {
+                factor_order: l.num_codes(),
+                invariant_factors: l.moduli.clone(),
+                prime_power_invariants: vec![],
+                width: l.width(),
+                num_tokens: l.num_tokens,
+                num_codes: l.num_codes(),
+                token_labels: (0..l.num_tokens).map(|t| t.to_string()).collect(),
+            })
+            .collect(),
+        tokens: (0..tokens).map(|t| format!("t{t}")).collect(),
+        outputs: (0..order).map(|g| format!("g{g}")).collect(),
+    }
+}
+
+/// A layer with exact unit phases a = exp(2πi c/n), b = 0, h0 = 1.
+fn unit_layer(moduli: Vec<u32>, codes: Vec<u32>, num_tokens: usize, cocycle: Vec<u32>) -> Layer {
+    let w = moduli.len();
+    let phase = |k: usize| TAU * codes[k] as f64 / moduli[k % w] as f64;
+    Layer {
+        num_tokens,
+        a_re: (0..codes.len()).map(|k| phase(k).cos()).collect(),
+        a_im: (0..codes.len()).map(|k| phase(k).sin()).collect(),
+        b_re: vec![0.0; codes.len()],
+        b_im: vec![0.0; codes.len()],
+        h0_re: vec![1.0; w],
+        h0_im: vec![0.0; w],
+        transition_code: codes,
+        moduli,
+        cocycle,
+    }
+}
+
+/// A random valid model: 0..=4 layers of widths 1..=3, moduli 2..=12,
+/// random cocycles and readout, over a cyclic group's Cayley table.
+fn random_model(seed: u64) -> Model {
+    let mut r = Rng(seed);
+    let order = r.range(1, 12) as usize;
+    let k = r.range(0, 4) as usize;
+    let v0 = r.range(1, 8) as usize;
+    let mut tokens: Vec<usize> = vec![v0];
+    for _ in 1..k {
+        tokens.push(r.range(1, 6) as usize);
+    }
+    let mut layers = Vec::new();
+    // The readout has one entry per joint state code: keep it small.
+    let mut joint = 1u64;
+    for i in 0..k {
+        let w = r.range(1, 3) as usize;
+        let mut moduli: Vec<u32> = (0..w).map(|_| r.range(2, 12) as u32).collect();
+        while joint * moduli.iter().map(|&n| n as u64).product::<u64>() > 1 << 14 {
+            moduli.pop();
+            if moduli.is_empty() {
+                moduli.push(2);
+                break;
+            }
+        }
+        let w = moduli.len();
+        joint *= moduli.iter().map(|&n| n as u64).product::<u64>();
+        let v = tokens[i];
+        let codes: Vec<u32> = (0..v * w)
+            .map(|e| r.below(moduli[e % w] as u64) as u32)
+            .collect();
+        let num_codes: usize = moduli.iter().map(|&n| n as usize).product();
+        let cocycle = if i + 1 < k {
+            (0..num_codes * v)
+                .map(|_| r.below(tokens[i + 1] as u64) as u32)
+                .collect()
+        } else {
+            vec![]
+        };
+        layers.push(unit_layer(moduli, codes, v, cocycle));
+    }
+    let joint: usize = layers.iter().map(|l| l.num_codes()).product();
+    let readout = (0..joint).map(|_| r.below(order as u64) as u32).collect();
+    let group_table = (0..order * order)
+        .map(|e| ((e / order + e % order) % order) as u32)
+        .collect();
+    let token_elements = (0..v0).map(|_| r.below(order as u64) as u32).collect();
+    Model {
+        manifest: manifest(order, v0, &layers),
+        layers,
+        readout,
+        group_table,
+        token_elements,
+    }
+}
+
+/// A genuine construction for the cyclic group C_n: one layer of width 1,
+/// token t = element t, readout the identity map. Tracks C_n exactly.
+fn cyclic_model(n: u32) -> Model {
+    let layer = unit_layer(vec![n], (0..n).collect(), n as usize, vec![]);
+    let order = n as usize;
+    Model {
+        manifest: manifest(order, order, std::slice::from_ref(&layer)),
+        layers: vec![layer],
+        readout: (0..n).collect(),
+        group_table: (0..order * order)
+            .map(|e| ((e / order + e % order) % order) as u32)
+            .collect(),
+        token_elements: (0..n).collect(),
+    }
+}
+
+fn random_tokens(r: &mut Rng, v: usize, batch: usize, len: usize) -> Vec<u32> {
+    (0..batch * len).map(|_| r.below(v as u64) as u32).collect()
+}
+
+fn reference_f32(model: &Model, tokens: &Tokens) -> Vec<u32> {
+    Reference::new(model, Dtype::F32)
+        .run(tokens)
+        .expect("reference runs")
+}
+
+#[test]
+fn gpu_matches_reference_on_random_models() {
+    if !gpu_present() {
+        return;
+    }
+    for seed in 0..40u64 {
+        let model = random_model(seed);
+        let exec = gpu::build(&model, Dtype::F32).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let mut r = Rng(seed ^ 0xABCD);
+        let (batch, len) = (r.range(1, 70) as usize, r.range(0, 37) as usize);
+        let ids = random_tokens(&mut r, model.num_tokens(), batch, len);
+        let tokens = Tokens::new(&model, batch, len, ids).expect("valid tokens");
+        let want = reference_f32(&model, &tokens);
+        let got = exec
+            .run(&tokens)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        assert_eq!(got, want, "seed {seed}: GPU and reference disagree");
+    }
+}
+
+#[test]
+fn chunking_in_sequences_and_time_gives_the_same_outputs() {
+    if !gpu_present() {
+        return;
+    }
+    for seed in [3u64, 11, 17, 29] {
+        let model = random_model(seed);
+        let mut r = Rng(seed);
+        let (batch, len) = (301, 53);
+        let ids = random_tokens(&mut r, model.num_tokens(), batch, len);
+        let tokens = Tokens::new(&model, batch, len, ids).expect("valid tokens");
+        let want = reference_f32(&model, &tokens);
+        for bytes in [16u64, 100, 1000, 1 << 20] {
+            let exec = GpuExecutor::new(&model, Dtype::F32)
+                .expect("builds")
+                .with_chunk_bytes(bytes);
+            let (got, prof) = exec.run_profiled(&tokens).expect("runs");
+            assert_eq!(
+                got, want,
+                "seed {seed}, chunk {bytes} bytes ({} chunks)",
+                prof.chunks
+            );
+        }
+    }
+}
+
+#[test]
+fn genuine_cyclic_models_track_the_group() {
+    if !gpu_present() {
+        return;
+    }
+    for n in [2u32, 5, 12, 60] {
+        let model = cyclic_model(n);
+        let mut r = Rng(n as u64);
+        let ids = random_tokens(&mut r, n as usize, 64, 300);
+        let tokens = Tokens::new(&model, 64, 300, ids).expect("valid tokens");
+        let got = gpu::build(&model, Dtype::F32)
+            .expect("builds")
+            .run(&tokens)
+            .expect("runs");
+        assert_eq!(got, running_products(&model, &tokens), "C{n}");
+    }
+}
+
+/// The CPU brute force the device's exhaustive check must equal: every
+/// length-`len` sequence through the reference executor in f32, each
+/// sequence of length 1..=len counted once (as the prefix of the sequence
+/// that continues it with zeros), the first failure being the
+/// lexicographically first failing sequence cut after its first wrong step.
+fn cpu_exhaustive(model: &Model, len: usize, shard: (u64, u64)) -> ExhaustiveReport {
+    let v = model.num_tokens() as u64;
+    let total = v.pow(len as u32);
+    let (start, end) = (total * shard.0 / shard.1, total * (shard.0 + 1) / shard.1);
+    let count = (end - start) as usize;
+    let mut ids = Vec::with_capacity(count * len);
+    for idx in start..end {
+        let mut seq = vec![0u32; len];
+        let mut x = idx;
+        for t in seq.iter_mut().rev() {
+            *t = (x % v) as u32;
+            x /= v;
+        }
+        ids.extend(seq);
+    }
+    let tokens = Tokens::new(model, count, len, ids).expect("valid tokens");
+    let out = reference_f32(model, &tokens);
+    let truth = running_products(model, &tokens);
+    let mut report = ExhaustiveReport {
+        sequences: 0,
+        mismatches: 0,
+        first_failure: None,
+    };
+    for b in 0..count {
+        let row = tokens.row(b);
+        let mut first_wrong = None;
+        for t in 0..len {
+            let wrong = out[b * len + t] != truth[b * len + t];
+            if wrong && first_wrong.is_none() {
+                first_wrong = Some(t);
+            }
+            if row[t + 1..].iter().all(|&x| x == 0) {
+                report.sequences += 1;
+                report.mismatches += wrong as u64;
+            }
+        }
+        if let (Some(t), None) = (first_wrong, &report.first_failure) {
+            report.first_failure = Some(row[..=t].to_vec());
+        }
+    }
+    report
+}
+
+/// Change one readout entry: the model is then wrong on some sequences.
+fn corrupt_readout(model: &mut Model, which: u64) {
+    let order = model.order() as u32;
+    let e = (which % model.readout.len() as u64) as usize;
+    model.readout[e] = (model.readout[e] + 1) % order;
+}
+
+/// Change one cocycle entry of the first layer that has one.
+fn corrupt_cocycle(model: &mut Model, which: u64) -> bool {
+    let k = model.layers.len();
+    for i in 0..k.saturating_sub(1) {
+        let next = model.layers[i + 1].num_tokens as u32;
+        let l = &mut model.layers[i];
+        if next > 1 && !l.cocycle.is_empty() {
+            let e = (which % l.cocycle.len() as u64) as usize;
+            l.cocycle[e] = (l.cocycle[e] + 1) % next;
+            return true;
+        }
+    }
+    false
+}
+
+#[test]
+fn exhaustive_counts_equal_the_cpu_brute_force() {
+    if !gpu_present() {
+        return;
+    }
+    let mut checked_failures = 0;
+    for seed in 0..24u64 {
+        let model = random_model(seed);
+        let v = model.num_tokens() as u64;
+        // Keep the CPU side small: at most a few thousand sequences.
+        let len = (1..=6usize)
+            .rev()
+            .find(|&l| v.pow(l as u32) <= 3000)
+            .unwrap_or(1);
+        for shard in [(0u64, 1u64), (1, 3), (4, 7)] {
+            let want = cpu_exhaustive(&model, len, shard);
+            let got =
+                gpu::exhaustive(&model, len, shard).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            assert_eq!(got, want, "seed {seed}, length {len}, shard {shard:?}");
+            checked_failures += (want.mismatches > 0) as usize;
+        }
+        // Small dispatches: many per submission and several submissions.
+        let got = gpu::exhaustive_chunked(&model, len, (0, 1), 1).expect("runs");
+        assert_eq!(
+            got,
+            cpu_exhaustive(&model, len, (0, 1)),
+            "seed {seed}, one prefix per dispatch"
+        );
+    }
+    // Random readouts mean random models are mostly wrong: the comparison
+    // above must have covered failures, not only clean runs.
+    assert!(
+        checked_failures > 10,
+        "only {checked_failures} runs had failures"
+    );
+}
+
+#[test]
+fn shards_add_up_to_the_whole() {
+    if !gpu_present() {
+        return;
+    }
+    let model = random_model(7);
+    let v = model.num_tokens() as u64;
+    let len = (1..=7usize)
+        .rev()
+        .find(|&l| v.pow(l as u32) <= 20000)
+        .unwrap_or(1);
+    let whole = gpu::exhaustive(&model, len, (0, 1)).expect("runs");
+    let n = 5u64;
+    let parts: Vec<ExhaustiveReport> = (0..n)
+        .map(|i| gpu::exhaustive(&model, len, (i, n)).expect("runs"))
+        .collect();
+    assert_eq!(
+        parts.iter().map(|p| p.sequences).sum::<u64>(),
+        whole.sequences
+    );
+    assert_eq!(
+        parts.iter().map(|p| p.mismatches).sum::<u64>(),
+        whole.mismatches
+    );
+    assert_eq!(
+        parts.iter().find_map(|p| p.first_failure.clone()),
+        whole.first_failure
+    );
+    let all: u64 = (1..=len as u32).map(|l| v.pow(l)).sum();
+    assert_eq!(whole.sequences, all);
+}
+
+#[test]
+fn genuine_model_is_clean_and_a_corrupted_one_is_caught_at_the_cpu_first_failure() {
+    if !gpu_present() {
+        return;
+    }
+    let model = cyclic_model(6);
+    let clean = gpu::exhaustive(&model, 5, (0, 1)).expect("runs");
+    assert_eq!(clean.mismatches, 0);
+    assert_eq!(clean.first_failure, None);
+    assert_eq!(clean.sequences, (1..=5).map(|l| 6u64.pow(l)).sum::<u64>());
+    for which in [0u64, 3, 5] {
+        let mut bad = model.clone();
+        corrupt_readout(&mut bad, which);
+        let got = gpu::exhaustive(&bad, 5, (0, 1)).expect("runs");
+        let want = cpu_exhaustive(&bad, 5, (0, 1));
+        assert!(got.mismatches > 0, "corruption {which} went unnoticed");
+        assert_eq!(got, want, "readout entry {which} corrupted");
+    }
+    // A deeper model whose cocycle is corrupted.
+    for seed in 0..40u64 {
+        let mut m = random_model(seed);
+        if m.layers.len() < 2 {
+            continue;
+        }
+        let v = m.num_tokens() as u64;
+        let len = (1..=5usize)
+            .rev()
+            .find(|&l| v.pow(l as u32) <= 2000)
+            .unwrap_or(1);
+        if !corrupt_cocycle(&mut m, seed) {
+            continue;
+        }
+        let got = gpu::exhaustive(&m, len, (0, 1)).expect("runs");
+        assert_eq!(
+            got,
+            cpu_exhaustive(&m, len, (0, 1)),
+            "seed {seed}: corrupted cocycle"
+        );
+    }
+}
+
+/// A C_n model whose token 1 carries a phase error δ = (π/n)/(m + 1/2): its
+/// state code is wrong exactly once token 1 has occurred m+1 times (far from
+/// any rounding boundary, so every executor agrees on the step).
+fn drifting_model(n: u32, m: u32) -> Model {
+    let mut model = cyclic_model(n);
+    let delta = (std::f64::consts::PI / n as f64) / (m as f64 + 0.5);
+    let l = &mut model.layers[0];
+    let phase = TAU / n as f64 + delta;
+    l.a_re[1] = phase.cos();
+    l.a_im[1] = phase.sin();
+    model
+}
+
+#[test]
+fn horizon_matches_a_cpu_replay() {
+    if !gpu_present() {
+        return;
+    }
+    let model = cyclic_model(7);
+    let clean = gpu::horizon(&model, 200, 3000, 1).expect("runs");
+    assert_eq!(clean.horizon, None);
+    assert_eq!(
+        (clean.sequences, clean.max_len, clean.dtype),
+        (200, 3000, "f32")
+    );
+
+    // The last case cannot fail: 100 steps never use token 1 201 times.
+    for (n, m, seqs, max_len, seed, fails) in [
+        (5u32, 20u32, 100u32, 2000u32, 9u64, true),
+        (12, 3, 1000, 500, 1 << 40, true),
+        (3, 200, 30, 100, 5, false),
+    ] {
+        let model = drifting_model(n, m);
+        let got = gpu::horizon(&model, seqs, max_len, seed).expect("runs");
+        // Replay the same sequences on the CPU reference in f32.
+        let stepper = Stepper::<f32>::new(&model);
+        let mut want: Option<usize> = None;
+        for s in 0..seqs {
+            let toks = gpu::horizon_tokens(seed, s, max_len as usize, model.num_tokens() as u32);
+            let mut st = stepper.init();
+            let mut g = 0u32;
+            for (t, &x) in toks.iter().enumerate() {
+                g = model.mul(g, model.token_elements[x as usize]);
+                if stepper.step(&mut st, x) != g {
+                    want = Some(want.map_or(t + 1, |w| w.min(t + 1)));
+                    break;
+                }
+            }
+        }
+        assert_eq!(want.is_some(), fails, "C{n} drifting after {m} uses");
+        assert_eq!(
+            got.horizon, want,
+            "C{n} drifting after {m} uses, seed {seed}"
+        );
+    }
+}
+
+#[test]
+fn horizon_tokens_are_seeded_and_in_range() {
+    let a = gpu::horizon_tokens(42, 3, 100, 7);
+    assert_eq!(a, gpu::horizon_tokens(42, 3, 100, 7));
+    assert_ne!(a, gpu::horizon_tokens(43, 3, 100, 7));
+    assert_ne!(a, gpu::horizon_tokens(42, 4, 100, 7));
+    assert!(a.iter().all(|&t| t < 7));
+    // Every token value shows up: the generator is not stuck.
+    assert!((0..7).all(|x| a.contains(&x)));
+}
+
+#[test]
+fn unsupported_dtypes_are_refused() {
+    let model = cyclic_model(3);
+    for d in [Dtype::F64, Dtype::F16, Dtype::Bf16] {
+        match gpu::build(&model, d) {
+            Err(ExecError::UnsupportedDtype { backend: "gpu", .. }) => {}
+            Err(e) => panic!("{d:?}: wrong error {e}"),
+            Ok(_) => panic!("{d:?} should be refused"),
+        }
+    }
+}
+
+#[test]
+fn bad_inputs_are_errors_not_panics() {
+    if !gpu_present() {
+        return;
+    }
+    let model = cyclic_model(4);
+    let exec = gpu::build(&model, Dtype::F32).expect("builds");
+    // Tokens validated against a larger alphabet than this model's.
+    let tokens = Tokens::with_limit(10, 1, 3, vec![1, 9, 2]).expect("valid for 10");
+    assert!(matches!(exec.run(&tokens), Err(ExecError::Backend(_))));
+    // Empty batches and empty sequences.
+    for (b, l) in [(0usize, 5usize), (5, 0), (0, 0)] {
+        let t = Tokens::new(&model, b, l, vec![]).expect("empty");
+        assert_eq!(exec.run(&t).expect("runs"), Vec::<u32>::new());
+    }
+    // Inconsistent models.
+    let mut m = model.clone();
+    m.readout.pop();
+    assert!(gpu::build(&m, Dtype::F32).is_err());
+    let mut m = model.clone();
+    m.layers[0].a_re.push(1.0);
+    assert!(gpu::exhaustive(&m, 2, (0, 1)).is_err());
+    let mut m = model.clone();
+    m.group_table[3] = 99;
+    assert!(gpu::horizon(&m, 1, 10, 0).is_err());
+    // Shards that do not exist; lengths beyond 2^64 sequences.
+    assert!(gpu::exhaustive(&model, 2, (1, 1)).is_err());
+    assert!(gpu::exhaustive(&model, 2, (0, 0)).is_err());
+    assert!(gpu::exhaustive(&model, 40, (0, 1)).is_err());
+    assert_eq!(
+        gpu::exhaustive(&model, 0, (0, 1)).expect("runs"),
+        ExhaustiveReport {
+            sequences: 0,
+            mismatches: 0,
+            first_failure: None
+        }
+    );
+}
+
+#[test]
+fn models_without_layers_or_with_one_token_run() {
+    if !gpu_present() {
+        return;
+    }
+    // No layers: the readout's single entry is every output.
+    let mut m = cyclic_model(1);
+    m.layers.clear();
+    m.manifest.layers.clear();
+    m.readout = vec![0];
+    let t = Tokens::new(&m, 3, 4, vec![0; 12]).expect("valid");
+    assert_eq!(
+        gpu::build(&m, Dtype::F32)
+            .expect("builds")
+            .run(&t)
+            .expect("runs"),
+        vec![0; 12]
+    );
+    let r = gpu::exhaustive(&m, 50, (0, 1)).expect("runs");
+    assert_eq!((r.sequences, r.mismatches), (50, 0));
+    // One token, long sequences: V^L stays 1.
+    let c1 = cyclic_model(1);
+    let r = gpu::exhaustive(&c1, 300, (0, 1)).expect("runs");
+    assert_eq!((r.sequences, r.mismatches), (300, 0));
+}

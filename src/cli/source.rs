@@ -1,0 +1,71 @@
+//! Loading a group from a source file for the subcommands that take one:
+//! limits as flags, diagnostics and warnings printed to stderr.
+
+use super::common::report;
+use gssm_compiler::elaborate::{load_file, Elaborated};
+use gssm_compiler::group::{Group, Limits};
+use gssm_compiler::pipeline::Origin;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Limits on building groups, as flags.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SourceLimits {
+    /// Most elements a group may have (its Cayley table has this squared).
+    #[arg(long, default_value_t = Limits::default().max_elements)]
+    pub max_elements: usize,
+    /// Most cosets coset enumeration may define before giving up.
+    #[arg(long, default_value_t = Limits::default().max_cosets)]
+    pub max_cosets: usize,
+}
+
+impl SourceLimits {
+    pub fn get(&self) -> Limits {
+        Limits {
+            max_elements: self.max_elements,
+            max_cosets: self.max_cosets,
+            ..Limits::default()
+        }
+    }
+}
+
+/// Elaborate `group` (a name, or any group expression such as
+/// `Dihedral(8) x C2`; default: the file's last group) from `file`. Errors
+/// are printed and become the failure exit code; warnings are printed.
+pub fn load_elaborated(
+    file: &Path,
+    group: Option<&str>,
+    limits: &SourceLimits,
+) -> Result<Elaborated, ExitCode> {
+    let result = match load_file(file, &limits.get()) {
+        Ok(p) => match group {
+            Some(expr) => p.eval(expr),
+            None => p.group(None, &[]),
+        },
+        Err(d) => Err(d),
+    };
+    match result {
+        Ok(e) => {
+            for w in &e.warnings {
+                report(w);
+            }
+            Ok(e)
+        }
+        Err(d) => {
+            report(&d);
+            Err(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// The group and where it came from, for the pipeline (`gssm compile`).
+#[allow(dead_code)]
+pub fn load_group(
+    file: &Path,
+    group: Option<&str>,
+    limits: &SourceLimits,
+) -> Result<(Group, Origin), ExitCode> {
+    let e = load_elaborated(file, group, limits)?;
+    let origin = e.origin();
+    Ok((e.group, origin))
+}

@@ -1,0 +1,280 @@
+//! The GPU backend on models the compiler builds from the standard library:
+//! the device's outputs equal the reference executor's and the group's
+//! running products, its exhaustive check finds no mismatch, and on a
+//! corrupted model it reports the CPU verifier's counts and first failure.
+//!
+//! Without any GPU adapter these are skipped with a message, except in CI
+//! (CI=true), where that is a failure: CI installs Mesa's lavapipe.
+
+use gssm_compiler::construct::Alphabet;
+use gssm_compiler::elaborate::load_file;
+use gssm_compiler::group::Limits;
+use gssm_compiler::pipeline::compile;
+use gssm_compiler::target;
+use gssm_compiler::verify::exhaustive_cpu;
+use gssm_runtime::exec::gpu;
+use gssm_runtime::exec::reference::Reference;
+use gssm_runtime::exec::Executor;
+use gssm_runtime::format::{decode, FloatDtype, LoadLimits};
+use gssm_runtime::ir::Model;
+use gssm_runtime::scalar::Dtype;
+use gssm_runtime::tokens::Tokens;
+use gssm_runtime::truth::running_products;
+use std::path::Path;
+
+fn gpu_present() -> bool {
+    match gpu::adapter() {
+        Ok(_) => true,
+        Err(e) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("CI must run the GPU tests, but {e}");
+            }
+            eprintln!("skipping GPU test: {e}");
+            false
+        }
+    }
+}
+
+/// Compile a group of stdlib/seed.gssm and load it back from its bytes, as
+/// `gssm compile` followed by `gssm run` would.
+fn stdlib_model(group: &str, target_name: &str) -> Model {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("stdlib/seed.gssm");
+    let program = load_file(&path, &Limits::default()).unwrap_or_else(|d| panic!("{}", d.message));
+    let e = program
+        .eval(group)
+        .unwrap_or_else(|d| panic!("{group}: {}", d.message));
+    let t = target::by_name(target_name).expect("target exists");
+    let (_, bytes) = compile(
+        &e.group,
+        &e.origin(),
+        t,
+        Alphabet::Elements,
+        FloatDtype::F32,
+    )
+    .unwrap_or_else(|d| panic!("{group} for {target_name}: {}", d.message));
+    decode(&bytes, &LoadLimits::default()).expect("the compiler's file loads")
+}
+
+fn tokens(model: &Model, batch: usize, len: usize, mut seed: u64) -> Tokens {
+    let v = model.num_tokens() as u64;
+    let ids = (0..batch * len)
+        .map(|_| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 33) % v) as u32
+        })
+        .collect();
+    Tokens::new(model, batch, len, ids).expect("valid tokens")
+}
+
+/// (group, target, exhaustive length): lengths chosen so that each check
+/// covers 10^4 to 10^5 sequences and runs in seconds on lavapipe.
+const MODELS: [(&str, &str, usize); 5] = [
+    ("S3", "aussm", 6),
+    ("A4", "aussm", 4),
+    ("Q8", "aussm", 5),
+    ("C60", "aussm", 3),
+    ("C2xC4", "neg-mamba", 5),
+];
+
+#[test]
+fn stdlib_models_on_the_gpu_equal_the_reference_and_the_group() {
+    if !gpu_present() {
+        return;
+    }
+    for (group, t, _) in MODELS {
+        let model = stdlib_model(group, t);
+        let batch = tokens(&model, 256, 67, group.len() as u64);
+        let exec = gpu::build(&model, Dtype::F32).unwrap_or_else(|e| panic!("{group}: {e}"));
+        let got = exec.run(&batch).unwrap_or_else(|e| panic!("{group}: {e}"));
+        let reference = Reference::new(&model, Dtype::F32)
+            .run(&batch)
+            .expect("reference runs");
+        assert_eq!(got, reference, "{group} ({t}): GPU and reference disagree");
+        assert_eq!(
+            got,
+            running_products(&model, &batch),
+            "{group} ({t}): wrong products"
+        );
+    }
+}
+
+#[test]
+fn stdlib_models_pass_the_exhaustive_check_on_the_gpu() {
+    if !gpu_present() {
+        return;
+    }
+    for (group, t, len) in MODELS {
+        let model = stdlib_model(group, t);
+        let r = gpu::exhaustive(&model, len, (0, 1)).unwrap_or_else(|e| panic!("{group}: {e}"));
+        let v = model.num_tokens() as u64;
+        assert_eq!(
+            r.sequences,
+            (1..=len as u32).map(|l| v.pow(l)).sum::<u64>(),
+            "{group}"
+        );
+        assert_eq!(
+            (r.mismatches, r.first_failure),
+            (0, None),
+            "{group} ({t}) at length {len}"
+        );
+        let h = gpu::horizon(&model, 64, 4096, 7).unwrap_or_else(|e| panic!("{group}: {e}"));
+        assert_eq!(
+            h.horizon, None,
+            "{group} ({t}) failed a random sequence in f32"
+        );
+    }
+}
+
+#[test]
+fn a_corrupted_model_fails_where_the_cpu_verifier_says() {
+    if !gpu_present() {
+        return;
+    }
+    let model = stdlib_model("S3", "aussm");
+    let len = 5;
+    for which in [0usize, 1, 4] {
+        let mut bad = model.clone();
+        // Point one readout entry at another element.
+        let order = bad.order() as u32;
+        bad.readout[which] = (bad.readout[which] + 1) % order;
+        let cpu = exhaustive_cpu::<f32>(&bad, len);
+        let got = gpu::exhaustive(&bad, len, (0, 1)).expect("runs");
+        assert!(
+            cpu.mismatches > 0,
+            "corrupting readout {which} changed nothing"
+        );
+        assert_eq!(
+            (got.sequences, got.mismatches, &got.first_failure),
+            (cpu.sequences, cpu.mismatches, &cpu.first_failure),
+            "readout entry {which} corrupted"
+        );
+    }
+    // A corrupted cocycle (S3 has two layers).
+    let mut bad = model.clone();
+    let next = bad.layers[1].num_tokens as u32;
+    bad.layers[0].cocycle[3] = (bad.layers[0].cocycle[3] + 1) % next;
+    let cpu = exhaustive_cpu::<f32>(&bad, len);
+    let got = gpu::exhaustive(&bad, len, (0, 1)).expect("runs");
+    assert!(cpu.mismatches > 0);
+    assert_eq!(
+        (got.sequences, got.mismatches, got.first_failure),
+        (cpu.sequences, cpu.mismatches, cpu.first_failure)
+    );
+}
+
+/// GPU measurements (run by hand on a machine with a GPU; see
+/// benches/README.md): token-steps/s for a batch of 2^20 sequences of
+/// length 256 on S3 and A4, the same count of steps generated on the device
+/// (the horizon kernel), and the exhaustive check of S4 at length 6 (and 7
+/// when 6 is quick).
+#[test]
+#[ignore = "benchmark: cargo test --release --test gpu_stdlib -- --ignored --nocapture"]
+fn gpu_bench() {
+    use std::time::Instant;
+    let adapter = gpu::adapter().expect("a GPU adapter");
+    println!("adapter: {adapter}");
+    let (batch, len) = (1usize << 20, 256usize);
+    for group in ["S3", "A4"] {
+        let model = stdlib_model(group, "aussm");
+        let widths: Vec<usize> = model.layers.iter().map(|l| l.width()).collect();
+        println!(
+            "{group}: order {}, {} tokens, layer widths {widths:?}",
+            model.order(),
+            model.num_tokens()
+        );
+        let toks = tokens(&model, batch, len, 1);
+        let exec = gpu::GpuExecutor::new(&model, Dtype::F32).expect("builds");
+        exec.run(&tokens(&model, 1024, 64, 2)).expect("warm-up");
+        let steps = (batch * len) as f64;
+        let mut out = Vec::new();
+        for rep in 0..3 {
+            let clock = Instant::now();
+            let (o, p) = exec.run_profiled(&toks).expect("runs");
+            let wall = clock.elapsed().as_secs_f64();
+            println!(
+                "  run {rep}: {:.3} s wall = {:.3e} token-steps/s end to end; kernel {:.4} s = {:.3e} token-steps/s; \
+                 pack {:.3} s, upload {:.3} s, download {:.3} s, unpack {:.3} s, {} chunks",
+                wall,
+                steps / wall,
+                p.kernel_s,
+                steps / p.kernel_s,
+                p.pack_s,
+                p.upload_s,
+                p.download_s,
+                p.unpack_s,
+                p.chunks
+            );
+            out = o;
+        }
+        assert_eq!(
+            out,
+            running_products(&model, &toks),
+            "{group}: wrong outputs"
+        );
+        let clock = Instant::now();
+        let h = gpu::horizon(&model, batch as u32, len as u32, 3).expect("runs");
+        let wall = clock.elapsed().as_secs_f64();
+        println!(
+            "  on-device random tokens (horizon kernel, 2^20 x 256, with ground truth): {:.3} s = {:.3e} token-steps/s, horizon {:?}",
+            wall,
+            steps / wall,
+            h.horizon
+        );
+    }
+    let s4 = stdlib_model("S4", "aussm");
+    let widths: Vec<usize> = s4.layers.iter().map(|l| l.width()).collect();
+    println!(
+        "S4: order {}, {} tokens, layer widths {widths:?}",
+        s4.order(),
+        s4.num_tokens()
+    );
+    for len in [6usize, 7] {
+        let clock = Instant::now();
+        let r = gpu::exhaustive(&s4, len, (0, 1)).expect("runs");
+        let wall = clock.elapsed().as_secs_f64();
+        let full = 24f64.powi(len as i32);
+        println!(
+            "  exhaustive length {len}: {:.3} s; {} sequences of length 1..={len} ({full:.3e} of length {len}, {:.3e} per s), {} mismatches, first failure {:?}",
+            wall,
+            r.sequences,
+            full / wall,
+            r.mismatches,
+            r.first_failure
+        );
+        if wall > 5.0 {
+            break;
+        }
+    }
+}
+
+/// Kernel time alone (tokens already packed, one full-size warm-up run
+/// first) for a batch of 2^20 × 256 on several stdlib models.
+#[test]
+#[ignore = "benchmark: cargo test --release --test gpu_stdlib -- --ignored --nocapture"]
+fn gpu_kernel_by_model() {
+    let batch = 1usize << 20;
+    let models = [
+        ("S3", "aussm"),
+        ("A4", "aussm"),
+        ("Q8", "aussm"),
+        ("C60", "aussm"),
+        ("S4", "aussm"),
+        ("C2xC4", "neg-mamba"),
+        ("C2xC4", "aussm"),
+    ];
+    for (g, t) in models {
+        let m = stdlib_model(g, t);
+        let toks = tokens(&m, batch, 256, 1);
+        let e = gpu::GpuExecutor::new(&m, Dtype::F32).expect("builds");
+        e.run(&toks).expect("warm-up");
+        let (_, p) = e.run_profiled(&toks).expect("runs");
+        let widths: Vec<usize> = m.layers.iter().map(|l| l.width()).collect();
+        println!(
+            "{g} {t} {widths:?}: kernel {:.4} s = {:.3e} token-steps/s",
+            p.kernel_s,
+            (batch * 256) as f64 / p.kernel_s
+        );
+    }
+}

@@ -1,0 +1,141 @@
+//! The JIT executor on models the compiler builds from the standard library:
+//! its outputs equal the reference executor's (same dtype) and the group's
+//! running products, its exhaustive check passes, and on a corrupted model
+//! it reports the CPU verifier's counts and first failure.
+
+use gssm_compiler::construct::Alphabet;
+use gssm_compiler::elaborate::load_file;
+use gssm_compiler::group::Limits;
+use gssm_compiler::pipeline::compile;
+use gssm_compiler::target;
+use gssm_compiler::verify::exhaustive_cpu;
+use gssm_runtime::exec::jit;
+use gssm_runtime::exec::reference::Reference;
+use gssm_runtime::exec::Executor;
+use gssm_runtime::format::{decode, FloatDtype, LoadLimits};
+use gssm_runtime::ir::Model;
+use gssm_runtime::scalar::Dtype;
+use gssm_runtime::tokens::Tokens;
+use gssm_runtime::truth::running_products;
+use std::path::Path;
+
+/// Compile a group of stdlib/seed.gssm and load it back from its bytes, as
+/// `gssm compile` followed by `gssm run` would.
+fn stdlib_model(group: &str, target_name: &str, dtype: FloatDtype) -> Model {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("stdlib/seed.gssm");
+    let program = load_file(&path, &Limits::default()).unwrap_or_else(|d| panic!("{}", d.message));
+    let e = program
+        .eval(group)
+        .unwrap_or_else(|d| panic!("{group}: {}", d.message));
+    let t = target::by_name(target_name).expect("target exists");
+    let (_, bytes) = compile(&e.group, &e.origin(), t, Alphabet::Elements, dtype)
+        .unwrap_or_else(|d| panic!("{group} for {target_name}: {}", d.message));
+    decode(&bytes, &LoadLimits::default()).expect("the compiler's file loads")
+}
+
+fn tokens(model: &Model, batch: usize, len: usize, mut seed: u64) -> Tokens {
+    let v = model.num_tokens() as u64;
+    let ids = (0..batch * len)
+        .map(|_| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 33) % v) as u32
+        })
+        .collect();
+    Tokens::new(model, batch, len, ids).expect("valid tokens")
+}
+
+/// (group, target, exhaustive length).
+const MODELS: [(&str, &str, usize); 8] = [
+    ("S3", "aussm", 6),
+    ("A4", "aussm", 4),
+    ("C60", "aussm", 3),
+    ("Q8", "aussm", 5),
+    ("S4", "aussm", 3),
+    ("SL23", "aussm", 3),
+    ("A4xC5", "aussm", 2),
+    ("C2xC4", "neg-mamba", 5),
+];
+
+#[test]
+fn stdlib_models_on_the_jit_equal_the_reference_and_the_group() {
+    for (group, t, _) in MODELS {
+        for fd in [FloatDtype::F32, FloatDtype::F64] {
+            let model = stdlib_model(group, t, fd);
+            for (batch, len) in [(1, 1000), (7, 1000), (1024, 64)] {
+                let toks = tokens(&model, batch, len, group.len() as u64 + len as u64);
+                let truth = running_products(&model, &toks);
+                for dt in [Dtype::F32, Dtype::F64] {
+                    let got = jit::build(&model, dt)
+                        .unwrap_or_else(|e| panic!("{group}: {e}"))
+                        .run(&toks)
+                        .unwrap_or_else(|e| panic!("{group}: {e}"));
+                    let want = Reference::new(&model, dt)
+                        .run(&toks)
+                        .expect("reference runs");
+                    assert!(
+                        got == want,
+                        "{group} ({t}, {fd:?} file, {dt:?}): JIT and reference disagree"
+                    );
+                    assert!(
+                        got == truth,
+                        "{group} ({t}, {fd:?} file, {dt:?}): wrong products"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn stdlib_models_pass_the_exhaustive_check_on_the_jit() {
+    for (group, t, len) in MODELS {
+        let model = stdlib_model(group, t, FloatDtype::F32);
+        let v = model.num_tokens() as u64;
+        for dt in [Dtype::F32, Dtype::F64] {
+            let r = jit::exhaustive(&model, dt, len).unwrap_or_else(|e| panic!("{group}: {e}"));
+            assert_eq!(
+                r.sequences,
+                (1..=len as u32).map(|l| v.pow(l)).sum::<u64>(),
+                "{group}"
+            );
+            assert_eq!(
+                (r.mismatches, r.first_failure),
+                (0, None),
+                "{group} ({t}, {dt:?}) at length {len}"
+            );
+        }
+    }
+}
+
+#[test]
+fn s3_is_checked_exhaustively_to_length_8() {
+    let model = stdlib_model("S3", "aussm", FloatDtype::F32);
+    let r = jit::exhaustive(&model, Dtype::F32, 8).unwrap();
+    assert_eq!(r.sequences, (1..=8u32).map(|l| 6u64.pow(l)).sum::<u64>());
+    assert_eq!((r.mismatches, r.first_failure), (0, None));
+}
+
+#[test]
+fn a_corrupted_model_fails_where_the_cpu_verifier_says() {
+    let model = stdlib_model("S3", "aussm", FloatDtype::F32);
+    let len = 5;
+    for which in [0usize, 1, 4] {
+        let mut bad = model.clone();
+        // Point one readout entry at another element.
+        let order = bad.order() as u32;
+        bad.readout[which] = (bad.readout[which] + 1) % order;
+        let cpu = exhaustive_cpu::<f32>(&bad, len);
+        let got = jit::exhaustive(&bad, Dtype::F32, len).unwrap();
+        assert!(
+            got.mismatches > 0,
+            "readout[{which}] corrupted but nothing failed"
+        );
+        assert_eq!(
+            (got.sequences, got.mismatches, got.first_failure),
+            (cpu.sequences, cpu.mismatches, cpu.first_failure),
+            "readout[{which}]"
+        );
+    }
+}
