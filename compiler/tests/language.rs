@@ -19,12 +19,6 @@ fn build(text: &str) -> Elaborated {
         .unwrap_or_else(|d| panic!("{}", render_plain(&d)))
 }
 
-fn eval(text: &str, expr: &str) -> Elaborated {
-    program(text)
-        .eval(expr)
-        .unwrap_or_else(|d| panic!("{}", render_plain(&d)))
-}
-
 /// The error code of a source that must fail.
 fn error_code(text: &str) -> &'static str {
     error_with(text, &Limits::default())

@@ -17,8 +17,11 @@ use gssm_runtime::truth::running_products;
 
 const SEED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../stdlib/seed.gssm");
 
-/// (group, mamba depth, neg-mamba depth, aussm depth); None = must not compile.
-const TABLE: &[(&str, Option<usize>, Option<usize>, Option<usize>)] = &[
+/// Depth a target must reach; None = must not compile.
+type Depth = Option<usize>;
+
+/// (group, mamba, neg-mamba, aussm).
+const TABLE: &[(&str, Depth, Depth, Depth)] = &[
     ("C2", None, Some(1), Some(1)),
     ("C6", None, None, Some(1)),
     ("C24", None, None, Some(1)),

@@ -6,10 +6,6 @@
 //! into an [`Elaborated`]: the [`Group`], where it was defined, the series
 //! hint if the definition gave one, and warnings.
 
-// Errors are rare and carry their source, span, help and notes; boxing
-// them would only add noise at every `?`.
-#![allow(clippy::result_large_err)]
-
 mod groups;
 pub mod int;
 mod loader;

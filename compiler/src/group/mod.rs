@@ -179,8 +179,7 @@ impl Group {
             .collect();
         let mut words: Vec<Vec<u16>> = Vec::with_capacity(n);
         words.push(Vec::new());
-        for h in 1..n {
-            let (p, li) = parent[h];
+        for &(p, li) in &parent[1..] {
             let mut w = words[p as usize].clone();
             w.push(li);
             words.push(w);

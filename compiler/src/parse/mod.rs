@@ -2,10 +2,6 @@
 //! pest's pairs into the typed tree of [`ast`], and syntax errors become
 //! [`Diagnostic`]s with the position and the tokens that would fit there.
 
-// Errors are rare and carry their source, span, help and notes; boxing
-// them would only add noise at every `?`.
-#![allow(clippy::result_large_err)]
-
 pub mod ast;
 mod build;
 
@@ -275,5 +271,5 @@ fn syntax_hint(text: &str, pos: usize, rules: &[Rule], tokens: &[String]) -> Str
     if rules.contains(&Rule::iexpr) || rules.contains(&Rule::number) {
         return "write an integer expression: numbers, parameters, + - * / % ^, comparisons, `primroot(p)`".into();
     }
-    "check the syntax near this point against docs/language.md".into()
+    "check the syntax near this point against the language section of the README".into()
 }

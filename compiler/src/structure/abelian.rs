@@ -135,7 +135,7 @@ pub fn factor(g: &Group, upper: &[Elem], lower: &[Elem]) -> Result<AbelianFactor
             let k = span[times(pf, y)].clone().expect("in span");
             let mut z = 0;
             for (j, &kj) in k.iter().enumerate() {
-                if kj as usize % pf != 0 {
+                if !(kj as usize).is_multiple_of(pf) {
                     return Err("internal: basis lift failed".into());
                 }
                 z = add(z, times(kj as usize / pf, basis[j].0));
@@ -145,8 +145,8 @@ pub fn factor(g: &Group, upper: &[Elem], lower: &[Elem]) -> Result<AbelianFactor
             basis.push((y2, pf as u32));
             // Rebuild the span with the new basis element.
             let mut new_span: Vec<Option<Vec<u32>>> = vec![None; m];
-            for x in 0..m {
-                if let Some(cx) = &span[x] {
+            for (x, cx) in span.iter().enumerate() {
+                if let Some(cx) = cx {
                     let mut w = x;
                     for t in 0..pf as u32 {
                         let mut c = cx.clone();
@@ -159,7 +159,7 @@ pub fn factor(g: &Group, upper: &[Elem], lower: &[Elem]) -> Result<AbelianFactor
             span = new_span;
             span_size *= pf;
         }
-        basis.sort_by(|a, b| b.1.cmp(&a.1));
+        basis.sort_by_key(|b| std::cmp::Reverse(b.1));
         per_prime.push(basis);
     }
     let mut prime_powers: Vec<u32> = per_prime.iter().flatten().map(|&(_, o)| o).collect();
@@ -179,7 +179,7 @@ pub fn factor(g: &Group, upper: &[Elem], lower: &[Elem]) -> Result<AbelianFactor
     // Coordinates: enumerate Σ c_j B_j and check it is a bijection.
     let mut code_of_coset = vec![u32::MAX; m];
     let mut transversal_coset = vec![0usize; m];
-    for code in 0..m {
+    for (code, tc) in transversal_coset.iter_mut().enumerate() {
         let mut rest = code;
         let mut x = 0;
         for &(b, nb) in &inv {
@@ -190,7 +190,7 @@ pub fn factor(g: &Group, upper: &[Elem], lower: &[Elem]) -> Result<AbelianFactor
             return Err("internal: invariant basis is not a basis".into());
         }
         code_of_coset[x] = code as u32;
-        transversal_coset[code] = x;
+        *tc = x;
     }
     // Transversal in U: s(c) = B_1^{c_1}·…·B_r^{c_r} with B_j the coset
     // representatives, so s(0) = e.
@@ -255,9 +255,9 @@ fn prime_factors(mut m: usize) -> Vec<usize> {
     let mut ps = Vec::new();
     let mut p = 2;
     while p * p <= m {
-        if m % p == 0 {
+        if m.is_multiple_of(p) {
             ps.push(p);
-            while m % p == 0 {
+            while m.is_multiple_of(p) {
                 m /= p;
             }
         }
@@ -270,7 +270,7 @@ fn prime_factors(mut m: usize) -> Vec<usize> {
 }
 
 fn is_power_of(mut x: usize, p: usize) -> bool {
-    while x % p == 0 {
+    while x.is_multiple_of(p) {
         x /= p;
     }
     x == 1

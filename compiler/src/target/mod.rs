@@ -230,7 +230,7 @@ fn with_factors(g: &Group, mut series: Vec<Vec<Elem>>) -> Result<Plan, String> {
 }
 
 fn odd_part(mut n: usize) -> usize {
-    while n % 2 == 0 && n > 0 {
+    while n.is_multiple_of(2) && n > 0 {
         n /= 2;
     }
     n
@@ -240,7 +240,7 @@ fn odd_part(mut n: usize) -> usize {
 /// ±1 and ±i are stored exactly.
 pub fn unit_root(c: u32, n: u32) -> (f64, f64) {
     let c = c % n;
-    if (4 * c as u64) % n as u64 == 0 {
+    if (4 * c as u64).is_multiple_of(n as u64) {
         return match 4 * c as u64 / n as u64 {
             0 => (1.0, 0.0),
             1 => (0.0, 1.0),

@@ -19,7 +19,7 @@ impl Target for NegMamba {
     }
     fn transition(&self, c: u32, n: u32) -> (f64, f64) {
         debug_assert_eq!(n, 2, "neg-mamba factors are elementary abelian 2-groups");
-        (if c % 2 == 0 { 1.0 } else { -1.0 }, 0.0)
+        (if c.is_multiple_of(2) { 1.0 } else { -1.0 }, 0.0)
     }
     fn emits_phases(&self) -> bool {
         false
