@@ -81,20 +81,32 @@ impl Tokens {
         Ok(Tokens { batch, len, ids })
     }
 
-    /// Parse whitespace-separated token labels or numeric ids as one sequence.
+    /// Parse whitespace-separated token labels or numeric ids as one
+    /// sequence (a word that is a label is read as that label).
     pub fn parse(model: &Model, text: &str) -> Result<Self, TokenError> {
-        let labels = &model.manifest.tokens;
+        Self::parse_as(model, text, false)
+    }
+
+    /// Parse one sequence; with `ids_only`, every word must be a numeric id
+    /// (so labels that look like numbers cannot be misread).
+    pub fn parse_as(model: &Model, text: &str, ids_only: bool) -> Result<Self, TokenError> {
+        let labels: &[String] = if ids_only {
+            &[]
+        } else {
+            &model.manifest.tokens
+        };
+        let num_tokens = model.num_tokens();
         let mut ids = Vec::new();
         for (pos, word) in text.split_whitespace().enumerate() {
             let id = match labels.iter().position(|l| l == word) {
                 Some(i) => i as u32,
                 None => match word.parse::<u32>() {
-                    Ok(i) if (i as usize) < labels.len() => i,
+                    Ok(i) if (i as usize) < num_tokens => i,
                     _ => {
                         return Err(TokenError::UnknownLabel {
                             label: word.to_string(),
                             pos,
-                            num_tokens: labels.len(),
+                            num_tokens,
                         })
                     }
                 },

@@ -28,6 +28,9 @@ pub struct Args {
     /// Print output ids instead of labels.
     #[arg(long)]
     pub ids: bool,
+    /// Read the input as numeric token ids only (never as labels).
+    #[arg(long)]
+    pub input_ids: bool,
     /// Largest batch × length accepted.
     #[arg(long, default_value_t = 1 << 28)]
     pub max_steps: u64,
@@ -60,7 +63,7 @@ pub fn run(a: Args) -> ExitCode {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     let mut seqs = Vec::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {
-        match Tokens::parse(&model, line) {
+        match Tokens::parse_as(&model, line, a.input_ids) {
             Ok(t) => seqs.push(t),
             Err(e) => return fail(format!("sequence {}: {e}", i + 1)),
         }

@@ -1,12 +1,20 @@
 //! Cranelift code generation: one model's whole layer stack as native code.
 //!
 //! Two functions are generated per model, both SIMD across independent lanes
-//! (f32x4 or f64x2 vectors, `groups` of them side by side):
+//! (f32x4 or f64x2 vectors, `groups` of them side by side; Cranelift's x86-64
+//! backend has no wider vectors):
 //!
-//! * `run`: whole sequences, row-major tokens in, row-major outputs out; the
-//!   states live in registers.
+//! * `run`: whole sequences, row-major tokens in, row-major outputs out. Time
+//!   goes in blocks of [`BLOCK`] steps, and within a block layer by layer
+//!   (see `Gen::gen_run`), so a loop carries only one layer's complex state
+//!   and the decoding of successive steps overlaps in the processor.
 //! * `expand`: one step from a block of stored states with every token, for
 //!   the exhaustive check (children of a prefix tree level).
+//!
+//! A state component's digit round(arg(h)·n/2π) mod n comes from half-plane
+//! tests for n ≤ [`SECTOR_MAX`] and from a polynomial arctangent otherwise;
+//! both decide as the reference's libm atan2 does except within a few ulps of
+//! a decision boundary.
 //!
 //! Widths, moduli, token counts and table strides are compile-time constants.
 //! Tables are Rust-owned buffers whose addresses are passed in a pointer
@@ -344,19 +352,9 @@ fn define(
         b.seal_all_blocks();
         b.finalize(module.target_config());
     }
-    let dis = std::env::var_os("GSSM_JIT_DISASM").is_some();
-    ctx.set_disasm(dis);
     module
         .define_function(id, &mut ctx)
         .map_err(|e| format!("cranelift ({name}): {e:?}"))?;
-    if dis {
-        eprintln!(
-            "{}",
-            ctx.compiled_code()
-                .and_then(|c| c.vcode.clone())
-                .unwrap_or_default()
-        );
-    }
     module.clear_context(&mut ctx);
     Ok(id)
 }
@@ -386,35 +384,35 @@ struct Tables {
 // relative error (f32: 1.7e-8, f64: 2.8e-17 before rounding), far below
 // the spacing π/n of any decision the decoder makes.
 const ATAN_F32: [f64; 8] = [
-    -0.333_331_527_216_449_01,
-    0.199_937_724_880_573_18,
-    -0.142_110_524_135_836_85,
-    0.106_659_930_498_936_57,
-    -0.075_521_892_793_668_958,
-    0.043_211_563_153_405_327,
-    -0.016_367_743_921_642_348,
-    0.002_920_646_045_511_085_1,
+    -0.333331527216449,
+    0.19993772488057318,
+    -0.14211052413583686,
+    0.10665993049893657,
+    -0.07552189279366896,
+    0.043211563153405325,
+    -0.016367743921642346,
+    0.002920646045511085,
 ];
 const ATAN_F64: [f64; 19] = [
-    -0.333_333_333_333_318_586_44,
-    0.199_999_999_997_549_958_08,
-    -0.142_857_142_713_336_228_94,
-    0.111_111_106_787_177_902_99,
-    -0.090_909_012_348_960_771_414,
-    0.076_922_129_252_982_265_356,
-    -0.066_658_603_247_152_174_347,
-    0.058_773_075_676_489_134_457,
-    -0.052_392_321_997_611_788_873,
-    0.046_739_472_162_531_990_569,
-    -0.040_926_327_541_386_946_482,
-    0.034_067_714_787_340_670_381,
-    -0.025_826_667_216_800_154_466,
-    0.016_977_903_268_126_461_59,
-    -0.009_184_458_029_519_723_341_4,
-    0.003_855_919_139_422_653_087_6,
-    -0.001_164_050_786_000_635_606_4,
-    0.000_223_017_583_504_050_532_87,
-    -0.000_020_258_043_589_789_704_546,
+    -0.3333333333333186,
+    0.19999999999754997,
+    -0.14285714271333622,
+    0.11111110678717791,
+    -0.09090901234896077,
+    0.07692212925298227,
+    -0.06665860324715217,
+    0.05877307567648914,
+    -0.05239232199761179,
+    0.04673947216253199,
+    -0.04092632754138695,
+    0.03406771478734067,
+    -0.025826667216800155,
+    0.01697790326812646,
+    -0.009184458029519723,
+    0.0038559191394226533,
+    -0.0011640507860006357,
+    0.00022301758350405052,
+    -2.0258043589789704e-05,
 ];
 
 struct Gen<'s, 'b, 'f, 'p> {
@@ -1102,10 +1100,9 @@ impl<'f> Gen<'_, '_, 'f, '_> {
                 }
             });
         }
-        for i in 0..k {
+        for (i, lv) in vars.iter().enumerate() {
             let last = i + 1 == k;
             let stride = self.spec.layers[i].joint_stride;
-            let lv = &vars[i];
             self.pass(nsteps, |g, s| {
                 let tp = g.step_ptr(tb, s, 4);
                 let vb = g.step_ptr(vbuf, s, row as i64);

@@ -13,10 +13,11 @@ use crate::exec::ExecError;
 use crate::ir::Model;
 use crate::scalar::Dtype;
 use rayon::prelude::*;
+use serde::Serialize;
 use std::ops::Range;
 
 /// Outcome of [`exhaustive`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ExhaustiveReport {
     /// Sequences checked: every sequence of every length 1..=L.
     pub sequences: u64,

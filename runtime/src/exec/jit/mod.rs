@@ -5,11 +5,14 @@
 //! The generated code follows the reference executor operation for
 //! operation in the recurrence (same products, same order, no fused
 //! multiply-add), so the complex states are bit-identical to the
-//! reference's in the same dtype. Only arg() differs: a vectorised
-//! polynomial atan2 (relative error ~1e-7 in f32, ~1e-16 in f64) instead of
-//! libm's, so a decoded digit can differ from the reference's only when the
-//! state lies within a few ulps of a decision boundary (an odd multiple of
-//! π/n away from every lattice point).
+//! reference's in the same dtype. Only the digit decision differs in method:
+//! half-plane tests for small moduli, a vectorised polynomial arctangent
+//! (relative error ~1e-7 in f32, ~1e-16 in f64) for larger ones, instead of
+//! libm's atan2. A decoded digit can therefore differ from the reference's
+//! only when the state lies within a few ulps of a decision boundary (an odd
+//! multiple of π/n away from every lattice point), or when its magnitude is
+//! below the smallest normal float (zero included), which no model with
+//! unit-modulus transitions reaches.
 //!
 //! [`exhaustive`] checks every token sequence up to a length against the
 //! group's Cayley table, walking the prefix tree level by level so each
@@ -77,9 +80,10 @@ const MAX_INDEX: usize = i32::MAX as usize;
 impl Jit {
     /// Compile `model` for `dtype` (f32 or f64).
     pub fn new(model: &Model, dtype: Dtype) -> Result<Jit, ExecError> {
-        // Two vectors per iteration: enough independent work to hide the
-        // latency of the division and polynomial without spilling.
-        Self::with_groups(model, dtype, 2)
+        // One vector per iteration: the layer-by-layer blocks already give
+        // the processor independent steps to overlap, and more vectors only
+        // add register spills (measured on x86-64).
+        Self::with_groups(model, dtype, 1)
     }
 
     /// Like [`Jit::new`] with `groups` vectors interleaved per iteration
@@ -226,7 +230,7 @@ impl Jit {
     /// token count.
     fn call_run(&self, tokens: &[u32], out: &mut [u32], len: usize) {
         let n = self.lanes() * len;
-        assert!(n > 0 && tokens.len() == out.len() && tokens.len() % n == 0);
+        assert!(n > 0 && tokens.len() == out.len() && tokens.len().is_multiple_of(n));
         debug_assert!(tokens.iter().all(|&t| (t as usize) < self.spec.num_tokens));
         // SAFETY: `run` reads `tokens.len()` tokens and writes as many
         // outputs, both buffers that long (asserted above). Every token is
