@@ -39,8 +39,12 @@ pub fn model(u: &mut Unstructured) -> Result<Generated> {
         let width = u.int_in_range(1..=3usize)?;
         let moduli = (0..width)
             .map(|_| {
+                // Now and then a large modulus: still far from f32's
+                // resolution over 48 steps (boundaries π/1024 apart).
                 if neg_mamba {
                     Ok(2)
+                } else if u.ratio(1, 8)? {
+                    u.int_in_range(13..=1024u32)
                 } else {
                     u.int_in_range(2..=12u32)
                 }

@@ -109,16 +109,7 @@ fn exhaustive(
             "reference",
         )),
         BackendArg::Jit => jit::exhaustive(model, dtype, length)
-            .map(|r| {
-                (
-                    ExhaustiveReport {
-                        sequences: r.sequences,
-                        mismatches: r.mismatches,
-                        first_failure: r.first_failure,
-                    },
-                    "jit",
-                )
-            })
+            .map(|r| (r, "jit"))
             .map_err(|e| e.to_string()),
         BackendArg::Gpu => gpu::exhaustive(model, length, shard)
             .map(|r| (r, "gpu"))

@@ -13,20 +13,9 @@ use crate::exec::ExecError;
 use crate::ir::Model;
 use crate::scalar::Dtype;
 use rayon::prelude::*;
-use serde::Serialize;
 use std::ops::Range;
 
-/// Outcome of [`exhaustive`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ExhaustiveReport {
-    /// Sequences checked: every sequence of every length 1..=L.
-    pub sequences: u64,
-    /// Sequences whose output at their last step is not the group product.
-    pub mismatches: u64,
-    /// The first failing sequence in lexicographic order of token ids, a
-    /// prefix before its extensions (depth-first order).
-    pub first_failure: Option<Vec<u32>>,
-}
+pub use crate::exec::ExhaustiveReport;
 
 /// Check `model`, run by the JIT in `dtype`, on every sequence of length
 /// 1..=`length` over its tokens.
