@@ -5,52 +5,21 @@
 //!
 //! `GSSM_BENCH_QUICK=1` shrinks the batch to 64 × 1024 for a smoke run.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::tokens;
+
+/// A stdlib group compiled for AUSSM in f32.
+fn stdlib_model(group: &str) -> gssm_runtime::ir::Model {
+    common::stdlib_model(group, "aussm", gssm_runtime::format::FloatDtype::F32)
+}
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use gssm_compiler::construct::Alphabet;
-use gssm_compiler::elaborate::load_file;
-use gssm_compiler::group::Limits;
-use gssm_compiler::pipeline::compile;
-use gssm_compiler::target;
 use gssm_runtime::exec::{build, Backend};
-use gssm_runtime::format::{decode, FloatDtype, LoadLimits};
-use gssm_runtime::ir::Model;
 use gssm_runtime::scalar::Dtype;
-use gssm_runtime::tokens::Tokens;
 use std::hint::black_box;
-use std::path::Path;
 use std::time::Duration;
-
-/// Compile a group of stdlib/seed.gssm for AUSSM and load the file back.
-fn stdlib_model(group: &str) -> Model {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("stdlib/seed.gssm");
-    let program = load_file(&path, &Limits::default()).unwrap_or_else(|d| panic!("{}", d.message));
-    let e = program
-        .eval(group)
-        .unwrap_or_else(|d| panic!("{group}: {}", d.message));
-    let t = target::by_name("aussm").expect("aussm target");
-    let (_, bytes) = compile(
-        &e.group,
-        &e.origin(),
-        t,
-        Alphabet::Elements,
-        FloatDtype::F32,
-    )
-    .unwrap_or_else(|d| panic!("{group}: {}", d.message));
-    decode(&bytes, &LoadLimits::default()).expect("the compiler's file loads")
-}
-
-fn tokens(model: &Model, batch: usize, len: usize, mut seed: u64) -> Tokens {
-    let v = model.num_tokens() as u64;
-    let ids = (0..batch * len)
-        .map(|_| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((seed >> 33) % v) as u32
-        })
-        .collect();
-    Tokens::new(model, batch, len, ids).expect("valid tokens")
-}
 
 fn executors(c: &mut Criterion) {
     let quick = std::env::var_os("GSSM_BENCH_QUICK").is_some();

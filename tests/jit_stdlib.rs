@@ -3,48 +3,17 @@
 //! running products, its exhaustive check passes, and on a corrupted model
 //! it reports the CPU verifier's counts and first failure.
 
-use gssm_compiler::construct::Alphabet;
-use gssm_compiler::elaborate::load_file;
-use gssm_compiler::group::Limits;
-use gssm_compiler::pipeline::compile;
-use gssm_compiler::target;
+mod common;
+
+use common::{stdlib_model, tokens};
+
 use gssm_compiler::verify::exhaustive_cpu;
 use gssm_runtime::exec::jit;
 use gssm_runtime::exec::reference::Reference;
 use gssm_runtime::exec::Executor;
-use gssm_runtime::format::{decode, FloatDtype, LoadLimits};
-use gssm_runtime::ir::Model;
+use gssm_runtime::format::FloatDtype;
 use gssm_runtime::scalar::Dtype;
-use gssm_runtime::tokens::Tokens;
 use gssm_runtime::truth::running_products;
-use std::path::Path;
-
-/// Compile a group of stdlib/seed.gssm and load it back from its bytes, as
-/// `gssm compile` followed by `gssm run` would.
-fn stdlib_model(group: &str, target_name: &str, dtype: FloatDtype) -> Model {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("stdlib/seed.gssm");
-    let program = load_file(&path, &Limits::default()).unwrap_or_else(|d| panic!("{}", d.message));
-    let e = program
-        .eval(group)
-        .unwrap_or_else(|d| panic!("{group}: {}", d.message));
-    let t = target::by_name(target_name).expect("target exists");
-    let (_, bytes) = compile(&e.group, &e.origin(), t, Alphabet::Elements, dtype)
-        .unwrap_or_else(|d| panic!("{group} for {target_name}: {}", d.message));
-    decode(&bytes, &LoadLimits::default()).expect("the compiler's file loads")
-}
-
-fn tokens(model: &Model, batch: usize, len: usize, mut seed: u64) -> Tokens {
-    let v = model.num_tokens() as u64;
-    let ids = (0..batch * len)
-        .map(|_| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((seed >> 33) % v) as u32
-        })
-        .collect();
-    Tokens::new(model, batch, len, ids).expect("valid tokens")
-}
 
 /// (group, target, exhaustive length).
 const MODELS: [(&str, &str, usize); 8] = [
