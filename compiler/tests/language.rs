@@ -426,3 +426,28 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
         .join()
         .unwrap();
 }
+
+/// Exponents reaching i64::MIN (which has no negation) are errors, never an
+/// overflow panic or a silently wrapped inverse (found by fuzzing).
+#[test]
+fn extreme_exponents_are_errors_not_overflows() {
+    assert_eq!(
+        error_code("group G = < a | (a*a)^(0-9223372036854775807-1) >"),
+        "word::overflow"
+    );
+    assert_eq!(
+        error_code("group G = < a | a^(0-9223372036854775807-1) >"),
+        "word::overflow"
+    );
+    // Syllables whose sum would be i64::MIN stay apart; inverting them (in a
+    // commutator) must not overflow, whatever the enumeration then says.
+    let r = load_source(
+        "t.gssm",
+        "group G = < a | a^4, [a^(0-9223372036854775807)*a^-1, a] >",
+        &Limits::default(),
+    )
+    .and_then(|p| p.group(None, &[]));
+    if let Ok(g) = r {
+        assert_eq!(g.group.order(), 4);
+    }
+}

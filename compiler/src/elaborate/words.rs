@@ -62,12 +62,20 @@ fn power(
     if k == 0 || w.is_empty() {
         return Ok(Vec::new());
     }
+    // i64::MIN has no negation, and inverting a word negates exponents.
+    let overflow = || {
+        Diagnostic::error("word::overflow", "exponent overflow")
+            .at(src, f.span, "the exponents multiply past a 64-bit integer")
+            .help("use smaller exponents")
+    };
+    if k == i64::MIN {
+        return Err(overflow());
+    }
     if let [(j, e)] = w[..] {
-        let p = e.checked_mul(k).ok_or_else(|| {
-            Diagnostic::error("word::overflow", "exponent overflow")
-                .at(src, f.span, "the exponents multiply past a 64-bit integer")
-                .help("use smaller exponents")
-        })?;
+        let p = e
+            .checked_mul(k)
+            .filter(|&p| p != i64::MIN)
+            .ok_or_else(overflow)?;
         return Ok(vec![(j, p)]);
     }
     let base = if k < 0 { inverse(w) } else { w.clone() };
@@ -103,8 +111,9 @@ fn reduce(w: Word) -> Word {
                 Some(0) => {
                     out.pop();
                 }
-                Some(s) => *le = s,
-                None => out.push((j, e)),
+                // i64::MIN could not be inverted: keep the syllables apart.
+                Some(s) if s != i64::MIN => *le = s,
+                _ => out.push((j, e)),
             },
             _ if e != 0 => out.push((j, e)),
             _ => {}
