@@ -8,7 +8,8 @@
 # Environment:
 #   FUZZ_RUNS=N          also stop a target after N executions
 #   FUZZ_SANITIZER=S     cargo-fuzz sanitizer (default none; address, ...)
-#   FUZZ_ARGS="..."      extra libFuzzer flags
+#   FUZZ_ARGS="..."      extra libFuzzer flags; "-fork=1 -ignore_crashes=1"
+#                        keeps fuzzing past a known crash
 #
 # Needs the nightly toolchain and cargo-fuzz (cargo install cargo-fuzz).
 # Corpora grow in fuzz/corpus/TARGET, crashes land in fuzz/artifacts/TARGET,
@@ -68,11 +69,15 @@ for t in "${targets[@]}"; do
   (cd "$logdir" && rm -f fuzz-0.log && "$bin" "${flags[@]}" "$corpus" "${seeds[@]}" >/dev/null 2>&1) || true
   elapsed=$(($(date +%s) - start))
   log=$logdir/fuzz-0.log
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  # Status lines: "#N ... cov: C ft: F corp: K/SIZE ..."; in fork mode
+  # (FUZZ_ARGS=-fork=1) "#N: cov: C ft: F corp: K exec/s ...", and no
+  # final stats, so N is the count of executions.
   last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  execs=${execs:-$(sed -n 's/^#\([0-9]*\).*/\1/p' <<<"$last")}
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
-  corp=$(sed -n 's/.* corp: \([0-9]*\/[0-9a-zA-Z]*\).*/\1/p' <<<"$last")
+  corp=$(sed -n 's/.* corp: \([0-9]*\(\/[0-9a-zA-Z]*\)\{0,1\}\).*/\1/p' <<<"$last")
   crashes=$(($(findings) - before))
   if [ "$crashes" -gt 0 ] || grep -q 'ERROR: libFuzzer' "$log"; then
     failed=1
