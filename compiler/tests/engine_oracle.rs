@@ -5,9 +5,8 @@
 
 mod common;
 
-use common::{oracle_rows, perm_group, u32s};
+use common::{gap_mismatches, oracle_rows, perm_group};
 use gssm_compiler::group::{coset, product, Group, Limits, Word};
-use gssm_compiler::structure::{abelian, derived_series, is_nilpotent};
 use serde_json::Value;
 
 /// Parse a relator such as "b^-1*a*b^-1*a" over the named generators.
@@ -50,113 +49,6 @@ fn order_stats(g: &Group) -> Vec<usize> {
     let mut v: Vec<usize> = g.elements().map(|x| g.element_order(x)).collect();
     v.sort_unstable();
     v
-}
-
-fn exponent(g: &Group) -> usize {
-    fn gcd(a: usize, b: usize) -> usize {
-        if b == 0 {
-            a
-        } else {
-            gcd(b, a % b)
-        }
-    }
-    g.elements()
-        .map(|x| g.element_order(x))
-        .fold(1, |l, o| l / gcd(l, o) * o)
-}
-
-fn center_order(g: &Group) -> usize {
-    g.elements()
-        .filter(|&x| g.generators().iter().all(|&s| g.mul(x, s) == g.mul(s, x)))
-        .count()
-}
-
-/// Number of conjugacy classes: orbits of conjugation by the generators.
-fn num_classes(g: &Group) -> usize {
-    let mut class = vec![usize::MAX; g.order()];
-    let mut count = 0;
-    for x in g.elements() {
-        if class[x as usize] != usize::MAX {
-            continue;
-        }
-        class[x as usize] = count;
-        let mut stack = vec![x];
-        while let Some(y) = stack.pop() {
-            for &s in g.generators() {
-                let z = g.mul(g.mul(g.inv(s), y), s);
-                if class[z as usize] == usize::MAX {
-                    class[z as usize] = count;
-                    stack.push(z);
-                }
-            }
-        }
-        count += 1;
-    }
-    count
-}
-
-/// Compare g with GAP's row: returns the names of the invariants that differ.
-fn gap_mismatches(g: &Group, row: &Value) -> Vec<&'static str> {
-    let mut bad = Vec::new();
-    let mut check = |what: &'static str, ok: bool| {
-        if !ok {
-            bad.push(what);
-        }
-    };
-    check("order", g.order() as u64 == row["order"].as_u64().unwrap());
-    check(
-        "is_abelian",
-        g.is_abelian() == row["is_abelian"].as_bool().unwrap(),
-    );
-    check(
-        "exponent",
-        exponent(g) as u64 == row["exponent"].as_u64().unwrap(),
-    );
-    check(
-        "center_order",
-        center_order(g) as u64 == row["center_order"].as_u64().unwrap(),
-    );
-    check(
-        "num_classes",
-        num_classes(g) as u64 == row["num_classes"].as_u64().unwrap(),
-    );
-    check(
-        "is_nilpotent",
-        is_nilpotent(g) == row["is_nilpotent"].as_bool().unwrap(),
-    );
-    let ds = derived_series(g);
-    let solvable = ds.last().map(|s| s.len()) == Some(1);
-    check(
-        "is_solvable",
-        solvable == row["is_solvable"].as_bool().unwrap(),
-    );
-    let dl = solvable.then(|| ds.len() as u64 - 1);
-    check("derived_length", dl == row["derived_length"].as_u64());
-    let orders: Vec<u32> = ds.iter().map(|s| s.len() as u32).collect();
-    check(
-        "derived_series_orders",
-        orders == u32s(&row["derived_series_orders"]),
-    );
-    let factors: Option<Vec<Vec<u32>>> = ds
-        .windows(2)
-        .map(|w| {
-            abelian::factor(g, &w[0], &w[1])
-                .ok()
-                .map(|f| f.prime_powers)
-        })
-        .collect();
-    let want: Vec<Vec<u32>> = row["derived_factor_invariants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(u32s)
-        .collect();
-    check("derived_factor_invariants", factors == Some(want));
-    check(
-        "abelian_invariants",
-        abelian::abelian_invariants(g) == u32s(&row["abelian_invariants"]),
-    );
-    bad
 }
 
 #[test]

@@ -5,11 +5,10 @@
 
 mod common;
 
-use common::{oracle_rows, u32s};
+use common::{gap_mismatches, oracle_rows};
 use gssm_compiler::diagnostics::render_plain;
 use gssm_compiler::elaborate::load_source;
 use gssm_compiler::group::{Group, Limits};
-use gssm_compiler::structure::{abelian, derived_series, is_nilpotent};
 use serde_json::Value;
 
 /// `group G = perm(d) { (1,2)(3,4), … }` from the oracle's permutations.
@@ -46,50 +45,10 @@ fn fp_source(row: &Value) -> String {
 }
 
 fn mismatches(g: &Group, row: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut check = |what: &str, ok: bool| {
-        if !ok {
-            out.push(what.to_string());
-        }
-    };
-    check("order", g.order() as u64 == row["order"].as_u64().unwrap());
-    check(
-        "is_abelian",
-        g.is_abelian() == row["is_abelian"].as_bool().unwrap(),
-    );
-    check(
-        "is_nilpotent",
-        is_nilpotent(g) == row["is_nilpotent"].as_bool().unwrap(),
-    );
-    let ds = derived_series(g);
-    let solvable = ds.last().unwrap().len() == 1;
-    check(
-        "is_solvable",
-        solvable == row["is_solvable"].as_bool().unwrap(),
-    );
-    let dl = solvable.then(|| ds.len() as u64 - 1);
-    check("derived_length", dl == row["derived_length"].as_u64());
-    let orders: Vec<u32> = ds.iter().map(|s| s.len() as u32).collect();
-    check(
-        "derived_series_orders",
-        orders == u32s(&row["derived_series_orders"]),
-    );
-    let factors: Vec<Vec<u32>> = ds
-        .windows(2)
-        .map(|w| abelian::factor(g, &w[0], &w[1]).unwrap().prime_powers)
-        .collect();
-    let want: Vec<Vec<u32>> = row["derived_factor_invariants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(u32s)
-        .collect();
-    check("derived_factor_invariants", factors == want);
-    check(
-        "abelian_invariants",
-        abelian::abelian_invariants(g) == u32s(&row["abelian_invariants"]),
-    );
-    out
+    gap_mismatches(g, row)
+        .into_iter()
+        .map(String::from)
+        .collect()
 }
 
 #[test]
