@@ -7,6 +7,7 @@
 //! decode exactly what an integer run of the same tables gives: any
 //! difference is an executor bug, not rounding.
 
+use crate::Rng;
 use arbitrary::{Result, Unstructured};
 use gssm_runtime::ir::{
     GroupInfo, Layer, LayerInfo, Manifest, Model, CONVENTION, FORMAT_NAME, FORMAT_VERSION,
@@ -23,14 +24,14 @@ pub struct Generated {
     pub initial_digits: Vec<Vec<u32>>,
 }
 
+/// The input decides the model's shape; the table contents come from a
+/// generator it seeds, so that short inputs still give full random tables
+/// (an exhausted input would otherwise make every entry 0).
 pub fn model(u: &mut Unstructured) -> Result<Generated> {
     let order = u.int_in_range(1..=12usize)?;
     let v0 = u.int_in_range(1..=8usize)?;
     let neg_mamba = u.ratio(1, 4)?;
     let depth = u.int_in_range(0..=4usize)?;
-    let token_elements = (0..v0)
-        .map(|_| u.int_in_range(0..=order as u32 - 1))
-        .collect::<Result<Vec<_>>>()?;
 
     // Shapes first: each layer's cocycle ranges over the next layer's tokens.
     let mut shapes: Vec<(Vec<u32>, usize)> = Vec::new();
@@ -62,6 +63,9 @@ pub fn model(u: &mut Unstructured) -> Result<Generated> {
         };
         shapes.push((moduli, v));
     }
+    let mut rng = Rng::new(u.arbitrary()?);
+    let mut below = |n: u32| rng.below(n as usize) as u32;
+    let token_elements = (0..v0).map(|_| below(order as u32)).collect();
     let k = shapes.len();
     let mut layers = Vec::with_capacity(k);
     let mut initial_digits = Vec::with_capacity(k);
@@ -69,19 +73,12 @@ pub fn model(u: &mut Unstructured) -> Result<Generated> {
         let (moduli, v) = shapes[i].clone();
         let r = moduli.len();
         let codes: usize = moduli.iter().map(|&m| m as usize).product();
-        let transition_code = (0..v * r)
-            .map(|x| u.int_in_range(0..=moduli[x % r] - 1))
-            .collect::<Result<Vec<_>>>()?;
+        let transition_code: Vec<u32> = (0..v * r).map(|x| below(moduli[x % r])).collect();
         let cocycle = match shapes.get(i + 1) {
-            Some(&(_, next)) => (0..codes * v)
-                .map(|_| u.int_in_range(0..=next as u32 - 1))
-                .collect::<Result<Vec<_>>>()?,
+            Some(&(_, next)) => (0..codes * v).map(|_| below(next as u32)).collect(),
             None => Vec::new(),
         };
-        let digits = moduli
-            .iter()
-            .map(|&m| u.int_in_range(0..=m - 1))
-            .collect::<Result<Vec<_>>>()?;
+        let digits: Vec<u32> = moduli.iter().map(|&m| below(m)).collect();
         let phase = |c: u32, m: u32| TAU * c as f64 / m as f64;
         let a: Vec<f64> = (0..v * r)
             .map(|x| phase(transition_code[x], moduli[x % r]))
@@ -101,9 +98,7 @@ pub fn model(u: &mut Unstructured) -> Result<Generated> {
         });
         initial_digits.push(digits);
     }
-    let readout = (0..joint)
-        .map(|_| u.int_in_range(0..=order as u32 - 1))
-        .collect::<Result<Vec<_>>>()?;
+    let readout = (0..joint).map(|_| below(order as u32)).collect();
     let token_labels = |v: usize| (0..v).map(|t| format!("t{t}")).collect::<Vec<_>>();
     let manifest = Manifest {
         format: FORMAT_NAME.into(),
@@ -148,14 +143,14 @@ pub fn model(u: &mut Unstructured) -> Result<Generated> {
 }
 
 /// A batch of 1..=17 sequences (batch sizes around SIMD widths) of 0..=48
-/// tokens.
+/// tokens, drawn by a generator the input seeds.
 pub fn tokens(u: &mut Unstructured, model: &Model) -> Result<Tokens> {
     let batch = u.int_in_range(1..=17usize)?;
     let len = u.int_in_range(0..=48usize)?;
-    let v = model.num_tokens() as u32;
+    let mut rng = Rng::new(u.arbitrary()?);
     let ids = (0..batch * len)
-        .map(|_| u.int_in_range(0..=v - 1))
-        .collect::<Result<Vec<_>>>()?;
+        .map(|_| rng.below(model.num_tokens()) as u32)
+        .collect();
     Ok(Tokens::new(model, batch, len, ids).expect("generated ids are in range"))
 }
 
