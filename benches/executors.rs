@@ -11,7 +11,7 @@ mod common;
 use common::tokens;
 
 /// A stdlib group compiled for AUSSM in f32.
-fn stdlib_model(group: &str) -> gssm_runtime::ir::Model {
+fn stdlib_model(group: &str) -> gssm_runtime::valid::ValidModel {
     common::stdlib_model(group, "aussm", gssm_runtime::format::FloatDtype::F32)
 }
 

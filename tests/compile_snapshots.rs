@@ -55,11 +55,11 @@ fn compile(tag: &str, group: &str, target: &str, extra: &[&str]) -> Vec<u8> {
 /// A readable dump of everything but the group table: manifest, then each
 /// small tensor's values.
 fn dump(bytes: &[u8]) -> String {
-    let model = gssm_runtime::format::decode(bytes, &Default::default()).unwrap();
+    let model = gssm_runtime::format::load(bytes, &Default::default()).unwrap();
     let mut s = serde_json::to_string_pretty(&model.manifest).unwrap();
     s.push_str(&format!(
-        "\ntokens.element = {:?}\nreadout = {:?}\n",
-        model.token_elements, model.readout
+        "\ngroup.generators = {:?}\ntokens.element = {:?}\nreadout = {:?}\n",
+        model.generators, model.token_elements, model.readout
     ));
     for (i, l) in model.layers.iter().enumerate() {
         s.push_str(&format!("layer.{i}.moduli = {:?}\n", l.moduli));
@@ -151,9 +151,10 @@ fn explicit_series_is_checked_and_used() {
     ]);
     assert!(ok, "{err}");
     let model =
-        gssm_runtime::format::decode(&std::fs::read(&out).unwrap(), &Default::default()).unwrap();
+        gssm_runtime::format::load(&std::fs::read(&out).unwrap(), &Default::default()).unwrap();
     // Q8 ⊳ C4 ⊳ C2 ⊳ 1: three cyclic layers instead of the derived series' two.
-    assert_eq!(model.manifest.series_orders, vec![8, 4, 2, 1]);
+    let factors: Vec<usize> = model.layers.iter().map(|l| l.num_codes()).collect();
+    assert_eq!((model.order(), factors), (8, vec![2, 2, 2]));
     assert!(gssm_compiler::verify::proof(&model).ok);
     for bad in ["Q8bad", "D8bad"] {
         let (ok, _, err) = gssm(&[

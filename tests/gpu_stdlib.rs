@@ -11,7 +11,7 @@ mod common;
 use common::tokens;
 
 /// A stdlib model in f32, the GPU's dtype.
-fn stdlib_model(group: &str, target: &str) -> Model {
+fn stdlib_model(group: &str, target: &str) -> ValidModel {
     common::stdlib_model(group, target, FloatDtype::F32)
 }
 
@@ -19,8 +19,9 @@ use gssm_compiler::verify::exhaustive_cpu;
 use gssm_runtime::exec::gpu;
 use gssm_runtime::exec::reference::Reference;
 use gssm_runtime::exec::Executor;
-use gssm_runtime::format::FloatDtype;
-use gssm_runtime::ir::Model;
+use gssm_runtime::format::{FloatDtype, LoadLimits};
+use gssm_runtime::valid::validate;
+use gssm_runtime::valid::ValidModel;
 use gssm_runtime::scalar::Dtype;
 use gssm_runtime::truth::running_products;
 
@@ -104,10 +105,11 @@ fn a_corrupted_model_fails_where_the_cpu_verifier_says() {
     let model = stdlib_model("S3", "aussm");
     let len = 5;
     for which in [0usize, 1, 4] {
-        let mut bad = model.clone();
-        // Point one readout entry at another element.
+        let mut bad = model.clone().into_model();
+        // Point one readout entry at another element: still a valid model.
         let order = bad.order() as u32;
         bad.readout[which] = (bad.readout[which] + 1) % order;
+        let bad = validate(bad, &LoadLimits::default()).unwrap();
         let cpu = exhaustive_cpu::<f32>(&bad, len);
         let got = gpu::exhaustive(&bad, len, (0, 1)).expect("runs");
         assert!(
@@ -121,9 +123,10 @@ fn a_corrupted_model_fails_where_the_cpu_verifier_says() {
         );
     }
     // A corrupted cocycle (S3 has two layers).
-    let mut bad = model.clone();
+    let mut bad = model.clone().into_model();
     let next = bad.layers[1].num_tokens as u32;
     bad.layers[0].cocycle[3] = (bad.layers[0].cocycle[3] + 1) % next;
+    let bad = validate(bad, &LoadLimits::default()).unwrap();
     let cpu = exhaustive_cpu::<f32>(&bad, len);
     let got = gpu::exhaustive(&bad, len, (0, 1)).expect("runs");
     assert!(cpu.mismatches > 0);

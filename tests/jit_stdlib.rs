@@ -11,7 +11,8 @@ use gssm_compiler::verify::exhaustive_cpu;
 use gssm_runtime::exec::jit;
 use gssm_runtime::exec::reference::Reference;
 use gssm_runtime::exec::Executor;
-use gssm_runtime::format::FloatDtype;
+use gssm_runtime::format::{FloatDtype, LoadLimits};
+use gssm_runtime::valid::validate;
 use gssm_runtime::scalar::Dtype;
 use gssm_runtime::truth::running_products;
 
@@ -91,10 +92,11 @@ fn a_corrupted_model_fails_where_the_cpu_verifier_says() {
     let model = stdlib_model("S3", "aussm", FloatDtype::F32);
     let len = 5;
     for which in [0usize, 1, 4] {
-        let mut bad = model.clone();
-        // Point one readout entry at another element.
+        let mut bad = model.clone().into_model();
+        // Point one readout entry at another element: still a valid model.
         let order = bad.order() as u32;
         bad.readout[which] = (bad.readout[which] + 1) % order;
+        let bad = validate(bad, &LoadLimits::default()).unwrap();
         let cpu = exhaustive_cpu::<f32>(&bad, len);
         let got = jit::exhaustive(&bad, Dtype::F32, len).unwrap();
         assert!(

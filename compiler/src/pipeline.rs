@@ -7,8 +7,9 @@ use crate::diagnostics::{Diagnostic, Source, Span};
 use crate::emit::emit;
 use crate::group::{Elem, Group};
 use crate::target::{plan, plan_with_series, Target};
-use gssm_runtime::format::FloatDtype;
-use gssm_runtime::ir::Model;
+use gssm_runtime::format::LoadLimits;
+use gssm_runtime::ir::FloatDtype;
+use gssm_runtime::valid::{validate, ValidModel};
 
 /// Where the group came from, for error messages.
 #[derive(Clone, Debug, Default)]
@@ -37,7 +38,7 @@ pub fn compile(
     target: &dyn Target,
     alphabet: Alphabet,
     dtype: FloatDtype,
-) -> Result<(Model, Vec<u8>), Diagnostic> {
+) -> Result<(ValidModel, Vec<u8>), Diagnostic> {
     let p = match &origin.series {
         Some((given, span)) => plan_with_series(g, target, given).map_err(|e| {
             origin.locate(
@@ -58,14 +59,23 @@ pub fn compile(
             origin.locate(d, None, &format!("{} (order {}) defined here", g.name, g.order()))
         })?,
     };
-    let mut model = construct(g, &p, target, alphabet).map_err(|e| {
+    let model = construct(g, &p, target, alphabet, dtype).map_err(|e| {
         origin.locate(
             Diagnostic::error("construct", e),
             None,
             "while compiling this group",
         )
     })?;
-    let bytes = emit(&mut model, dtype, target.emits_phases())
+    // The loader's limits and checks, so gssm never writes a file that it
+    // (or any reader following the format) would refuse.
+    let model = validate(model, &LoadLimits::default()).map_err(|e| {
+        origin.locate(
+            Diagnostic::error("validate", format!("the compiled model cannot be written: {e}")),
+            None,
+            "while compiling this group",
+        )
+    })?;
+    let bytes = emit(&model)
         .map_err(|e| Diagnostic::error("emit", format!("cannot write the weight file: {e}")))?;
     Ok((model, bytes))
 }

@@ -9,6 +9,12 @@ use gssm_compiler::construct::{construct, Alphabet};
 use gssm_compiler::target::{self, plan};
 use gssm_compiler::verify::proof;
 
+fn valid(m: gssm_runtime::ir::Model) -> gssm_runtime::valid::ValidModel {
+    gssm_runtime::validate(m, &gssm_runtime::format::LoadLimits::default()).unwrap()
+}
+
+use gssm_runtime::ir::FloatDtype;
+
 #[test]
 fn aussm_and_neg_mamba_on_every_small_group() {
     let aussm = target::by_name("aussm").unwrap();
@@ -20,7 +26,7 @@ fn aussm_and_neg_mamba_on_every_small_group() {
         let id = format!("{} {}", row["id"], row["structure"]);
         match (plan(&g, aussm), row["derived_length"].as_u64()) {
             (Ok(p), Some(dl)) => {
-                let m = construct(&g, &p, aussm, Alphabet::Elements).unwrap();
+                let m = valid(construct(&g, &p, aussm, Alphabet::Elements, FloatDtype::F32).unwrap());
                 if m.layers.len() as u64 != dl {
                     failures.push(format!(
                         "{id}: {} aussm layers, derived length {dl}",
@@ -71,7 +77,7 @@ fn aussm_and_neg_mamba_on_every_small_group() {
         let two_group = row["order"].as_u64().unwrap().is_power_of_two();
         match plan(&g, neg) {
             Ok(p) if two_group => {
-                let m = construct(&g, &p, neg, Alphabet::Elements).unwrap();
+                let m = valid(construct(&g, &p, neg, Alphabet::Elements, FloatDtype::F32).unwrap());
                 if m.layers.iter().any(|l| l.moduli.iter().any(|&n| n != 2)) {
                     failures.push(format!("{id}: neg-mamba moduli not all 2"));
                 }

@@ -9,7 +9,7 @@ use gssm_compiler::pipeline::{compile, Origin};
 use gssm_compiler::target;
 use gssm_compiler::verify::{exhaustive_cpu, proof};
 use gssm_runtime::exec::{build, Backend};
-use gssm_runtime::format::{decode, FloatDtype, LoadLimits};
+use gssm_runtime::format::{load, FloatDtype, LoadLimits};
 use gssm_runtime::scalar::Dtype;
 use gssm_runtime::tokens::Tokens;
 use gssm_runtime::truth::running_products;
@@ -55,7 +55,7 @@ fn file_round_trips_and_is_deterministic() {
             compile(&g, &Origin::default(), aussm, Alphabet::Elements, dt).unwrap();
         let (_, again) = compile(&g, &Origin::default(), aussm, Alphabet::Elements, dt).unwrap();
         assert_eq!(bytes, again, "same input must give the same bytes");
-        let loaded = decode(&bytes, &LoadLimits::default()).unwrap();
+        let loaded = load(&bytes, &LoadLimits::default()).unwrap();
         assert_eq!(loaded.manifest, model.manifest);
         assert_eq!(loaded.readout, model.readout);
         assert_eq!(loaded.group_table, model.group_table);
@@ -116,7 +116,7 @@ fn word_problem_alphabet_with_inverses() {
 #[test]
 fn corrupted_tables_are_caught_by_proof_and_exhaustive_check() {
     let g = perms("S3", 3, &[&[&[1, 2, 3]], &[&[1, 2]]]);
-    let (mut model, _) = compile(
+    let (model, _) = compile(
         &g,
         &Origin::default(),
         target::by_name("aussm").unwrap(),
@@ -124,8 +124,10 @@ fn corrupted_tables_are_caught_by_proof_and_exhaustive_check() {
         FloatDtype::F32,
     )
     .unwrap();
+    let mut model = model.into_model();
     let k = model.readout.len() - 1;
     model.readout[k] = (model.readout[k] + 1) % 6;
+    let model = gssm_runtime::validate(model, &LoadLimits::default()).unwrap();
     let pr = proof(&model);
     assert!(!pr.ok, "{pr:?}");
     let ex = exhaustive_cpu::<f32>(&model, 4);
@@ -154,7 +156,7 @@ fn trivial_group_compiles_to_zero_layers() {
     )
     .unwrap();
     assert!(model.layers.is_empty());
-    let loaded = decode(&bytes, &LoadLimits::default()).unwrap();
+    let loaded = load(&bytes, &LoadLimits::default()).unwrap();
     let toks = Tokens::new(&loaded, 1, 3, vec![0, 0, 0]).unwrap();
     assert_eq!(
         build(&loaded, Backend::Reference, Dtype::F32)

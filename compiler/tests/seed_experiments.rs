@@ -10,7 +10,7 @@ use gssm_compiler::group::Limits;
 use gssm_compiler::pipeline::compile;
 use gssm_compiler::target;
 use gssm_runtime::exec::{build, Backend};
-use gssm_runtime::format::{decode, FloatDtype, LoadLimits};
+use gssm_runtime::format::{load, FloatDtype, LoadLimits};
 use gssm_runtime::scalar::Dtype;
 use gssm_runtime::tokens::Tokens;
 use gssm_runtime::truth::running_products;
@@ -73,7 +73,7 @@ fn seed_table_depths_and_long_f32_tracking() {
                     }
                 }
                 (Ok((_, bytes)), Some(depth)) => {
-                    let model = decode(&bytes, &LoadLimits::default()).unwrap();
+                    let model = load(&bytes, &LoadLimits::default()).unwrap();
                     assert_eq!(model.layers.len(), depth, "{name}/{tname}");
                     let (batch, len) = (4, 100_000);
                     let toks = Tokens::new(

@@ -4,7 +4,7 @@
 //!
 //!     cargo run --manifest-path fuzz/Cargo.toml --example corpus_stats -- DIR...
 
-use gssm_runtime::format::{decode, FormatError, LoadLimits};
+use gssm_runtime::format::{load, FormatError, LoadLimits};
 use std::collections::BTreeMap;
 
 fn main() {
@@ -14,7 +14,7 @@ fn main() {
         for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir}: {e}")) {
             let bytes = std::fs::read(entry.expect("dir entry").path()).expect("read");
             total += 1;
-            let kind = match decode(&bytes, &LoadLimits::default()) {
+            let kind = match load(&bytes, &LoadLimits::default()) {
                 Ok(m) => format!("accepted ({} layers)", m.layers.len()),
                 Err(e) => {
                     let k = format!("{e:?}");

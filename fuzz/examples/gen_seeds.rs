@@ -16,7 +16,7 @@ use gssm_compiler::group::perm::{from_cycles, group_from_permutations};
 use gssm_compiler::group::{Group, Limits};
 use gssm_compiler::pipeline::{compile, Origin};
 use gssm_compiler::target;
-use gssm_runtime::format::{decode, FloatDtype, LoadLimits};
+use gssm_runtime::format::{load, FloatDtype, LoadLimits};
 use std::path::Path;
 
 /// A permutation group from 1-based cycles per generator.
@@ -219,7 +219,7 @@ fn load_seeds() {
         let target = target::by_name(t).expect("known target");
         let (model, bytes) = compile(&g, &Origin::default(), target, alphabet, dt)
             .unwrap_or_else(|d| panic!("{name}: {d:?}"));
-        let loaded = decode(&bytes, &LoadLimits::default()).expect("a compiled file loads");
+        let loaded = load(&bytes, &LoadLimits::default()).expect("a compiled file loads");
         assert_eq!(loaded.readout, model.readout);
         let path = dir.join(format!("{name}.st"));
         std::fs::write(&path, &bytes).expect("write seed");

@@ -17,7 +17,7 @@ use gssm_compiler::pipeline::compile;
 use gssm_compiler::target;
 use gssm_compiler::verify::{exhaustive_cpu, proof};
 use gssm_runtime::exec::{build, Backend};
-use gssm_runtime::format::{decode, encode, FloatDtype, LoadLimits};
+use gssm_runtime::format::{load, encode, FloatDtype, LoadLimits};
 use gssm_runtime::ir::Model;
 use gssm_runtime::scalar::Dtype;
 use gssm_runtime::tokens::Tokens;
@@ -29,7 +29,7 @@ use std::collections::HashMap;
 const VERIFY_BUDGET: usize = 1 << 14;
 
 pub fn load(bytes: &[u8]) {
-    if let Ok(model) = decode(bytes, &LoadLimits::default()) {
+    if let Ok(model) = load(bytes, &LoadLimits::default()) {
         exercise(&model, bytes);
     }
 }
@@ -127,7 +127,7 @@ pub fn exercise(model: &Model, salt: &[u8]) {
     };
     let bytes =
         encode(model, dt, model.manifest.target == "aussm").expect("an accepted model encodes");
-    let again = decode(&bytes, &LoadLimits::default()).expect("a re-encoded model loads");
+    let again = load(&bytes, &LoadLimits::default()).expect("a re-encoded model loads");
     assert!(again == *model, "decode(encode(model)) differs from model");
 }
 
@@ -253,7 +253,7 @@ fn built(r: Result<Elaborated, Diagnostic>) -> bool {
                     t.name()
                 );
                 let loaded =
-                    decode(&bytes, &LoadLimits::default()).expect("a compiled model loads");
+                    load(&bytes, &LoadLimits::default()).expect("a compiled model loads");
                 assert_eq!(loaded.readout, model.readout);
             }
             Err(d) => {

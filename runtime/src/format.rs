@@ -1,6 +1,8 @@
 //! The weight file: safetensors with real tensors only and the JSON manifest
 //! in `__metadata__["gssm"]`. This module is the one place that knows the
-//! tensor names; it encodes a [`Model`] and decodes (and validates) one.
+//! tensor names, dtypes and shapes; it encodes a [`ValidModel`] and decodes
+//! bytes into a [`Model`], which [`crate::valid::validate`] then checks
+//! ([`load`] does both).
 //!
 //! Tensor names (i = layer index from 0, F = float32 or float64, V_i = the
 //! layer's token count, r_i = its width, C_i = ∏ moduli = its state codes):
@@ -8,6 +10,7 @@
 //! | name | dtype | shape |
 //! |---|---|---|
 //! | `group.table` | I32 | [N, N] Cayley table, `table[g, h] = g·h` |
+//! | `group.generators` | I32 | [num generators] generator → element id |
 //! | `tokens.element` | I32 | [V_0] token id → element id |
 //! | `readout` | I32 | [C_0·C_1⋯C_{k-1}] joint code → output element id |
 //! | `layer.i.moduli` | I32 | [r_i] |
@@ -18,34 +21,16 @@
 //! | `layer.i.h0.re`, `.im` | F | [r_i] |
 //! | `layer.i.cocycle` | I32 | [C_i, V_i] next layer's token (not on the last layer) |
 
+pub use crate::ir::FloatDtype;
 use crate::ir::{Layer, Manifest, Model, FORMAT_NAME, FORMAT_VERSION};
+pub use crate::valid::LoadLimits;
+use crate::valid::{validate, ValidModel};
 use safetensors::tensor::{Dtype as StDtype, SafeTensors, TensorView};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use thiserror::Error;
 
 /// Key of the manifest in `__metadata__`.
 pub const MANIFEST_KEY: &str = "gssm";
-
-/// Upper bounds a loaded file must respect; they keep a crafted file from
-/// making the loader or an executor allocate without bound.
-#[derive(Clone, Copy, Debug)]
-pub struct LoadLimits {
-    /// Largest group order (the Cayley table has order² entries).
-    pub max_order: usize,
-    /// Largest table (cocycle, readout, token) size in entries.
-    pub max_table: usize,
-    pub max_layers: usize,
-}
-
-impl Default for LoadLimits {
-    fn default() -> Self {
-        LoadLimits {
-            max_order: 1 << 13,
-            max_table: 1 << 26,
-            max_layers: 64,
-        }
-    }
-}
 
 #[derive(Debug, Error, PartialEq)]
 pub enum FormatError {
@@ -57,7 +42,7 @@ pub enum FormatError {
     Manifest(String),
     #[error("the file's format is '{0}', expected '{FORMAT_NAME}'")]
     WrongFormat(String),
-    #[error("format version {found} is not supported (this build reads version {FORMAT_VERSION})")]
+    #[error("format version {found} is not supported: this build reads version {FORMAT_VERSION}{}", if *.found < FORMAT_VERSION { "; the file was written by an older gssm, so compile its source again with this one" } else { "" })]
     Version { found: u32 },
     #[error("tensor `{0}` is missing")]
     Missing(String),
@@ -90,20 +75,8 @@ pub enum FormatError {
     Limit(String),
 }
 
-/// Float dtype of the stored transitions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FloatDtype {
-    F32,
-    F64,
-}
 
 impl FloatDtype {
-    pub fn manifest_name(self) -> &'static str {
-        match self {
-            FloatDtype::F32 => "float32",
-            FloatDtype::F64 => "float64",
-        }
-    }
     fn st(self) -> StDtype {
         match self {
             FloatDtype::F32 => StDtype::F32,
@@ -116,6 +89,7 @@ fn i32_bytes(v: &[u32]) -> Vec<u8> {
     v.iter().flat_map(|&x| (x as i32).to_le_bytes()).collect()
 }
 
+/// Validated floats are representable in `dt`, so narrowing is exact.
 fn float_bytes(v: &[f64], dt: FloatDtype) -> Vec<u8> {
     match dt {
         FloatDtype::F32 => v.iter().flat_map(|&x| (x as f32).to_le_bytes()).collect(),
@@ -123,9 +97,9 @@ fn float_bytes(v: &[f64], dt: FloatDtype) -> Vec<u8> {
     }
 }
 
-/// Serialise a model. `phases` adds `layer.i.transition.phase` (the AUSSM
-/// parameterisation). The manifest's `dtype` must name `dtype`.
-pub fn encode(model: &Model, dtype: FloatDtype, phases: bool) -> Result<Vec<u8>, FormatError> {
+/// Serialise a validated model. The same model always gives the same bytes.
+pub fn encode(model: &ValidModel) -> Result<Vec<u8>, FormatError> {
+    let dtype = model.dtype();
     let n = model.order();
     let mut tensors: Vec<(String, StDtype, Vec<usize>, Vec<u8>)> = vec![
         (
@@ -133,6 +107,12 @@ pub fn encode(model: &Model, dtype: FloatDtype, phases: bool) -> Result<Vec<u8>,
             StDtype::I32,
             vec![n, n],
             i32_bytes(&model.group_table),
+        ),
+        (
+            "group.generators".into(),
+            StDtype::I32,
+            vec![model.generators.len()],
+            i32_bytes(&model.generators),
         ),
         (
             "tokens.element".into(),
@@ -161,14 +141,8 @@ pub fn encode(model: &Model, dtype: FloatDtype, phases: bool) -> Result<Vec<u8>,
         ));
         tensors.push((p("transition.re"), dtype.st(), vec![v, r], f(&l.a_re)));
         tensors.push((p("transition.im"), dtype.st(), vec![v, r], f(&l.a_im)));
-        if phases {
-            let ph: Vec<f64> = l
-                .transition_code
-                .iter()
-                .enumerate()
-                .map(|(k, &c)| std::f64::consts::TAU * c as f64 / l.moduli[k % r] as f64)
-                .collect();
-            tensors.push((p("transition.phase"), dtype.st(), vec![v, r], f(&ph)));
+        if let Some(ph) = &l.phase {
+            tensors.push((p("transition.phase"), dtype.st(), vec![v, r], f(ph)));
         }
         tensors.push((p("input.re"), dtype.st(), vec![v, r], f(&l.b_re)));
         tensors.push((p("input.im"), dtype.st(), vec![v, r], f(&l.b_im)));
@@ -198,73 +172,83 @@ pub fn encode(model: &Model, dtype: FloatDtype, phases: bool) -> Result<Vec<u8>,
         .map_err(|e| FormatError::Safetensors(e.to_string()))
 }
 
-/// Reads and checks tensors of one file.
+/// Reads tensors of one file, remembering which were read so that any other
+/// tensor is reported.
 struct Reader<'a> {
     st: SafeTensors<'a>,
     seen: BTreeSet<String>,
 }
 
 impl<'a> Reader<'a> {
-    fn view(&mut self, name: &str, shape: &[usize]) -> Result<TensorView<'a>, FormatError> {
+    fn has(&self, name: &str) -> bool {
+        self.st.tensor(name).is_ok()
+    }
+
+    /// A tensor of dtype `dt` whose shape is `shape`, where `None` entries
+    /// take whatever the file declares; returns the declared shape too.
+    fn view(
+        &mut self,
+        name: &str,
+        dt: StDtype,
+        shape: &[Option<usize>],
+    ) -> Result<(TensorView<'a>, Vec<usize>), FormatError> {
         let t = self
             .st
             .tensor(name)
             .map_err(|_| FormatError::Missing(name.into()))?;
         self.seen.insert(name.to_string());
-        if t.shape() != shape {
-            return Err(FormatError::Shape {
-                name: name.into(),
-                found: t.shape().to_vec(),
-                expected: shape.to_vec(),
-            });
-        }
-        Ok(t)
-    }
-
-    /// An I32 tensor whose entries all lie in 0..bound.
-    fn ints(&mut self, name: &str, shape: &[usize], bound: usize) -> Result<Vec<u32>, FormatError> {
-        let t = self.view(name, shape)?;
-        if t.dtype() != StDtype::I32 {
+        if t.dtype() != dt {
             return Err(FormatError::Dtype {
                 name: name.into(),
                 found: format!("{:?}", t.dtype()),
-                expected: "I32".into(),
+                expected: format!("{dt:?}"),
             });
         }
-        t.data()
+        let found = t.shape().to_vec();
+        let fits = found.len() == shape.len()
+            && found.iter().zip(shape).all(|(f, s)| s.is_none_or(|s| s == *f));
+        if !fits {
+            return Err(FormatError::Shape {
+                name: name.into(),
+                found,
+                expected: shape.iter().map(|s| s.unwrap_or(0)).collect(),
+            });
+        }
+        Ok((t, found))
+    }
+
+    /// An I32 tensor of non-negative entries.
+    fn ints(
+        &mut self,
+        name: &str,
+        shape: &[Option<usize>],
+    ) -> Result<(Vec<u32>, Vec<usize>), FormatError> {
+        let (t, found) = self.view(name, StDtype::I32, shape)?;
+        let vals = t
+            .data()
             .chunks_exact(4)
             .enumerate()
             .map(|(index, b)| {
-                let value = i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as i64;
-                if value < 0 || value as usize >= bound {
-                    Err(FormatError::Range {
-                        name: name.into(),
-                        index,
-                        value,
-                        bound,
-                    })
-                } else {
-                    Ok(value as u32)
-                }
+                let value = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                u32::try_from(value).map_err(|_| FormatError::Range {
+                    name: name.into(),
+                    index,
+                    value: value as i64,
+                    bound: i32::MAX as usize + 1,
+                })
             })
-            .collect()
+            .collect::<Result<_, _>>()?;
+        Ok((vals, found))
     }
 
     fn floats(
         &mut self,
         name: &str,
-        shape: &[usize],
+        shape: &[Option<usize>],
         dt: FloatDtype,
     ) -> Result<Vec<f64>, FormatError> {
-        let t = self.view(name, shape)?;
-        if t.dtype() != dt.st() {
-            return Err(FormatError::Dtype {
-                name: name.into(),
-                found: format!("{:?}", t.dtype()),
-                expected: format!("{:?}", dt.st()),
-            });
-        }
-        let vals: Vec<f64> = match dt {
+        let (t, _) = self.view(name, dt.st(), shape)?;
+        Ok(match dt {
             FloatDtype::F32 => t
                 .data()
                 .chunks_exact(4)
@@ -275,30 +259,8 @@ impl<'a> Reader<'a> {
                 .chunks_exact(8)
                 .map(|b| f64::from_le_bytes(b.try_into().expect("8-byte chunk")))
                 .collect(),
-        };
-        if let Some(index) = vals.iter().position(|x| !x.is_finite()) {
-            return Err(FormatError::NotFinite {
-                name: name.into(),
-                index,
-            });
-        }
-        Ok(vals)
+        })
     }
-}
-
-fn checked_product(
-    xs: impl IntoIterator<Item = usize>,
-    limit: usize,
-    what: &str,
-) -> Result<usize, FormatError> {
-    let mut p = 1usize;
-    for x in xs {
-        p = p
-            .checked_mul(x)
-            .filter(|&p| p <= limit)
-            .ok_or_else(|| FormatError::Limit(format!("{what} exceeds {limit} entries")))?;
-    }
-    Ok(p)
 }
 
 /// Reject a tensor whose declared data ends past the end of the file.
@@ -336,9 +298,30 @@ fn check_data_end(bytes: &[u8]) -> Result<(), FormatError> {
     Ok(())
 }
 
-/// Parse and validate a weight file. Every table index an executor will use
-/// is checked to be in bounds here, whatever the file says.
-pub fn decode(bytes: &[u8], limits: &LoadLimits) -> Result<Model, FormatError> {
+/// The manifest, its format and version checked before its fields, so an
+/// older file gets the version message rather than a field error.
+fn read_manifest(text: &str) -> Result<Manifest, FormatError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| FormatError::Manifest(e.to_string()))?;
+    let format = value.get("format").and_then(|f| f.as_str()).unwrap_or("");
+    if format != FORMAT_NAME {
+        return Err(FormatError::WrongFormat(format.to_string()));
+    }
+    if let Some(v) = value.get("format_version").and_then(|v| v.as_u64()) {
+        if v != FORMAT_VERSION as u64 {
+            return Err(FormatError::Version {
+                found: u32::try_from(v).unwrap_or(u32::MAX),
+            });
+        }
+    }
+    serde_json::from_value(value).map_err(|e| FormatError::Manifest(e.to_string()))
+}
+
+/// Parse a weight file into the IR: tensor names, dtypes and shapes are
+/// checked here; everything else by [`crate::valid::validate`]. Sizes come
+/// from the tensors' own shapes (checked against each other), so the
+/// allocations are bounded by the file's size.
+pub fn decode(bytes: &[u8]) -> Result<Model, FormatError> {
     check_data_end(bytes)?;
     let (_, meta) =
         SafeTensors::read_metadata(bytes).map_err(|e| FormatError::Safetensors(e.to_string()))?;
@@ -347,158 +330,81 @@ pub fn decode(bytes: &[u8], limits: &LoadLimits) -> Result<Model, FormatError> {
         .as_ref()
         .and_then(|m| m.get(MANIFEST_KEY))
         .ok_or(FormatError::NoManifest)?;
-    let manifest: Manifest =
-        serde_json::from_str(text).map_err(|e| FormatError::Manifest(e.to_string()))?;
-    if manifest.format != FORMAT_NAME {
-        return Err(FormatError::WrongFormat(manifest.format.clone()));
-    }
-    if manifest.format_version != FORMAT_VERSION {
-        return Err(FormatError::Version {
-            found: manifest.format_version,
-        });
-    }
-    let dt = match manifest.dtype.as_str() {
-        "float32" => FloatDtype::F32,
-        "float64" => FloatDtype::F64,
-        other => return Err(FormatError::Manifest(format!("unknown dtype '{other}'"))),
-    };
-    let n = manifest.group.order;
-    if n == 0 || n > limits.max_order {
-        return Err(FormatError::Limit(format!(
-            "group order {n} is outside 1..={}",
-            limits.max_order
-        )));
-    }
-    if manifest.outputs.len() != n {
-        return Err(FormatError::Inconsistent(format!(
-            "{} output labels for a group of order {n}",
-            manifest.outputs.len()
-        )));
-    }
-    let k = manifest.layers.len();
-    if k > limits.max_layers {
-        return Err(FormatError::Limit(format!(
-            "{k} layers (at most {})",
-            limits.max_layers
-        )));
-    }
+    let manifest = read_manifest(text)?;
+    let dt = FloatDtype::from_manifest(&manifest.dtype).ok_or_else(|| {
+        FormatError::Manifest(format!("unknown dtype '{}'", manifest.dtype))
+    })?;
     let st =
         SafeTensors::deserialize(bytes).map_err(|e| FormatError::Safetensors(e.to_string()))?;
     let mut rd = Reader {
         st,
         seen: BTreeSet::new(),
     };
-    let group_table = rd.ints("group.table", &[n, n], n)?;
-    check_latin_square(&group_table, n)?;
-    let v0 = manifest.tokens.len();
-    if v0 == 0 || v0 > limits.max_table {
-        return Err(FormatError::Limit(format!("{v0} tokens")));
+    let n = manifest.outputs.len();
+    let (group_table, _) = rd.ints("group.table", &[Some(n), Some(n)])?;
+    let (generators, _) = rd.ints(
+        "group.generators",
+        &[Some(manifest.group.generators.len())],
+    )?;
+    let (token_elements, _) = rd.ints("tokens.element", &[Some(manifest.tokens.len())])?;
+    // Layers are numbered from 0 without gaps; a stray `layer.j.*` is
+    // reported as unexpected below.
+    let mut k = 0;
+    while rd.has(&format!("layer.{k}.moduli")) {
+        k += 1;
     }
-    let token_elements = rd.ints("tokens.element", &[v0], n)?;
-
-    // Layer shapes first: each layer's cocycle bound is the next layer's
-    // token count.
-    let mut moduli_all = Vec::with_capacity(k);
+    // Each layer's token count is its transition table's row count.
+    let mut layers: Vec<Layer> = Vec::with_capacity(k.min(64));
+    let mut codes_all = Vec::with_capacity(k.min(64));
     for i in 0..k {
-        let r = manifest.layers[i].width;
-        if r == 0 || r > 64 {
-            return Err(FormatError::Inconsistent(format!(
-                "layer {i} has width {r}"
-            )));
-        }
-        let m = rd.ints(&format!("layer.{i}.moduli"), &[r], limits.max_table + 1)?;
-        if let Some(j) = m.iter().position(|&x| x < 2) {
-            return Err(FormatError::Inconsistent(format!(
-                "layer {i} modulus {j} is {}, must be at least 2",
-                m[j]
-            )));
-        }
-        moduli_all.push(m);
-    }
-    let mut num_tokens = Vec::with_capacity(k);
-    for i in 0..k {
-        let v = if i == 0 {
-            v0
-        } else {
-            manifest.layers[i].num_tokens
-        };
-        if v == 0 || v > limits.max_table {
-            return Err(FormatError::Limit(format!("layer {i} has {v} tokens")));
-        }
-        if manifest.layers[i].num_tokens != v {
-            return Err(FormatError::Inconsistent(format!(
-                "layer {i} declares {} tokens, the model has {v}",
-                manifest.layers[i].num_tokens
-            )));
-        }
-        num_tokens.push(v);
-    }
-    let mut layers = Vec::with_capacity(k);
-    let mut joint = 1usize;
-    for i in 0..k {
-        let moduli = moduli_all[i].clone();
-        let (v, r) = (num_tokens[i], moduli.len());
-        let codes = checked_product(
-            moduli.iter().map(|&m| m as usize),
-            limits.max_table,
-            "state codes",
-        )?;
-        checked_product(
-            [codes, v],
-            limits.max_table,
-            &format!("layer {i}'s cocycle table"),
-        )?;
-        joint = checked_product([joint, codes], limits.max_table, "the readout table")?;
         let p = |s: &str| format!("layer.{i}.{s}");
-        let mut transition_code = Vec::with_capacity(v * r);
-        let name = p("transition.code");
-        let raw = rd.ints(&name, &[v, r], limits.max_table + 1)?;
-        for (idx, &c) in raw.iter().enumerate() {
-            let bound = moduli[idx % r] as usize;
-            if c as usize >= bound {
-                return Err(FormatError::Range {
-                    name,
-                    index: idx,
-                    value: c as i64,
-                    bound,
-                });
-            }
-            transition_code.push(c);
-        }
-        let a_re = rd.floats(&p("transition.re"), &[v, r], dt)?;
-        let a_im = rd.floats(&p("transition.im"), &[v, r], dt)?;
-        if manifest.target == "aussm" {
-            rd.floats(&p("transition.phase"), &[v, r], dt)?;
-        }
-        let b_re = rd.floats(&p("input.re"), &[v, r], dt)?;
-        let b_im = rd.floats(&p("input.im"), &[v, r], dt)?;
-        let h0_re = rd.floats(&p("h0.re"), &[r], dt)?;
-        let h0_im = rd.floats(&p("h0.im"), &[r], dt)?;
-        let cocycle = if i + 1 < k {
-            rd.ints(&p("cocycle"), &[codes, v], num_tokens[i + 1])?
+        let (moduli, rs) = rd.ints(&p("moduli"), &[None])?;
+        let r = rs[0];
+        let (transition_code, vr) = rd.ints(&p("transition.code"), &[None, Some(r)])?;
+        let v = vr[0];
+        let sh = [Some(v), Some(r)];
+        let a_re = rd.floats(&p("transition.re"), &sh, dt)?;
+        let a_im = rd.floats(&p("transition.im"), &sh, dt)?;
+        let phase = if rd.has(&p("transition.phase")) {
+            Some(rd.floats(&p("transition.phase"), &sh, dt)?)
         } else {
-            Vec::new()
+            None
         };
-        let info = &manifest.layers[i];
-        if info.invariant_factors != moduli || info.num_codes != codes {
-            return Err(FormatError::Inconsistent(format!(
-                "layer {i}'s manifest entry disagrees with its moduli tensor"
-            )));
-        }
+        let b_re = rd.floats(&p("input.re"), &sh, dt)?;
+        let b_im = rd.floats(&p("input.im"), &sh, dt)?;
+        let h0_re = rd.floats(&p("h0.re"), &[Some(r)], dt)?;
+        let h0_im = rd.floats(&p("h0.im"), &[Some(r)], dt)?;
+        // A code count that overflows cannot match any stored shape.
+        let codes = moduli
+            .iter()
+            .try_fold(1usize, |acc, &m| acc.checked_mul(m as usize));
+        codes_all.push(codes);
         layers.push(Layer {
             moduli,
             num_tokens: v,
             transition_code,
             a_re,
             a_im,
+            phase,
             b_re,
             b_im,
             h0_re,
             h0_im,
-            cocycle,
+            cocycle: Vec::new(),
         });
     }
-    let readout = rd.ints("readout", &[joint], n)?;
+    for i in 0..k.saturating_sub(1) {
+        let name = format!("layer.{i}.cocycle");
+        let codes = codes_all[i].ok_or_else(|| {
+            FormatError::Limit(format!("layer {i}'s number of state codes overflows"))
+        })?;
+        layers[i].cocycle = rd.ints(&name, &[Some(codes), Some(layers[i].num_tokens)])?.0;
+    }
+    let joint = codes_all
+        .iter()
+        .try_fold(1usize, |acc, c| c.and_then(|c| acc.checked_mul(c)))
+        .ok_or_else(|| FormatError::Limit("the readout table's size overflows".into()))?;
+    let (readout, _) = rd.ints("readout", &[Some(joint)])?;
     for name in rd.st.names() {
         if !rd.seen.contains(name) {
             return Err(FormatError::Unexpected(name.to_string()));
@@ -509,43 +415,12 @@ pub fn decode(bytes: &[u8], limits: &LoadLimits) -> Result<Model, FormatError> {
         layers,
         readout,
         group_table,
+        generators,
         token_elements,
     })
 }
 
-/// Every row and column a permutation and element 0 the identity: what an
-/// executor and the ground truth rely on. (Associativity is the proof's job.)
-fn check_latin_square(t: &[u32], n: usize) -> Result<(), FormatError> {
-    for g in 0..n {
-        if t[g] != g as u32 || t[g * n] != g as u32 {
-            return Err(FormatError::Inconsistent(format!(
-                "group.table: element 0 is not the identity (row/column {g})"
-            )));
-        }
-    }
-    let mut seen = vec![u32::MAX; n];
-    for g in 0..n {
-        for h in 0..n {
-            let x = t[g * n + h] as usize;
-            if seen[x] == g as u32 {
-                return Err(FormatError::Inconsistent(format!(
-                    "group.table: row {g} repeats element {x}"
-                )));
-            }
-            seen[x] = g as u32;
-        }
-    }
-    let mut seen = vec![u32::MAX; n];
-    for h in 0..n {
-        for g in 0..n {
-            let x = t[g * n + h] as usize;
-            if seen[x] == h as u32 {
-                return Err(FormatError::Inconsistent(format!(
-                    "group.table: column {h} repeats element {x}"
-                )));
-            }
-            seen[x] = h as u32;
-        }
-    }
-    Ok(())
+/// Decode and validate: the only way from bytes to a model executors take.
+pub fn load(bytes: &[u8], limits: &LoadLimits) -> Result<ValidModel, FormatError> {
+    validate(decode(bytes)?, limits)
 }

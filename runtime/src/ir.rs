@@ -1,6 +1,7 @@
 //! The SSM IR: plain data describing a stack of diagonal SSM layers that
 //! tracks a finite group. The compiler produces it, `format` serialises it,
-//! and every executor consumes it. It knows nothing of the source language.
+//! [`crate::valid`] checks it, and every executor consumes the checked
+//! [`crate::valid::ValidModel`]. It knows nothing of the source language.
 //!
 //! Semantics (per time step t, layers in order 0..k):
 //!   v_0 = x_t (input token id);
@@ -9,6 +10,9 @@
 //!            code_i = q_i0 + n_i0·(q_i1 + n_i1·(q_i2 + …))  (mixed radix)
 //!            v_{i+1} = cocycle_i[code_i · V_i + v_i]        (i < k-1)
 //!   y_t = readout[code_0 + C_0·(code_1 + C_1·(code_2 + …))]  (C_i = ∏_j n_ij)
+//!
+//! Every fact is stored once: sizes (order, widths, token and code counts)
+//! are the lengths of the tables, never separate fields that could disagree.
 
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +26,9 @@ pub struct Model {
     /// Cayley table of the tracked group: `group_table[g * order + h] = g·h`.
     /// Output class ids are element ids; element 0 is the identity.
     pub group_table: Vec<u32>,
+    /// Generator i (named `manifest.group.generators[i]`) -> element id.
+    /// Labels are words in these generators.
+    pub generators: Vec<u32>,
     /// Input token id -> element id.
     pub token_elements: Vec<u32>,
 }
@@ -35,9 +42,14 @@ pub struct Layer {
     pub num_tokens: usize,
     /// Exact transition codes c[v][j] in Z_{n_j}: a[v][j] = exp(2πi·c/n_j).
     pub transition_code: Vec<u32>,
-    /// Float transition a(v), row-major [V][width].
+    /// Float transition a(v), row-major [V][width], as stored (already
+    /// rounded to the file's dtype).
     pub a_re: Vec<f64>,
     pub a_im: Vec<f64>,
+    /// Phases θ(v) = arg a(v) ∈ [0, 2π), row-major [V][width]: the AUSSM
+    /// parameterisation, which readers that train from phases use. `None`
+    /// for targets without phases.
+    pub phase: Option<Vec<f64>>,
     /// Float input term b(v), row-major [V][width].
     pub b_re: Vec<f64>,
     pub b_im: Vec<f64>,
@@ -79,8 +91,9 @@ impl Layer {
 }
 
 impl Model {
+    /// |G|: one output label per element.
     pub fn order(&self) -> usize {
-        self.manifest.group.order
+        self.manifest.outputs.len()
     }
     pub fn num_tokens(&self) -> usize {
         self.token_elements.len()
@@ -91,56 +104,74 @@ impl Model {
     }
 }
 
+/// Float type of the stored parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FloatDtype {
+    F32,
+    F64,
+}
+
+impl FloatDtype {
+    pub fn manifest_name(self) -> &'static str {
+        match self {
+            FloatDtype::F32 => "float32",
+            FloatDtype::F64 => "float64",
+        }
+    }
+    pub fn from_manifest(name: &str) -> Option<FloatDtype> {
+        match name {
+            "float32" => Some(FloatDtype::F32),
+            "float64" => Some(FloatDtype::F64),
+            _ => None,
+        }
+    }
+    /// `x` rounded to this type (to nearest, ties to even), as an f64.
+    pub fn round(self, x: f64) -> f64 {
+        match self {
+            FloatDtype::F32 => x as f32 as f64,
+            FloatDtype::F64 => x,
+        }
+    }
+}
+
 /// The JSON manifest stored in the weight file's `__metadata__["gssm"]`.
-/// Field order is fixed so that serialisation is deterministic.
+/// Field order is fixed so that serialisation is deterministic. Nothing here
+/// repeats what the tensors say: sizes come from the tensors.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Manifest {
     /// Always "gssm-weights".
     pub format: String,
     pub format_version: u32,
-    /// "gssm <version>".
+    /// "gssm <version>": provenance, not a fact the model depends on.
     pub compiler: String,
     pub group: GroupInfo,
     /// Stated once, everywhere: products read left to right.
     pub convention: String,
-    /// Target architecture: "aussm" or "neg-mamba".
+    /// Target architecture, one of [`crate::valid::TargetKind`]'s names.
     pub target: String,
-    /// Float dtype of the stored transitions: "float32" or "float64".
+    /// Float dtype of every float tensor: "float32" or "float64".
     pub dtype: String,
-    /// Orders of G = G_0 ⊳ G_1 ⊳ … ⊳ G_k = 1.
-    pub series_orders: Vec<usize>,
-    pub layers: Vec<LayerInfo>,
-    /// Token id -> element label.
+    /// Token id -> label: a word in the generators that evaluates to the
+    /// token's element.
     pub tokens: Vec<String>,
-    /// Output class id (= element id) -> element label.
+    /// Output class id (= element id) -> label: the element's word in the
+    /// generators.
     pub outputs: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GroupInfo {
+    /// The group's name as the source gave it (provenance; `gssm verify
+    /// --source FILE` checks it against the source).
     pub name: String,
-    pub order: usize,
-    /// Generator labels, in the order the source gave them.
+    /// Generator names, in the order the source gave them; their elements
+    /// are the `group.generators` tensor.
     pub generators: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LayerInfo {
-    /// |G_{i}| / |G_{i+1}|: order of the abelian factor this layer tracks.
-    pub factor_order: usize,
-    /// Invariant factors n_1 | n_2 | … of the factor (= the layer's moduli).
-    pub invariant_factors: Vec<u32>,
-    /// Prime-power (elementary divisor) form of the same factor.
-    pub prime_power_invariants: Vec<u32>,
-    pub width: usize,
-    pub num_tokens: usize,
-    pub num_codes: usize,
-    /// Labels of this layer's input tokens (elements of G_i). Layer 0's are
-    /// the model's tokens.
-    pub token_labels: Vec<String>,
-}
-
 pub const FORMAT_NAME: &str = "gssm-weights";
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 pub const CONVENTION: &str =
     "left-to-right: y_t = x_1*x_2*...*x_t; for permutations p*q applies p first (GAP)";

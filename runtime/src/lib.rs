@@ -2,16 +2,22 @@
 //! (loading and validation), ground truth from the group table, and the
 //! executors themselves.
 //!
-//! Data flows one way: the compiler builds a [`Model`], `format` turns it
-//! into bytes and back, and the executors in [`exec`] run a validated model.
+//! Data flows one way: the compiler builds a [`Model`], [`valid`] checks it
+//! once into a [`ValidModel`], `format` turns that into bytes and bytes back
+//! into a model, and the executors in [`exec`] run only validated models.
 
 pub mod exec;
 pub mod format;
 pub mod ir;
 pub mod scalar;
+#[doc(hidden)]
+pub mod synth;
 pub mod tokens;
 pub mod truth;
+pub mod valid;
+pub mod values;
 
 pub use exec::{Backend, Executor};
-pub use ir::{Layer, Manifest, Model};
+pub use ir::{FloatDtype, Layer, Manifest, Model};
+pub use valid::{validate, ValidModel};
 pub use tokens::Tokens;

@@ -111,3 +111,12 @@ impl Dtype {
         }
     }
 }
+
+impl From<crate::ir::FloatDtype> for Dtype {
+    fn from(d: crate::ir::FloatDtype) -> Dtype {
+        match d {
+            crate::ir::FloatDtype::F32 => Dtype::F32,
+            crate::ir::FloatDtype::F64 => Dtype::F64,
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! Token batches, validated against a model before any executor sees them.
 
-use crate::ir::Model;
+use crate::valid::ValidModel;
 use thiserror::Error;
 
 #[derive(Debug, Error, PartialEq)]
@@ -45,7 +45,7 @@ pub struct Tokens {
 }
 
 impl Tokens {
-    pub fn new(model: &Model, batch: usize, len: usize, ids: Vec<u32>) -> Result<Self, TokenError> {
+    pub fn new(model: &ValidModel, batch: usize, len: usize, ids: Vec<u32>) -> Result<Self, TokenError> {
         Self::with_limit(model.num_tokens(), batch, len, ids)
     }
 
@@ -83,13 +83,13 @@ impl Tokens {
 
     /// Parse whitespace-separated token labels or numeric ids as one
     /// sequence (a word that is a label is read as that label).
-    pub fn parse(model: &Model, text: &str) -> Result<Self, TokenError> {
+    pub fn parse(model: &ValidModel, text: &str) -> Result<Self, TokenError> {
         Self::parse_as(model, text, false)
     }
 
     /// Parse one sequence; with `ids_only`, every word must be a numeric id
     /// (so labels that look like numbers cannot be misread).
-    pub fn parse_as(model: &Model, text: &str, ids_only: bool) -> Result<Self, TokenError> {
+    pub fn parse_as(model: &ValidModel, text: &str, ids_only: bool) -> Result<Self, TokenError> {
         let labels: &[String] = if ids_only {
             &[]
         } else {

@@ -1,11 +1,11 @@
 //! Ground truth: running products computed from the group's Cayley table,
 //! never from the model's layers.
 
-use crate::ir::Model;
+use crate::valid::ValidModel;
 use crate::tokens::Tokens;
 
 /// Running products x_1·…·x_t for every sequence, row-major like the input.
-pub fn running_products(model: &Model, tokens: &Tokens) -> Vec<u32> {
+pub fn running_products(model: &ValidModel, tokens: &Tokens) -> Vec<u32> {
     let mut out = Vec::with_capacity(tokens.ids().len());
     for b in 0..tokens.batch() {
         let mut g = 0u32; // identity

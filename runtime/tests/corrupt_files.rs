@@ -8,15 +8,14 @@
 //! a correct model before anything is corrupted.
 
 use gssm_runtime::exec::{build, Backend};
-use gssm_runtime::format::{decode, encode, FloatDtype, LoadLimits, MANIFEST_KEY};
-use gssm_runtime::ir::{
-    GroupInfo, Layer, LayerInfo, Manifest, Model, CONVENTION, FORMAT_NAME, FORMAT_VERSION,
-};
+use gssm_runtime::format::{encode, load, FloatDtype, LoadLimits, MANIFEST_KEY};
+use gssm_runtime::ir::{GroupInfo, Layer, Manifest, Model, CONVENTION, FORMAT_NAME, FORMAT_VERSION};
+use gssm_runtime::valid::{validate, ValidModel};
+use gssm_runtime::values;
 use gssm_runtime::scalar::Dtype;
 use gssm_runtime::tokens::Tokens;
 use gssm_runtime::truth::running_products;
 use serde_json::{json, Map, Value};
-use std::f64::consts::TAU;
 
 // ---------------------------------------------------------------------------
 // The valid model.
@@ -45,12 +44,18 @@ fn layer(
     cocycle: Vec<u32>,
 ) -> Layer {
     let r = moduli.len();
-    let angle = |k: usize| TAU * transition_code[k] as f64 / moduli[k % r] as f64;
     let n = transition_code.len();
+    let dt = FloatDtype::F32;
+    let a = |k: usize| values::transition(transition_code[k], moduli[k % r], dt);
     Layer {
         num_tokens,
-        a_re: (0..n).map(|k| angle(k).cos()).collect(),
-        a_im: (0..n).map(|k| angle(k).sin()).collect(),
+        a_re: (0..n).map(|k| a(k).0).collect(),
+        a_im: (0..n).map(|k| a(k).1).collect(),
+        phase: Some(
+            (0..n)
+                .map(|k| values::phase(transition_code[k], moduli[k % r], dt))
+                .collect(),
+        ),
         b_re: vec![0.0; n],
         b_im: vec![0.0; n],
         h0_re: vec![1.0; r],
@@ -83,15 +88,6 @@ fn s3_model() -> Model {
     // Joint code c0 + 2·c1 is ρ^{c1}·σ^{c0}.
     let readout = (0..6u32).map(|j| j / 2 + 3 * (j % 2)).collect();
     let labels: Vec<String> = (0..6).map(s3_label).collect();
-    let info = |order: usize, n: u32, v: usize, tl: Vec<String>| LayerInfo {
-        factor_order: order,
-        invariant_factors: vec![n],
-        prime_power_invariants: vec![n],
-        width: 1,
-        num_tokens: v,
-        num_codes: n as usize,
-        token_labels: tl,
-    };
     Model {
         manifest: Manifest {
             format: FORMAT_NAME.into(),
@@ -99,29 +95,28 @@ fn s3_model() -> Model {
             compiler: "gssm test".into(),
             group: GroupInfo {
                 name: "S3".into(),
-                order: 6,
                 generators: vec!["r".into(), "s".into()],
             },
             convention: CONVENTION.into(),
             target: "aussm".into(),
             dtype: "float32".into(),
-            series_orders: vec![6, 3, 1],
-            layers: vec![
-                info(2, 2, 6, labels.clone()),
-                info(3, 3, 3, labels[..3].to_vec()),
-            ],
             tokens: labels.clone(),
             outputs: labels,
         },
         layers: vec![l0, l1],
         readout,
         group_table: (0..36).map(|k| s3_mul(k / 6, k % 6)).collect(),
+        generators: vec![1, 3],
         token_elements: (0..6).collect(),
     }
 }
 
+fn s3_valid() -> ValidModel {
+    validate(s3_model(), &LoadLimits::default()).expect("the S3 model is valid")
+}
+
 fn valid_bytes() -> Vec<u8> {
-    encode(&s3_model(), FloatDtype::F32, true).expect("the valid model encodes")
+    encode(&s3_valid()).expect("the valid model encodes")
 }
 
 // ---------------------------------------------------------------------------
@@ -246,7 +241,11 @@ fn with_manifest(f: impl FnOnce(&mut Value)) -> Vec<u8> {
 
 /// The loader's message for a file it must reject.
 fn rejection(bytes: &[u8]) -> String {
-    match decode(bytes, &LoadLimits::default()) {
+    rejection_within(bytes, &LoadLimits::default())
+}
+
+fn rejection_within(bytes: &[u8], limits: &LoadLimits) -> String {
+    match load(bytes, limits) {
         Ok(_) => panic!("a corrupt file was accepted"),
         Err(e) => e.to_string(),
     }
@@ -257,7 +256,7 @@ fn rejection(bytes: &[u8]) -> String {
 #[test]
 fn the_valid_file_loads_and_tracks_s3() {
     let bytes = valid_bytes();
-    let model = decode(&bytes, &LoadLimits::default()).unwrap();
+    let model = load(&bytes, &LoadLimits::default()).unwrap();
     assert_eq!(model.readout, s3_model().readout);
     // Every sequence of length 5 (so every prefix of length ≤ 5).
     let ids: Vec<u32> = (0..6u32.pow(5))
@@ -271,7 +270,7 @@ fn the_valid_file_loads_and_tracks_s3() {
     assert_eq!(out, running_products(&model, &toks));
     // The raw writer reproduces a file the loader accepts.
     assert_eq!(
-        decode(&Raw::parse(&bytes).to_bytes(), &LoadLimits::default()).unwrap(),
+        load(&Raw::parse(&bytes).to_bytes(), &LoadLimits::default()).unwrap(),
         model
     );
 }
@@ -322,24 +321,40 @@ rejects! {
     no_metadata => { let mut r = Raw::parse(&valid_bytes()); r.metadata = None; r.to_bytes() };
     metadata_without_manifest => { let mut r = Raw::parse(&valid_bytes()); r.metadata = Some(Map::new()); r.to_bytes() };
     manifest_not_json => { let mut r = Raw::parse(&valid_bytes()); r.metadata.as_mut().unwrap().insert(MANIFEST_KEY.into(), "{format: gssm".into()); r.to_bytes() };
-    manifest_field_missing => with_manifest(|m| { m.as_object_mut().unwrap().remove("layers"); });
-    manifest_field_wrong_type => with_manifest(|m| m["group"]["order"] = json!(-6));
+    manifest_field_missing => with_manifest(|m| { m.as_object_mut().unwrap().remove("tokens"); });
+    manifest_field_wrong_type => with_manifest(|m| m["group"]["name"] = json!(6));
+    // Derived facts are not stored: a field that repeats one is refused.
+    manifest_unknown_field => with_manifest(|m| m["series_orders"] = json!([6, 3, 1]));
+    manifest_unknown_group_field => with_manifest(|m| m["group"]["order"] = json!(6));
     wrong_format_name => with_manifest(|m| m["format"] = json!("onnx"));
-    future_version => with_manifest(|m| m["format_version"] = json!(2));
+    future_version => with_manifest(|m| m["format_version"] = json!(3));
+    older_version => with_manifest(|m| m["format_version"] = json!(1));
     unknown_float_dtype => with_manifest(|m| m["dtype"] = json!("float16"));
-    order_zero => with_manifest(|m| m["group"]["order"] = json!(0));
-    order_over_the_limit => with_manifest(|m| m["group"]["order"] = json!(1 << 20));
-    outputs_disagree_with_order => with_manifest(|m| { m["outputs"].as_array_mut().unwrap().pop(); });
+    dtype_disagrees_with_the_tensors => with_manifest(|m| m["dtype"] = json!("float64"));
+    other_convention => with_manifest(|m| m["convention"] = json!("right-to-left"));
+    unknown_target => with_manifest(|m| m["target"] = json!("lstm"));
+    // Complex cube roots of unity are not ±1.
+    neg_mamba_over_cube_roots => {
+        let mut r = Raw::parse(&valid_bytes());
+        r.tensors.retain(|t| !t.name.ends_with("transition.phase"));
+        let mut m = r.manifest();
+        m["target"] = json!("neg-mamba");
+        r.set_manifest(&m);
+        r.to_bytes()
+    };
+    phases_on_a_target_without_phases => with_manifest(|m| m["target"] = json!("neg-mamba"));
+    outputs_disagree_with_the_table => with_manifest(|m| { m["outputs"].as_array_mut().unwrap().pop(); });
     no_tokens => with_manifest(|m| m["tokens"] = json!([]));
-    too_many_layers => with_manifest(|m| m["layers"] = json!(vec![m["layers"][0].clone(); 65]));
-    width_zero => with_manifest(|m| m["layers"][1]["width"] = json!(0));
-    width_too_large => with_manifest(|m| m["layers"][1]["width"] = json!(65));
-    manifest_has_fewer_layers_than_tensors => with_manifest(|m| { m["layers"].as_array_mut().unwrap().pop(); });
-    manifest_has_more_layers_than_tensors => with_manifest(|m| { let l = m["layers"][1].clone(); m["layers"].as_array_mut().unwrap().push(l); });
-    manifest_layer_tokens_disagree => with_manifest(|m| m["layers"][0]["num_tokens"] = json!(5));
-    manifest_next_layer_tokens_disagree => with_manifest(|m| m["layers"][1]["num_tokens"] = json!(2));
-    manifest_invariant_factors_disagree => with_manifest(|m| m["layers"][1]["invariant_factors"] = json!([4]));
-    manifest_num_codes_disagree => with_manifest(|m| m["layers"][0]["num_codes"] = json!(3));
+    // Labels are words in the generators that evaluate to their elements.
+    token_labels_swapped => with_manifest(|m| { m["tokens"][1] = json!("r^2"); m["tokens"][2] = json!("r"); });
+    output_labels_swapped => with_manifest(|m| { m["outputs"][1] = json!("r^2"); m["outputs"][2] = json!("r"); });
+    output_labels_identical => with_manifest(|m| m["outputs"] = json!(vec!["r"; 6]));
+    token_label_not_a_word => with_manifest(|m| m["tokens"][4] = json!("rho"));
+    token_label_bad_exponent => with_manifest(|m| m["tokens"][4] = json!("r^x"));
+    generator_names_repeated => with_manifest(|m| m["group"]["generators"] = json!(["r", "r"]));
+    generator_named_like_the_identity => with_manifest(|m| m["group"]["generators"] = json!(["e", "s"]));
+    generator_name_not_an_identifier => with_manifest(|m| m["group"]["generators"] = json!(["r*s", "s"]));
+    generator_element_wrong => with_tensor("group.generators", |t| t.set_i32(0, 2));
     // Tensors present or not.
     missing_tensor => { let mut r = Raw::parse(&valid_bytes()); r.tensors.retain(|t| t.name != "layer.0.cocycle"); r.to_bytes() };
     missing_phase_tensor => { let mut r = Raw::parse(&valid_bytes()); r.tensors.retain(|t| t.name != "layer.1.transition.phase"); r.to_bytes() };
@@ -376,12 +391,6 @@ rejects! {
         c.shape = vec![1 << 13, 6];
         c.data = vec![0; (4 * 6) << 13];
         r.tensor("layer.1.moduli").set_i32(0, 1 << 14);
-        let mut m = r.manifest();
-        m["layers"][0]["invariant_factors"] = json!([1 << 13]);
-        m["layers"][1]["invariant_factors"] = json!([1 << 14]);
-        m["layers"][0]["num_codes"] = json!(1 << 13);
-        m["layers"][1]["num_codes"] = json!(1 << 14);
-        r.set_manifest(&m);
         r.to_bytes()
     };
     nan_transition => with_tensor("layer.0.transition.im", |t| t.set_f32(3, f32::NAN));
@@ -408,4 +417,45 @@ rejects! {
         t.set_i32(a, y);
         t.set_i32(b, x);
     });
+}
+
+/// Limits hold for files whose shapes agree: loaded with small limits, the
+/// valid S3 file is too large.
+#[test]
+fn limits_are_checked_on_consistent_files() {
+    let bytes = valid_bytes();
+    let small = |f: fn(&mut LoadLimits)| {
+        let mut l = LoadLimits::default();
+        f(&mut l);
+        rejection_within(&bytes, &l)
+    };
+    assert_eq!(
+        small(|l| l.max_order = 5),
+        "model exceeds a load limit: group order 6 (the number of output labels) is outside 1..=5"
+    );
+    assert_eq!(
+        small(|l| l.max_layers = 1),
+        "model exceeds a load limit: 2 layers (at most 1)"
+    );
+    assert_eq!(
+        small(|l| l.max_table = 5),
+        "model exceeds a load limit: 6 tokens (need 1..=5)"
+    );
+    assert_eq!(
+        small(|l| l.max_width = 0),
+        "inconsistent model: layer 0 has width 1 (need 1..=0)"
+    );
+}
+
+/// A non-f32 value in a float32 model is refused by validation (the
+/// encoder could not store it exactly).
+#[test]
+fn floats_must_be_representable_in_the_stored_dtype() {
+    let mut m = s3_model();
+    m.layers[0].a_re[0] = 1.0 + f64::EPSILON;
+    let e = validate(m, &LoadLimits::default()).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "inconsistent model: `layer.0.transition.re` entry 0 (1.0000000000000002e0) is not a float32 value"
+    );
 }

@@ -7,9 +7,10 @@
 use gssm_runtime::exec::gpu::{self, ExhaustiveReport, GpuExecutor};
 use gssm_runtime::exec::reference::{Reference, Stepper};
 use gssm_runtime::exec::{ExecError, Executor};
-use gssm_runtime::ir::{
-    GroupInfo, Layer, LayerInfo, Manifest, Model, CONVENTION, FORMAT_NAME, FORMAT_VERSION,
-};
+use gssm_runtime::format::LoadLimits;
+use gssm_runtime::ir::{FloatDtype, Layer, Model};
+use gssm_runtime::synth;
+use gssm_runtime::valid::{validate, ValidModel};
 use gssm_runtime::scalar::Dtype;
 use gssm_runtime::tokens::Tokens;
 use gssm_runtime::truth::running_products;
@@ -50,35 +51,25 @@ impl Rng {
     }
 }
 
-fn manifest(order: usize, tokens: usize, layers: &[Layer]) -> Manifest {
-    Manifest {
-        format: FORMAT_NAME.into(),
-        format_version: FORMAT_VERSION,
-        compiler: "test".into(),
-        group: GroupInfo {
-            name: format!("C{order}"),
-            order,
-            generators: vec![],
-        },
-        convention: CONVENTION.into(),
-        target: "aussm".into(),
-        dtype: "float32".into(),
-        series_orders: vec![],
-        layers: layers
-            .iter()
-            .map(|l| LayerInfo {
-                factor_order: l.num_codes(),
-                invariant_factors: l.moduli.clone(),
-                prime_power_invariants: vec![],
-                width: l.width(),
-                num_tokens: l.num_tokens,
-                num_codes: l.num_codes(),
-                token_labels: (0..l.num_tokens).map(|t| t.to_string()).collect(),
-            })
-            .collect(),
-        tokens: (0..tokens).map(|t| format!("t{t}")).collect(),
-        outputs: (0..order).map(|g| format!("g{g}")).collect(),
-    }
+/// Validate a synthetic model over C_order (test models are always valid).
+fn valid(model: Model) -> ValidModel {
+    validate(model, &LoadLimits::default()).expect("a valid synthetic model")
+}
+
+fn synthetic(
+    layers: Vec<Layer>,
+    readout: Vec<u32>,
+    order: usize,
+    token_elements: Vec<u32>,
+) -> ValidModel {
+    valid(synth::cyclic_model(
+        layers,
+        readout,
+        order,
+        token_elements,
+        "aussm",
+        FloatDtype::F32,
+    ))
 }
 
 /// A layer with exact unit phases a = exp(2πi c/n), b = 0, h0 = 1.
@@ -93,6 +84,7 @@ fn unit_layer(moduli: Vec<u32>, codes: Vec<u32>, num_tokens: usize, cocycle: Vec
         b_im: vec![0.0; codes.len()],
         h0_re: vec![1.0; w],
         h0_im: vec![0.0; w],
+        phase: None,
         transition_code: codes,
         moduli,
         cocycle,
@@ -101,7 +93,7 @@ fn unit_layer(moduli: Vec<u32>, codes: Vec<u32>, num_tokens: usize, cocycle: Vec
 
 /// A random valid model: 0..=4 layers of widths 1..=3, moduli 2..=12,
 /// random cocycles and readout, over a cyclic group's Cayley table.
-fn random_model(seed: u64) -> Model {
+fn random_model(seed: u64) -> ValidModel {
     let mut r = Rng(seed);
     let order = r.range(1, 12) as usize;
     let k = r.range(0, 4) as usize;
@@ -141,40 +133,23 @@ fn random_model(seed: u64) -> Model {
     }
     let joint: usize = layers.iter().map(|l| l.num_codes()).product();
     let readout = (0..joint).map(|_| r.below(order as u64) as u32).collect();
-    let group_table = (0..order * order)
-        .map(|e| ((e / order + e % order) % order) as u32)
-        .collect();
     let token_elements = (0..v0).map(|_| r.below(order as u64) as u32).collect();
-    Model {
-        manifest: manifest(order, v0, &layers),
-        layers,
-        readout,
-        group_table,
-        token_elements,
-    }
+    synthetic(layers, readout, order, token_elements)
 }
 
 /// A genuine construction for the cyclic group C_n: one layer of width 1,
 /// token t = element t, readout the identity map. Tracks C_n exactly.
-fn cyclic_model(n: u32) -> Model {
+fn cyclic_model(n: u32) -> ValidModel {
     let layer = unit_layer(vec![n], (0..n).collect(), n as usize, vec![]);
     let order = n as usize;
-    Model {
-        manifest: manifest(order, order, std::slice::from_ref(&layer)),
-        layers: vec![layer],
-        readout: (0..n).collect(),
-        group_table: (0..order * order)
-            .map(|e| ((e / order + e % order) % order) as u32)
-            .collect(),
-        token_elements: (0..n).collect(),
-    }
+    synthetic(vec![layer], (0..n).collect(), order, (0..n).collect())
 }
 
 fn random_tokens(r: &mut Rng, v: usize, batch: usize, len: usize) -> Vec<u32> {
     (0..batch * len).map(|_| r.below(v as u64) as u32).collect()
 }
 
-fn reference_f32(model: &Model, tokens: &Tokens) -> Vec<u32> {
+fn reference_f32(model: &ValidModel, tokens: &Tokens) -> Vec<u32> {
     Reference::new(model, Dtype::F32)
         .run(tokens)
         .expect("reference runs")
@@ -249,7 +224,7 @@ fn genuine_cyclic_models_track_the_group() {
 /// sequence of length 1..=len counted once (as the prefix of the sequence
 /// that continues it with zeros), the first failure being the
 /// lexicographically first failing sequence cut after its first wrong step.
-fn cpu_exhaustive(model: &Model, len: usize, shard: (u64, u64)) -> ExhaustiveReport {
+fn cpu_exhaustive(model: &ValidModel, len: usize, shard: (u64, u64)) -> ExhaustiveReport {
     let v = model.num_tokens() as u64;
     let total = v.pow(len as u32);
     let (start, end) = (total * shard.0 / shard.1, total * (shard.0 + 1) / shard.1);
@@ -394,8 +369,9 @@ fn genuine_model_is_clean_and_a_corrupted_one_is_caught_at_the_cpu_first_failure
     assert_eq!(clean.first_failure, None);
     assert_eq!(clean.sequences, (1..=5).map(|l| 6u64.pow(l)).sum::<u64>());
     for which in [0u64, 3, 5] {
-        let mut bad = model.clone();
+        let mut bad = model.clone().into_model();
         corrupt_readout(&mut bad, which);
+        let bad = valid(bad);
         let got = gpu::exhaustive(&bad, 5, (0, 1)).expect("runs");
         let want = cpu_exhaustive(&bad, 5, (0, 1));
         assert!(got.mismatches > 0, "corruption {which} went unnoticed");
@@ -403,7 +379,7 @@ fn genuine_model_is_clean_and_a_corrupted_one_is_caught_at_the_cpu_first_failure
     }
     // A deeper model whose cocycle is corrupted.
     for seed in 0..40u64 {
-        let mut m = random_model(seed);
+        let mut m = random_model(seed).into_model();
         if m.layers.len() < 2 {
             continue;
         }
@@ -415,6 +391,7 @@ fn genuine_model_is_clean_and_a_corrupted_one_is_caught_at_the_cpu_first_failure
         if !corrupt_cocycle(&mut m, seed) {
             continue;
         }
+        let m = valid(m);
         let got = gpu::exhaustive(&m, len, (0, 1)).expect("runs");
         assert_eq!(
             got,
@@ -427,14 +404,14 @@ fn genuine_model_is_clean_and_a_corrupted_one_is_caught_at_the_cpu_first_failure
 /// A C_n model whose token 1 carries a phase error δ = (π/n)/(m + 1/2): its
 /// state code is wrong exactly once token 1 has occurred m+1 times (far from
 /// any rounding boundary, so every executor agrees on the step).
-fn drifting_model(n: u32, m: u32) -> Model {
-    let mut model = cyclic_model(n);
+fn drifting_model(n: u32, m: u32) -> ValidModel {
+    let mut model = cyclic_model(n).into_model();
     let delta = (std::f64::consts::PI / n as f64) / (m as f64 + 0.5);
     let l = &mut model.layers[0];
     let phase = TAU / n as f64 + delta;
     l.a_re[1] = phase.cos();
     l.a_im[1] = phase.sin();
-    model
+    valid(model)
 }
 
 #[test]
@@ -519,16 +496,6 @@ fn bad_inputs_are_errors_not_panics() {
         let t = Tokens::new(&model, b, l, vec![]).expect("empty");
         assert_eq!(exec.run(&t).expect("runs"), Vec::<u32>::new());
     }
-    // Inconsistent models.
-    let mut m = model.clone();
-    m.readout.pop();
-    assert!(gpu::build(&m, Dtype::F32).is_err());
-    let mut m = model.clone();
-    m.layers[0].a_re.push(1.0);
-    assert!(gpu::exhaustive(&m, 2, (0, 1)).is_err());
-    let mut m = model.clone();
-    m.group_table[3] = 99;
-    assert!(gpu::horizon(&m, 1, 10, 0).is_err());
     // Shards that do not exist; lengths beyond 2^64 sequences.
     assert!(gpu::exhaustive(&model, 2, (1, 1)).is_err());
     assert!(gpu::exhaustive(&model, 2, (0, 0)).is_err());
@@ -549,10 +516,10 @@ fn models_without_layers_or_with_one_token_run() {
         return;
     }
     // No layers: the readout's single entry is every output.
-    let mut m = cyclic_model(1);
+    let mut m = cyclic_model(1).into_model();
     m.layers.clear();
-    m.manifest.layers.clear();
     m.readout = vec![0];
+    let m = valid(m);
     let t = Tokens::new(&m, 3, 4, vec![0; 12]).expect("valid");
     assert_eq!(
         gpu::build(&m, Dtype::F32)

@@ -5,9 +5,10 @@
 use gssm_runtime::exec::jit::{self, ExhaustiveReport, Jit};
 use gssm_runtime::exec::reference::Reference;
 use gssm_runtime::exec::{build, Backend, ExecError, Executor};
-use gssm_runtime::ir::{
-    GroupInfo, Layer, LayerInfo, Manifest, Model, CONVENTION, FORMAT_NAME, FORMAT_VERSION,
-};
+use gssm_runtime::format::LoadLimits;
+use gssm_runtime::ir::{FloatDtype, Layer, Model};
+use gssm_runtime::synth;
+use gssm_runtime::valid::{validate, ValidModel};
 use gssm_runtime::scalar::Dtype;
 use gssm_runtime::tokens::Tokens;
 use gssm_runtime::truth::running_products;
@@ -35,35 +36,25 @@ impl Rng {
     }
 }
 
-fn manifest(order: usize, tokens: usize, layers: &[Layer]) -> Manifest {
-    Manifest {
-        format: FORMAT_NAME.into(),
-        format_version: FORMAT_VERSION,
-        compiler: "test".into(),
-        group: GroupInfo {
-            name: format!("C{order}"),
-            order,
-            generators: vec!["a".into()],
-        },
-        convention: CONVENTION.into(),
-        target: "aussm".into(),
-        dtype: "float64".into(),
-        series_orders: vec![order, 1],
-        layers: layers
-            .iter()
-            .map(|l| LayerInfo {
-                factor_order: l.num_codes(),
-                invariant_factors: l.moduli.clone(),
-                prime_power_invariants: l.moduli.clone(),
-                width: l.width(),
-                num_tokens: l.num_tokens,
-                num_codes: l.num_codes(),
-                token_labels: (0..l.num_tokens).map(|t| format!("t{t}")).collect(),
-            })
-            .collect(),
-        tokens: (0..tokens).map(|t| format!("x{t}")).collect(),
-        outputs: (0..order).map(|g| format!("g{g}")).collect(),
-    }
+/// Validate a synthetic model over C_order (test models are always valid).
+fn valid(model: Model) -> ValidModel {
+    validate(model, &LoadLimits::default()).expect("a valid synthetic model")
+}
+
+fn synthetic(
+    layers: Vec<Layer>,
+    readout: Vec<u32>,
+    order: usize,
+    token_elements: Vec<u32>,
+) -> ValidModel {
+    valid(synth::cyclic_model(
+        layers,
+        readout,
+        order,
+        token_elements,
+        "aussm",
+        FloatDtype::F64,
+    ))
 }
 
 /// A layer with exact root-of-unity transitions a = exp(2πi·c/n), b = 0,
@@ -83,6 +74,7 @@ fn unitary_layer(rng: &mut Rng, v: usize, moduli: Vec<u32>, next: Option<usize>)
         b_im: vec![0.0; v * w],
         h0_re: vec![1.0; w],
         h0_im: vec![0.0; w],
+        phase: None,
         cocycle: match next {
             Some(nv) => (0..codes_n * v).map(|_| rng.below(nv) as u32).collect(),
             None => Vec::new(),
@@ -95,7 +87,7 @@ fn unitary_layer(rng: &mut Rng, v: usize, moduli: Vec<u32>, next: Option<usize>)
 /// A random well-formed model: 0..=4 layers of widths 1..=3 and moduli
 /// 2..=12 (narrower where the joint readout would pass 2^16 entries),
 /// random cocycles and readout, a cyclic group's table.
-fn random_model(seed: u64) -> Model {
+fn random_model(seed: u64) -> ValidModel {
     let mut rng = Rng(seed);
     let k = rng.range(0, 4);
     let order = rng.range(1, 10);
@@ -134,20 +126,11 @@ fn model_from(
     readout: Vec<u32>,
     order: usize,
     token_elements: Vec<u32>,
-) -> Model {
-    let group_table = (0..order * order)
-        .map(|k| ((k / order + k % order) % order) as u32)
-        .collect();
-    Model {
-        manifest: manifest(order, token_elements.len(), &layers),
-        layers,
-        readout,
-        group_table,
-        token_elements,
-    }
+) -> ValidModel {
+    synthetic(layers, readout, order, token_elements)
 }
 
-fn random_tokens(model: &Model, batch: usize, len: usize, seed: u64) -> Tokens {
+fn random_tokens(model: &ValidModel, batch: usize, len: usize, seed: u64) -> Tokens {
     let mut rng = Rng(seed);
     let v = model.num_tokens();
     Tokens::new(
@@ -159,7 +142,7 @@ fn random_tokens(model: &Model, batch: usize, len: usize, seed: u64) -> Tokens {
     .unwrap()
 }
 
-fn assert_same(model: &Model, tokens: &Tokens, what: &str) {
+fn assert_same(model: &ValidModel, tokens: &Tokens, what: &str) {
     for dt in [Dtype::F32, Dtype::F64] {
         let want = Reference::new(model, dt).run(tokens).unwrap();
         let jit = build(model, Backend::Jit, dt).unwrap();
@@ -238,7 +221,7 @@ fn input_terms_and_general_initial_states_match() {
     // Non-zero b, h0 off the unit circle, transitions of modulus < 1 and
     // mixed signed zeros: the general update path.
     for seed in 100..110u64 {
-        let mut model = random_model(seed);
+        let mut model = random_model(seed).into_model();
         let mut rng = Rng(seed ^ 0xABCD);
         for l in &mut model.layers {
             for k in 0..l.b_re.len() {
@@ -262,9 +245,10 @@ fn input_terms_and_general_initial_states_match() {
                 l.h0_im[j] = 2.0 * rng.unit() - 1.0;
             }
         }
+        let checked = valid(model.clone());
         for &(batch, len) in &[(7, 200), (64, 50)] {
-            let tokens = random_tokens(&model, batch, len, seed);
-            assert_same(&model, &tokens, &format!("model {seed} with input terms"));
+            let tokens = random_tokens(&checked, batch, len, seed);
+            assert_same(&checked, &tokens, &format!("model {seed} with input terms"));
         }
         // All input terms -0.0: folded away.
         for l in &mut model.layers {
@@ -273,6 +257,7 @@ fn input_terms_and_general_initial_states_match() {
                 .chain(l.b_im.iter_mut())
                 .for_each(|b| *b = -0.0);
         }
+        let model = valid(model);
         let tokens = random_tokens(&model, 9, 100, seed);
         assert_same(&model, &tokens, &format!("model {seed} with b = -0"));
     }
@@ -318,7 +303,7 @@ fn unsupported_dtypes_and_bad_tokens_are_errors() {
 }
 
 /// A one-layer model tracking C_n exactly: token x is the element x.
-fn cyclic_model(n: u32) -> Model {
+fn cyclic_model(n: u32) -> ValidModel {
     let v = n as usize;
     let phase = |x: usize| TAU * x as f64 / n as f64;
     let layer = Layer {
@@ -331,6 +316,7 @@ fn cyclic_model(n: u32) -> Model {
         b_im: vec![0.0; v],
         h0_re: vec![1.0],
         h0_im: vec![0.0],
+        phase: None,
         cocycle: Vec::new(),
     };
     model_from(vec![layer], (0..n).collect(), v, (0..n).collect())
@@ -338,7 +324,7 @@ fn cyclic_model(n: u32) -> Model {
 
 /// Every sequence of length 1..=len through the reference executor, in
 /// depth-first order for the first failure.
-fn brute_force(model: &Model, dt: Dtype, len: usize) -> ExhaustiveReport {
+fn brute_force(model: &ValidModel, dt: Dtype, len: usize) -> ExhaustiveReport {
     let v = model.num_tokens();
     let reference = Reference::new(model, dt);
     let (mut sequences, mut mismatches, mut failures) = (0u64, 0u64, Vec::new());
@@ -413,8 +399,9 @@ fn exhaustive_passes_a_correct_model_and_finds_a_corrupted_entry() {
             );
         }
         for bad in [0, n - 1] {
-            let mut corrupt = model.clone();
+            let mut corrupt = model.clone().into_model();
             corrupt.readout[bad as usize] = (bad + 1) % n;
+            let corrupt = valid(corrupt);
             let r = jit::exhaustive(&corrupt, Dtype::F32, len).unwrap();
             // Depth first, the first sequence with product `bad` is the
             // all-zero prefix extended by `bad` (or [0] itself).
@@ -446,7 +433,7 @@ fn exhaustive_of_length_zero_checks_nothing() {
 /// One layer of modulus `n` whose token v moves h0 = 1 to `points[v]` in one
 /// step, with the identity readout: the output of [v] is the digit of the
 /// point.
-fn decoder_model(n: u32, points: &[(f64, f64)]) -> Model {
+fn decoder_model(n: u32, points: &[(f64, f64)]) -> ValidModel {
     let v = points.len();
     let layer = Layer {
         moduli: vec![n],
@@ -458,15 +445,10 @@ fn decoder_model(n: u32, points: &[(f64, f64)]) -> Model {
         b_im: vec![0.0; v],
         h0_re: vec![1.0],
         h0_im: vec![0.0],
+        phase: None,
         cocycle: Vec::new(),
     };
-    Model {
-        manifest: manifest(n as usize, v, std::slice::from_ref(&layer)),
-        layers: vec![layer],
-        readout: (0..n).collect(),
-        group_table: Vec::new(),
-        token_elements: vec![0; v],
-    }
+    synthetic(vec![layer], (0..n).collect(), n as usize, vec![0; v])
 }
 
 #[test]

@@ -2,8 +2,8 @@
 
 use gssm_compiler::diagnostics::{render_plain, Diagnostic};
 use gssm_runtime::exec::Backend;
-use gssm_runtime::format::{decode, LoadLimits};
-use gssm_runtime::ir::Model;
+use gssm_runtime::format::{load, LoadLimits};
+use gssm_runtime::valid::ValidModel;
 use gssm_runtime::scalar::Dtype;
 use std::path::Path;
 
@@ -23,7 +23,7 @@ pub fn fail(msg: impl std::fmt::Display) -> std::process::ExitCode {
 pub const MAX_MODEL_BYTES: u64 = 1 << 30;
 
 /// Read and validate a weight file.
-pub fn load_model(path: &Path, limits: &LoadLimits) -> Result<Model, String> {
+pub fn load_model(path: &Path, limits: &LoadLimits) -> Result<ValidModel, String> {
     let meta =
         std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if meta.len() > MAX_MODEL_BYTES {
@@ -35,7 +35,7 @@ pub fn load_model(path: &Path, limits: &LoadLimits) -> Result<Model, String> {
         ));
     }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    decode(&bytes, limits).map_err(|e| format!("{} is not a valid gssm model: {e}", path.display()))
+    load(&bytes, limits).map_err(|e| format!("{} is not a valid gssm model: {e}", path.display()))
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,12 +75,8 @@ impl From<DtypeArg> for Dtype {
 }
 
 /// The float type a model file stores.
-pub fn file_dtype(model: &Model) -> Dtype {
-    if model.manifest.dtype == "float64" {
-        Dtype::F64
-    } else {
-        Dtype::F32
-    }
+pub fn file_dtype(model: &ValidModel) -> Dtype {
+    model.dtype().into()
 }
 
 /// Limits on loaded models, as flags.

@@ -3,12 +3,13 @@
 //! the exhaustive check pass; the horizon is reported, never hidden.
 
 use super::common::{fail, file_dtype, load_model, BackendArg, DtypeArg, ModelLimits};
+use super::source::{load_elaborated, SourceLimits};
 use gssm_compiler::verify::exhaustive::count_sequences;
 use gssm_compiler::verify::{
-    exhaustive_cpu, horizon, proof, ExhaustiveReport, HorizonReport, ProofReport,
+    exhaustive_cpu, horizon, proof, same_group, ExhaustiveReport, HorizonReport, ProofReport,
 };
-use gssm_runtime::exec::{gpu, jit};
-use gssm_runtime::ir::Model;
+use gssm_runtime::exec::{expected_sequences, gpu, jit};
+use gssm_runtime::valid::ValidModel;
 use gssm_runtime::scalar::Dtype;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -48,8 +49,14 @@ pub struct Args {
     /// Machine-readable report on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Also check that the file's group is the group the source FILE defines
+    /// under the file's group name (same generators, same products).
+    #[arg(long, value_name = "FILE")]
+    pub source: Option<PathBuf>,
     #[command(flatten)]
     pub limits: ModelLimits,
+    #[command(flatten)]
+    pub source_limits: SourceLimits,
 }
 
 #[derive(Serialize)]
@@ -59,8 +66,15 @@ struct Report {
     target: String,
     layers: usize,
     widths: Vec<usize>,
+    /// "checked against FILE", or null when no source was given (the name
+    /// is then only a label).
+    source: Option<String>,
     proof: ProofReport,
     exhaustive_length: usize,
+    /// (i, n) when only shard i of n was checked.
+    exhaustive_shard: Option<(u64, u64)>,
+    /// Sequences the check had to cover (in the shard, if one).
+    exhaustive_expected: u64,
     exhaustive: ExhaustiveReport,
     exhaustive_dtype: &'static str,
     exhaustive_backend: &'static str,
@@ -91,7 +105,7 @@ fn default_length(v: u64, budget: u64) -> usize {
 }
 
 fn exhaustive(
-    model: &Model,
+    model: &ValidModel,
     dtype: Dtype,
     length: usize,
     a: &Args,
@@ -117,6 +131,23 @@ fn exhaustive(
     }
 }
 
+/// The group the source defines under the file's group name, compared with
+/// the file's.
+fn check_source(model: &ValidModel, a: &Args) -> Result<Option<String>, ExitCode> {
+    let Some(file) = &a.source else {
+        return Ok(None);
+    };
+    let name = &model.manifest.group.name;
+    let e = load_elaborated(file, Some(name), &a.source_limits)?;
+    match same_group(model, &e.group) {
+        Ok(()) => Ok(Some(format!("checked against {}", file.display()))),
+        Err(why) => Err(fail(format!(
+            "the file's group is not {name} as {} defines it: {why}",
+            file.display()
+        ))),
+    }
+}
+
 pub fn run(a: Args) -> ExitCode {
     let model = match load_model(&a.model, &a.limits.get()) {
         Ok(m) => m,
@@ -128,18 +159,32 @@ pub fn run(a: Args) -> ExitCode {
         println!(
             "model: {} (order {}), target {}, {} layer(s) of widths {:?}, {}",
             m.group.name,
-            m.group.order,
+            model.order(),
             m.target,
             model.layers.len(),
             widths,
             m.dtype
         );
     }
+    let source = match check_source(&model, &a) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if !a.json {
+        match &source {
+            Some(s) => println!("group: {} is the source's group ({s})", m.group.name),
+            None => println!(
+                "group: the name {} is a label (pass --source FILE to check it against its source)",
+                m.group.name
+            ),
+        }
+    }
     let pr = proof(&model);
     if !a.json {
         match &pr.failure {
             None => println!(
-                "proof: ok: {} reachable joint states × {} tokens = {} transitions, each reading out the group product",
+                "proof: ok: every stored {} value is the construction's, bit for bit; the table is associative; {} reachable joint states × {} tokens = {} transitions, each reading out the group product",
+                pr.dtype,
                 pr.states,
                 model.num_tokens(),
                 pr.transitions
@@ -149,11 +194,12 @@ pub fn run(a: Args) -> ExitCode {
     }
     let v = model.num_tokens() as u64;
     let length = a.length.unwrap_or_else(|| default_length(v, a.budget));
-    if count_sequences(v, length).is_none() {
+    let shard = a.shard.unwrap_or((0, 1));
+    let Some(expected) = expected_sequences(v, length, shard) else {
         return fail(format!(
             "{v}^{length} sequences overflow a 64-bit count; choose a smaller --length"
         ));
-    }
+    };
     let dtype = file_dtype(&model);
     // The GPU runs in f32 only: it checks the f32 model whatever the file.
     let dtype = if a.backend == BackendArg::Gpu {
@@ -165,23 +211,39 @@ pub fn run(a: Args) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
+    // A backend that skipped sequences must not pass: it counts what it
+    // checked, and the count must be the whole space (or shard).
+    let complete = ex.sequences == expected;
+    let scope = match a.shard {
+        Some((i, n)) => format!("shard {i}/{n} of the sequences"),
+        None => "all sequences".into(),
+    };
     if !a.json {
-        match &ex.first_failure {
-            None => println!(
-                "exhaustive ({}, {backend}): all {} sequences of length ≤ {length} correct",
-                dtype.name(),
+        let what = format!("exhaustive ({}, {backend}, {scope} of length ≤ {length})", dtype.name());
+        if !complete {
+            println!(
+                "{what}: INCOMPLETE: the backend checked {} sequences, but there are {expected}",
                 ex.sequences
-            ),
+            );
+        }
+        match &ex.first_failure {
+            None if complete => println!("{what}: all {expected} correct"),
+            None => {}
             Some(f) => {
                 let toks: Vec<&str> = f.iter().map(|&t| m.tokens[t as usize].as_str()).collect();
                 println!(
-                    "exhaustive ({}, {backend}): {} of {} sequences of length ≤ {length} WRONG; first: [{}]",
-                    dtype.name(),
+                    "{what}: {} of {} WRONG; first: [{}]",
                     ex.mismatches,
                     ex.sequences,
                     toks.join(" ")
                 );
             }
+        }
+        if a.shard.is_some() && complete && ex.mismatches == 0 {
+            println!(
+                "  (a shard: the model is checked to length {length} only when every shard of {} passes)",
+                shard.1
+            );
         }
     }
     let mut horizons = Vec::new();
@@ -223,16 +285,19 @@ pub fn run(a: Args) -> ExitCode {
             horizons.push(h);
         }
     }
-    let ok = pr.ok && ex.mismatches == 0;
+    let ok = pr.ok && complete && ex.mismatches == 0;
     if a.json {
         let r = Report {
             group: m.group.name.clone(),
-            order: m.group.order,
+            order: model.order(),
             target: m.target.clone(),
             layers: model.layers.len(),
             widths,
+            source,
             proof: pr,
             exhaustive_length: length,
+            exhaustive_shard: a.shard,
+            exhaustive_expected: expected,
             exhaustive: ex,
             exhaustive_dtype: dtype.name(),
             exhaustive_backend: backend,

@@ -7,14 +7,14 @@ use gssm_compiler::elaborate::load_file;
 use gssm_compiler::group::Limits;
 use gssm_compiler::pipeline::compile;
 use gssm_compiler::target;
-use gssm_runtime::format::{decode, FloatDtype, LoadLimits};
-use gssm_runtime::ir::Model;
+use gssm_runtime::format::{load, FloatDtype, LoadLimits};
+use gssm_runtime::valid::ValidModel;
 use gssm_runtime::tokens::Tokens;
 use std::path::Path;
 
 /// Compile a group of stdlib/seed.gssm and load it back from its bytes, as
 /// `gssm compile` followed by `gssm run` would.
-pub fn stdlib_model(group: &str, target_name: &str, dtype: FloatDtype) -> Model {
+pub fn stdlib_model(group: &str, target_name: &str, dtype: FloatDtype) -> ValidModel {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("stdlib/seed.gssm");
     let program = load_file(&path, &Limits::default()).unwrap_or_else(|d| panic!("{}", d.message));
     let e = program
@@ -23,11 +23,11 @@ pub fn stdlib_model(group: &str, target_name: &str, dtype: FloatDtype) -> Model 
     let t = target::by_name(target_name).expect("target exists");
     let (_, bytes) = compile(&e.group, &e.origin(), t, Alphabet::Elements, dtype)
         .unwrap_or_else(|d| panic!("{group} for {target_name}: {}", d.message));
-    decode(&bytes, &LoadLimits::default()).expect("the compiler's file loads")
+    load(&bytes, &LoadLimits::default()).expect("the compiler's file loads")
 }
 
 /// `batch` seeded random sequences of `len` valid tokens.
-pub fn tokens(model: &Model, batch: usize, len: usize, mut seed: u64) -> Tokens {
+pub fn tokens(model: &ValidModel, batch: usize, len: usize, mut seed: u64) -> Tokens {
     let v = model.num_tokens() as u64;
     let ids = (0..batch * len)
         .map(|_| {

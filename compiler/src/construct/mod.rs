@@ -13,8 +13,9 @@
 use crate::group::{Elem, Group};
 use crate::target::{Plan, Target};
 use gssm_runtime::ir::{
-    GroupInfo, Layer, LayerInfo, Manifest, Model, CONVENTION, FORMAT_NAME, FORMAT_VERSION,
+    FloatDtype, GroupInfo, Layer, Manifest, Model, CONVENTION, FORMAT_NAME, FORMAT_VERSION,
 };
+use gssm_runtime::values;
 
 /// The model's input alphabet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,12 +43,14 @@ pub fn tokens(g: &Group, alphabet: Alphabet) -> Vec<(Elem, String)> {
     }
 }
 
-/// Build the IR. The manifest's `dtype` is left for `emit` to fill in.
+/// Build the IR with floats in `dtype`: the values of
+/// `gssm_runtime::values`, which the proof recomputes bit for bit.
 pub fn construct(
     g: &Group,
     plan: &Plan,
     target: &dyn Target,
     alphabet: Alphabet,
+    dtype: FloatDtype,
 ) -> Result<Model, String> {
     let toks = tokens(g, alphabet);
     if toks.is_empty() {
@@ -70,7 +73,6 @@ pub fn construct(
         })
         .collect();
     let mut layers = Vec::with_capacity(k);
-    let mut infos = Vec::with_capacity(k);
     for (i, f) in plan.factors.iter().enumerate() {
         let inputs: Vec<Elem> = if i == 0 {
             toks.iter().map(|t| t.0).collect()
@@ -89,11 +91,18 @@ pub fn construct(
             }
             for (j, d) in f.digits(code).into_iter().enumerate() {
                 transition_code.push(d);
-                let (re, im) = target.transition(d, moduli[j]);
+                let (re, im) = values::transition(d, moduli[j], dtype);
                 a_re.push(re);
                 a_im.push(im);
             }
         }
+        let phase = target.kind().has_phases().then(|| {
+            transition_code
+                .iter()
+                .enumerate()
+                .map(|(idx, &c)| values::phase(c, moduli[idx % r], dtype))
+                .collect()
+        });
         let cocycle = if i + 1 < k {
             let next = &local[i + 1];
             let mut table = Vec::with_capacity(f.order() * v);
@@ -117,30 +126,17 @@ pub fn construct(
         } else {
             Vec::new()
         };
-        let labels = if i == 0 {
-            toks.iter().map(|t| t.1.clone()).collect()
-        } else {
-            inputs.iter().map(|&x| g.label(x).to_string()).collect()
-        };
-        infos.push(LayerInfo {
-            factor_order: f.order(),
-            invariant_factors: moduli.clone(),
-            prime_power_invariants: f.prime_powers.clone(),
-            width: r,
-            num_tokens: v,
-            num_codes: f.order(),
-            token_labels: labels,
-        });
         layers.push(Layer {
             moduli,
             num_tokens: v,
             transition_code,
             a_re,
             a_im,
-            b_re: vec![0.0; v * r],
-            b_im: vec![0.0; v * r],
-            h0_re: vec![1.0; r],
-            h0_im: vec![0.0; r],
+            phase,
+            b_re: vec![values::B.0; v * r],
+            b_im: vec![values::B.1; v * r],
+            h0_re: vec![values::H0.0; r],
+            h0_im: vec![values::H0.1; r],
             cocycle,
         });
     }
@@ -164,14 +160,11 @@ pub fn construct(
         compiler: format!("gssm {}", env!("CARGO_PKG_VERSION")),
         group: GroupInfo {
             name: g.name.clone(),
-            order: g.order(),
             generators: g.generator_names().to_vec(),
         },
         convention: CONVENTION.into(),
-        target: target.name().into(),
-        dtype: String::new(),
-        series_orders: plan.series.iter().map(|s| s.len()).collect(),
-        layers: infos,
+        target: target.kind().name().into(),
+        dtype: dtype.manifest_name().into(),
         tokens: toks.iter().map(|t| t.1.clone()).collect(),
         outputs: g.labels().to_vec(),
     };
@@ -180,6 +173,7 @@ pub fn construct(
         layers,
         readout,
         group_table: g.table().to_vec(),
+        generators: g.generators().to_vec(),
         token_elements: toks.iter().map(|t| t.0).collect(),
     })
 }

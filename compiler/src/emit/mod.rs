@@ -1,11 +1,9 @@
-//! SSM IR → the weight file (safetensors + JSON manifest).
+//! Validated SSM IR → the weight file (safetensors + JSON manifest).
 
-use gssm_runtime::format::{encode, FloatDtype, FormatError};
-use gssm_runtime::ir::Model;
+use gssm_runtime::format::{encode, FormatError};
+use gssm_runtime::valid::ValidModel;
 
-/// Serialise `model` with floats in `dtype`; `phases` adds the AUSSM phase
-/// tensors. The same model and flags always give the same bytes.
-pub fn emit(model: &mut Model, dtype: FloatDtype, phases: bool) -> Result<Vec<u8>, FormatError> {
-    model.manifest.dtype = dtype.manifest_name().into();
-    encode(model, dtype, phases)
+/// Serialise `model`. The same model always gives the same bytes.
+pub fn emit(model: &ValidModel) -> Result<Vec<u8>, FormatError> {
+    encode(model)
 }

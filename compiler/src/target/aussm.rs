@@ -2,7 +2,8 @@
 //! realises any finite abelian group, so the least depth is the derived
 //! length.
 
-use super::{unit_root, Target};
+use super::Target;
+use gssm_runtime::valid::TargetKind;
 use crate::structure::series::FactorClass;
 
 pub struct Aussm;
@@ -17,10 +18,7 @@ impl Target for Aussm {
     fn factor_class(&self) -> Option<FactorClass> {
         Some(FactorClass::Abelian)
     }
-    fn transition(&self, c: u32, n: u32) -> (f64, f64) {
-        unit_root(c, n)
-    }
-    fn emits_phases(&self) -> bool {
-        true
+    fn kind(&self) -> TargetKind {
+        TargetKind::Aussm
     }
 }

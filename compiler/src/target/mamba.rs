@@ -3,10 +3,12 @@
 //! only the trivial group.
 
 use super::Target;
+use gssm_runtime::valid::TargetKind;
 use crate::structure::series::FactorClass;
 
 pub struct Mamba {
     pub name: &'static str,
+    pub kind: TargetKind,
 }
 
 impl Target for Mamba {
@@ -22,10 +24,7 @@ impl Target for Mamba {
     fn impossibility(&self) -> &'static str {
         "transitions are real and non-negative, in (0, 1]: every eigenvalue of a product of transitions is a positive real, so the state can only decay or stay, never cycle; an element x ≠ e of finite order would need a(x)^k = 1 with a(x) ≠ 1, which no positive real satisfies"
     }
-    fn transition(&self, _c: u32, _n: u32) -> (f64, f64) {
-        (1.0, 0.0)
-    }
-    fn emits_phases(&self) -> bool {
-        false
+    fn kind(&self) -> TargetKind {
+        self.kind
     }
 }

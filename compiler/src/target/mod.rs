@@ -16,6 +16,7 @@ pub use neg_mamba::NegMamba;
 pub use s4d::S4d;
 
 use crate::group::{Elem, Group};
+use gssm_runtime::valid::TargetKind;
 use crate::structure::abelian::{factor, AbelianFactor};
 use crate::structure::series::{least_series, FactorClass};
 use crate::structure::subgroup::{is_normalised_by, is_subset, small_generators};
@@ -33,16 +34,22 @@ pub trait Target: Sync {
     fn impossibility(&self) -> &'static str {
         ""
     }
-    /// Transition value (re, im) for digit `c` of modulus `n`.
-    fn transition(&self, c: u32, n: u32) -> (f64, f64);
-    /// Whether the weight file carries the phase parameterisation.
-    fn emits_phases(&self) -> bool;
+    /// The weight file's name for this target, which fixes the stored
+    /// values (see `gssm_runtime::values`) and the layer class the loader
+    /// checks.
+    fn kind(&self) -> TargetKind;
 }
 
 static AUSSM: Aussm = Aussm;
 static NEG_MAMBA: NegMamba = NegMamba;
-static MAMBA: Mamba = Mamba { name: "mamba" };
-static GLA: Mamba = Mamba { name: "gla" };
+static MAMBA: Mamba = Mamba {
+    name: "mamba",
+    kind: TargetKind::Mamba,
+};
+static GLA: Mamba = Mamba {
+    name: "gla",
+    kind: TargetKind::Gla,
+};
 static S4D: S4d = S4d;
 
 /// Every target, in the order reports list them.
@@ -234,20 +241,4 @@ fn odd_part(mut n: usize) -> usize {
         n /= 2;
     }
     n
-}
-
-/// exp(2πi·c/n) as (re, im), exact at multiples of a quarter turn so that
-/// ±1 and ±i are stored exactly.
-pub fn unit_root(c: u32, n: u32) -> (f64, f64) {
-    let c = c % n;
-    if (4 * c as u64).is_multiple_of(n as u64) {
-        return match 4 * c as u64 / n as u64 {
-            0 => (1.0, 0.0),
-            1 => (0.0, 1.0),
-            2 => (-1.0, 0.0),
-            _ => (0.0, -1.0),
-        };
-    }
-    let t = std::f64::consts::TAU * c as f64 / n as f64;
-    (t.cos(), t.sin())
 }

@@ -3,6 +3,7 @@
 //! realises an elementary abelian 2-group, and only 2-groups are tracked.
 
 use super::Target;
+use gssm_runtime::valid::TargetKind;
 use crate::structure::series::FactorClass;
 
 pub struct NegMamba;
@@ -17,11 +18,7 @@ impl Target for NegMamba {
     fn factor_class(&self) -> Option<FactorClass> {
         Some(FactorClass::ElementaryAbelian2)
     }
-    fn transition(&self, c: u32, n: u32) -> (f64, f64) {
-        debug_assert_eq!(n, 2, "neg-mamba factors are elementary abelian 2-groups");
-        (if c.is_multiple_of(2) { 1.0 } else { -1.0 }, 0.0)
-    }
-    fn emits_phases(&self) -> bool {
-        false
+    fn kind(&self) -> TargetKind {
+        TargetKind::NegMamba
     }
 }

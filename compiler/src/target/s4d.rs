@@ -2,6 +2,7 @@
 //! depend on which token arrived, so no input-dependent state is tracked.
 
 use super::Target;
+use gssm_runtime::valid::TargetKind;
 use crate::structure::series::FactorClass;
 
 pub struct S4d;
@@ -19,10 +20,7 @@ impl Target for S4d {
     fn impossibility(&self) -> &'static str {
         "the transition is the same matrix for every token: the state after t steps is a fixed linear function of the inputs (a convolution), and tracking a non-trivial group needs the state to depend on the order of the inputs through their product, which input-independent diagonal layers cannot do at finite precision"
     }
-    fn transition(&self, _c: u32, _n: u32) -> (f64, f64) {
-        (1.0, 0.0)
-    }
-    fn emits_phases(&self) -> bool {
-        false
+    fn kind(&self) -> TargetKind {
+        TargetKind::S4d
     }
 }

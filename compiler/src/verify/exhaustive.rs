@@ -3,7 +3,7 @@
 //! so checking all Σ_{l≤L} V^l sequences costs about that many steps.
 
 use gssm_runtime::exec::reference::Stepper;
-use gssm_runtime::ir::Model;
+use gssm_runtime::valid::ValidModel;
 use gssm_runtime::scalar::Real;
 
 pub use gssm_runtime::exec::ExhaustiveReport;
@@ -11,17 +11,12 @@ pub use gssm_runtime::exec::ExhaustiveReport;
 /// Number of sequences of length 1..=length over `v` tokens, or None on
 /// overflow.
 pub fn count_sequences(v: u64, length: usize) -> Option<u64> {
-    let (mut total, mut p) = (0u64, 1u64);
-    for _ in 0..length {
-        p = p.checked_mul(v)?;
-        total = total.checked_add(p)?;
-    }
-    Some(total)
+    gssm_runtime::exec::expected_sequences(v, length, (0, 1))
 }
 
 /// Check every sequence of length ≤ `length` on the reference executor in
 /// float type `R`. Top-level branches run in parallel.
-pub fn exhaustive_cpu<R: Real>(model: &Model, length: usize) -> ExhaustiveReport {
+pub fn exhaustive_cpu<R: Real>(model: &ValidModel, length: usize) -> ExhaustiveReport {
     use rayon::prelude::*;
     let stepper = Stepper::<R>::new(model);
     let v = model.num_tokens() as u32;

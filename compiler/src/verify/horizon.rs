@@ -2,7 +2,7 @@
 //! at which the decoded output differs from the true running product.
 
 use gssm_runtime::exec::reference::Stepper;
-use gssm_runtime::ir::Model;
+use gssm_runtime::valid::ValidModel;
 use gssm_runtime::scalar::{Dtype, Real};
 use half::{bf16, f16};
 use rayon::prelude::*;
@@ -23,7 +23,7 @@ pub fn splitmix64(state: &mut u64) -> u64 {
 /// Run `sequences` random sequences of up to `max_len` tokens (seeded) in
 /// `dtype`; `progress` is called with the number of steps done so far.
 pub fn horizon(
-    model: &Model,
+    model: &ValidModel,
     dtype: Dtype,
     sequences: usize,
     max_len: usize,
@@ -45,7 +45,7 @@ pub fn horizon(
 }
 
 fn run<R: Real>(
-    model: &Model,
+    model: &ValidModel,
     sequences: usize,
     max_len: usize,
     seed: u64,

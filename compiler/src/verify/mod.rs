@@ -2,12 +2,15 @@
 //! group's Cayley table, never against the model itself:
 //! - [`proof`]: exact, for all lengths, over the reachable joint states;
 //! - [`exhaustive`]: the float model on every sequence up to a length;
-//! - [`horizon`]: the first wrong step of long random float runs, per dtype.
+//! - [`horizon`]: the first wrong step of long random float runs, per dtype;
+//! - [`source`]: the file's group against the source that names it.
 
 pub mod exhaustive;
 pub mod horizon;
 pub mod proof;
+pub mod source;
 
 pub use exhaustive::{exhaustive_cpu, ExhaustiveReport};
 pub use horizon::{horizon, HorizonReport};
 pub use proof::{proof, ProofReport};
+pub use source::same_group;

@@ -3,19 +3,26 @@
 //! its transition code; the cocycle tables carry tokens down the stack. If
 //! the readout of the initial state is e and, for every reachable joint state
 //! S and token x, readout(S·x) = readout(S)·x in the group, then by induction
-//! the model outputs x_1⋯x_t for every sequence of every length. The float
-//! parameters are checked to be the exact ones (a = exp(2πi c/n), b = 0,
-//! h0 on code 0) up to the rounding of the stored dtype, so the exact run is
-//! the float model's run wherever the float stays within its precision.
+//! the model outputs x_1⋯x_t for every sequence of every length.
+//!
+//! Before that run, every other tensor a reader uses is tied to it: the group
+//! table is associative (Light's test over the generators, which generate
+//! every element since every output label is a word in them), and every
+//! stored float — transitions, phases, input terms, initial states — equals,
+//! bit for bit, the value `gssm_runtime::values` specifies for its exact
+//! phase numerator in the stored dtype. So the exact run is the float model's
+//! run for as long as the float arithmetic decodes each state to its code.
 
-use gssm_runtime::ir::Model;
-use gssm_runtime::scalar::phase_digit;
+use gssm_runtime::valid::ValidModel;
+use gssm_runtime::values;
 use serde::Serialize;
 use std::collections::HashMap;
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct ProofReport {
     pub ok: bool,
+    /// The stored dtype whose values were checked bit for bit.
+    pub dtype: &'static str,
     /// Reachable joint states.
     pub states: usize,
     /// (state, token) transitions checked.
@@ -24,54 +31,95 @@ pub struct ProofReport {
     pub failure: Option<String>,
 }
 
-/// Largest deviation of a stored float from its exact value accepted as
-/// rounding (f32 spacing near 1 is 1.2e-7).
-const PARAM_TOLERANCE: f64 = 1e-6;
+/// The first stored float that is not the construction's value.
+fn check_parameters(model: &ValidModel) -> Result<(), String> {
+    let dt = model.dtype();
+    let dn = dt.manifest_name();
+    let same = |x: f64, y: f64| x.to_bits() == y.to_bits();
+    for (i, l) in model.layers.iter().enumerate() {
+        let r = l.width();
+        for (k, &c) in l.transition_code.iter().enumerate() {
+            let (v, j, n) = (k / r, k % r, l.moduli[k % r]);
+            let at = |t: &str, got: f64, want: f64| {
+                format!(
+                    "tensor `layer.{i}.{t}` entry {k} (token {v}, component {j}) is {got:e}, but the construction stores {want:e} for c/n = {c}/{n} in {dn}"
+                )
+            };
+            let (re, im) = values::transition(c, n, dt);
+            if !same(l.a_re[k], re) {
+                return Err(at("transition.re", l.a_re[k], re));
+            }
+            if !same(l.a_im[k], im) {
+                return Err(at("transition.im", l.a_im[k], im));
+            }
+            if let Some(ph) = &l.phase {
+                let want = values::phase(c, n, dt);
+                if !same(ph[k], want) {
+                    return Err(at("transition.phase", ph[k], want));
+                }
+            }
+            if !same(l.b_re[k], values::B.0) {
+                return Err(at("input.re", l.b_re[k], values::B.0));
+            }
+            if !same(l.b_im[k], values::B.1) {
+                return Err(at("input.im", l.b_im[k], values::B.1));
+            }
+        }
+        for j in 0..r {
+            for (t, got, want) in [
+                ("h0.re", l.h0_re[j], values::H0.0),
+                ("h0.im", l.h0_im[j], values::H0.1),
+            ] {
+                if !same(got, want) {
+                    return Err(format!(
+                        "tensor `layer.{i}.{t}` entry {j} is {got:e}, but the initial state is exactly {want:e}"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
 
-pub fn proof(model: &Model) -> ProofReport {
+/// Light's associativity test: (x·s)·y = x·(s·y) for every x, y and
+/// generator s. The elements for which it holds are closed under products,
+/// so it then holds for all.
+fn check_associative(model: &ValidModel) -> Result<(), String> {
+    let n = model.order() as u32;
+    for (i, &s) in model.generators.iter().enumerate() {
+        for x in 0..n {
+            let xs = model.mul(x, s);
+            for y in 0..n {
+                if model.mul(xs, y) != model.mul(x, model.mul(s, y)) {
+                    let o = &model.manifest.outputs;
+                    return Err(format!(
+                        "tensor `group.table` is not associative: ({}·{})·{} ≠ {}·({}·{}) for generator {}",
+                        o[x as usize], o[s as usize], o[y as usize], o[x as usize], o[s as usize], o[y as usize],
+                        model.manifest.group.generators[i]
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn proof(model: &ValidModel) -> ProofReport {
+    let dtype = model.dtype().manifest_name();
     let fail = |states, transitions, msg: String| ProofReport {
         ok: false,
+        dtype,
         states,
         transitions,
         failure: Some(msg),
     };
-    // Float parameters must be the exact construction.
-    for (i, l) in model.layers.iter().enumerate() {
-        let r = l.width();
-        for v in 0..l.num_tokens {
-            for j in 0..r {
-                let k = v * r + j;
-                let t = std::f64::consts::TAU * l.transition_code[k] as f64 / l.moduli[j] as f64;
-                let dev = (l.a_re[k] - t.cos()).abs().max((l.a_im[k] - t.sin()).abs());
-                if dev > PARAM_TOLERANCE {
-                    return fail(0, 0, format!("layer {i}: transition of token {v}, component {j} is {:.9}{:+.9}i, not exp(2πi·{}/{}) (off by {dev:.2e})", l.a_re[k], l.a_im[k], l.transition_code[k], l.moduli[j]));
-                }
-                if l.b_re[k] != 0.0 || l.b_im[k] != 0.0 {
-                    return fail(
-                        0,
-                        0,
-                        format!("layer {i}: input term of token {v}, component {j} is non-zero"),
-                    );
-                }
-            }
-        }
-        for j in 0..r {
-            let mag = (l.h0_re[j].powi(2) + l.h0_im[j].powi(2)).sqrt();
-            if (mag - 1.0).abs() > PARAM_TOLERANCE || (l.h0_re[j] - 1.0).abs() > PARAM_TOLERANCE {
-                return fail(0, 0, format!("layer {i}: h0 component {j} is not 1"));
-            }
-        }
+    if let Err(e) = check_parameters(model).and_then(|()| check_associative(model)) {
+        return fail(0, 0, e);
     }
     let k = model.layers.len();
     let v0 = model.num_tokens();
-    // Joint state: every layer's digit vector, flattened.
-    let init: Vec<u32> = model
-        .layers
-        .iter()
-        .flat_map(|l| {
-            (0..l.width()).map(move |j| phase_digit(l.h0_im[j].atan2(l.h0_re[j]), l.moduli[j]))
-        })
-        .collect();
+    // Joint state: every layer's digit vector, flattened; h0 = 1 is digit 0.
+    let init: Vec<u32> = vec![0; model.layers.iter().map(|l| l.width()).sum()];
     let readout_of = |digits: &[u32]| -> usize {
         let (mut joint, mut stride, mut off) = (0usize, 1usize, 0usize);
         for l in &model.layers {
@@ -148,6 +196,7 @@ pub fn proof(model: &Model) -> ProofReport {
     }
     ProofReport {
         ok: true,
+        dtype,
         states: states.len(),
         transitions,
         failure: None,

@@ -7,7 +7,7 @@ pub mod gpu;
 pub mod jit;
 pub mod reference;
 
-use crate::ir::Model;
+use crate::valid::ValidModel;
 use crate::scalar::Dtype;
 use crate::tokens::Tokens;
 use thiserror::Error;
@@ -37,6 +37,35 @@ pub struct ExhaustiveReport {
     /// The first failing sequence in lexicographic order of token ids (a
     /// prefix before its extensions), cut after its first wrong step.
     pub first_failure: Option<Vec<u32>>,
+}
+
+/// How many sequences an exhaustive check of every sequence of length
+/// 1..=`length` over `v` tokens must check in shard `(i, n)`: the i-th of n
+/// contiguous ranges of the V^length longest sequences (in lexicographic
+/// order of token ids), each shorter sequence owned by the shard of its
+/// extension with token 0. Shard (0, 1) is the whole space, Σ_{l≤L} V^l.
+/// None when the count overflows u64 or the shard does not exist.
+pub fn expected_sequences(v: u64, length: usize, shard: (u64, u64)) -> Option<u64> {
+    let (i, n) = shard;
+    if n == 0 || i >= n {
+        return None;
+    }
+    let (v, len) = (v as u128, u32::try_from(length).ok()?);
+    let total = (0..len).try_fold(1u128, |acc, _| {
+        acc.checked_mul(v).filter(|&t| t <= u64::MAX as u128)
+    })?;
+    let (start, end) = (total * i as u128 / n as u128, total * (i as u128 + 1) / n as u128);
+    let mut count = 0u128;
+    let mut m = 1u128;
+    for _ in 0..len {
+        // Sequences of length len − k are the multiples of m = V^k.
+        count = count.checked_add(end.div_ceil(m) - start.div_ceil(m))?;
+        m = match m.checked_mul(v) {
+            Some(m) => m,
+            None => break,
+        };
+    }
+    u64::try_from(count).ok()
 }
 
 /// Result of a precision sweep over long random sequences.
@@ -78,7 +107,7 @@ pub trait Executor: Send + Sync {
 
 /// Build an executor for `model` on `backend` in `dtype`.
 pub fn build(
-    model: &Model,
+    model: &ValidModel,
     backend: Backend,
     dtype: Dtype,
 ) -> Result<Box<dyn Executor>, ExecError> {

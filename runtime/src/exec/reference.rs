@@ -3,7 +3,7 @@
 //! type so the precision sweep can run it in f64, f32, f16 and bf16.
 
 use super::{Backend, ExecError, Executor};
-use crate::ir::Model;
+use crate::valid::ValidModel;
 use crate::scalar::{phase_digit, Dtype, Real};
 use crate::tokens::Tokens;
 use half::{bf16, f16};
@@ -38,7 +38,7 @@ pub struct State<R> {
 }
 
 impl<R: Real> Stepper<R> {
-    pub fn new(model: &Model) -> Self {
+    pub fn new(model: &ValidModel) -> Self {
         let mut offset = 0;
         let layers = model
             .layers
@@ -129,7 +129,7 @@ enum Inner {
 }
 
 impl Reference {
-    pub fn new(model: &Model, dtype: Dtype) -> Self {
+    pub fn new(model: &ValidModel, dtype: Dtype) -> Self {
         let inner = match dtype {
             Dtype::F64 => Inner::F64(Stepper::new(model)),
             Dtype::F32 => Inner::F32(Stepper::new(model)),

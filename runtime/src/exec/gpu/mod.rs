@@ -18,7 +18,7 @@ mod shape;
 mod wgsl;
 
 use super::{Backend, ExecError, Executor};
-use crate::ir::Model;
+use crate::valid::ValidModel;
 use crate::scalar::Dtype;
 use crate::tokens::Tokens;
 use context::{backend_error, Binding, Gpu, Kernel};
@@ -35,7 +35,7 @@ const MAX_GROUPS: u32 = 65535;
 const CHUNK_BYTES: u64 = 64 << 20;
 
 /// Build the GPU executor for `model`. Only f32 is supported.
-pub fn build(model: &Model, dtype: Dtype) -> Result<Box<dyn Executor>, ExecError> {
+pub fn build(model: &ValidModel, dtype: Dtype) -> Result<Box<dyn Executor>, ExecError> {
     Ok(Box::new(GpuExecutor::new(model, dtype)?))
 }
 
@@ -109,7 +109,7 @@ const RUN_LAYOUT: [Binding; 6] = [
 ];
 
 impl GpuExecutor {
-    pub fn new(model: &Model, dtype: Dtype) -> Result<GpuExecutor, ExecError> {
+    pub fn new(model: &ValidModel, dtype: Dtype) -> Result<GpuExecutor, ExecError> {
         if dtype != Dtype::F32 {
             return Err(ExecError::UnsupportedDtype {
                 backend: "gpu",
@@ -350,7 +350,7 @@ fn owned_sequences(v: u128, len: u32, start: u128, end: u128) -> Option<u128> {
 /// lexicographic order), so any scheduler can split a large space across
 /// processes; the shards' counts add up to the whole.
 pub fn exhaustive(
-    model: &Model,
+    model: &ValidModel,
     length: usize,
     shard: (u64, u64),
 ) -> Result<ExhaustiveReport, ExecError> {
@@ -361,7 +361,7 @@ pub fn exhaustive(
 /// by every last token) per dispatch. Small values exercise the dispatch and
 /// submission boundaries on small models; results do not depend on it.
 pub fn exhaustive_chunked(
-    model: &Model,
+    model: &ValidModel,
     length: usize,
     shard: (u64, u64),
     prefixes: u64,
@@ -542,7 +542,7 @@ const HORIZON_DISPATCHES: usize = 8;
 /// [`horizon_tokens`]) in f32 on the device; the least step at which any
 /// decoded output is wrong.
 pub fn horizon(
-    model: &Model,
+    model: &ValidModel,
     sequences: u32,
     max_len: u32,
     seed: u64,

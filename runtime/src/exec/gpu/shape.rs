@@ -2,7 +2,7 @@
 //! packed into one float buffer and one integer buffer, with the offsets and
 //! shapes that the generated shaders bake in as constants.
 
-use crate::ir::Model;
+use crate::valid::ValidModel;
 
 /// One layer's shape and where its tables live in the packed buffers.
 #[derive(Clone, Debug)]
@@ -54,7 +54,7 @@ fn bad(msg: impl Into<String>) -> String {
 impl Shape {
     /// Check every size and index the shaders rely on, so that a malformed
     /// model is an error here rather than an out-of-bounds read on the device.
-    pub fn new(model: &Model) -> Result<Shape, String> {
+    pub fn new(model: &ValidModel) -> Result<Shape, String> {
         let order = model.order();
         if order == 0 || order as u64 * order as u64 > MAX_ENTRIES {
             return Err(bad(format!("group order {order}")));

@@ -1,0 +1,64 @@
+//! The file's group against a source: the model's table, with its
+//! generators, must be the group the source defines under that name. The
+//! map from the model's elements to the source group's, defined along the
+//! model's Cayley graph from the identity, must be consistent on every edge
+//! and bijective; then it is an isomorphism that matches the generators.
+
+use crate::group::Group;
+use gssm_runtime::valid::ValidModel;
+
+pub fn same_group(model: &ValidModel, g: &Group) -> Result<(), String> {
+    let name = &model.manifest.group.name;
+    if g.generator_names() != model.manifest.group.generators.as_slice() {
+        return Err(format!(
+            "the source's {name} has generators [{}], the file [{}]",
+            g.generator_names().join(", "),
+            model.manifest.group.generators.join(", ")
+        ));
+    }
+    let n = model.order();
+    if g.order() != n {
+        return Err(format!(
+            "the source's {name} has order {}, the file's group {n}",
+            g.order()
+        ));
+    }
+    let mut image = vec![u32::MAX; n];
+    let mut used = vec![false; n];
+    image[0] = 0;
+    used[0] = true;
+    let mut queue = vec![0u32];
+    let mut head = 0;
+    while head < queue.len() {
+        let x = queue[head];
+        head += 1;
+        for (i, (&s, &t)) in model.generators.iter().zip(g.generators()).enumerate() {
+            let (y, want) = (model.mul(x, s), g.mul(image[x as usize], t));
+            match image[y as usize] {
+                u32::MAX => {
+                    if used[want as usize] {
+                        return Err(format!(
+                            "the file's group is not the source's {name}: element {} would be the source's {} twice",
+                            model.manifest.outputs[y as usize],
+                            g.label(want)
+                        ));
+                    }
+                    image[y as usize] = want;
+                    used[want as usize] = true;
+                    queue.push(y);
+                }
+                have if have != want => {
+                    return Err(format!(
+                        "the file's group is not the source's {name}: {}·{} is {} in the file but {} in the source",
+                        model.manifest.outputs[x as usize],
+                        model.manifest.group.generators[i],
+                        model.manifest.outputs[y as usize],
+                        g.label(want)
+                    ))
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}

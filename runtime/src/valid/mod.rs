@@ -1,0 +1,452 @@
+//! Validation: the one place that turns an IR [`Model`] — decoded from a
+//! file or built by the compiler — into a [`ValidModel`]. Executors, the
+//! verifier, the encoder and the CLI take only `ValidModel`, so every table
+//! index they use is in bounds and every manifest field agrees with the
+//! tensors, whoever wrote the file.
+//!
+//! What is checked here is structure: sizes within [`LoadLimits`], every
+//! index in range, the group table a Latin square with identity 0, floats
+//! finite and representable in the stored dtype, the target known and its
+//! layer class respected, labels unique words that evaluate to their
+//! elements. That the floats are the construction's values and that the
+//! model computes the group product is the proof's job (`gssm verify`).
+
+mod labels;
+
+pub use labels::{check_generator_name, Words};
+
+use crate::format::FormatError;
+use crate::ir::{FloatDtype, Layer, Model, CONVENTION, FORMAT_NAME, FORMAT_VERSION};
+use std::collections::HashSet;
+use std::ops::Deref;
+
+/// Upper bounds a model must respect; they keep a crafted file from making
+/// the loader or an executor allocate without bound, and the compiler uses
+/// the same ones, so it never writes a file the loader refuses.
+#[derive(Clone, Copy, Debug)]
+pub struct LoadLimits {
+    /// Largest group order (the Cayley table has order² entries).
+    pub max_order: usize,
+    /// Largest table (cocycle, readout, token) size in entries.
+    pub max_table: usize,
+    pub max_layers: usize,
+    /// Widest layer.
+    pub max_width: usize,
+}
+
+impl Default for LoadLimits {
+    fn default() -> Self {
+        LoadLimits {
+            max_order: 1 << 13,
+            max_table: 1 << 26,
+            max_layers: 64,
+            max_width: 64,
+        }
+    }
+}
+
+/// Target architectures a weight file may name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TargetKind {
+    Aussm,
+    NegMamba,
+    Mamba,
+    Gla,
+    S4d,
+}
+
+impl TargetKind {
+    pub const ALL: [TargetKind; 5] = [
+        TargetKind::Aussm,
+        TargetKind::NegMamba,
+        TargetKind::Mamba,
+        TargetKind::Gla,
+        TargetKind::S4d,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            TargetKind::Aussm => "aussm",
+            TargetKind::NegMamba => "neg-mamba",
+            TargetKind::Mamba => "mamba",
+            TargetKind::Gla => "gla",
+            TargetKind::S4d => "s4d",
+        }
+    }
+    pub fn parse(name: &str) -> Option<TargetKind> {
+        Self::ALL.into_iter().find(|t| t.name() == name)
+    }
+    /// Whether a layer of this target can change state: the others track
+    /// only the trivial group, with no layers.
+    pub fn has_layers(self) -> bool {
+        matches!(self, TargetKind::Aussm | TargetKind::NegMamba)
+    }
+    /// Whether the file carries `layer.i.transition.phase`.
+    pub fn has_phases(self) -> bool {
+        self == TargetKind::Aussm
+    }
+    /// Whether one layer of this target can carry a component of modulus
+    /// `n`: AUSSM any root of unity, negative Mamba ±1 only, the others
+    /// nothing (they track only the trivial group, with no layers).
+    pub fn allows_modulus(self, n: u32) -> bool {
+        match self {
+            TargetKind::Aussm => true,
+            TargetKind::NegMamba => n == 2,
+            TargetKind::Mamba | TargetKind::Gla | TargetKind::S4d => false,
+        }
+    }
+}
+
+/// A model that passed [`validate`]. It can only be made there; it derefs
+/// to the [`Model`] for reading.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValidModel {
+    model: Model,
+    dtype: FloatDtype,
+    target: TargetKind,
+}
+
+impl Deref for ValidModel {
+    type Target = Model;
+    fn deref(&self) -> &Model {
+        &self.model
+    }
+}
+
+impl ValidModel {
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+    /// Give the IR back, e.g. to change it and validate it again.
+    pub fn into_model(self) -> Model {
+        self.model
+    }
+    /// The stored float type.
+    pub fn dtype(&self) -> FloatDtype {
+        self.dtype
+    }
+    pub fn target(&self) -> TargetKind {
+        self.target
+    }
+}
+
+fn bad(msg: impl Into<String>) -> FormatError {
+    FormatError::Inconsistent(msg.into())
+}
+
+fn limit(msg: impl Into<String>) -> FormatError {
+    FormatError::Limit(msg.into())
+}
+
+/// Product of sizes, failing past `max`.
+fn product(
+    xs: impl IntoIterator<Item = usize>,
+    max: usize,
+    what: &str,
+) -> Result<usize, FormatError> {
+    let mut p = 1usize;
+    for x in xs {
+        p = p
+            .checked_mul(x)
+            .filter(|&p| p <= max)
+            .ok_or_else(|| limit(format!("{what} exceeds {max} entries")))?;
+    }
+    Ok(p)
+}
+
+fn check_len(name: &str, got: usize, want: usize) -> Result<(), FormatError> {
+    if got != want {
+        return Err(bad(format!("`{name}` has {got} entries, expected {want}")));
+    }
+    Ok(())
+}
+
+/// Every entry below `bound`.
+fn check_range(name: &str, xs: &[u32], bound: usize) -> Result<(), FormatError> {
+    match xs.iter().position(|&x| x as usize >= bound) {
+        Some(index) => Err(FormatError::Range {
+            name: name.into(),
+            index,
+            value: xs[index] as i64,
+            bound,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Finite and exactly representable in the stored dtype.
+fn check_floats(name: &str, xs: &[f64], dtype: FloatDtype) -> Result<(), FormatError> {
+    for (index, &x) in xs.iter().enumerate() {
+        if !x.is_finite() {
+            return Err(FormatError::NotFinite {
+                name: name.into(),
+                index,
+            });
+        }
+        if dtype.round(x).to_bits() != x.to_bits() {
+            return Err(bad(format!(
+                "`{name}` entry {index} ({x:e}) is not a {} value",
+                dtype.manifest_name()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Check everything an executor, the verifier or a reader relies on.
+pub fn validate(model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatError> {
+    let m = &model.manifest;
+    if m.format != FORMAT_NAME {
+        return Err(FormatError::WrongFormat(m.format.clone()));
+    }
+    if m.format_version != FORMAT_VERSION {
+        return Err(FormatError::Version {
+            found: m.format_version,
+        });
+    }
+    if m.convention != CONVENTION {
+        return Err(bad(format!(
+            "manifest field `convention` is '{}', but gssm models use '{CONVENTION}'",
+            m.convention
+        )));
+    }
+    let dtype = FloatDtype::from_manifest(&m.dtype).ok_or_else(|| {
+        bad(format!(
+            "manifest field `dtype` is '{}', expected float32 or float64",
+            m.dtype
+        ))
+    })?;
+    let target = TargetKind::parse(&m.target).ok_or_else(|| {
+        let names: Vec<_> = TargetKind::ALL.iter().map(|t| t.name()).collect();
+        bad(format!(
+            "manifest field `target` is '{}', not a known target ({})",
+            m.target,
+            names.join(", ")
+        ))
+    })?;
+
+    // The group: order, table, generators.
+    let n = model.order();
+    if n == 0 || n > limits.max_order {
+        return Err(limit(format!(
+            "group order {n} (the number of output labels) is outside 1..={}",
+            limits.max_order
+        )));
+    }
+    check_len("group.table", model.group_table.len(), n * n)?;
+    check_range("group.table", &model.group_table, n)?;
+    check_latin_square(&model.group_table, n)?;
+    let names = &m.group.generators;
+    if names.len() > limits.max_table {
+        return Err(limit(format!("{} generators", names.len())));
+    }
+    check_len("group.generators", model.generators.len(), names.len())?;
+    check_range("group.generators", &model.generators, n)?;
+    let mut seen = HashSet::new();
+    for (i, name) in names.iter().enumerate() {
+        check_generator_name(name)
+            .map_err(|e| bad(format!("manifest `group.generators[{i}]`: {e}")))?;
+        if !seen.insert(name.as_str()) {
+            return Err(bad(format!(
+                "manifest `group.generators` names '{name}' twice"
+            )));
+        }
+    }
+
+    // Tokens.
+    let v0 = model.num_tokens();
+    if v0 == 0 || v0 > limits.max_table {
+        return Err(limit(format!(
+            "{v0} tokens (need 1..={})",
+            limits.max_table
+        )));
+    }
+    check_len("manifest tokens", m.tokens.len(), v0)?;
+    check_range("tokens.element", &model.token_elements, n)?;
+
+    // Layers.
+    let k = model.layers.len();
+    if k > limits.max_layers {
+        return Err(limit(format!("{k} layers (at most {})", limits.max_layers)));
+    }
+    if k > 0 && !target.has_layers() {
+        return Err(bad(format!(
+            "target {} tracks only the trivial group and has no layers, but the file has {k}",
+            target.name()
+        )));
+    }
+    let mut joint = 1usize;
+    for (i, l) in model.layers.iter().enumerate() {
+        let v_next = model.layers.get(i + 1).map(|l| l.num_tokens);
+        let codes = check_layer(i, l, v_next, target, dtype, limits)?;
+        if i == 0 && l.num_tokens != v0 {
+            return Err(bad(format!(
+                "layer 0 has {} tokens, but the model has {v0}",
+                l.num_tokens
+            )));
+        }
+        joint = product([joint, codes], limits.max_table, "the readout table")?;
+    }
+    check_len("readout", model.readout.len(), joint)?;
+    check_range("readout", &model.readout, n)?;
+
+    // Labels: unique words that evaluate to their elements.
+    let mut words = Words::new(&model);
+    check_labels("outputs", &m.outputs, &mut words, |i| i as u32)?;
+    check_labels("tokens", &m.tokens, &mut words, |v| model.token_elements[v])?;
+    drop(words);
+    Ok(ValidModel {
+        model,
+        dtype,
+        target,
+    })
+}
+
+fn check_labels(
+    field: &str,
+    labels: &[String],
+    words: &mut Words,
+    element: impl Fn(usize) -> u32,
+) -> Result<(), FormatError> {
+    let mut seen = HashSet::with_capacity(labels.len());
+    for (i, label) in labels.iter().enumerate() {
+        if !seen.insert(label.as_str()) {
+            return Err(bad(format!(
+                "manifest `{field}[{i}]` repeats the label '{label}'"
+            )));
+        }
+        let got = words
+            .eval(label)
+            .map_err(|e| bad(format!("manifest `{field}[{i}]` '{label}': {e}")))?;
+        if got != element(i) {
+            return Err(bad(format!(
+                "manifest `{field}[{i}]` '{label}' evaluates to element {got}, but labels element {}",
+                element(i)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// One layer's sizes, indices and floats; returns its number of state codes.
+fn check_layer(
+    i: usize,
+    l: &Layer,
+    v_next: Option<usize>,
+    target: TargetKind,
+    dtype: FloatDtype,
+    limits: &LoadLimits,
+) -> Result<usize, FormatError> {
+    let p = |s: &str| format!("layer.{i}.{s}");
+    let r = l.width();
+    if r == 0 || r > limits.max_width {
+        return Err(bad(format!(
+            "layer {i} has width {r} (need 1..={})",
+            limits.max_width
+        )));
+    }
+    if let Some(j) = l.moduli.iter().position(|&x| x < 2) {
+        return Err(bad(format!(
+            "`{}` entry {j} is {}, must be at least 2",
+            p("moduli"),
+            l.moduli[j]
+        )));
+    }
+    if let Some(j) = l.moduli.iter().position(|&x| !target.allows_modulus(x)) {
+        return Err(bad(format!(
+            "`{}` entry {j} is {}: a {} layer cannot realise a cyclic factor of that order",
+            p("moduli"),
+            l.moduli[j],
+            target.name()
+        )));
+    }
+    let codes = product(
+        l.moduli.iter().map(|&m| m as usize),
+        limits.max_table,
+        &format!("layer {i}'s state codes"),
+    )?;
+    let v = l.num_tokens;
+    if v == 0 || v > limits.max_table {
+        return Err(limit(format!("layer {i} has {v} tokens")));
+    }
+    let vr = product([v, r], limits.max_table, &format!("layer {i}'s transitions"))?;
+    check_len(&p("transition.code"), l.transition_code.len(), vr)?;
+    for (idx, &c) in l.transition_code.iter().enumerate() {
+        let bound = l.moduli[idx % r] as usize;
+        if c as usize >= bound {
+            return Err(FormatError::Range {
+                name: p("transition.code"),
+                index: idx,
+                value: c as i64,
+                bound,
+            });
+        }
+    }
+    let mut floats = vec![
+        ("transition.re", &l.a_re, vr),
+        ("transition.im", &l.a_im, vr),
+        ("input.re", &l.b_re, vr),
+        ("input.im", &l.b_im, vr),
+        ("h0.re", &l.h0_re, r),
+        ("h0.im", &l.h0_im, r),
+    ];
+    match (&l.phase, target.has_phases()) {
+        (Some(ph), true) => floats.push(("transition.phase", ph, vr)),
+        (None, false) => {}
+        (Some(_), false) => {
+            return Err(bad(format!(
+                "`{}` is present, but target {} has no phases",
+                p("transition.phase"),
+                target.name()
+            )))
+        }
+        (None, true) => return Err(FormatError::Missing(p("transition.phase"))),
+    }
+    for (name, xs, len) in floats {
+        check_len(&p(name), xs.len(), len)?;
+        check_floats(&p(name), xs, dtype)?;
+    }
+    match v_next {
+        Some(vn) => {
+            let table = product([codes, v], limits.max_table, &format!("layer {i}'s cocycle"))?;
+            check_len(&p("cocycle"), l.cocycle.len(), table)?;
+            check_range(&p("cocycle"), &l.cocycle, vn)?;
+        }
+        None => check_len(&p("cocycle"), l.cocycle.len(), 0)?,
+    }
+    Ok(codes)
+}
+
+/// Every row and column a permutation and element 0 the identity: what an
+/// executor and the ground truth rely on. (Associativity is the proof's job.)
+fn check_latin_square(t: &[u32], n: usize) -> Result<(), FormatError> {
+    for g in 0..n {
+        if t[g] != g as u32 || t[g * n] != g as u32 {
+            return Err(bad(format!(
+                "group.table: element 0 is not the identity (row/column {g})"
+            )));
+        }
+    }
+    let mut seen = vec![u32::MAX; n];
+    for g in 0..n {
+        for h in 0..n {
+            let x = t[g * n + h] as usize;
+            if seen[x] == g as u32 {
+                return Err(bad(format!("group.table: row {g} repeats element {x}")));
+            }
+            seen[x] = g as u32;
+        }
+    }
+    let mut seen = vec![u32::MAX; n];
+    for h in 0..n {
+        for g in 0..n {
+            let x = t[g * n + h] as usize;
+            if seen[x] == h as u32 {
+                return Err(bad(format!(
+                    "group.table: column {h} repeats element {x}"
+                )));
+            }
+            seen[x] = h as u32;
+        }
+    }
+    Ok(())
+}
