@@ -11,7 +11,7 @@ use std::hint::black_box;
 
 const ORACLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/oracle/smallgroups_le120.jsonl"
+    "/tests/oracle/smallgroups_le120.jsonl"
 );
 
 /// < a, b | a^n, b^m, [a, b] > = C_n x C_m.
@@ -95,7 +95,7 @@ fn strings(v: &Value) -> Vec<String> {
 }
 
 fn oracle_groups(c: &mut Criterion) {
-    let text = std::fs::read_to_string(ORACLE).expect("the oracle lies in ../shared");
+    let text = std::fs::read_to_string(ORACLE).expect("the oracle lies in tests/oracle");
     let rows: Vec<Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

@@ -10,7 +10,9 @@ if [ -d interop/python/tests ]; then
   # to three minutes; its tests then run for real, never skipped.
   python3 -m pip install -q torch
   python3 -m pip install -q ./interop/python
-  # The debug build from the tests above: no second full compile.
-  cargo build --bin gssm
+  # The binary the integration tests above built (target/debug/gssm): a
+  # `cargo build` here would resolve features without the dev-dependencies
+  # and compile the whole dependency tree a second time.
+  test -x target/debug/gssm || { echo "target/debug/gssm was not built by the tests" >&2; exit 1; }
   GSSM_REQUIRE_TORCH=1 GSSM_BIN="$PWD/target/debug/gssm" python3 -m pytest -q interop/python/tests
 fi

@@ -20,10 +20,10 @@ use gssm_runtime::exec::gpu;
 use gssm_runtime::exec::reference::Reference;
 use gssm_runtime::exec::Executor;
 use gssm_runtime::format::{FloatDtype, LoadLimits};
-use gssm_runtime::valid::validate;
-use gssm_runtime::valid::ValidModel;
 use gssm_runtime::scalar::Dtype;
 use gssm_runtime::truth::running_products;
+use gssm_runtime::valid::validate;
+use gssm_runtime::valid::ValidModel;
 
 fn gpu_present() -> bool {
     match gpu::adapter() {

@@ -12,9 +12,9 @@ use gssm_runtime::exec::jit;
 use gssm_runtime::exec::reference::Reference;
 use gssm_runtime::exec::Executor;
 use gssm_runtime::format::{FloatDtype, LoadLimits};
-use gssm_runtime::valid::validate;
 use gssm_runtime::scalar::Dtype;
 use gssm_runtime::truth::running_products;
+use gssm_runtime::valid::validate;
 
 /// (group, target, exhaustive length).
 const MODELS: [(&str, &str, usize); 8] = [

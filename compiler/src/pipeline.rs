@@ -70,7 +70,10 @@ pub fn compile(
     // (or any reader following the format) would refuse.
     let model = validate(model, &LoadLimits::default()).map_err(|e| {
         origin.locate(
-            Diagnostic::error("validate", format!("the compiled model cannot be written: {e}")),
+            Diagnostic::error(
+                "validate",
+                format!("the compiled model cannot be written: {e}"),
+            ),
             None,
             "while compiling this group",
         )

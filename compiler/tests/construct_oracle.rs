@@ -26,7 +26,8 @@ fn aussm_and_neg_mamba_on_every_small_group() {
         let id = format!("{} {}", row["id"], row["structure"]);
         match (plan(&g, aussm), row["derived_length"].as_u64()) {
             (Ok(p), Some(dl)) => {
-                let m = valid(construct(&g, &p, aussm, Alphabet::Elements, FloatDtype::F32).unwrap());
+                let m =
+                    valid(construct(&g, &p, aussm, Alphabet::Elements, FloatDtype::F32).unwrap());
                 if m.layers.len() as u64 != dl {
                     failures.push(format!(
                         "{id}: {} aussm layers, derived length {dl}",

@@ -75,7 +75,6 @@ pub enum FormatError {
     Limit(String),
 }
 
-
 impl FloatDtype {
     fn st(self) -> StDtype {
         match self {
@@ -206,7 +205,10 @@ impl<'a> Reader<'a> {
         }
         let found = t.shape().to_vec();
         let fits = found.len() == shape.len()
-            && found.iter().zip(shape).all(|(f, s)| s.is_none_or(|s| s == *f));
+            && found
+                .iter()
+                .zip(shape)
+                .all(|(f, s)| s.is_none_or(|s| s == *f));
         if !fits {
             return Err(FormatError::Shape {
                 name: name.into(),
@@ -331,9 +333,8 @@ pub fn decode(bytes: &[u8]) -> Result<Model, FormatError> {
         .and_then(|m| m.get(MANIFEST_KEY))
         .ok_or(FormatError::NoManifest)?;
     let manifest = read_manifest(text)?;
-    let dt = FloatDtype::from_manifest(&manifest.dtype).ok_or_else(|| {
-        FormatError::Manifest(format!("unknown dtype '{}'", manifest.dtype))
-    })?;
+    let dt = FloatDtype::from_manifest(&manifest.dtype)
+        .ok_or_else(|| FormatError::Manifest(format!("unknown dtype '{}'", manifest.dtype)))?;
     let st =
         SafeTensors::deserialize(bytes).map_err(|e| FormatError::Safetensors(e.to_string()))?;
     let mut rd = Reader {
@@ -342,10 +343,7 @@ pub fn decode(bytes: &[u8]) -> Result<Model, FormatError> {
     };
     let n = manifest.outputs.len();
     let (group_table, _) = rd.ints("group.table", &[Some(n), Some(n)])?;
-    let (generators, _) = rd.ints(
-        "group.generators",
-        &[Some(manifest.group.generators.len())],
-    )?;
+    let (generators, _) = rd.ints("group.generators", &[Some(manifest.group.generators.len())])?;
     let (token_elements, _) = rd.ints("tokens.element", &[Some(manifest.tokens.len())])?;
     // Layers are numbered from 0 without gaps; a stray `layer.j.*` is
     // reported as unexpected below.
@@ -398,7 +396,9 @@ pub fn decode(bytes: &[u8]) -> Result<Model, FormatError> {
         let codes = codes_all[i].ok_or_else(|| {
             FormatError::Limit(format!("layer {i}'s number of state codes overflows"))
         })?;
-        layers[i].cocycle = rd.ints(&name, &[Some(codes), Some(layers[i].num_tokens)])?.0;
+        layers[i].cocycle = rd
+            .ints(&name, &[Some(codes), Some(layers[i].num_tokens)])?
+            .0;
     }
     let joint = codes_all
         .iter()

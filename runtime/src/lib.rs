@@ -19,5 +19,5 @@ pub mod values;
 
 pub use exec::{Backend, Executor};
 pub use ir::{FloatDtype, Layer, Manifest, Model};
-pub use valid::{validate, ValidModel};
 pub use tokens::Tokens;
+pub use valid::{validate, ValidModel};

@@ -45,7 +45,12 @@ pub struct Tokens {
 }
 
 impl Tokens {
-    pub fn new(model: &ValidModel, batch: usize, len: usize, ids: Vec<u32>) -> Result<Self, TokenError> {
+    pub fn new(
+        model: &ValidModel,
+        batch: usize,
+        len: usize,
+        ids: Vec<u32>,
+    ) -> Result<Self, TokenError> {
         Self::with_limit(model.num_tokens(), batch, len, ids)
     }
 

@@ -1,8 +1,8 @@
 //! Ground truth: running products computed from the group's Cayley table,
 //! never from the model's layers.
 
-use crate::valid::ValidModel;
 use crate::tokens::Tokens;
+use crate::valid::ValidModel;
 
 /// Running products x_1·…·x_t for every sequence, row-major like the input.
 pub fn running_products(model: &ValidModel, tokens: &Tokens) -> Vec<u32> {

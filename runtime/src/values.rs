@@ -97,12 +97,15 @@ mod tests {
             for c in 0..n {
                 let (re, im) = unit_root(c, n);
                 let t = TAU * c as f64 / n as f64;
-                assert!((re - t.cos()).abs() < 4e-16, "cos {c}/{n}");
-                assert!((im - t.sin()).abs() < 4e-16, "sin {c}/{n}");
+                assert!((re - t.cos()).abs() < 2e-15, "cos {c}/{n}");
+                assert!((im - t.sin()).abs() < 2e-15, "sin {c}/{n}");
                 // Conjugate symmetry is exact.
                 let (cr, ci) = unit_root(n - c, n);
                 if c != 0 && 2 * c != n {
-                    assert_eq!((re.to_bits(), (-im).to_bits()), (cr.to_bits(), ci.to_bits()));
+                    assert_eq!(
+                        (re.to_bits(), (-im).to_bits()),
+                        (cr.to_bits(), ci.to_bits())
+                    );
                 }
             }
         }

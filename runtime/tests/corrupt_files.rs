@@ -9,12 +9,14 @@
 
 use gssm_runtime::exec::{build, Backend};
 use gssm_runtime::format::{encode, load, FloatDtype, LoadLimits, MANIFEST_KEY};
-use gssm_runtime::ir::{GroupInfo, Layer, Manifest, Model, CONVENTION, FORMAT_NAME, FORMAT_VERSION};
-use gssm_runtime::valid::{validate, ValidModel};
-use gssm_runtime::values;
+use gssm_runtime::ir::{
+    GroupInfo, Layer, Manifest, Model, CONVENTION, FORMAT_NAME, FORMAT_VERSION,
+};
 use gssm_runtime::scalar::Dtype;
 use gssm_runtime::tokens::Tokens;
 use gssm_runtime::truth::running_products;
+use gssm_runtime::valid::{validate, ValidModel};
+use gssm_runtime::values;
 use serde_json::{json, Map, Value};
 
 // ---------------------------------------------------------------------------

@@ -9,11 +9,11 @@ use gssm_runtime::exec::reference::{Reference, Stepper};
 use gssm_runtime::exec::{ExecError, Executor};
 use gssm_runtime::format::LoadLimits;
 use gssm_runtime::ir::{FloatDtype, Layer, Model};
-use gssm_runtime::synth;
-use gssm_runtime::valid::{validate, ValidModel};
 use gssm_runtime::scalar::Dtype;
+use gssm_runtime::synth;
 use gssm_runtime::tokens::Tokens;
 use gssm_runtime::truth::running_products;
+use gssm_runtime::valid::{validate, ValidModel};
 use std::f64::consts::TAU;
 
 fn gpu_present() -> bool {
@@ -68,7 +68,8 @@ fn synthetic(
         order,
         token_elements,
         "aussm",
-        FloatDtype::F32,
+        // The GPU computes in f32 whatever the file stores.
+        FloatDtype::F64,
     ))
 }
 
@@ -516,10 +517,7 @@ fn models_without_layers_or_with_one_token_run() {
         return;
     }
     // No layers: the readout's single entry is every output.
-    let mut m = cyclic_model(1).into_model();
-    m.layers.clear();
-    m.readout = vec![0];
-    let m = valid(m);
+    let m = synthetic(vec![], vec![0], 1, vec![0]);
     let t = Tokens::new(&m, 3, 4, vec![0; 12]).expect("valid");
     assert_eq!(
         gpu::build(&m, Dtype::F32)
@@ -530,8 +528,9 @@ fn models_without_layers_or_with_one_token_run() {
     );
     let r = gpu::exhaustive(&m, 50, (0, 1)).expect("runs");
     assert_eq!((r.sequences, r.mismatches), (50, 0));
-    // One token, long sequences: V^L stays 1.
-    let c1 = cyclic_model(1);
+    // One token (the identity of C2), long sequences: V^L stays 1.
+    let one = unit_layer(vec![2], vec![0], 1, vec![]);
+    let c1 = synthetic(vec![one], vec![0, 1], 2, vec![0]);
     let r = gpu::exhaustive(&c1, 300, (0, 1)).expect("runs");
     assert_eq!((r.sequences, r.mismatches), (300, 0));
 }

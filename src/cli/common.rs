@@ -3,8 +3,8 @@
 use gssm_compiler::diagnostics::{render_plain, Diagnostic};
 use gssm_runtime::exec::Backend;
 use gssm_runtime::format::{load, LoadLimits};
-use gssm_runtime::valid::ValidModel;
 use gssm_runtime::scalar::Dtype;
+use gssm_runtime::valid::ValidModel;
 use std::path::Path;
 
 /// Print a diagnostic (error or warning) to stderr.

@@ -9,8 +9,8 @@ use gssm_compiler::verify::{
     exhaustive_cpu, horizon, proof, same_group, ExhaustiveReport, HorizonReport, ProofReport,
 };
 use gssm_runtime::exec::{expected_sequences, gpu, jit};
-use gssm_runtime::valid::ValidModel;
 use gssm_runtime::scalar::Dtype;
+use gssm_runtime::valid::ValidModel;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -219,7 +219,10 @@ pub fn run(a: Args) -> ExitCode {
         None => "all sequences".into(),
     };
     if !a.json {
-        let what = format!("exhaustive ({}, {backend}, {scope} of length ≤ {length})", dtype.name());
+        let what = format!(
+            "exhaustive ({}, {backend}, {scope} of length ≤ {length})",
+            dtype.name()
+        );
         if !complete {
             println!(
                 "{what}: INCOMPLETE: the backend checked {} sequences, but there are {expected}",

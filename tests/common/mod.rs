@@ -8,8 +8,8 @@ use gssm_compiler::group::Limits;
 use gssm_compiler::pipeline::compile;
 use gssm_compiler::target;
 use gssm_runtime::format::{load, FloatDtype, LoadLimits};
-use gssm_runtime::valid::ValidModel;
 use gssm_runtime::tokens::Tokens;
+use gssm_runtime::valid::ValidModel;
 use std::path::Path;
 
 /// Compile a group of stdlib/seed.gssm and load it back from its bytes, as

@@ -3,8 +3,8 @@
 //! only the trivial group.
 
 use super::Target;
-use gssm_runtime::valid::TargetKind;
 use crate::structure::series::FactorClass;
+use gssm_runtime::valid::TargetKind;
 
 pub struct Mamba {
     pub name: &'static str,

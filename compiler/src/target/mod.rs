@@ -16,10 +16,10 @@ pub use neg_mamba::NegMamba;
 pub use s4d::S4d;
 
 use crate::group::{Elem, Group};
-use gssm_runtime::valid::TargetKind;
 use crate::structure::abelian::{factor, AbelianFactor};
 use crate::structure::series::{least_series, FactorClass};
 use crate::structure::subgroup::{is_normalised_by, is_subset, small_generators};
+use gssm_runtime::valid::TargetKind;
 
 /// One target architecture.
 pub trait Target: Sync {

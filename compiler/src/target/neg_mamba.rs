@@ -3,8 +3,8 @@
 //! realises an elementary abelian 2-group, and only 2-groups are tracked.
 
 use super::Target;
-use gssm_runtime::valid::TargetKind;
 use crate::structure::series::FactorClass;
+use gssm_runtime::valid::TargetKind;
 
 pub struct NegMamba;
 

@@ -2,8 +2,8 @@
 //! depend on which token arrived, so no input-dependent state is tracked.
 
 use super::Target;
-use gssm_runtime::valid::TargetKind;
 use crate::structure::series::FactorClass;
+use gssm_runtime::valid::TargetKind;
 
 pub struct S4d;
 

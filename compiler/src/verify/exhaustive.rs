@@ -3,8 +3,8 @@
 //! so checking all Σ_{l≤L} V^l sequences costs about that many steps.
 
 use gssm_runtime::exec::reference::Stepper;
-use gssm_runtime::valid::ValidModel;
 use gssm_runtime::scalar::Real;
+use gssm_runtime::valid::ValidModel;
 
 pub use gssm_runtime::exec::ExhaustiveReport;
 

@@ -2,8 +2,8 @@
 //! at which the decoded output differs from the true running product.
 
 use gssm_runtime::exec::reference::Stepper;
-use gssm_runtime::valid::ValidModel;
 use gssm_runtime::scalar::{Dtype, Real};
+use gssm_runtime::valid::ValidModel;
 use half::{bf16, f16};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};

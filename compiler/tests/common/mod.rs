@@ -8,13 +8,12 @@ use serde_json::Value;
 
 pub const ORACLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/oracle/smallgroups_le120.jsonl"
+    "/../tests/oracle/smallgroups_le120.jsonl"
 );
 
 /// Every row of the oracle (739 groups).
 pub fn oracle_rows() -> Vec<Value> {
-    let text =
-        std::fs::read_to_string(ORACLE).expect("the oracle lies in ../shared beside the repo");
+    let text = std::fs::read_to_string(ORACLE).expect("the oracle lies in tests/oracle");
     text.lines()
         .map(|l| serde_json::from_str(l).expect("oracle row is JSON"))
         .collect()

@@ -7,9 +7,9 @@ pub mod gpu;
 pub mod jit;
 pub mod reference;
 
-use crate::valid::ValidModel;
 use crate::scalar::Dtype;
 use crate::tokens::Tokens;
+use crate::valid::ValidModel;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -54,7 +54,10 @@ pub fn expected_sequences(v: u64, length: usize, shard: (u64, u64)) -> Option<u6
     let total = (0..len).try_fold(1u128, |acc, _| {
         acc.checked_mul(v).filter(|&t| t <= u64::MAX as u128)
     })?;
-    let (start, end) = (total * i as u128 / n as u128, total * (i as u128 + 1) / n as u128);
+    let (start, end) = (
+        total * i as u128 / n as u128,
+        total * (i as u128 + 1) / n as u128,
+    );
     let mut count = 0u128;
     let mut m = 1u128;
     for _ in 0..len {
@@ -115,5 +118,29 @@ pub fn build(
         Backend::Reference => Ok(Box::new(reference::Reference::new(model, dtype))),
         Backend::Jit => jit::build(model, dtype),
         Backend::Gpu => gpu::build(model, dtype),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expected_sequences;
+
+    #[test]
+    fn shards_partition_the_whole_space() {
+        for v in 1..6u64 {
+            for len in 0..6usize {
+                let whole: u64 = (1..=len as u32).map(|l| v.pow(l)).sum();
+                assert_eq!(expected_sequences(v, len, (0, 1)), Some(whole));
+                for n in 1..9u64 {
+                    let parts: u64 = (0..n)
+                        .map(|i| expected_sequences(v, len, (i, n)).unwrap())
+                        .sum();
+                    assert_eq!(parts, whole, "v {v}, length {len}, {n} shards");
+                }
+            }
+        }
+        assert_eq!(expected_sequences(2, 3, (3, 3)), None);
+        assert_eq!(expected_sequences(2, 3, (0, 0)), None);
+        assert_eq!(expected_sequences(1 << 20, 4, (0, 1)), None);
     }
 }

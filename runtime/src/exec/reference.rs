@@ -3,9 +3,9 @@
 //! type so the precision sweep can run it in f64, f32, f16 and bf16.
 
 use super::{Backend, ExecError, Executor};
-use crate::valid::ValidModel;
 use crate::scalar::{phase_digit, Dtype, Real};
 use crate::tokens::Tokens;
+use crate::valid::ValidModel;
 use half::{bf16, f16};
 use rayon::prelude::*;
 

@@ -18,7 +18,11 @@ impl<'a> Words<'a> {
         let names = &model.manifest.group.generators;
         Words {
             model,
-            index: names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect(),
+            index: names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.as_str(), i))
+                .collect(),
             inverses: vec![None; names.len()],
         }
     }

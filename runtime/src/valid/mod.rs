@@ -368,7 +368,11 @@ fn check_layer(
     if v == 0 || v > limits.max_table {
         return Err(limit(format!("layer {i} has {v} tokens")));
     }
-    let vr = product([v, r], limits.max_table, &format!("layer {i}'s transitions"))?;
+    let vr = product(
+        [v, r],
+        limits.max_table,
+        &format!("layer {i}'s transitions"),
+    )?;
     check_len(&p("transition.code"), l.transition_code.len(), vr)?;
     for (idx, &c) in l.transition_code.iter().enumerate() {
         let bound = l.moduli[idx % r] as usize;
@@ -407,7 +411,11 @@ fn check_layer(
     }
     match v_next {
         Some(vn) => {
-            let table = product([codes, v], limits.max_table, &format!("layer {i}'s cocycle"))?;
+            let table = product(
+                [codes, v],
+                limits.max_table,
+                &format!("layer {i}'s cocycle"),
+            )?;
             check_len(&p("cocycle"), l.cocycle.len(), table)?;
             check_range(&p("cocycle"), &l.cocycle, vn)?;
         }
@@ -441,9 +449,7 @@ fn check_latin_square(t: &[u32], n: usize) -> Result<(), FormatError> {
         for g in 0..n {
             let x = t[g * n + h] as usize;
             if seen[x] == h as u32 {
-                return Err(bad(format!(
-                    "group.table: column {h} repeats element {x}"
-                )));
+                return Err(bad(format!("group.table: column {h} repeats element {x}")));
             }
             seen[x] = h as u32;
         }

@@ -18,9 +18,9 @@ mod shape;
 mod wgsl;
 
 use super::{Backend, ExecError, Executor};
-use crate::valid::ValidModel;
 use crate::scalar::Dtype;
 use crate::tokens::Tokens;
+use crate::valid::ValidModel;
 use context::{backend_error, Binding, Gpu, Kernel};
 use rayon::prelude::*;
 use serde::Serialize;

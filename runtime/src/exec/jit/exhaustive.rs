@@ -10,8 +10,8 @@
 use super::codegen::Float;
 use super::{FloatVec, Jit};
 use crate::exec::ExecError;
-use crate::valid::ValidModel;
 use crate::scalar::Dtype;
+use crate::valid::ValidModel;
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -67,7 +67,11 @@ struct Walk<'a> {
 impl Jit {
     /// The exhaustive check on this compiled model; `model` must be the one
     /// it was compiled from (its group table gives the ground truth).
-    pub fn exhaustive(&self, model: &ValidModel, length: usize) -> Result<ExhaustiveReport, ExecError> {
+    pub fn exhaustive(
+        &self,
+        model: &ValidModel,
+        length: usize,
+    ) -> Result<ExhaustiveReport, ExecError> {
         let v = self.spec.num_tokens;
         let order = model.order();
         let bad = |m: &str| {

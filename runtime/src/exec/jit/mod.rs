@@ -24,9 +24,9 @@ mod exhaustive;
 pub use exhaustive::{exhaustive, ExhaustiveReport};
 
 use super::{Backend, ExecError, Executor};
-use crate::valid::ValidModel;
 use crate::scalar::Dtype;
 use crate::tokens::Tokens;
+use crate::valid::ValidModel;
 use codegen::{Bias, Code, Float, LayerSpec, Spec};
 use rayon::prelude::*;
 
@@ -114,7 +114,9 @@ impl Jit {
                 c.checked_mul(n as usize).filter(|&c| c <= MAX_INDEX)
             });
             let (Some(_), Some(codes)) = (pairs, codes) else {
-                return Err(inconsistent(format!("layer {i} is too large for i32 code arithmetic")));
+                return Err(inconsistent(format!(
+                    "layer {i} is too large for i32 code arithmetic"
+                )));
             };
             let last = i + 1 == k;
             // (re, im) pairs, then 16 bytes of padding: the code loads a
