@@ -43,10 +43,17 @@ def test_agrees_with_cli_and_ground_truth(compiled, tmp_path, group, target, ord
     path = compiled(group, target, dtype)
     m = gssm.load(path)
     man = m.manifest
-    assert (man.group.name, man.group.order, man.target, man.dtype) == (group, order, target, dtype)
+    assert (man.group.name, m.order, man.target, man.dtype) == (group, order, target, dtype)
+    assert man.format_version == 2 and man.convention == gssm.CONVENTION
     assert len(m.layers) == depth
-    assert man.series_orders[0] == order and man.series_orders[-1] == 1
-    assert all(l.width == len(i.invariant_factors) for l, i in zip(m.layers, man.layers))
+    assert m.series_orders[0] == order and m.series_orders[-1] == 1
+    # The compiler writes each layer's moduli as the factor's invariant factors.
+    assert all(l.invariant_factors == l.moduli.tolist() for l in m.layers)
+    if target == "aussm":
+        # Phases are 2π·code/modulus rounded once to the file's dtype.
+        for l in m.layers:
+            want = (2 * np.pi * (l.transition_code % l.moduli[None, :]) / l.moduli[None, :]).astype(m.dtype)
+            np.testing.assert_array_equal(l.phase, want)
     if target == "neg-mamba":
         assert all(l.moduli.tolist() == [2] * l.width for l in m.layers)
         assert all(np.all(np.isin(l.a_re, [-1.0, 1.0])) and np.all(l.a_im == 0) for l in m.layers)

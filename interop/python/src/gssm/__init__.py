@@ -2,7 +2,7 @@
 
 >>> import gssm
 >>> m = gssm.load("S3.aussm.safetensors")
->>> x = m.encode("a b a")                 # token labels -> ids
+>>> x = m.encode("t c t")                 # token labels (words in the generators) -> ids
 >>> m.decode(m.run(x))                    # NumPy executor -> element labels
 >>> (m.run(x) == m.running_products(x)).all()
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from .format import (
+    CONVENTION,
     FORMAT_NAME,
     FORMAT_VERSION,
     DtypeError,
@@ -22,7 +23,6 @@ from .format import (
     GroupInfo,
     InconsistentError,
     Layer,
-    LayerInfo,
     LimitError,
     LoadLimits,
     Manifest,
@@ -33,6 +33,7 @@ from .format import (
     RangeError,
     SafetensorsError,
     ShapeError,
+    TARGETS,
     UnexpectedTensorError,
     VersionError,
     WrongFormatError,
@@ -40,6 +41,7 @@ from .format import (
     load,
     loads,
     save,
+    validate,
 )
 from .model import Model, TokenError
 from .numpy_exec import run, states
@@ -47,6 +49,7 @@ from .numpy_exec import run, states
 __version__ = "0.1.0"
 
 __all__ = [
+    "CONVENTION",
     "FORMAT_NAME",
     "FORMAT_VERSION",
     "DtypeError",
@@ -55,7 +58,6 @@ __all__ = [
     "GssmModule",
     "InconsistentError",
     "Layer",
-    "LayerInfo",
     "LimitError",
     "LoadLimits",
     "Manifest",
@@ -67,6 +69,7 @@ __all__ = [
     "RangeError",
     "SafetensorsError",
     "ShapeError",
+    "TARGETS",
     "TokenError",
     "UnexpectedTensorError",
     "VersionError",
@@ -77,6 +80,7 @@ __all__ = [
     "run",
     "save",
     "states",
+    "validate",
 ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Union
 
 import numpy as np
@@ -18,19 +18,23 @@ class TokenError(ValueError):
 
 @dataclass
 class Model:
-    """A validated gssm model (see :mod:`gssm.format` for the tensors)."""
+    """A gssm model (see :mod:`gssm.format` for the tensors). Every size is
+    read from the tables, never from the manifest."""
 
     manifest: Manifest
     layers: List[Layer]
     readout: np.ndarray  # int64 [C_0⋯C_{k-1}]
     group_table: np.ndarray  # int64 [N, N]
     token_elements: np.ndarray  # int64 [V_0]
+    #: Generator i's element id (its name is ``manifest.group.generators[i]``).
+    generators: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     # -- basic facts -------------------------------------------------------
 
     @property
     def order(self) -> int:
-        return self.manifest.group.order
+        """|G|, the side of ``group.table`` (= the number of output labels)."""
+        return int(np.shape(self.group_table)[0])
 
     @property
     def num_tokens(self) -> int:
@@ -53,11 +57,24 @@ class Model:
     def output_labels(self) -> List[str]:
         return list(self.manifest.outputs)
 
+    @property
+    def generator_names(self) -> List[str]:
+        return list(self.manifest.group.generators)
+
+    @property
+    def series_orders(self) -> List[int]:
+        """Orders of G = G_0 ⊳ G_1 ⊳ ⋯ ⊳ G_k = 1 as the layers track it:
+        |G_i| is the product of the code counts of layers i, i+1, …."""
+        out = [1]
+        for l in reversed(self.layers):
+            out.append(out[-1] * l.num_codes)
+        return out[::-1]
+
     def __repr__(self) -> str:
         m = self.manifest
         widths = [l.width for l in self.layers]
         return (
-            f"<gssm.Model {m.group.name} (order {m.group.order}) target={m.target} "
+            f"<gssm.Model {m.group.name} (order {self.order}) target={m.target} "
             f"dtype={m.dtype} layers={len(self.layers)} widths={widths} tokens={self.num_tokens}>"
         )
 
@@ -143,6 +160,16 @@ class Model:
     def multiply(self, g: int, h: int) -> int:
         """g·h from the Cayley table."""
         return int(self.group_table[g, h])
+
+    def evaluate(self, word: str) -> int:
+        """The element id a label word names (``e``, ``a``, ``a^-2*b``), by
+        the group table, left to right, as the loader checks labels."""
+        from .format import InconsistentError, Words
+
+        try:
+            return Words(self.group_table, self.generators, self.manifest.group.generators).eval(word)
+        except InconsistentError as e:
+            raise TokenError(f"'{word}' is not a word in the generators: {e}") from None
 
     # -- execution ---------------------------------------------------------
 

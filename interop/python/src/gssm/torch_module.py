@@ -13,9 +13,14 @@ the reference executor, ``re = (ar·hr − ai·hi) + br``,
 ``im = (ar·hi + ai·hr) + bi``, in float32 or float64, on any device. Decoding
 (atan2, digits, cocycle and readout lookups) is discrete: :meth:`forward`
 returns output ids, :meth:`trajectory` also returns the differentiable states.
-For AUSSM, a = (cos θ, sin θ) is computed in float64 from θ and rounded to
-the run dtype, so it can differ from the file's stored a by about one ulp
-(θ itself was rounded when stored).
+
+For AUSSM the transition is a = a₀·exp(i(θ − θ₀)), with a₀ and θ₀ the file's
+stored transition and phase, computed in float64 and rounded to the run
+dtype. Until θ moves this is the stored transition bit for bit (cos 0 = 1 and
+sin 0 = 0 exactly), so the module runs the same floats as the NumPy and Rust
+executors and :meth:`export` writes the file's own values back (which
+``gssm verify`` checks bit for bit); once θ moves it is exp(iθ) to within
+rounding, with the same gradient.
 """
 
 from __future__ import annotations
@@ -69,6 +74,12 @@ class GssmLayer(nn.Module):
             if layer.phase is None:
                 raise ValueError("an aussm layer needs `transition.phase`")
             self.theta = nn.Parameter(f(layer.phase))
+            # The point θ₀ the stored transition a₀ belongs to, in the run
+            # dtype so that θ − θ₀ is exactly 0 until θ is trained.
+            self.register_buffer("theta0", f(layer.phase))
+            f64 = lambda a: torch.as_tensor(a.astype("float64"))  # noqa: E731
+            self.register_buffer("a0_re", f64(layer.a_re))
+            self.register_buffer("a0_im", f64(layer.a_im))
         else:
             self.a_re = nn.Parameter(f(layer.a_re))
             self.register_buffer("a_im", f(layer.a_im))
@@ -92,8 +103,11 @@ class GssmLayer(nn.Module):
     def transition(self) -> Tuple[torch.Tensor, torch.Tensor]:
         """(re, im) of a [V, r] from the parameters."""
         if self.target == "aussm":
-            th = self.theta.to(torch.float64)
-            return torch.cos(th).to(self.theta.dtype), torch.sin(th).to(self.theta.dtype)
+            d = self.theta.to(torch.float64) - self.theta0.to(torch.float64)
+            c, s = torch.cos(d), torch.sin(d)
+            re = self.a0_re * c - self.a0_im * s
+            im = self.a0_re * s + self.a0_im * c
+            return re.to(self.theta.dtype), im.to(self.theta.dtype)
         return self.a_re, self.a_im
 
     def digits(self, re: torch.Tensor, im: torch.Tensor) -> torch.Tensor:
@@ -201,7 +215,9 @@ class GssmModule(nn.Module):
 
     def export(self) -> Model:
         """The current parameters as a :class:`gssm.Model` (same tables and
-        manifest), e.g. to save a fine-tuned model with :func:`gssm.save`."""
+        manifest), rounded to the file's dtype, e.g. to save a fine-tuned
+        model with :func:`gssm.save`. A module that runs in the file's dtype
+        and was not trained exports the file's values exactly."""
         import copy
 
         import numpy as np
@@ -210,11 +226,13 @@ class GssmModule(nn.Module):
         npdt = np.float64 if m.manifest.dtype == "float64" else np.float32
         g = lambda t: t.detach().to("cpu", torch.float64).numpy().astype(npdt)  # noqa: E731
         for src, dst in zip(self.layers, m.layers):
-            # The transition exactly as forward() computes it; the phase
-            # reduced to [0, 2π).
+            # The transition exactly as forward() computes it; a phase
+            # outside [0, 2π) reduced into it, one inside left untouched.
             a_re, a_im = src.transition()
             if src.target == "aussm":
-                dst.phase = g(torch.remainder(src.theta.detach().to(torch.float64), TAU))
+                th = src.theta.detach().to(torch.float64)
+                th = torch.where((th >= 0) & (th < TAU), th, torch.remainder(th, TAU))
+                dst.phase = g(th)
             dst.a_re, dst.a_im = g(a_re), g(a_im)
             dst.b_re, dst.b_im = g(src.b_re), g(src.b_im)
             dst.h0_re, dst.h0_im = g(src.h0_re), g(src.h0_im)
