@@ -167,3 +167,55 @@ fn trivial_group_compiles_to_zero_layers() {
     );
     assert!(proof(&loaded).ok);
 }
+
+/// A Latin square with identity 0 that is not a group: S4's table with one
+/// intercalate (a 2×2 subsquare p q / q p) swapped, away from every product
+/// the labels use. The loader accepts it; the proof must name the
+/// associativity failure.
+#[test]
+fn a_non_associative_table_fails_the_proof() {
+    let g = s4();
+    let (model, _) = compile(
+        &g,
+        &Origin::default(),
+        target::by_name("aussm").unwrap(),
+        Alphabet::Elements,
+        FloatDtype::F32,
+    )
+    .unwrap();
+    let n = model.order();
+    let base = model.into_model();
+    let mut tried = 0;
+    for a in 1..n {
+        for b in a + 1..n {
+            for x in 1..n {
+                for y in x + 1..n {
+                    let t = &base.group_table;
+                    let (p, q) = (t[a * n + x], t[a * n + y]);
+                    if t[b * n + x] != q || t[b * n + y] != p {
+                        continue;
+                    }
+                    let mut m = base.clone();
+                    m.group_table[a * n + x] = q;
+                    m.group_table[a * n + y] = p;
+                    m.group_table[b * n + x] = p;
+                    m.group_table[b * n + y] = q;
+                    // Labels still evaluate to their elements, or the
+                    // loader would already refuse the file.
+                    let Ok(valid) = gssm_runtime::validate(m, &LoadLimits::default()) else {
+                        continue;
+                    };
+                    tried += 1;
+                    let pr = proof(&valid);
+                    assert!(!pr.ok);
+                    let why = pr.failure.unwrap();
+                    assert!(why.contains("`group.table` is not associative"), "{why}");
+                }
+            }
+        }
+    }
+    assert!(
+        tried > 0,
+        "no intercalate of S4's table kept the labels valid"
+    );
+}

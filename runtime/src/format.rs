@@ -316,7 +316,9 @@ fn read_manifest(text: &str) -> Result<Manifest, FormatError> {
             });
         }
     }
-    serde_json::from_value(value).map_err(|e| FormatError::Manifest(e.to_string()))
+    // From the text, not the value: a repeated field (which a JSON object
+    // value would silently collapse to its last occurrence) is an error.
+    serde_json::from_str(text).map_err(|e| FormatError::Manifest(e.to_string()))
 }
 
 /// Parse a weight file into the IR: tensor names, dtypes and shapes are

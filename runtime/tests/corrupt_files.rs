@@ -326,6 +326,14 @@ rejects! {
     manifest_field_missing => with_manifest(|m| { m.as_object_mut().unwrap().remove("tokens"); });
     manifest_field_wrong_type => with_manifest(|m| m["group"]["name"] = json!(6));
     // Derived facts are not stored: a field that repeats one is refused.
+    // A repeated field: readers that keep the first and readers that keep
+    // the last occurrence would see different models.
+    manifest_repeats_a_field => {
+        let mut r = Raw::parse(&valid_bytes());
+        let m = r.manifest().to_string().replacen('{', "{\"target\":\"neg-mamba\",", 1);
+        r.metadata.as_mut().unwrap().insert(MANIFEST_KEY.into(), Value::String(m));
+        r.to_bytes()
+    };
     manifest_unknown_field => with_manifest(|m| m["series_orders"] = json!([6, 3, 1]));
     manifest_unknown_group_field => with_manifest(|m| m["group"]["order"] = json!(6));
     wrong_format_name => with_manifest(|m| m["format"] = json!("onnx"));

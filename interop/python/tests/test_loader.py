@@ -347,3 +347,12 @@ def test_save_round_trip_is_byte_stable(tmp_path, base):
     p2 = tmp_path / "again2.safetensors"
     m2.save(str(p2))
     assert p.read_bytes() == p2.read_bytes()
+
+
+def test_a_repeated_manifest_field_is_refused():
+    # Readers keeping the first and the last occurrence would disagree.
+    from gssm.format import parse_manifest
+
+    text = '{"format": "gssm-weights", "format_version": 2, "target": "aussm", "target": "lstm"}'
+    with pytest.raises(gssm.ManifestError, match="repeats the field `target`"):
+        parse_manifest(text)

@@ -398,11 +398,22 @@ def _no_unknown(d: Dict[str, Any], known: Sequence[str], where: str = "") -> Non
             )
 
 
+def _unique_keys(pairs):
+    """A JSON object whose keys are unique: a repeated field would let two
+    readers (first wins, last wins) see different manifests."""
+    d = {}
+    for k, v in pairs:
+        if k in d:
+            raise ManifestError(f"the gssm manifest repeats the field `{k}`")
+        d[k] = v
+    return d
+
+
 def parse_manifest(text: str) -> Manifest:
     """Parse and type-check the manifest JSON. Format and version come first,
     so an older file gets the version message rather than a field error."""
     try:
-        d = json.loads(text)
+        d = json.loads(text, object_pairs_hook=_unique_keys)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ManifestError(f"the gssm manifest is not valid JSON: {e}") from None
     if not isinstance(d, dict):
