@@ -434,24 +434,24 @@ fn check_latin_square(t: &[u32], n: usize) -> Result<(), FormatError> {
             )));
         }
     }
+    lines_are_permutations(n, "row", |i, j| t[i * n + j])?;
+    lines_are_permutations(n, "column", |i, j| t[j * n + i])
+}
+
+/// Line i (entries `at(i, 0..n)`) repeats no element, for every i.
+fn lines_are_permutations(
+    n: usize,
+    what: &str,
+    at: impl Fn(usize, usize) -> u32,
+) -> Result<(), FormatError> {
     let mut seen = vec![u32::MAX; n];
-    for g in 0..n {
-        for h in 0..n {
-            let x = t[g * n + h] as usize;
-            if seen[x] == g as u32 {
-                return Err(bad(format!("group.table: row {g} repeats element {x}")));
+    for i in 0..n {
+        for j in 0..n {
+            let x = at(i, j) as usize;
+            if seen[x] == i as u32 {
+                return Err(bad(format!("group.table: {what} {i} repeats element {x}")));
             }
-            seen[x] = g as u32;
-        }
-    }
-    let mut seen = vec![u32::MAX; n];
-    for h in 0..n {
-        for g in 0..n {
-            let x = t[g * n + h] as usize;
-            if seen[x] == h as u32 {
-                return Err(bad(format!("group.table: column {h} repeats element {x}")));
-            }
-            seen[x] = h as u32;
+            seen[x] = i as u32;
         }
     }
     Ok(())
