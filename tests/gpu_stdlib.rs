@@ -17,7 +17,7 @@ fn stdlib_model(group: &str, target: &str) -> ValidModel {
 
 use gssm_compiler::verify::exhaustive_cpu;
 use gssm_runtime::exec::gpu;
-use gssm_runtime::exec::reference::Reference;
+use gssm_runtime::exec::reference::{Reference, Stepper};
 use gssm_runtime::exec::Executor;
 use gssm_runtime::format::{FloatDtype, LoadLimits};
 use gssm_runtime::scalar::Dtype;
@@ -134,6 +134,89 @@ fn a_corrupted_model_fails_where_the_cpu_verifier_says() {
         (got.sequences, got.mismatches, got.first_failure),
         (cpu.sequences, cpu.mismatches, cpu.first_failure)
     );
+}
+
+/// One sequence of 150,000 steps (more than twice lavapipe's 65,535-iteration
+/// loop bound, nine dispatches) on a one-layer and a two-layer model: the
+/// device's output equals the reference executor's in f32 at every step.
+#[test]
+fn one_long_sequence_equals_the_reference_at_every_step() {
+    if !gpu_present() {
+        return;
+    }
+    let len = 150_000;
+    for group in ["C60", "S3"] {
+        let model = stdlib_model(group, "aussm");
+        let batch = tokens(&model, 1, len, 5);
+        let got = gpu::build(&model, Dtype::F32)
+            .and_then(|e| e.run(&batch))
+            .unwrap_or_else(|e| panic!("{group}: {e}"));
+        let want = Reference::new(&model, Dtype::F32)
+            .run(&batch)
+            .expect("reference runs");
+        if let Some(t) = (0..len).find(|&t| got[t] != want[t]) {
+            panic!("{group}: GPU and reference differ first at step {}", t + 1);
+        }
+    }
+}
+
+/// C60's precision sweep as `gssm verify` runs it, over sequences spanning
+/// many dispatches (and lavapipe's loop bound): the device finds the same
+/// first wrong step as the CPU stepping the same sequences in f32, or both
+/// find none.
+#[test]
+fn c60_horizon_beyond_one_dispatch_equals_the_cpu() {
+    if !gpu_present() {
+        return;
+    }
+    let model = stdlib_model("C60", "aussm");
+    // `gssm verify`'s default sweep: 4 sequences of up to 10^6 steps.
+    let (seqs, max_len, seed) = (4u32, 1_000_000u32, 0u64);
+    let got = gpu::horizon(&model, seqs, max_len, seed).expect("runs");
+    let stepper = Stepper::<f32>::new(&model);
+    let mut want: Option<usize> = None;
+    for s in 0..seqs {
+        let toks = gpu::horizon_tokens(seed, s, max_len as usize, model.num_tokens() as u32);
+        let mut st = stepper.init();
+        let mut g = 0u32;
+        for (t, &x) in toks.iter().enumerate() {
+            if want.is_some_and(|w| t + 1 >= w) {
+                break;
+            }
+            g = model.mul(g, model.token_elements[x as usize]);
+            if stepper.step(&mut st, x) != g {
+                want = Some(t + 1);
+                break;
+            }
+        }
+    }
+    assert_eq!(got.horizon, want, "C60 over {seqs} sequences of {max_len}");
+}
+
+/// The exhaustive check's count is the device's: it equals Σ_{l≤L} V^l,
+/// and the counts of shards add up to it.
+#[test]
+fn exhaustive_counts_come_from_the_device_and_shards_add_up() {
+    if !gpu_present() {
+        return;
+    }
+    let model = stdlib_model("S3", "aussm");
+    let len = 6;
+    let v = model.num_tokens() as u64;
+    let all: u64 = (1..=len as u32).map(|l| v.pow(l)).sum();
+    let whole = gpu::exhaustive_shard(&model, len, (0, 1)).expect("runs");
+    assert!(whole.is_whole());
+    assert_eq!((whole.report.sequences, whole.expected), (all, all));
+    let n = 7;
+    let mut sum = 0;
+    for i in 0..n {
+        let part = gpu::exhaustive_shard(&model, len, (i, n)).expect("runs");
+        assert!(!part.is_whole());
+        assert_eq!(part.report.sequences, part.expected, "shard {i} of {n}");
+        assert_eq!(part.report.mismatches, 0);
+        sum += part.report.sequences;
+    }
+    assert_eq!(sum, all);
 }
 
 /// GPU measurements (run by hand on a machine with a GPU; see

@@ -311,13 +311,18 @@ fn exhaustive_counts_equal_the_cpu_brute_force() {
             assert_eq!(got, want, "seed {seed}, length {len}, shard {shard:?}");
             checked_failures += (want.mismatches > 0) as usize;
         }
-        // Small dispatches: many per submission and several submissions.
-        let got = gpu::exhaustive_chunked(&model, len, (0, 1), 1).expect("runs");
-        assert_eq!(
-            got,
-            cpu_exhaustive(&model, len, (0, 1)),
-            "seed {seed}, one prefix per dispatch"
-        );
+        // Small dispatches: many per submission and several submissions,
+        // and windows of a few steps, the state handed over between them.
+        let want = cpu_exhaustive(&model, len, (0, 1));
+        for (prefixes, steps) in [(1u64, gpu::STEPS_PER_DISPATCH), (13, 2), (u64::MAX, 5)] {
+            let got = gpu::exhaustive_chunked(&model, len, (0, 1), prefixes, steps)
+                .expect("runs")
+                .report;
+            assert_eq!(
+                got, want,
+                "seed {seed}, {prefixes} prefixes and {steps} steps per dispatch"
+            );
+        }
     }
     // Random readouts mean random models are mostly wrong: the comparison
     // above must have covered failures, not only clean runs.
@@ -338,25 +343,40 @@ fn shards_add_up_to_the_whole() {
         .rev()
         .find(|&l| v.pow(l as u32) <= 20000)
         .unwrap_or(1);
-    let whole = gpu::exhaustive(&model, len, (0, 1)).expect("runs");
-    let n = 5u64;
-    let parts: Vec<ExhaustiveReport> = (0..n)
-        .map(|i| gpu::exhaustive(&model, len, (i, n)).expect("runs"))
-        .collect();
-    assert_eq!(
-        parts.iter().map(|p| p.sequences).sum::<u64>(),
-        whole.sequences
-    );
-    assert_eq!(
-        parts.iter().map(|p| p.mismatches).sum::<u64>(),
-        whole.mismatches
-    );
-    assert_eq!(
-        parts.iter().find_map(|p| p.first_failure.clone()),
-        whole.first_failure
-    );
     let all: u64 = (1..=len as u32).map(|l| v.pow(l)).sum();
-    assert_eq!(whole.sequences, all);
+    let whole = gpu::exhaustive_shard(&model, len, (0, 1)).expect("runs");
+    assert!(whole.is_whole());
+    assert_eq!((whole.length, whole.shard), (len, (0, 1)));
+    // Counted on the device, and equal to Σ_{l≤L} V^l.
+    assert_eq!((whole.report.sequences, whole.expected), (all, all));
+    let n = 5u64;
+    let parts: Vec<gpu::ExhaustiveShard> = (0..n)
+        .map(|i| gpu::exhaustive_shard(&model, len, (i, n)).expect("runs"))
+        .collect();
+    for (i, p) in parts.iter().enumerate() {
+        assert!(!p.is_whole());
+        assert_eq!(p.shard, (i as u64, n));
+        assert_eq!(p.report.sequences, p.expected, "shard {i}");
+    }
+    assert_eq!(parts.iter().map(|p| p.report.sequences).sum::<u64>(), all);
+    assert_eq!(
+        parts.iter().map(|p| p.report.mismatches).sum::<u64>(),
+        whole.report.mismatches
+    );
+    assert_eq!(
+        parts.iter().find_map(|p| p.report.first_failure.clone()),
+        whole.report.first_failure
+    );
+    // More shards than sequences: the empty ones count nothing.
+    let m = all + 3;
+    let tiny: u64 = (0..m)
+        .map(|i| {
+            let p = gpu::exhaustive_shard(&model, 1, (i, m)).expect("runs");
+            assert_eq!(p.report.sequences, p.expected);
+            p.report.sequences
+        })
+        .sum();
+    assert_eq!(tiny, v);
 }
 
 #[test]
@@ -400,6 +420,12 @@ fn genuine_model_is_clean_and_a_corrupted_one_is_caught_at_the_cpu_first_failure
             "seed {seed}: corrupted cocycle"
         );
     }
+}
+
+/// One layer over C2 whose only token is the identity: V^L stays 1.
+fn one_token_model() -> ValidModel {
+    let one = unit_layer(vec![2], vec![0], 1, vec![]);
+    synthetic(vec![one], vec![0, 1], 2, vec![0])
 }
 
 /// A C_n model whose token 1 carries a phase error δ = (π/n)/(m + 1/2): its
@@ -528,9 +554,206 @@ fn models_without_layers_or_with_one_token_run() {
     );
     let r = gpu::exhaustive(&m, 50, (0, 1)).expect("runs");
     assert_eq!((r.sequences, r.mismatches), (50, 0));
-    // One token (the identity of C2), long sequences: V^L stays 1.
-    let one = unit_layer(vec![2], vec![0], 1, vec![]);
-    let c1 = synthetic(vec![one], vec![0, 1], 2, vec![0]);
+    // One token, long sequences: V^L stays 1. At 40,000 steps the one
+    // invocation's work spans three dispatches.
+    let c1 = one_token_model();
     let r = gpu::exhaustive(&c1, 300, (0, 1)).expect("runs");
     assert_eq!((r.sequences, r.mismatches), (300, 0));
+    let r = gpu::exhaustive(&c1, 40_000, (0, 1)).expect("runs");
+    assert_eq!((r.sequences, r.mismatches), (40_000, 0));
+}
+
+/// Windows that split the prefix and the branches over the last token at
+/// every point: the same counts and first failure as the CPU, whole and in
+/// shards.
+#[test]
+fn exhaustive_windows_split_prefixes_and_branches_anywhere() {
+    if !gpu_present() {
+        return;
+    }
+    let mut model = cyclic_model(12).into_model();
+    corrupt_readout(&mut model, 7);
+    let model = valid(model);
+    for len in [1usize, 2, 3] {
+        for shard in [(0u64, 1u64), (2, 5)] {
+            let want = cpu_exhaustive(&model, len, shard);
+            assert!(want.mismatches > 0 || shard.1 > 1);
+            for steps in [1u32, 2, 3, 5, 12, 13] {
+                let got = gpu::exhaustive_chunked(&model, len, shard, 5, steps).expect("runs");
+                assert_eq!(
+                    got.report, want,
+                    "length {len}, shard {shard:?}, {steps} steps"
+                );
+                assert_eq!(got.expected, want.sequences);
+            }
+        }
+    }
+}
+
+/// The first model of the random family with at least `layers` layers.
+fn random_model_with_layers(layers: usize) -> ValidModel {
+    (0..)
+        .map(random_model)
+        .find(|m| m.layers.len() >= layers && m.num_tokens() > 1)
+        .expect("some seed has that many layers")
+}
+
+/// 150,000 steps: more than twice the 65,535 loop iterations lavapipe runs
+/// before silently leaving a loop, and nine dispatches of
+/// `gpu::STEPS_PER_DISPATCH`.
+const LONG: usize = 150_000;
+
+#[test]
+fn one_long_sequence_matches_the_reference_at_every_step() {
+    if !gpu_present() {
+        return;
+    }
+    // One layer that drifts (token 1 is wrong after 40 uses), and several
+    // layers with cocycles.
+    for (name, model) in [
+        ("C7 drifting", drifting_model(7, 40)),
+        ("3 layers", random_model_with_layers(3)),
+    ] {
+        let mut r = Rng(LONG as u64);
+        let ids = random_tokens(&mut r, model.num_tokens(), 1, LONG);
+        let tokens = Tokens::new(&model, 1, LONG, ids).expect("valid tokens");
+        let want = reference_f32(&model, &tokens);
+        let exec = GpuExecutor::new(&model, Dtype::F32).expect("builds");
+        let (got, prof) = exec.run_profiled(&tokens).expect("runs");
+        assert_eq!(prof.chunks, 1, "{name}: one chunk, split into dispatches");
+        if let Some(t) = (0..LONG).find(|&t| got[t] != want[t]) {
+            panic!(
+                "{name}: GPU and reference differ first at step {} of {LONG}",
+                t + 1
+            );
+        }
+        // Several sequences, chunked in time as well as in dispatches.
+        let (batch, len) = (3, 20_000);
+        let ids = random_tokens(&mut r, model.num_tokens(), batch, len);
+        let tokens = Tokens::new(&model, batch, len, ids).expect("valid tokens");
+        let want = reference_f32(&model, &tokens);
+        let exec = GpuExecutor::new(&model, Dtype::F32)
+            .expect("builds")
+            .with_chunk_bytes(20_000)
+            .with_dispatch_steps(1_000);
+        let (got, prof) = exec.run_profiled(&tokens).expect("runs");
+        assert!(prof.chunks > 1);
+        assert_eq!(got, want, "{name}: time chunks and dispatches");
+    }
+}
+
+#[test]
+fn tiny_dispatches_give_the_same_outputs() {
+    if !gpu_present() {
+        return;
+    }
+    for seed in [3u64, 11, 17, 29] {
+        let model = random_model(seed);
+        let mut r = Rng(seed);
+        let (batch, len) = (37, 101);
+        let ids = random_tokens(&mut r, model.num_tokens(), batch, len);
+        let tokens = Tokens::new(&model, batch, len, ids).expect("valid tokens");
+        let want = reference_f32(&model, &tokens);
+        for (bytes, steps) in [(1u64 << 20, 4u32), (1 << 20, 9), (1000, 8), (16, 4)] {
+            let exec = GpuExecutor::new(&model, Dtype::F32)
+                .expect("builds")
+                .with_chunk_bytes(bytes)
+                .with_dispatch_steps(steps);
+            let got = exec.run(&tokens).expect("runs");
+            assert_eq!(got, want, "seed {seed}, {bytes} bytes, {steps} steps");
+        }
+    }
+}
+
+#[test]
+fn horizon_is_the_same_in_windows_of_any_size() {
+    if !gpu_present() {
+        return;
+    }
+    for (n, m, seqs, max_len, seed) in [(5u32, 20u32, 50u32, 1500u32, 9u64), (3, 200, 20, 300, 5)] {
+        let model = drifting_model(n, m);
+        let whole = gpu::horizon(&model, seqs, max_len, seed).expect("runs");
+        for steps in [1u32, 7, 64] {
+            let got = gpu::horizon_chunked(&model, seqs, max_len, seed, steps).expect("runs");
+            assert_eq!(
+                got, whole,
+                "C{n} drifting after {m}, {steps} steps per dispatch"
+            );
+        }
+    }
+}
+
+/// A failure far past one dispatch and past lavapipe's loop bound: C3 whose
+/// token 1 drifts off after 30,000 uses (around step 90,000) is caught at
+/// the step the CPU finds stepping the same sequences in f32.
+#[test]
+fn horizon_beyond_one_dispatch_finds_the_cpu_first_wrong_step() {
+    if !gpu_present() {
+        return;
+    }
+    let model = drifting_model(3, 30_000);
+    let (seqs, max_len, seed) = (3u32, LONG as u32, 4u64);
+    let got = gpu::horizon(&model, seqs, max_len, seed).expect("runs");
+    let stepper = Stepper::<f32>::new(&model);
+    let mut want: Option<usize> = None;
+    for s in 0..seqs {
+        let toks = gpu::horizon_tokens(seed, s, max_len as usize, 3);
+        let mut st = stepper.init();
+        let mut g = 0u32;
+        for (t, &x) in toks.iter().enumerate() {
+            g = model.mul(g, model.token_elements[x as usize]);
+            if stepper.step(&mut st, x) != g {
+                want = Some(want.map_or(t + 1, |w| w.min(t + 1)));
+                break;
+            }
+        }
+    }
+    let w = want.expect("the drifting model fails within 150,000 steps");
+    assert!(w > 4 * gpu::STEPS_PER_DISPATCH as usize, "fails at {w}");
+    assert_eq!(got.horizon, want);
+}
+
+/// On lavapipe, a dispatch longer than the driver's loop bound comes back
+/// short: that must be an error naming the invocation. On drivers without
+/// such a bound the same calls must be right.
+#[test]
+fn work_the_driver_cuts_short_is_an_error_not_a_wrong_answer() {
+    if !gpu_present() {
+        return;
+    }
+    let lavapipe = gpu::adapter().is_ok_and(|a| a.contains("llvmpipe"));
+    let check = |what: &str, r: Result<(), ExecError>| match r {
+        Ok(()) => assert!(!lavapipe, "{what}: lavapipe ran 100,000 loop iterations"),
+        Err(e) => {
+            let msg = e.to_string();
+            assert!(
+                msg.contains("the GPU driver stopped invocation 0"),
+                "{what}: {msg}"
+            );
+            eprintln!("{what}: {msg}");
+        }
+    };
+    let model = drifting_model(7, 40);
+    let mut r = Rng(1);
+    let ids = random_tokens(&mut r, model.num_tokens(), 1, LONG);
+    let tokens = Tokens::new(&model, 1, LONG, ids).expect("valid tokens");
+    let exec = GpuExecutor::new(&model, Dtype::F32)
+        .expect("builds")
+        .with_dispatch_steps(100_000);
+    check(
+        "run",
+        exec.run(&tokens)
+            .map(|got| assert_eq!(got, reference_f32(&model, &tokens))),
+    );
+    let clean = cyclic_model(7);
+    check(
+        "horizon",
+        gpu::horizon_chunked(&clean, 1, LONG as u32, 3, 100_000).map(|_| ()),
+    );
+    check(
+        "exhaustive",
+        gpu::exhaustive_chunked(&one_token_model(), LONG, (0, 1), u64::MAX, 100_000).map(|s| {
+            assert_eq!(s.report.sequences, LONG as u64);
+        }),
+    );
 }

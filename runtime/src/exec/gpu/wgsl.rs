@@ -170,9 +170,15 @@ pub(crate) fn pack_bits(count: u32) -> u32 {
 /// Per-dispatch parameters of the run kernel (uniform, 32 bytes).
 pub(crate) const RUN_PARAMS: u64 = 32;
 
-/// Batch execution: invocation s runs sequence s of a chunk for `steps`
-/// steps. Tokens and outputs are packed (8/16/32 bits) along each
-/// sequence's row of words; the state persists in `st` between time chunks.
+/// Batch execution: invocation s runs steps `t_off .. t_off + steps` of
+/// sequence s of a chunk. Tokens and outputs are packed (8/16/32 bits) along
+/// each sequence's row of words (`t_off` is a multiple of 4, so no word is
+/// shared between dispatches); the state persists in `st` between
+/// dispatches. `prog[s]` counts the steps of the chunk the invocation has
+/// completed: it is written from the loop counter after the loop, so a
+/// driver that cuts the loop short leaves it short, and an invocation whose
+/// count is not where this dispatch starts does nothing (its state is not
+/// the state at `t_off`). The host checks every count after the chunk.
 pub(crate) fn run_kernel(shape: &Shape) -> String {
     let tb = pack_bits(shape.num_tokens);
     let ob = pack_bits(shape.order);
@@ -189,14 +195,20 @@ pub(crate) fn run_kernel(shape: &Shape) -> String {
         32 / ob
     );
     s.push_str(
-        "struct Params { count: u32, steps: u32, fresh: u32, words_in: u32, words_out: u32, p0: u32, p1: u32, p2: u32 }\n\
+        "struct Params { count: u32, steps: u32, fresh: u32, words_in: u32, words_out: u32, t_off: u32, p1: u32, p2: u32 }\n\
          @group(0) @binding(2) var<uniform> prm: Params;\n\
          @group(0) @binding(3) var<storage, read> toks: array<u32>;\n\
          @group(0) @binding(4) var<storage, read_write> outw: array<u32>;\n\
-         @group(0) @binding(5) var<storage, read_write> st: array<vec2<f32>>;\n\n",
+         @group(0) @binding(5) var<storage, read_write> st: array<vec2<f32>>;\n\
+         @group(0) @binding(6) var<storage, read_write> prog: array<u32>;\n\n",
     );
     let _ = writeln!(s, "@compute @workgroup_size({WORKGROUP})");
-    s.push_str("fn main(@builtin(global_invocation_id) gid: vec3<u32>) {\n    let s = gid.x;\n    if (s >= prm.count) { return; }\n");
+    s.push_str(
+        "fn main(@builtin(global_invocation_id) gid: vec3<u32>) {\n\
+         \x20   let s = gid.x;\n\
+         \x20   if (s >= prm.count) { return; }\n\
+         \x20   if (prog[s] != prm.t_off) { return; }\n",
+    );
     s.push_str(&declare_state(shape, "    "));
     s.push_str("    if (prm.fresh != 0u) {\n");
     s.push_str(&init_state(shape, "        "));
@@ -213,7 +225,10 @@ pub(crate) fn run_kernel(shape: &Shape) -> String {
          \x20   var acc: u32 = 0u;\n\
          \x20   let tin = s * prm.words_in;\n\
          \x20   let tout = s * prm.words_out;\n\
-         \x20   for (var t: u32 = 0u; t < prm.steps; t = t + 1u) {\n\
+         \x20   var i: u32 = 0u;\n\
+         \x20   loop {\n\
+         \x20       if (i >= prm.steps) { break; }\n\
+         \x20       let t = prm.t_off + i;\n\
          \x20       let sub = t % TPW;\n\
          \x20       if (sub == 0u) { word = toks[tin + t / TPW]; }\n\
          \x20       let x = (word >> (sub * TBITS)) & TMASK;\n\
@@ -223,50 +238,91 @@ pub(crate) fn run_kernel(shape: &Shape) -> String {
     s.push_str(
         "        let os = t % OPW;\n\
          \x20       acc = acc | (y << (os * OBITS));\n\
-         \x20       if (os == OPW - 1u || t + 1u == prm.steps) {\n\
+         \x20       if (os == OPW - 1u || i + 1u == prm.steps) {\n\
          \x20           outw[tout + t / OPW] = acc;\n\
          \x20           acc = 0u;\n\
          \x20       }\n\
+         \x20       continuing { i = i + 1u; }\n\
          \x20   }\n",
     );
     for k in 0..shape.state_len {
         let _ = writeln!(s, "    st[s * S + {k}u] = vec2<f32>(hr{k}, hi{k});");
     }
-    s.push_str("}\n");
+    s.push_str("    prog[s] = prm.t_off + i;\n}\n");
     s
 }
 
-/// Uniform block size of the exhaustive kernel for prefix length `np`.
-pub(crate) fn exhaustive_params(np: u32) -> u64 {
-    16 + 16 * np.div_ceil(4).max(1) as u64
+/// Vec4s of prefix digits in the exhaustive kernel's parameters (at least
+/// one; none are read when every digit is 0, so a one-token model of any
+/// length needs no more).
+fn digit_vec4s(np: u32, v: u32) -> u32 {
+    if np > 0 && v > 1 {
+        np.div_ceil(4)
+    } else {
+        1
+    }
+}
+
+/// Uniform block size of the exhaustive kernel for prefix length `np` over
+/// `v` tokens.
+pub(crate) fn exhaustive_params(np: u32, v: u32) -> u64 {
+    32 + 16 * digit_vec4s(np, v) as u64
+}
+
+/// Words per dispatch in the exhaustive kernel's result slots: sequences
+/// checked, mismatches, least failure key, steps completed, least
+/// shortfall key.
+pub(crate) const EXHAUSTIVE_SLOT: usize = 5;
+
+/// Words of state an exhaustive invocation carries between the dispatches
+/// of one prefix batch: the complex state, the running product, and the
+/// steps completed.
+pub(crate) fn exhaustive_state_words(shape: &Shape) -> u32 {
+    2 * shape.state_len + 2
 }
 
 /// Exhaustive check of all sequences of length `len`. Invocation p takes
 /// the prefix (positions 0..len-1) whose index is the dispatch's base prefix
-/// plus p, runs it once, then branches over every last token. Sequence
-/// index = Σ x_t·V^(len-1-t), so index order is lexicographic order.
+/// plus p, runs it once, then branches over every last token in range.
+/// Sequence index = Σ x_t·V^(len-1-t), so index order is lexicographic
+/// order.
+///
+/// Its work is a list of steps: the NP prefix steps, then one per last
+/// token. Each dispatch runs steps `u0 .. u0 + un` of that list (a window
+/// of bounded length, so no invocation runs long loops); between windows
+/// the state after the last step run (after the prefix: the state every
+/// branch starts from) and the running product stay in `st`, so the float
+/// operations are those of one uninterrupted run. Single-window batches
+/// (`fresh` and `last` both set) never touch `st`.
 ///
 /// Counting follows the CPU verifier, which walks every sequence of length
-/// 1..=len once: a wrong output at step t is counted by the one sequence that
-/// continues x_1..x_t with zeros (if that sequence is in the range). The
-/// per-dispatch slot gets the count and the least key rel·len + (t-1) over
-/// failing sequences, t = first wrong step, rel = index - dispatch base.
+/// 1..=len once: a sequence x_1..x_t is checked (and, if wrong, counted) by
+/// the one sequence that continues it with zeros, if that sequence is in
+/// the range. The per-dispatch slot accumulates the sequences checked and
+/// the mismatches, the least key rel·len + (t-1) over failing sequences
+/// (t = first wrong step, rel = index - dispatch base), the steps completed,
+/// and for invocations that stopped short of their window the least
+/// p·(un+1) + steps done: all counted on the device from the loop counters,
+/// so the host can tell a driver that cut loops short from a clean run.
 pub(crate) fn exhaustive_kernel(shape: &Shape, len: u32) -> String {
     let np = len - 1;
     let v = shape.num_tokens;
+    let sl = 2 * shape.state_len;
     let mut s = prelude(shape);
     let _ = writeln!(
         s,
-        "const L: u32 = {len}u;\nconst NP: u32 = {np}u;\nconst SENT: u32 = 0xffffffffu;"
+        "const L: u32 = {len}u;\nconst NP: u32 = {np}u;\nconst SENT: u32 = 0xffffffffu;\nconst SW: u32 = {}u;\nconst SLOT: u32 = {EXHAUSTIVE_SLOT}u;",
+        exhaustive_state_words(shape)
     );
     let _ = writeln!(
         s,
-        "struct Params {{ lo: u32, hi: u32, nprefix: u32, slot: u32, digits: array<vec4<u32>, {}> }}",
-        np.div_ceil(4).max(1)
+        "struct Params {{ lo: u32, hi: u32, nprefix: u32, slot: u32, u0: u32, un: u32, fresh: u32, last: u32, digits: array<vec4<u32>, {}> }}",
+        digit_vec4s(np, v)
     );
     s.push_str(
         "@group(0) @binding(2) var<uniform> prm: Params;\n\
-         @group(0) @binding(3) var<storage, read_write> slots: array<atomic<u32>>;\n\n",
+         @group(0) @binding(3) var<storage, read_write> slots: array<atomic<u32>>;\n\
+         @group(0) @binding(4) var<storage, read_write> st: array<u32>;\n\n",
     );
     let _ = writeln!(s, "@compute @workgroup_size({WORKGROUP})");
     s.push_str("fn main(@builtin(global_invocation_id) gid: vec3<u32>) {\n    let p = gid.x;\n    if (p >= prm.nprefix) { return; }\n");
@@ -296,14 +352,45 @@ pub(crate) fn exhaustive_kernel(shape: &Shape, len: u32) -> String {
         "    let rel0 = p * V;\n\
          \x20   let own0 = rel0 >= prm.lo && rel0 < prm.hi;\n\
          \x20   let first_rel = max(rel0, prm.lo);\n\
-         \x20   var g: u32 = 0u;\n\
+         \x20   let x_lo = select(0u, prm.lo - rel0, prm.lo > rel0);\n\
+         \x20   let x_hi = select(0u, min(V, prm.hi - rel0), prm.hi > rel0);\n\
+         \x20   let units = NP + select(0u, x_hi - x_lo, x_hi > x_lo);\n\
+         \x20   if (prm.u0 >= units) { return; }\n\
+         \x20   let u_end = prm.u0 + min(prm.un, units - prm.u0);\n\
+         \x20   let sb = p * SW;\n\
+         \x20   var g: u32 = 0u;\n",
+    );
+    s.push_str(&declare_state(shape, "    "));
+    s.push_str("    if (prm.fresh != 0u) {\n");
+    s.push_str(&init_state(shape, "        "));
+    s.push_str(
+        "    } else {\n\
+         \x20       // Cut short in an earlier dispatch: its state is not the state at\n\
+         \x20       // u0, so it must not go on (the host reports the shortfall).\n\
+         \x20       if (st[sb + SW - 1u] != prm.u0) { return; }\n",
+    );
+    for k in 0..shape.state_len {
+        let _ = writeln!(
+            s,
+            "        hr{k} = bitcast<f32>(st[sb + {}u]);\n        hi{k} = bitcast<f32>(st[sb + {}u]);",
+            2 * k,
+            2 * k + 1
+        );
+    }
+    let _ = writeln!(s, "        g = st[sb + {sl}u];\n    }}");
+    s.push_str(
+        "    var u: u32 = prm.u0;\n\
+         \x20   var checked: u32 = 0u;\n\
          \x20   var count: u32 = 0u;\n\
          \x20   var key: u32 = SENT;\n",
     );
-    s.push_str(&declare_state(shape, "    "));
-    s.push_str(&init_state(shape, "    "));
     if np > 0 {
-        s.push_str("    for (var t: u32 = 0u; t < NP; t = t + 1u) {\n");
+        s.push_str(
+            "    let pend = min(u_end, NP);\n\
+             \x20   loop {\n\
+             \x20       if (u >= pend) { break; }\n\
+             \x20       let t = u;\n",
+        );
         if digits {
             s.push_str("        let x = d[t];\n");
         } else {
@@ -313,34 +400,66 @@ pub(crate) fn exhaustive_kernel(shape: &Shape, len: u32) -> String {
         s.push_str(&step(shape, "x", "y", "        "));
         s.push_str(
             "        g = T[GT + g * ORDER + T[TE + x]];\n\
+             \x20       let owned = own0 && lastnz <= t + 1u;\n\
+             \x20       if (owned) { checked = checked + 1u; }\n\
              \x20       if (y != g) {\n\
-             \x20           if (own0 && lastnz <= t + 1u) { count = count + 1u; }\n\
+             \x20           if (owned) { count = count + 1u; }\n\
              \x20           if (key == SENT) { key = first_rel * L + t; }\n\
              \x20       }\n\
+             \x20       continuing { u = u + 1u; }\n\
              \x20   }\n",
         );
     }
+    // Branches start only from the state after the whole prefix.
+    s.push_str("    if (u >= NP && u_end > NP) {\n");
     for k in 0..shape.state_len {
-        let _ = writeln!(s, "    let sr{k} = hr{k};\n    let si{k} = hi{k};");
+        let _ = writeln!(s, "        let sr{k} = hr{k};\n        let si{k} = hi{k};");
     }
     s.push_str(
-        "    let x_lo = select(0u, prm.lo - rel0, prm.lo > rel0);\n\
-         \x20   let x_hi = select(0u, min(V, prm.hi - rel0), prm.hi > rel0);\n\
-         \x20   for (var x: u32 = x_lo; x < x_hi; x = x + 1u) {\n",
+        "        var x: u32 = x_lo + (u - NP);\n\
+         \x20       let x_end = x_lo + (u_end - NP);\n\
+         \x20       loop {\n\
+         \x20           if (x >= x_end) { break; }\n",
     );
+    for k in 0..shape.state_len {
+        let _ = writeln!(s, "            hr{k} = sr{k};\n            hi{k} = si{k};");
+    }
+    s.push_str("            var y: u32 = 0u;\n");
+    s.push_str(&step(shape, "x", "y", "            "));
+    s.push_str(
+        "            checked = checked + 1u;\n\
+         \x20           if (y != T[GT + g * ORDER + T[TE + x]]) {\n\
+         \x20               count = count + 1u;\n\
+         \x20               if (key == SENT) { key = (rel0 + x) * L + NP; }\n\
+         \x20           }\n\
+         \x20           continuing { x = x + 1u; }\n\
+         \x20       }\n\
+         \x20       u = NP + (x - x_lo);\n",
+    );
+    // Later windows branch from the state after the prefix again.
     for k in 0..shape.state_len {
         let _ = writeln!(s, "        hr{k} = sr{k};\n        hi{k} = si{k};");
     }
-    s.push_str("        var y: u32 = 0u;\n");
-    s.push_str(&step(shape, "x", "y", "        "));
+    s.push_str("    }\n    if (prm.last == 0u) {\n");
+    for k in 0..shape.state_len {
+        let _ = writeln!(
+            s,
+            "        st[sb + {}u] = bitcast<u32>(hr{k});\n        st[sb + {}u] = bitcast<u32>(hi{k});",
+            2 * k,
+            2 * k + 1
+        );
+    }
+    let _ = writeln!(
+        s,
+        "        st[sb + {sl}u] = g;\n        st[sb + SW - 1u] = u;\n    }}"
+    );
     s.push_str(
-        "        if (y != T[GT + g * ORDER + T[TE + x]]) {\n\
-         \x20           count = count + 1u;\n\
-         \x20           if (key == SENT) { key = (rel0 + x) * L + NP; }\n\
-         \x20       }\n\
-         \x20   }\n\
-         \x20   if (count != 0u) { atomicAdd(&slots[2u * prm.slot], count); }\n\
-         \x20   if (key != SENT) { atomicMin(&slots[2u * prm.slot + 1u], key); }\n\
+        "    let o = prm.slot * SLOT;\n\
+         \x20   if (checked != 0u) { atomicAdd(&slots[o], checked); }\n\
+         \x20   if (count != 0u) { atomicAdd(&slots[o + 1u], count); }\n\
+         \x20   if (key != SENT) { atomicMin(&slots[o + 2u], key); }\n\
+         \x20   atomicAdd(&slots[o + 3u], u - prm.u0);\n\
+         \x20   if (u != u_end) { atomicMin(&slots[o + 4u], p * (prm.un + 1u) + (u - prm.u0)); }\n\
          }\n",
     );
     s
@@ -359,6 +478,13 @@ pub(crate) fn horizon_state_words(shape: &Shape) -> u32 {
 /// number and the seed; see `super::horizon_tokens`), each run until its
 /// first wrong output or until it reaches the best (least) failing step
 /// found so far, which `best` holds as t-1.
+///
+/// `prog` holds two words per sequence: the steps completed (written from
+/// the loop counter, so a driver that cuts the loop short leaves it short)
+/// and 1 + its first wrong step (0: none yet). A sequence that failed, or
+/// whose count is not where this dispatch starts, does nothing; the host
+/// checks that every sequence that did not fail reached the least failing
+/// step (or the end).
 pub(crate) fn horizon_kernel(shape: &Shape) -> String {
     let mut s = prelude(shape);
     let sw = horizon_state_words(shape);
@@ -368,7 +494,8 @@ pub(crate) fn horizon_kernel(shape: &Shape) -> String {
         "struct Params { count: u32, t0: u32, steps: u32, seq_base: u32, seed_lo: u32, seed_hi: u32, fresh: u32, p0: u32 }\n\
          @group(0) @binding(2) var<uniform> prm: Params;\n\
          @group(0) @binding(3) var<storage, read_write> st: array<u32>;\n\
-         @group(0) @binding(4) var<storage, read_write> best: array<atomic<u32>>;\n\n\
+         @group(0) @binding(4) var<storage, read_write> best: array<atomic<u32>>;\n\
+         @group(0) @binding(5) var<storage, read_write> prog: array<u32>;\n\n\
          fn mix32(x0: u32) -> u32 {\n\
          \x20   var x = x0;\n\
          \x20   x = x ^ (x >> 16u);\n\
@@ -385,6 +512,7 @@ pub(crate) fn horizon_kernel(shape: &Shape) -> String {
         "fn main(@builtin(global_invocation_id) gid: vec3<u32>) {\n\
          \x20   let s = gid.x;\n\
          \x20   if (s >= prm.count) { return; }\n\
+         \x20   if (prog[2u * s + 1u] != 0u || prog[2u * s] != prm.t0) { return; }\n\
          \x20   var bst = atomicLoad(&best[0]);\n\
          \x20   if (prm.t0 >= bst) { return; }\n\
          \x20   let base = s * SW;\n\
@@ -415,7 +543,10 @@ pub(crate) fn horizon_kernel(shape: &Shape) -> String {
         sl + 4
     );
     s.push_str(
-        "    for (var i: u32 = 0u; i < prm.steps; i = i + 1u) {\n\
+        "    var i: u32 = 0u;\n\
+         \x20   var fail: u32 = 0u;\n\
+         \x20   loop {\n\
+         \x20       if (i >= prm.steps) { break; }\n\
          \x20       let tm1 = prm.t0 + i;\n\
          \x20       // Other sequences may have lowered the bound meanwhile.\n\
          \x20       if ((i & 63u) == 63u) { bst = min(bst, atomicLoad(&best[0])); }\n\
@@ -437,8 +568,11 @@ pub(crate) fn horizon_kernel(shape: &Shape) -> String {
         "        if (y != g) {\n\
          \x20           atomicMin(&best[0], tm1);\n\
          \x20           bst = min(bst, tm1);\n\
+         \x20           fail = tm1 + 1u;\n\
+         \x20           i = i + 1u;\n\
          \x20           break;\n\
          \x20       }\n\
+         \x20       continuing { i = i + 1u; }\n\
          \x20   }\n",
     );
     for k in 0..shape.state_len {
@@ -451,7 +585,7 @@ pub(crate) fn horizon_kernel(shape: &Shape) -> String {
     }
     let _ = writeln!(
         s,
-        "    st[base + {sl}u] = g;\n    st[base + {}u] = r0;\n    st[base + {}u] = r1;\n    st[base + {}u] = r2;\n    st[base + {}u] = r3;\n}}",
+        "    st[base + {sl}u] = g;\n    st[base + {}u] = r0;\n    st[base + {}u] = r1;\n    st[base + {}u] = r2;\n    st[base + {}u] = r3;\n    prog[2u * s] = prm.t0 + i;\n    prog[2u * s + 1u] = fail;\n}}",
         sl + 1,
         sl + 2,
         sl + 3,
