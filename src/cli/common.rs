@@ -5,6 +5,8 @@ use gssm_runtime::exec::Backend;
 use gssm_runtime::format::{load, LoadLimits};
 use gssm_runtime::scalar::Dtype;
 use gssm_runtime::valid::ValidModel;
+use std::fs::File;
+use std::io::Read;
 use std::path::Path;
 
 /// Print a diagnostic (error or warning) to stderr.
@@ -18,24 +20,52 @@ pub fn fail(msg: impl std::fmt::Display) -> std::process::ExitCode {
     std::process::ExitCode::FAILURE
 }
 
-/// Largest weight file read, so a huge file fails fast instead of filling
-/// memory.
+/// Largest weight file read by default, so a huge file fails fast instead of
+/// filling memory.
 pub const MAX_MODEL_BYTES: u64 = 1 << 30;
 
+/// Limits on reading and decoding a weight file.
+#[derive(Clone, Debug)]
+pub struct ModelLoad {
+    pub decode: LoadLimits,
+    /// Largest file read, in bytes.
+    pub max_bytes: u64,
+}
+
 /// Read and validate a weight file.
-pub fn load_model(path: &Path, limits: &LoadLimits) -> Result<ValidModel, String> {
-    let meta =
-        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if meta.len() > MAX_MODEL_BYTES {
+pub fn load_model(path: &Path, limits: &ModelLoad) -> Result<ValidModel, String> {
+    let bytes = read_limited(path, limits.max_bytes, "weight files", "--max-model-bytes")?;
+    load(&bytes, &limits.decode)
+        .map_err(|e| format!("{} is not a valid gssm model: {e}", path.display()))
+}
+
+/// Read all of `path`, failing past `limit` bytes. The size a device or a
+/// pipe reports is 0, so the limit is enforced on the bytes read: at most
+/// `limit + 1`. `what` and `flag` name the files and the flag that raises
+/// the limit in the message.
+pub fn read_limited(path: &Path, limit: u64, what: &str, flag: &str) -> Result<Vec<u8>, String> {
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let file = File::open(path).map_err(cannot)?;
+    let size = file.metadata().map_err(cannot)?.len();
+    let raise = format!("the limit for {what} (raise it with {flag})");
+    // A regular file's size is known: refuse it before reading.
+    if size > limit {
         return Err(format!(
-            "{} is {} bytes, larger than the {} byte limit for weight files",
-            path.display(),
-            meta.len(),
-            MAX_MODEL_BYTES
+            "{} is {size} bytes, more than {limit} bytes, {raise}",
+            path.display()
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    load(&bytes, limits).map_err(|e| format!("{} is not a valid gssm model: {e}", path.display()))
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > limit {
+        return Err(format!(
+            "{} has more than {limit} bytes, {raise}",
+            path.display()
+        ));
+    }
+    Ok(bytes)
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,14 +118,21 @@ pub struct ModelLimits {
     /// Largest table (tokens, cocycles, readout) a model file may declare.
     #[arg(long, default_value_t = LoadLimits::default().max_table)]
     pub max_table: usize,
+    /// Largest model file read, in bytes (checked on the bytes read, so it
+    /// holds for pipes and devices too).
+    #[arg(long, default_value_t = MAX_MODEL_BYTES)]
+    pub max_model_bytes: u64,
 }
 
 impl ModelLimits {
-    pub fn get(&self) -> LoadLimits {
-        LoadLimits {
-            max_order: self.max_order,
-            max_table: self.max_table,
-            ..LoadLimits::default()
+    pub fn get(&self) -> ModelLoad {
+        ModelLoad {
+            decode: LoadLimits {
+                max_order: self.max_order,
+                max_table: self.max_table,
+                ..LoadLimits::default()
+            },
+            max_bytes: self.max_model_bytes,
         }
     }
 }
