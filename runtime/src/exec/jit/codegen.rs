@@ -162,7 +162,11 @@ pub(super) fn slot_zero(layers: usize) -> usize {
 /// `run(ptrs, tokens, out, len, groups)`: `groups × lanes` sequences of
 /// `len` tokens, row-major, starting at `tokens`; outputs to `out` in the
 /// same layout.
-pub(super) type RunFn = unsafe extern "C" fn(*const usize, *const u32, *mut u32, u64, u64);
+///
+/// `state` holds each group's float state, read when the group starts and
+/// written back when it ends (see [`Spec::state_len`]), so a long sequence
+/// can run in pieces of time with exactly the arithmetic of one scan.
+pub(super) type RunFn = unsafe extern "C" fn(*const usize, *const u32, *mut u32, u64, u64, *mut u8);
 
 /// `expand(ptrs, parent, pstride, nparent, child, cstride, out)`: for every
 /// token x (outer) and parent p < nparent (inner), child x·nparent + p is
@@ -240,7 +244,7 @@ pub(super) fn compile(spec: &Spec) -> Result<Code, String> {
     }
     let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
     let mut pool = Pool::default();
-    let ids = define(&mut module, spec, &mut pool, "gssm_run", 5, |g, a| {
+    let ids = define(&mut module, spec, &mut pool, "gssm_run", 6, |g, a| {
         g.gen_run(a)
     })
     .and_then(|run| {
@@ -1029,7 +1033,8 @@ impl<'f> Gen<'_, '_, 'f, '_> {
     /// complex state from step to step, so the long decode chains of
     /// successive steps overlap in the processor.
     fn gen_run(&mut self, args: &[Value]) {
-        let (ptrs, tok, out, len, ngroups) = (args[0], args[1], args[2], args[3], args[4]);
+        let (ptrs, tok, out, len, ngroups, state) =
+            (args[0], args[1], args[2], args[3], args[4], args[5]);
         let f = self.float();
         let (w, groups, lanes) = (f.width(), self.spec.groups, self.spec.lanes());
         let k = self.spec.layers.len();
@@ -1058,25 +1063,34 @@ impl<'f> Gen<'_, '_, 'f, '_> {
         let grp_next = self.b.create_block();
         let exit = self.b.create_block();
         let tokp = self.b.append_block_param(grp, types::I64);
+        let sp = self.b.append_block_param(grp, types::I64);
         let tb = self.b.append_block_param(blk, types::I64);
 
         let zero = self.iconst(0);
         let len0 = self.b.ins().icmp(IntCC::Equal, len, zero);
         let grp0 = self.b.ins().icmp(IntCC::Equal, ngroups, zero);
         let empty = self.b.ins().bor(len0, grp0);
-        self.b
-            .ins()
-            .brif(empty, exit, &[], grp, &[BlockArg::Value(tok)]);
+        self.b.ins().brif(
+            empty,
+            exit,
+            &[],
+            grp,
+            &[BlockArg::Value(tok), BlockArg::Value(state)],
+        );
 
-        // Per group of sequences: state ← h0, then every block of steps.
+        // Per group of sequences: state ← the group's state block (h0 for a
+        // fresh start), then every block of steps.
         self.b.switch_to_block(grp);
-        for (i, lv) in vars.iter().enumerate() {
-            let h0 = self.spec.layers[i].h0.clone();
+        let vt = f.vector();
+        let mut off = 0i32;
+        for lv in &vars {
             for gv in lv {
-                for (j, &(vr, vi)) in gv.iter().enumerate() {
-                    let (cr, ci) = (self.splat_f(h0[j].0), self.splat_f(h0[j].1));
+                for &(vr, vi) in gv {
+                    let cr = self.b.ins().load(vt, data_flags(), sp, off);
+                    let ci = self.b.ins().load(vt, data_flags(), sp, off + 16);
                     self.b.def_var(vr, cr);
                     self.b.def_var(vi, ci);
+                    off += 32;
                 }
             }
         }
@@ -1168,11 +1182,27 @@ impl<'f> Gen<'_, '_, 'f, '_> {
             .brif(more, blk, &[BlockArg::Value(tb2)], grp_next, &[]);
 
         self.b.switch_to_block(grp_next);
+        let mut off = 0i32;
+        for lv in &vars {
+            for gv in lv {
+                for &(vr, vi) in gv {
+                    let (cr, ci) = (self.b.use_var(vr), self.b.use_var(vi));
+                    self.b.ins().store(data_flags(), cr, sp, off);
+                    self.b.ins().store(data_flags(), ci, sp, off + 16);
+                    off += 32;
+                }
+            }
+        }
+        let sp2 = self.b.ins().iadd_imm_s(sp, off as i64);
         let tokp2 = self.b.ins().iadd(tokp, groupbytes);
         let more = self.b.ins().icmp(IntCC::UnsignedLessThan, tokp2, tok_end);
-        self.b
-            .ins()
-            .brif(more, grp, &[BlockArg::Value(tokp2)], exit, &[]);
+        self.b.ins().brif(
+            more,
+            grp,
+            &[BlockArg::Value(tokp2), BlockArg::Value(sp2)],
+            exit,
+            &[],
+        );
 
         self.b.switch_to_block(exit);
         self.b.ins().return_(&[]);

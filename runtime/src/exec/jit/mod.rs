@@ -73,6 +73,10 @@ fn inconsistent(msg: String) -> ExecError {
     ExecError::Backend(format!("the JIT cannot run this model: {msg}"))
 }
 
+/// Steps per piece when the last, partial group of a batch runs in pieces
+/// of time.
+const PIECE_STEPS: usize = 1 << 16;
+
 /// Largest code, joint index or table size the generated code handles (its
 /// code arithmetic is in i32 lanes).
 const MAX_INDEX: usize = i32::MAX as usize;
@@ -188,18 +192,45 @@ impl Jit {
         self.spec.lanes()
     }
 
+    /// The float state of `groups` groups of sequences at their start: h0
+    /// in every lane, laid out as the generated code reads it (per group,
+    /// layer, vector and component: a vector of re, then one of im).
+    fn fresh_state(&self, groups: usize) -> Vec<u8> {
+        let f = self.spec.float;
+        let mut block = Vec::new();
+        for l in &self.spec.layers {
+            for _ in 0..self.spec.groups {
+                for &(re, im) in &l.h0 {
+                    for x in [re, im] {
+                        for _ in 0..f.width() {
+                            match f {
+                                Float::F32 => block.extend((x as f32).to_le_bytes()),
+                                Float::F64 => block.extend(x.to_le_bytes()),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        block.repeat(groups)
+    }
+
     /// Run whole groups of `lanes()` sequences: `tokens` and `out` are
     /// `groups × lanes × len` row-major, every token below the model's
-    /// token count.
-    fn call_run(&self, tokens: &[u32], out: &mut [u32], len: usize) {
+    /// token count; `state` is the groups' float state (see
+    /// [`Jit::fresh_state`]), read at the start and left at the end.
+    fn call_run(&self, tokens: &[u32], out: &mut [u32], len: usize, state: &mut [u8]) {
         let n = self.lanes() * len;
         assert!(n > 0 && tokens.len() == out.len() && tokens.len().is_multiple_of(n));
+        assert_eq!(state.len(), self.fresh_state(tokens.len() / n).len());
         debug_assert!(tokens.iter().all(|&t| (t as usize) < self.spec.num_tokens));
         // SAFETY: `run` reads `tokens.len()` tokens and writes as many
-        // outputs, both buffers that long (asserted above). Every token is
-        // below the model's token count (checked by the caller), and every
-        // table index the code forms from it is in bounds by construction
-        // (see `codegen::Spec`), into tables owned by `self`.
+        // outputs, both buffers that long (asserted above), and reads and
+        // writes one state block per group, as long as `state` (asserted).
+        // Every token is below the model's token count (checked by the
+        // caller), and every table index the code forms from it is in
+        // bounds by construction (see `codegen::Spec`), into tables owned by
+        // `self`.
         unsafe {
             (self.code.run)(
                 self.ptrs.as_ptr(),
@@ -207,6 +238,7 @@ impl Jit {
                 out.as_mut_ptr(),
                 len as u64,
                 (tokens.len() / n) as u64,
+                state.as_mut_ptr(),
             )
         }
     }
@@ -262,19 +294,36 @@ impl Executor for Jit {
                 .zip(ids[..full * len].par_chunks(rows * len))
                 .try_for_each(|(o, t)| {
                     check(t)?;
-                    self.call_run(t, o, len);
+                    let mut state = self.fresh_state(t.len() / (lanes * len));
+                    self.call_run(t, o, len, &mut state);
                     Ok::<(), ExecError>(())
                 })?;
         }
         if full < batch {
-            // The last partial group runs padded with token 0.
-            let rest = &ids[full * len..];
-            check(rest)?;
-            let mut t = vec![0u32; lanes * len];
-            t[..rest.len()].copy_from_slice(rest);
-            let mut o = vec![0u32; lanes * len];
-            self.call_run(&t, &mut o, len);
-            out[full * len..].copy_from_slice(&o[..rest.len()]);
+            // The last partial group runs padded with token 0, in pieces of
+            // time with its state carried, so padding costs a piece's
+            // buffers rather than `lanes - rows` whole sequences.
+            let rows = batch - full;
+            check(&ids[full * len..])?;
+            let piece = len.min(PIECE_STEPS);
+            let mut t = vec![0u32; lanes * piece];
+            let mut o = vec![0u32; lanes * piece];
+            let mut state = self.fresh_state(1);
+            let mut t0 = 0;
+            while t0 < len {
+                let n = piece.min(len - t0);
+                for r in 0..rows {
+                    let src = (full + r) * len + t0;
+                    t[r * n..(r + 1) * n].copy_from_slice(&ids[src..src + n]);
+                }
+                t[rows * n..lanes * n].fill(0);
+                self.call_run(&t[..lanes * n], &mut o[..lanes * n], n, &mut state);
+                for r in 0..rows {
+                    let dst = (full + r) * len + t0;
+                    out[dst..dst + n].copy_from_slice(&o[r * n..(r + 1) * n]);
+                }
+                t0 += n;
+            }
         }
         Ok(out)
     }
