@@ -164,6 +164,7 @@ pub const FUZZ_GROUP_LIMITS: Limits = Limits {
     max_elements: 512,
     max_cosets: 50_000,
     max_word_len: 10_000,
+    max_memory: 256 << 20,
 };
 
 /// Largest group compiled end to end after elaboration.

@@ -10,7 +10,7 @@ use super::{stdlib, Program, SeriesHint, MAX_CALL_DEPTH};
 use crate::diagnostics::{Diagnostic, Source, Span};
 use crate::group::perm::{from_cycles, group_from_permutations};
 use crate::group::product::{direct, semidirect, ActionError};
-use crate::group::{coset, Group, GroupError, Word};
+use crate::group::{coset, format_bytes, Group, GroupError, Word};
 use crate::parse::ast::{self, GExpr, GExprKind, GuardKind, MessagePart};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -873,6 +873,16 @@ fn group_error(src: &Source, span: Span, e: GroupError) -> Diagnostic {
         GroupError::TooManyCosets { limit } => Diagnostic::error("group::cosets", format!("coset enumeration exceeded {limit} cosets"))
             .at(src, span, "this presentation may define an infinite group")
             .help("check that the relators bound the group (e.g. give every generator an order such as `a^n`), or raise --max-cosets"),
+        GroupError::TooMuchMemory { what, bytes, limit } => Diagnostic::error(
+            "group::memory",
+            format!(
+                "{what} would take {}, more than the memory limit of {}",
+                format_bytes(bytes),
+                format_bytes(limit as u128)
+            ),
+        )
+            .at(src, span, "building this group needs too much memory")
+            .help("raise the limit with --max-memory (in bytes, or with a unit such as 8GiB) if the machine has the memory, or use a smaller group"),
         GroupError::Invalid(m) => Diagnostic::error("group::invalid", m)
             .at(src, span, "while building this group")
             .help("check the presentation's relators and the limits (--max-cosets)"),
