@@ -59,6 +59,9 @@ fn parse_bytes(s: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("{s} is more bytes than this machine can address"))
 }
 
+/// Most warnings printed for one group; the rest are counted.
+const MAX_SHOWN_WARNINGS: usize = 20;
+
 /// Elaborate `group` (a name, or any group expression such as
 /// `Dihedral(8) x C2`; default: the file's last group) from `file`. Errors
 /// are printed and become the failure exit code; warnings are printed.
@@ -76,8 +79,14 @@ pub fn load_elaborated(
     };
     match result {
         Ok(e) => {
-            for w in &e.warnings {
+            for w in e.warnings.iter().take(MAX_SHOWN_WARNINGS) {
                 report(w);
+            }
+            if e.warnings.len() > MAX_SHOWN_WARNINGS {
+                eprintln!(
+                    "warning: {} more warnings not shown",
+                    e.warnings.len() - MAX_SHOWN_WARNINGS
+                );
             }
             Ok(e)
         }

@@ -5,7 +5,7 @@
 use super::int::{self, text_of, Vars};
 use super::loader::DefId;
 use super::naming::{convention_warning, disambiguate, fill_names, suggest};
-use super::words::expand;
+use super::words::{expand, Gens};
 use super::{stdlib, Program, SeriesHint, MAX_CALL_DEPTH};
 use crate::diagnostics::{Diagnostic, Source, Span};
 use crate::group::perm::{from_cycles, group_from_permutations};
@@ -149,24 +149,35 @@ impl<'p> Elab<'p> {
             }
             GExprKind::Presentation(p) => {
                 let src = self.src(file).clone();
-                for (i, g) in p.gens.iter().enumerate() {
-                    if let Some(first) = p.gens[..i].iter().find(|x| x.name == g.name) {
+                if let Some(g) = p.gens.get(MAX_GENERATORS) {
+                    return Err(too_many_generators(
+                        &src,
+                        g.span,
+                        p.gens.len(),
+                        "a presentation",
+                        &format!("generator number {}", MAX_GENERATORS + 1),
+                    ));
+                }
+                let mut first: HashMap<&str, Span> = HashMap::with_capacity(p.gens.len());
+                for g in &p.gens {
+                    if let Some(first) = first.insert(&g.name, g.span) {
                         return Err(Diagnostic::error(
                             "name::duplicate-generator",
                             format!("generator `{}` is listed twice", g.name),
                         )
                         .at(&src, g.span, "repeated")
                         .help("give each generator its own name")
-                        .note(&src, first.span, "first listed here"));
+                        .note(&src, first, "first listed here"));
                     }
                 }
                 let gens: Vec<String> = p.gens.iter().map(|g| g.name.clone()).collect();
+                let lookup = Gens::new(&gens);
                 let mut relators: Vec<Word> = Vec::new();
                 for r in &p.relations {
                     let sides: Vec<Word> = r
                         .sides
                         .iter()
-                        .map(|w| expand(&src, vars, &gens, w, limits.max_word_len))
+                        .map(|w| expand(&src, vars, &lookup, w, limits.max_word_len))
                         .collect::<Result<_>>()?;
                     if sides.len() == 1 {
                         relators.push(sides.into_iter().next().expect("one side"));
@@ -188,6 +199,16 @@ impl<'p> Elab<'p> {
                     .iter()
                     .map(|f| self.gexpr(file, vars, f, None))
                     .collect::<Result<Vec<_>>>()?;
+                let total: usize = vals.iter().map(|v| v.group.generator_names().len()).sum();
+                if total > MAX_GENERATORS {
+                    return Err(too_many_generators(
+                        self.src(file),
+                        e.span,
+                        total,
+                        "a direct product",
+                        "this product",
+                    ));
+                }
                 let names = disambiguate(
                     &vals
                         .iter()
@@ -503,6 +524,7 @@ impl<'p> Elab<'p> {
     ) -> Result<SeriesHint> {
         let src = self.src(file).clone();
         let gens = g.generator_names().to_vec();
+        let lookup = Gens::new(&gens);
         let mut subgroups = Vec::new();
         let mut spans = Vec::new();
         for sub in &s.subgroups {
@@ -510,7 +532,7 @@ impl<'p> Elab<'p> {
                 .words
                 .iter()
                 .map(|w| {
-                    expand(&src, vars, &gens, w, self.prog.limits.max_word_len)
+                    expand(&src, vars, &lookup, w, self.prog.limits.max_word_len)
                         .map(|w| g.eval_word(&w))
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -742,9 +764,20 @@ impl<'p> Elab<'p> {
         let nv = self.gexpr(file, vars, n, None)?;
         let hv = self.gexpr(file, vars, h, None)?;
         let src = self.src(file).clone();
+        let total = nv.group.generator_names().len() + hv.group.generator_names().len();
+        if total > MAX_GENERATORS {
+            return Err(too_many_generators(
+                &src,
+                e.span,
+                total,
+                "a semidirect product",
+                "this product",
+            ));
+        }
         let (ng, hg) = (nv.group.as_ref(), hv.group.as_ref());
         let n_names = ng.generator_names().to_vec();
         let h_names = hg.generator_names().to_vec();
+        let n_lookup = Gens::new(&n_names);
         let identity: Vec<Word> = (0..n_names.len()).map(|i| vec![(i, 1)]).collect();
         let mut maps: Vec<Vec<Word>> = vec![identity; h_names.len()];
         let mut block_of: Vec<Option<&ast::ActionBlock>> = vec![None; h_names.len()];
@@ -818,7 +851,7 @@ impl<'p> Elab<'p> {
                     .note(&src, prev.span, "first given here"));
                 }
                 mapped.push(m);
-                maps[j][i] = expand(&src, vars, &n_names, &m.to, self.prog.limits.max_word_len)?;
+                maps[j][i] = expand(&src, vars, &n_lookup, &m.to, self.prog.limits.max_word_len)?;
             }
         }
         let names = disambiguate(&[n_names.clone(), h_names.clone()]);
@@ -854,6 +887,24 @@ impl<'p> Elab<'p> {
             }
         })
     }
+}
+
+/// A group with more than [`MAX_GENERATORS`] generators, at `span`.
+fn too_many_generators(
+    src: &Source,
+    span: Span,
+    count: usize,
+    kind: &str,
+    what: &str,
+) -> Diagnostic {
+    Diagnostic::error(
+        "group::generators",
+        format!("{kind} with {count} generators: more than the {MAX_GENERATORS} gssm accepts"),
+    )
+    .at(src, span, format!("{what} is past the limit"))
+    .help(format!(
+        "a group needs few generators: drop redundant ones (at most {MAX_GENERATORS}), or build the group from smaller named parts"
+    ))
 }
 
 fn add_note(mut d: Diagnostic, src: &Source, span: Span, msg: &str) -> Diagnostic {

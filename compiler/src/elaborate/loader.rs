@@ -15,6 +15,9 @@ use std::path::{Component, Path, PathBuf};
 
 /// Largest source file read.
 const MAX_FILE_BYTES: u64 = 8 << 20;
+/// Deepest chain of imports (a file importing a file importing …): loading
+/// recurses once per import.
+pub const MAX_IMPORT_DEPTH: usize = 64;
 
 /// A definition: (file index, item index).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -207,6 +210,14 @@ impl<'a> Loader<'a> {
         }
         if let Some(&idx) = self.by_key.get(&key) {
             return Ok(idx);
+        }
+        if self.stack.len() >= MAX_IMPORT_DEPTH {
+            return Err(Diagnostic::error(
+                "import::depth",
+                format!("imports nest more than {MAX_IMPORT_DEPTH} deep"),
+            )
+            .at(&src, imp.span, "this import is too deep")
+            .help(format!("a file may import a file that imports a file … at most {MAX_IMPORT_DEPTH} levels deep: import the files at the bottom of the chain directly from a file nearer the top")));
         }
         let text = match stdlib_text {
             Some(t) => t.to_string(),

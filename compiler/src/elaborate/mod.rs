@@ -82,6 +82,8 @@ pub struct Program {
     cache: RefCell<HashMap<(DefId, Vec<i64>), groups::Cached>>,
 }
 
+pub use loader::MAX_IMPORT_DEPTH;
+
 /// Load a source file and its imports from disk.
 pub fn load_file(path: &Path, limits: &Limits) -> Result<Program, Diagnostic> {
     let text = loader::read_disk(path).map_err(|e| {
@@ -212,12 +214,12 @@ impl Program {
         let v = e.top(&ast)?;
         let (source, span) = e.origin_of(&v);
         let group = Rc::try_unwrap(v.group).unwrap_or_else(|rc| (*rc).clone());
+        // The same warning from one place is shown once (a cached
+        // definition repeats its warnings at every use).
         let mut warnings: Vec<Diagnostic> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for w in e.warnings {
-            if !warnings
-                .iter()
-                .any(|x| x.span == w.span && x.message == w.message)
-            {
+            if seen.insert((w.span, w.message.clone())) {
                 warnings.push(w);
             }
         }
