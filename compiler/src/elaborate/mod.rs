@@ -82,13 +82,12 @@ pub struct Program {
     cache: RefCell<HashMap<(DefId, Vec<i64>), groups::Cached>>,
 }
 
-pub use loader::MAX_IMPORT_DEPTH;
+pub use loader::{read_source, ReadError, MAX_IMPORT_DEPTH, MAX_PROGRAM_BYTES, MAX_SOURCE_BYTES};
 
 /// Load a source file and its imports from disk.
 pub fn load_file(path: &Path, limits: &Limits) -> Result<Program, Diagnostic> {
-    let text = loader::read_disk(path).map_err(|e| {
-        Diagnostic::error("io", format!("cannot read {}: {e}", path.display()))
-            .help("check the path of the source file")
+    let text = read_source(path).map_err(|e| {
+        Diagnostic::error("io", format!("cannot read {}: {e}", path.display())).help(e.help())
     })?;
     let mut l = Loader::new(Fs::Disk);
     let main = l.load_main(path, Source::new(path.display().to_string(), text))?;
