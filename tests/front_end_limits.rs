@@ -35,8 +35,9 @@ fn check(path: &Path, extra: &[&str]) -> Output {
     gssm(&args)
 }
 
-/// Most bytes of stderr an error may print.
-const MAX_STDERR: usize = 4096;
+/// Most bytes of stderr an error may print: a few lines of excerpt for the
+/// error and each of its notes, whatever the size of the source.
+const MAX_STDERR: usize = 8192;
 
 /// The run failed cleanly: exit code 1 and a short error on stderr, which
 /// is returned.
@@ -253,21 +254,32 @@ fn long_chains_end_in_a_result_or_an_error() {
     }
 }
 
-#[test]
-fn definitions_and_brackets_both_at_their_limits() {
-    // 63 definitions inside one another, each body 63 brackets deep: the
-    // most nesting the limits allow, on the main thread's stack.
-    let dir = scratch("deep-both");
-    let mut text = String::from("group D0 = < a | a^2 >\n");
-    for i in 1..63 {
+/// Definitions of semidirect products, each nested 60 brackets deep, used
+/// inside one another: `levels` group expressions in all.
+fn nested_products(levels: usize) -> String {
+    let mut text = String::from("group T = < | >\ngroup D0 = < a | a^2 >\n");
+    let (mut used, mut i) = (1, 1);
+    while used + 3 <= levels {
+        let k = 60.min((levels - used - 1) / 2);
         text.push_str(&format!(
             "group D{i} = {}D{}{}\n",
-            "(".repeat(63),
+            "(".repeat(k),
             i - 1,
-            ")".repeat(63)
+            " : T by {})".repeat(k)
         ));
+        used += 2 * k + 1;
+        i += 1;
     }
-    let path = write(&dir, "deep.gssm", &text);
+    text
+}
+
+#[test]
+fn nesting_across_definitions_is_bounded() {
+    // Brackets (64) and definitions (64) are bounded each, and so is their
+    // product: at the limit the group builds on the main thread's stack,
+    // past it the error names the limit.
+    let dir = scratch("nesting");
+    let path = write(&dir, "at.gssm", &nested_products(1023));
     let out = check(&path, &[]);
     assert_eq!(
         out.status.code(),
@@ -275,7 +287,29 @@ fn definitions_and_brackets_both_at_their_limits() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("D62: order 2"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(": order 2"));
+    let path = write(&dir, "past.gssm", &nested_products(1100));
+    let err = clean_error(&check(&path, &[]));
+    assert!(
+        err.contains("group expressions nest more than 1024 deep"),
+        "{err}"
+    );
+    // 63 definitions, each 63 brackets deep.
+    let mut text = String::from("group T = < | >\ngroup D0 = < a | a^2 >\n");
+    for i in 1..64 {
+        text.push_str(&format!(
+            "group D{i} = {}D{} x T{}\n",
+            "(".repeat(63),
+            i - 1,
+            ") x T".repeat(63)
+        ));
+    }
+    let path = write(&dir, "deep.gssm", &text);
+    let err = clean_error(&check(&path, &[]));
+    assert!(
+        err.contains("group expressions nest more than 1024 deep"),
+        "{err}"
+    );
 }
 
 #[test]
