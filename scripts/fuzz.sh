@@ -51,7 +51,10 @@ for t in "${targets[@]}"; do
     load_bytes | load_mutated) seeds=("$root/fuzz/seeds/load"); max_len=32768; timeout=20 ;;
     # Coset enumeration of an infinite presentation runs to its fixed work
     # limit: about a second natively, ten or more under instrumentation.
-    parse_elaborate) seeds=("$root/fuzz/seeds/parse" "$root/stdlib" "$root/tests/data"); max_len=8192; timeout=60 ;;
+    # Inputs up to 1 MiB reach long lines (diagnostics past column 65,535)
+    # and long chains (`for` clauses, products, prefixes) that short ones
+    # cannot.
+    parse_elaborate) seeds=("$root/fuzz/seeds/parse" "$root/stdlib" "$root/tests/data"); max_len=1048576; timeout=60 ;;
     # The input only picks shapes and a seed: short inputs say it all.
     *) seeds=(); max_len=256; timeout=20 ;;
   esac

@@ -171,3 +171,72 @@ fn command_line_expressions() {
     );
     insta::assert_snapshot!("expr_require", render_plain(&d));
 }
+
+/// Sources too long, too deep or too large for the limits: each error
+/// still points at the right place, and a long line shows only a window
+/// around the span.
+#[test]
+fn limits_of_size_and_depth() {
+    let mut text = String::from("group G = < a | ");
+    text.push_str(&"a*".repeat(35_000));
+    text.push_str("c >\n");
+    insta::assert_snapshot!("long_line_unknown_generator", fail(&text));
+
+    let text = format!(
+        "group G = perm {{ (1,2){} }}\n",
+        " for i in 1..1".repeat(100)
+    );
+    insta::assert_snapshot!("too_many_for_clauses", fail(&text));
+
+    let gens: Vec<String> = (1..=5000).map(|i| format!("g{i}")).collect();
+    let text = format!("group G = < {} | g1^2 >\n", gens.join(", "));
+    insta::assert_snapshot!("too_many_generators", fail(&text));
+
+    let text = format!(
+        "group F(n) require n > 0, \"n = {{{}n{}}}\" = < a | a^n >\ngroup G = F(2)\n",
+        "(".repeat(70),
+        ")".repeat(70)
+    );
+    insta::assert_snapshot!("message_brackets_too_deep", fail(&text));
+
+    let limits = Limits {
+        max_elements: 100_000,
+        ..Limits::default()
+    };
+    let d = fail_with(
+        "import \"families\"\ngroup G = Cyclic(100000)\n",
+        None,
+        &HashMap::new(),
+        &limits,
+    );
+    insta::assert_snapshot!("memory_limit", render_plain(&d));
+
+    let mut files = HashMap::new();
+    for i in 0..100 {
+        files.insert(
+            format!("m{i}.gssm"),
+            format!("import \"m{}.gssm\"\ngroup G{i} = < a | a^2 >\n", i + 1),
+        );
+    }
+    files.insert(
+        "m100.gssm".to_string(),
+        "group G100 = < a | a^3 >\n".to_string(),
+    );
+    let d = fail_with(
+        "import \"m0.gssm\"\ngroup G = G0\n",
+        None,
+        &files,
+        &Limits::default(),
+    );
+    insta::assert_snapshot!("import_depth", render_plain(&d));
+
+    let mut files = HashMap::new();
+    files.insert("big.gssm".to_string(), " ".repeat(9 << 20));
+    let d = fail_with(
+        "import \"big.gssm\"\ngroup G = < a | a^2 >\n",
+        None,
+        &files,
+        &Limits::default(),
+    );
+    insta::assert_snapshot!("import_too_large", render_plain(&d));
+}

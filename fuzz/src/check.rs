@@ -164,7 +164,24 @@ pub const FUZZ_GROUP_LIMITS: Limits = Limits {
     max_elements: 512,
     max_cosets: 50_000,
     max_word_len: 10_000,
+    max_memory: 256 << 20,
 };
+
+/// Largest rendering of one diagnostic: excerpts, messages and hints are
+/// cut to bounded sizes whatever the source, so anything near this is a
+/// renderer that echoes unbounded input.
+const MAX_RENDERED_BYTES: usize = 256 << 10;
+
+/// Render a diagnostic, as the CLI would print it, and check its size.
+fn render(d: &Diagnostic) {
+    let text = render_plain(d);
+    assert!(
+        text.len() <= MAX_RENDERED_BYTES,
+        "a diagnostic rendered to {} bytes: {}",
+        text.len(),
+        d.message.chars().take(200).collect::<String>()
+    );
+}
 
 /// Largest group compiled end to end after elaboration.
 const COMPILE_ORDER: usize = 24;
@@ -184,7 +201,7 @@ pub fn elaborate(text: &str, salt: &[u8]) {
     let program = match load_sources("main.gssm", text, &files, &FUZZ_GROUP_LIMITS) {
         Ok(p) => p,
         Err(d) => {
-            let _ = render_plain(&d);
+            render(&d);
             return;
         }
     };
@@ -224,12 +241,12 @@ fn built(r: Result<Elaborated, Diagnostic>) -> bool {
     let e = match r {
         Ok(e) => e,
         Err(d) => {
-            let _ = render_plain(&d);
+            render(&d);
             return false;
         }
     };
     for w in &e.warnings {
-        let _ = render_plain(w);
+        render(w);
     }
     let g = &e.group;
     assert!(
@@ -257,7 +274,7 @@ fn built(r: Result<Elaborated, Diagnostic>) -> bool {
                 assert_eq!(loaded.readout, model.readout);
             }
             Err(d) => {
-                let _ = render_plain(&d);
+                render(&d);
             }
         }
     }

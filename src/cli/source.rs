@@ -17,6 +17,11 @@ pub struct SourceLimits {
     /// Most cosets coset enumeration may define before giving up.
     #[arg(long, default_value_t = Limits::default().max_cosets)]
     pub max_cosets: usize,
+    /// Most memory the tables of one group construction may take, checked
+    /// before they are allocated: bytes, or a number with a unit (KiB, MiB,
+    /// GiB, TiB; K, M, G, T mean the same).
+    #[arg(long, default_value = "2GiB", value_parser = parse_bytes)]
+    pub max_memory: usize,
 }
 
 impl SourceLimits {
@@ -24,10 +29,38 @@ impl SourceLimits {
         Limits {
             max_elements: self.max_elements,
             max_cosets: self.max_cosets,
+            max_memory: self.max_memory,
             ..Limits::default()
         }
     }
 }
+
+/// "2147483648", "2GiB", "512M" → bytes.
+fn parse_bytes(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kib" => 10,
+        "m" | "mib" => 20,
+        "g" | "gib" => 30,
+        "t" | "tib" => 40,
+        other => {
+            return Err(format!(
+                "unknown unit '{other}': give bytes, or a number with KiB, MiB, GiB or TiB"
+            ))
+        }
+    };
+    let n: usize = digits
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size: give bytes, e.g. 2147483648, or 2GiB"))?;
+    n.checked_mul(1usize << shift)
+        .ok_or_else(|| format!("{s} is more bytes than this machine can address"))
+}
+
+/// Most warnings printed for one group; the rest are counted.
+const MAX_SHOWN_WARNINGS: usize = 20;
 
 /// Elaborate `group` (a name, or any group expression such as
 /// `Dihedral(8) x C2`; default: the file's last group) from `file`. Errors
@@ -46,8 +79,14 @@ pub fn load_elaborated(
     };
     match result {
         Ok(e) => {
-            for w in &e.warnings {
+            for w in e.warnings.iter().take(MAX_SHOWN_WARNINGS) {
                 report(w);
+            }
+            if e.warnings.len() > MAX_SHOWN_WARNINGS {
+                eprintln!(
+                    "warning: {} more warnings not shown",
+                    e.warnings.len() - MAX_SHOWN_WARNINGS
+                );
             }
             Ok(e)
         }

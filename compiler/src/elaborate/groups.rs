@@ -5,12 +5,12 @@
 use super::int::{self, text_of, Vars};
 use super::loader::DefId;
 use super::naming::{convention_warning, disambiguate, fill_names, suggest};
-use super::words::expand;
+use super::words::{expand, Gens};
 use super::{stdlib, Program, SeriesHint, MAX_CALL_DEPTH};
 use crate::diagnostics::{Diagnostic, Source, Span};
 use crate::group::perm::{from_cycles, group_from_permutations};
 use crate::group::product::{direct, semidirect, ActionError};
-use crate::group::{coset, Group, GroupError, Word};
+use crate::group::{coset, format_bytes, Group, GroupError, Word};
 use crate::parse::ast::{self, GExpr, GExprKind, GuardKind, MessagePart};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -29,6 +29,12 @@ pub const MAX_GENERATORS: usize = 4096;
 const MAX_LOOP_STEPS: u64 = 1 << 20;
 /// Most call-site notes attached to one error.
 const MAX_NOTES: usize = 3;
+
+/// Most group expressions elaborated inside one another, through brackets,
+/// products and definitions together: deep enough for any 64 definitions
+/// nested in one another with a few brackets each, and far from the end
+/// of an 8 MiB stack.
+pub const MAX_EXPR_NESTING: usize = 1024;
 
 /// A permutation generator as built: its name, cycles (0-based points) and
 /// the span of the item that made it.
@@ -61,6 +67,8 @@ pub struct Elab<'p> {
     /// The command-line expression, as a pseudo-file after the program's.
     expr_src: Source,
     stack: Vec<Frame>,
+    /// Group expressions being elaborated inside one another.
+    depth: usize,
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -70,6 +78,7 @@ impl<'p> Elab<'p> {
             prog,
             expr_src,
             stack: Vec::new(),
+            depth: 0,
             warnings: Vec::new(),
         }
     }
@@ -124,8 +133,14 @@ impl<'p> Elab<'p> {
         }
     }
 
-    /// `given` is the name a definition gives its body; other expressions
-    /// are named by their text.
+    /// Elaborate a group expression. `given` is the name a definition
+    /// gives its body; other expressions are named by their text.
+    ///
+    /// Elaboration recurses through brackets, products and the definitions
+    /// they use, so the total depth is bounded here, across definitions:
+    /// each limit alone (brackets, definitions) would still allow their
+    /// product. The arms live in functions of their own so that the frames
+    /// on the recursive path stay small.
     fn gexpr(
         &mut self,
         file: usize,
@@ -133,107 +148,195 @@ impl<'p> Elab<'p> {
         e: &GExpr,
         given: Option<&str>,
     ) -> Result<Value> {
-        let name = given
-            .map(str::to_string)
-            .unwrap_or_else(|| text_of(self.src(file), e.span));
-        let limits = self.prog.limits;
-        let plain = |g: Group| Value {
-            group: Rc::new(g),
-            series: None,
-            def: None,
-        };
+        if self.depth >= MAX_EXPR_NESTING {
+            return Err(self.nesting_error(file, e));
+        }
+        self.depth += 1;
+        let result = self.gexpr_kind(file, vars, e, given);
+        self.depth -= 1;
+        result
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn nesting_error(&self, file: usize, e: &GExpr) -> Diagnostic {
+        Diagnostic::error(
+            "recursion",
+            format!("group expressions nest more than {MAX_EXPR_NESTING} deep, counting the definitions they use"),
+        )
+        .at(self.src(file), e.span, "nesting limit reached here")
+        .help("flatten the groups: a product A x B x C rather than ((A x B) x C), G^k for k copies of G, fewer definitions built from one another")
+    }
+
+    /// The recursive calls happen here, and the work on their values in
+    /// the arms' own functions, whose frames are then off the stack.
+    fn gexpr_kind(
+        &mut self,
+        file: usize,
+        vars: &mut Vars,
+        e: &GExpr,
+        given: Option<&str>,
+    ) -> Result<Value> {
         match &e.kind {
             GExprKind::Paren(inner) => self.gexpr(file, vars, inner, given),
             GExprKind::Ref { name: id, args } => {
                 self.reference(file, vars, e, id, args.as_deref(), given)
             }
-            GExprKind::Presentation(p) => {
-                let src = self.src(file).clone();
-                for (i, g) in p.gens.iter().enumerate() {
-                    if let Some(first) = p.gens[..i].iter().find(|x| x.name == g.name) {
-                        return Err(Diagnostic::error(
-                            "name::duplicate-generator",
-                            format!("generator `{}` is listed twice", g.name),
-                        )
-                        .at(&src, g.span, "repeated")
-                        .help("give each generator its own name")
-                        .note(&src, first.span, "first listed here"));
-                    }
-                }
-                let gens: Vec<String> = p.gens.iter().map(|g| g.name.clone()).collect();
-                let mut relators: Vec<Word> = Vec::new();
-                for r in &p.relations {
-                    let sides: Vec<Word> = r
-                        .sides
-                        .iter()
-                        .map(|w| expand(&src, vars, &gens, w, limits.max_word_len))
-                        .collect::<Result<_>>()?;
-                    if sides.len() == 1 {
-                        relators.push(sides.into_iter().next().expect("one side"));
-                    } else {
-                        for pair in sides.windows(2) {
-                            let mut w = pair[0].clone();
-                            w.extend(super::words::inverse(&pair[1]));
-                            relators.push(w);
-                        }
-                    }
-                }
-                let g = coset::enumerate(&name, gens, &relators, &limits)
-                    .map_err(|err| group_error(&src, e.span, err))?;
-                Ok(plain(g))
+            GExprKind::Presentation(p) => self.presentation(file, vars, e, p, given).map(plain),
+            GExprKind::Perm(p) => {
+                let name = self.name_of(file, e, given);
+                self.perm_group(file, vars, e, p, &name).map(plain)
             }
-            GExprKind::Perm(p) => self.perm_group(file, vars, e, p, &name).map(plain),
             GExprKind::Direct(factors) => {
-                let vals = factors
-                    .iter()
-                    .map(|f| self.gexpr(file, vars, f, None))
-                    .collect::<Result<Vec<_>>>()?;
-                let names = disambiguate(
-                    &vals
-                        .iter()
-                        .map(|v| v.group.generator_names().to_vec())
-                        .collect::<Vec<_>>(),
-                );
-                let refs: Vec<&Group> = vals.iter().map(|v| v.group.as_ref()).collect();
-                let g = direct(&name, &refs, names, &limits)
-                    .map_err(|err| group_error(self.src(file), e.span, err))?;
-                Ok(plain(g))
+                let mut vals = Vec::with_capacity(factors.len());
+                for f in factors {
+                    vals.push(self.gexpr(file, vars, f, None)?);
+                }
+                self.direct_product(file, e, vals, given).map(plain)
             }
             GExprKind::Power(base, k) => {
-                let src = self.src(file).clone();
-                let k = int::eval(&src, vars, k)?;
+                let k = int::eval(self.src(file), vars, k)?;
                 let b = self.gexpr(file, vars, base, None)?;
-                let gens = b.group.generator_names().len();
-                if k < 0 || (k as u128) * (gens.max(1) as u128) > MAX_GENERATORS as u128 {
-                    let label = if k < 0 {
-                        "a negative power"
-                    } else {
-                        "too many copies"
-                    };
-                    return Err(Diagnostic::error(
-                        "group::power",
-                        format!("cannot take the direct power {}^{k}", b.group.name),
-                    )
-                    .at(&src, e.span, label)
-                    .help(format!(
-                        "G^k is the direct product of k copies of G: k must be between 0 and {}",
-                        MAX_GENERATORS / gens.max(1)
-                    )));
-                }
-                if k == 0 {
-                    return Ok(plain(Group::trivial(name)));
-                }
-                let copies: Vec<Vec<String>> =
-                    (0..k).map(|_| b.group.generator_names().to_vec()).collect();
-                let refs: Vec<&Group> = (0..k).map(|_| b.group.as_ref()).collect();
-                let g = direct(&name, &refs, disambiguate(&copies), &limits)
-                    .map_err(|err| group_error(&src, e.span, err))?;
-                Ok(plain(g))
+                self.power(file, e, b, k, given).map(plain)
             }
-            GExprKind::Semidirect { n, h, action } => self
-                .semidirect(file, vars, e, n, h, action, &name)
-                .map(plain),
+            GExprKind::Semidirect { n, h, action } => {
+                let nv = self.gexpr(file, vars, n, None)?;
+                let hv = self.gexpr(file, vars, h, None)?;
+                let name = self.name_of(file, e, given);
+                self.semidirect(file, vars, e, nv, hv, action, &name)
+                    .map(plain)
+            }
         }
+    }
+
+    fn name_of(&self, file: usize, e: &GExpr, given: Option<&str>) -> String {
+        given
+            .map(str::to_string)
+            .unwrap_or_else(|| text_of(self.src(file), e.span))
+    }
+
+    #[inline(never)]
+    fn presentation(
+        &mut self,
+        file: usize,
+        vars: &mut Vars,
+        e: &GExpr,
+        p: &ast::Presentation,
+        given: Option<&str>,
+    ) -> Result<Group> {
+        let name = self.name_of(file, e, given);
+        let limits = self.prog.limits;
+        let src = self.src(file).clone();
+        if let Some(g) = p.gens.get(MAX_GENERATORS) {
+            return Err(too_many_generators(
+                &src,
+                g.span,
+                p.gens.len(),
+                "a presentation",
+                &format!("generator number {}", MAX_GENERATORS + 1),
+            ));
+        }
+        let mut first: HashMap<&str, Span> = HashMap::with_capacity(p.gens.len());
+        for g in &p.gens {
+            if let Some(first) = first.insert(&g.name, g.span) {
+                return Err(Diagnostic::error(
+                    "name::duplicate-generator",
+                    format!("generator `{}` is listed twice", g.name),
+                )
+                .at(&src, g.span, "repeated")
+                .help("give each generator its own name")
+                .note(&src, first, "first listed here"));
+            }
+        }
+        let gens: Vec<String> = p.gens.iter().map(|g| g.name.clone()).collect();
+        let lookup = Gens::new(&gens);
+        let mut relators: Vec<Word> = Vec::new();
+        for r in &p.relations {
+            let sides: Vec<Word> = r
+                .sides
+                .iter()
+                .map(|w| expand(&src, vars, &lookup, w, limits.max_word_len))
+                .collect::<Result<_>>()?;
+            if sides.len() == 1 {
+                relators.push(sides.into_iter().next().expect("one side"));
+            } else {
+                for pair in sides.windows(2) {
+                    let mut w = pair[0].clone();
+                    w.extend(super::words::inverse(&pair[1]));
+                    relators.push(w);
+                }
+            }
+        }
+        coset::enumerate(&name, gens, &relators, &limits)
+            .map_err(|err| group_error(&src, e.span, err))
+    }
+
+    #[inline(never)]
+    fn direct_product(
+        &self,
+        file: usize,
+        e: &GExpr,
+        vals: Vec<Value>,
+        given: Option<&str>,
+    ) -> Result<Group> {
+        let name = self.name_of(file, e, given);
+        let limits = self.prog.limits;
+        let total: usize = vals.iter().map(|v| v.group.generator_names().len()).sum();
+        if total > MAX_GENERATORS {
+            return Err(too_many_generators(
+                self.src(file),
+                e.span,
+                total,
+                "a direct product",
+                "this product",
+            ));
+        }
+        let names = disambiguate(
+            &vals
+                .iter()
+                .map(|v| v.group.generator_names().to_vec())
+                .collect::<Vec<_>>(),
+        );
+        let refs: Vec<&Group> = vals.iter().map(|v| v.group.as_ref()).collect();
+        direct(&name, &refs, names, &limits).map_err(|err| group_error(self.src(file), e.span, err))
+    }
+
+    #[inline(never)]
+    fn power(
+        &self,
+        file: usize,
+        e: &GExpr,
+        b: Value,
+        k: i64,
+        given: Option<&str>,
+    ) -> Result<Group> {
+        let name = self.name_of(file, e, given);
+        let limits = self.prog.limits;
+        let src = self.src(file).clone();
+        let gens = b.group.generator_names().len();
+        if k < 0 || (k as u128) * (gens.max(1) as u128) > MAX_GENERATORS as u128 {
+            let label = if k < 0 {
+                "a negative power"
+            } else {
+                "too many copies"
+            };
+            return Err(Diagnostic::error(
+                "group::power",
+                format!("cannot take the direct power {}^{k}", b.group.name),
+            )
+            .at(&src, e.span, label)
+            .help(format!(
+                "G^k is the direct product of k copies of G: k must be between 0 and {}",
+                MAX_GENERATORS / gens.max(1)
+            )));
+        }
+        if k == 0 {
+            return Ok(Group::trivial(name));
+        }
+        let copies: Vec<Vec<String>> = (0..k).map(|_| b.group.generator_names().to_vec()).collect();
+        let refs: Vec<&Group> = (0..k).map(|_| b.group.as_ref()).collect();
+        direct(&name, &refs, disambiguate(&copies), &limits)
+            .map_err(|err| group_error(&src, e.span, err))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -503,6 +606,7 @@ impl<'p> Elab<'p> {
     ) -> Result<SeriesHint> {
         let src = self.src(file).clone();
         let gens = g.generator_names().to_vec();
+        let lookup = Gens::new(&gens);
         let mut subgroups = Vec::new();
         let mut spans = Vec::new();
         for sub in &s.subgroups {
@@ -510,7 +614,7 @@ impl<'p> Elab<'p> {
                 .words
                 .iter()
                 .map(|w| {
-                    expand(&src, vars, &gens, w, self.prog.limits.max_word_len)
+                    expand(&src, vars, &lookup, w, self.prog.limits.max_word_len)
                         .map(|w| g.eval_word(&w))
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -527,6 +631,7 @@ impl<'p> Elab<'p> {
 
     // ------------------------------------------------------------ permutations
 
+    #[inline(never)]
     fn perm_group(
         &mut self,
         file: usize,
@@ -729,22 +834,32 @@ impl<'p> Elab<'p> {
     // ------------------------------------------------------------ semidirect
 
     #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
     fn semidirect(
         &mut self,
         file: usize,
         vars: &mut Vars,
         e: &GExpr,
-        n: &GExpr,
-        h: &GExpr,
+        nv: Value,
+        hv: Value,
         action: &ast::Action,
         name: &str,
     ) -> Result<Group> {
-        let nv = self.gexpr(file, vars, n, None)?;
-        let hv = self.gexpr(file, vars, h, None)?;
         let src = self.src(file).clone();
+        let total = nv.group.generator_names().len() + hv.group.generator_names().len();
+        if total > MAX_GENERATORS {
+            return Err(too_many_generators(
+                &src,
+                e.span,
+                total,
+                "a semidirect product",
+                "this product",
+            ));
+        }
         let (ng, hg) = (nv.group.as_ref(), hv.group.as_ref());
         let n_names = ng.generator_names().to_vec();
         let h_names = hg.generator_names().to_vec();
+        let n_lookup = Gens::new(&n_names);
         let identity: Vec<Word> = (0..n_names.len()).map(|i| vec![(i, 1)]).collect();
         let mut maps: Vec<Vec<Word>> = vec![identity; h_names.len()];
         let mut block_of: Vec<Option<&ast::ActionBlock>> = vec![None; h_names.len()];
@@ -818,7 +933,7 @@ impl<'p> Elab<'p> {
                     .note(&src, prev.span, "first given here"));
                 }
                 mapped.push(m);
-                maps[j][i] = expand(&src, vars, &n_names, &m.to, self.prog.limits.max_word_len)?;
+                maps[j][i] = expand(&src, vars, &n_lookup, &m.to, self.prog.limits.max_word_len)?;
             }
         }
         let names = disambiguate(&[n_names.clone(), h_names.clone()]);
@@ -856,6 +971,33 @@ impl<'p> Elab<'p> {
     }
 }
 
+/// A group with more than [`MAX_GENERATORS`] generators, at `span`.
+fn too_many_generators(
+    src: &Source,
+    span: Span,
+    count: usize,
+    kind: &str,
+    what: &str,
+) -> Diagnostic {
+    Diagnostic::error(
+        "group::generators",
+        format!("{kind} with {count} generators: more than the {MAX_GENERATORS} gssm accepts"),
+    )
+    .at(src, span, format!("{what} is past the limit"))
+    .help(format!(
+        "a group needs few generators: drop redundant ones (at most {MAX_GENERATORS}), or build the group from smaller named parts"
+    ))
+}
+
+/// A group built from an expression, with no definition or series.
+fn plain(g: Group) -> Value {
+    Value {
+        group: Rc::new(g),
+        series: None,
+        def: None,
+    }
+}
+
 fn add_note(mut d: Diagnostic, src: &Source, span: Span, msg: &str) -> Diagnostic {
     let already = d.file.as_ref().is_some_and(|f| f.name == src.name) && d.span == Some(span);
     if !already && d.notes.len() < MAX_NOTES {
@@ -873,6 +1015,16 @@ fn group_error(src: &Source, span: Span, e: GroupError) -> Diagnostic {
         GroupError::TooManyCosets { limit } => Diagnostic::error("group::cosets", format!("coset enumeration exceeded {limit} cosets"))
             .at(src, span, "this presentation may define an infinite group")
             .help("check that the relators bound the group (e.g. give every generator an order such as `a^n`), or raise --max-cosets"),
+        GroupError::TooMuchMemory { what, bytes, limit } => Diagnostic::error(
+            "group::memory",
+            format!(
+                "{what} would take {}, more than the memory limit of {}",
+                format_bytes(bytes),
+                format_bytes(limit as u128)
+            ),
+        )
+            .at(src, span, "building this group needs too much memory")
+            .help("raise the limit with --max-memory (in bytes, or with a unit such as 8GiB) if the machine has the memory, or use a smaller group"),
         GroupError::Invalid(m) => Diagnostic::error("group::invalid", m)
             .at(src, span, "while building this group")
             .help("check the presentation's relators and the limits (--max-cosets)"),

@@ -257,14 +257,35 @@ pub fn primroot(p: i64) -> Option<i64> {
         .map(|g| g as i64)
 }
 
-/// Render a span of source as the user wrote it, whitespace collapsed.
+/// Longest text [`text_of`] returns: it names groups and quotes conditions
+/// in messages, and a source expression may be megabytes long.
+const MAX_QUOTED_CHARS: usize = 120;
+
+/// Render a span of source as the user wrote it, whitespace collapsed, cut
+/// to [`MAX_QUOTED_CHARS`] characters (ending in "…").
 pub fn text_of(src: &Source, span: Span) -> String {
-    src.text
+    let mut out = String::new();
+    let mut chars = 0;
+    for w in src
+        .text
         .get(span.start..span.end)
         .unwrap_or("")
         .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    {
+        if !out.is_empty() {
+            out.push(' ');
+            chars += 1;
+        }
+        for c in w.chars() {
+            if chars == MAX_QUOTED_CHARS {
+                out.push('…');
+                return out;
+            }
+            out.push(c);
+            chars += 1;
+        }
+    }
+    out
 }
 
 #[cfg(test)]

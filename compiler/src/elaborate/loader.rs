@@ -11,10 +11,16 @@ use crate::diagnostics::{Diagnostic, Source, Span};
 use crate::parse::ast::{self, GroupDef, Item};
 use crate::parse::parse_file;
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
-/// Largest source file read.
-const MAX_FILE_BYTES: u64 = 8 << 20;
+/// Largest source file read, in bytes.
+pub const MAX_SOURCE_BYTES: usize = 8 << 20;
+/// Most bytes of source one program (a file and its imports) may hold.
+pub const MAX_PROGRAM_BYTES: usize = 64 << 20;
+/// Deepest chain of imports (a file importing a file importing …): loading
+/// recurses once per import.
+pub const MAX_IMPORT_DEPTH: usize = 64;
 
 /// A definition: (file index, item index).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -49,6 +55,8 @@ pub struct Loader<'a> {
     by_key: HashMap<String, usize>,
     /// Keys of files whose imports are being loaded (for cycle reports).
     stack: Vec<(String, String)>,
+    /// Bytes of source loaded so far.
+    bytes: usize,
 }
 
 impl<'a> Loader<'a> {
@@ -58,6 +66,7 @@ impl<'a> Loader<'a> {
             files: Vec::new(),
             by_key: HashMap::new(),
             stack: Vec::new(),
+            bytes: 0,
         }
     }
 
@@ -69,6 +78,13 @@ impl<'a> Loader<'a> {
             Fs::Memory(_) => normalise(path).display().to_string(),
         };
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        if source.text.len() > MAX_SOURCE_BYTES {
+            return Err(Diagnostic::error(
+                "io::too-large",
+                format!("{} is {}", source.name, ReadError::TooLarge),
+            )
+            .help(ReadError::TooLarge.help()));
+        }
         self.load(key, source, false, dir)
     }
 
@@ -86,6 +102,7 @@ impl<'a> Loader<'a> {
         stdlib: bool,
         dir: PathBuf,
     ) -> Result<usize, Diagnostic> {
+        self.bytes += source.text.len();
         let ast = parse_file(&source)?;
         self.stack.push((key.clone(), source.name.clone()));
         let idx = self.files.len();
@@ -208,39 +225,106 @@ impl<'a> Loader<'a> {
         if let Some(&idx) = self.by_key.get(&key) {
             return Ok(idx);
         }
+        if self.stack.len() >= MAX_IMPORT_DEPTH {
+            return Err(Diagnostic::error(
+                "import::depth",
+                format!("imports nest more than {MAX_IMPORT_DEPTH} deep"),
+            )
+            .at(&src, imp.span, "this import is too deep")
+            .help(format!("a file may import a file that imports a file … at most {MAX_IMPORT_DEPTH} levels deep: import the files at the bottom of the chain directly from a file nearer the top")));
+        }
         let text = match stdlib_text {
             Some(t) => t.to_string(),
             None => self.read(&key, &name).map_err(|e| {
+                let help = match &e {
+                    ReadError::Io(_) => "relative paths are resolved from the importing file's directory; stdlib modules are imported by name, e.g. import \"families\"".to_string(),
+                    e => e.help(),
+                };
                 Diagnostic::error("import::read", format!("cannot read \"{}\": {e}", imp.path))
                     .at(&src, imp.path_span, format!("looked for {name}"))
-                    .help("relative paths are resolved from the importing file's directory; stdlib modules are imported by name, e.g. import \"families\"")
+                    .help(help)
             })?,
         };
+        if self.bytes + text.len() > MAX_PROGRAM_BYTES {
+            return Err(Diagnostic::error(
+                "import::too-large",
+                format!("with \"{}\" the program's sources would exceed {MAX_PROGRAM_BYTES} bytes", imp.path),
+            )
+            .at(&src, imp.path_span, "one import too many")
+            .help(format!("a file and its imports may hold {MAX_PROGRAM_BYTES} bytes (64 MiB) of source in all: import fewer or smaller files")));
+        }
         self.load(key, Source::new(name, text), stdlib_text.is_some(), dir)
     }
 
-    fn read(&self, key: &str, name: &str) -> Result<String, String> {
+    fn read(&self, key: &str, name: &str) -> Result<String, ReadError> {
         match &self.fs {
-            Fs::Disk => read_disk(Path::new(key)),
-            Fs::Memory(files) => files
-                .get(key)
-                .or_else(|| files.get(name))
-                .cloned()
-                .ok_or_else(|| "no such file".to_string()),
+            Fs::Disk => read_source(Path::new(key)),
+            Fs::Memory(files) => {
+                let text = files
+                    .get(key)
+                    .or_else(|| files.get(name))
+                    .ok_or_else(|| ReadError::Io("no such file".into()))?;
+                if text.len() > MAX_SOURCE_BYTES {
+                    return Err(ReadError::TooLarge);
+                }
+                Ok(text.clone())
+            }
         }
     }
 }
 
-/// Read a source file, refusing huge ones.
-pub fn read_disk(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(format!(
-            "the file has {} bytes, more than the {MAX_FILE_BYTES} byte limit for sources",
-            meta.len()
-        ));
+/// Why a source file could not be read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReadError {
+    Io(String),
+    /// More than [`MAX_SOURCE_BYTES`] bytes.
+    TooLarge,
+    /// Not UTF-8: the first bad byte's offset.
+    NotUtf8(usize),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::Io(e) => f.write_str(e),
+            ReadError::TooLarge => write!(
+                f,
+                "larger than the {MAX_SOURCE_BYTES}-byte (8 MiB) limit for source files"
+            ),
+            ReadError::NotUtf8(at) => write!(f, "not UTF-8 text (byte {at} is invalid)"),
+        }
     }
-    std::fs::read_to_string(path).map_err(|e| e.to_string())
+}
+
+impl ReadError {
+    /// What to change.
+    pub fn help(&self) -> String {
+        match self {
+            ReadError::Io(_) => "check the path of the source file".into(),
+            ReadError::TooLarge => format!("a source file holds at most {MAX_SOURCE_BYTES} bytes: split it into files joined by `import`"),
+            ReadError::NotUtf8(_) => "save the file as UTF-8 text".into(),
+        }
+    }
+}
+
+/// Read a source file: the one way sources come from disk, for the main
+/// file and every import. It reads at most [`MAX_SOURCE_BYTES`] + 1 bytes
+/// and fails if there are more, so a device or a pipe (whose metadata
+/// gives no size) cannot make it read without end.
+pub fn read_source(path: &Path) -> Result<String, ReadError> {
+    let io = |e: std::io::Error| ReadError::Io(e.to_string());
+    let file = std::fs::File::open(path).map_err(io)?;
+    if file.metadata().map_err(io)?.is_dir() {
+        return Err(ReadError::Io("it is a directory".into()));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_SOURCE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() > MAX_SOURCE_BYTES {
+        return Err(ReadError::TooLarge);
+    }
+    String::from_utf8(bytes).map_err(|e| ReadError::NotUtf8(e.utf8_error().valid_up_to()))
 }
 
 fn canonical_key(path: &Path) -> String {

@@ -82,11 +82,12 @@ pub struct Program {
     cache: RefCell<HashMap<(DefId, Vec<i64>), groups::Cached>>,
 }
 
+pub use loader::{read_source, ReadError, MAX_IMPORT_DEPTH, MAX_PROGRAM_BYTES, MAX_SOURCE_BYTES};
+
 /// Load a source file and its imports from disk.
 pub fn load_file(path: &Path, limits: &Limits) -> Result<Program, Diagnostic> {
-    let text = loader::read_disk(path).map_err(|e| {
-        Diagnostic::error("io", format!("cannot read {}: {e}", path.display()))
-            .help("check the path of the source file")
+    let text = read_source(path).map_err(|e| {
+        Diagnostic::error("io", format!("cannot read {}: {e}", path.display())).help(e.help())
     })?;
     let mut l = Loader::new(Fs::Disk);
     let main = l.load_main(path, Source::new(path.display().to_string(), text))?;
@@ -212,12 +213,12 @@ impl Program {
         let v = e.top(&ast)?;
         let (source, span) = e.origin_of(&v);
         let group = Rc::try_unwrap(v.group).unwrap_or_else(|rc| (*rc).clone());
+        // The same warning from one place is shown once (a cached
+        // definition repeats its warnings at every use).
         let mut warnings: Vec<Diagnostic> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for w in e.warnings {
-            if !warnings
-                .iter()
-                .any(|x| x.span == w.span && x.message == w.message)
-            {
+            if seen.insert((w.span, w.message.clone())) {
                 warnings.push(w);
             }
         }

@@ -72,11 +72,19 @@ fn distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// Longest name [`suggest`] compares: edit distance costs the product of
+/// the lengths, and a typo suggestion for a longer name helps nobody.
+const MAX_SUGGEST_LEN: usize = 64;
+
 /// The closest candidate to `name`, if close enough to be a likely typo.
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    if name.len() > MAX_SUGGEST_LEN {
+        return None;
+    }
     let lower = name.to_lowercase();
     candidates
         .into_iter()
+        .filter(|c| c.len() <= MAX_SUGGEST_LEN)
         .map(|c| {
             let d = if c.to_lowercase() == lower {
                 0

@@ -6,6 +6,27 @@ use super::naming::suggest;
 use crate::diagnostics::{Diagnostic, Source};
 use crate::group::Word;
 use crate::parse::ast::{self, WordBase};
+use std::collections::HashMap;
+
+/// Generator names with their indices, looked up once per letter.
+pub struct Gens<'a> {
+    names: &'a [String],
+    index: HashMap<&'a str, usize>,
+}
+
+impl<'a> Gens<'a> {
+    pub fn new(names: &'a [String]) -> Gens<'a> {
+        let mut index = HashMap::with_capacity(names.len());
+        for (j, n) in names.iter().enumerate().rev() {
+            // The first of repeated names wins, as a linear search would.
+            index.insert(n.as_str(), j);
+        }
+        Gens { names, index }
+    }
+}
+
+/// Most generator names listed in a hint.
+const MAX_LISTED: usize = 20;
 
 /// Expand a word over the generators `gens`. Powers of a single generator
 /// stay one syllable however large; other powers are written out, up to
@@ -13,7 +34,7 @@ use crate::parse::ast::{self, WordBase};
 pub fn expand(
     src: &Source,
     vars: &Vars,
-    gens: &[String],
+    gens: &Gens,
     w: &ast::Word,
     max_len: usize,
 ) -> Result<Word, Diagnostic> {
@@ -21,9 +42,9 @@ pub fn expand(
     for f in &w.factors {
         let mut part = match &f.base {
             WordBase::Identity => Vec::new(),
-            WordBase::Gen(id) => match gens.iter().position(|g| *g == id.name) {
-                Some(j) => vec![(j, 1)],
-                None => return Err(unknown_generator(src, vars, gens, id)),
+            WordBase::Gen(id) => match gens.index.get(id.name.as_str()) {
+                Some(&j) => vec![(j, 1)],
+                None => return Err(unknown_generator(src, vars, gens.names, id)),
             },
             WordBase::Paren(inner) => expand(src, vars, gens, inner, max_len)?,
             WordBase::Commutator(ws) => {
@@ -32,10 +53,10 @@ pub fn expand(
                 for next in &ws[1..] {
                     let v = expand(src, vars, gens, next, max_len)?;
                     let mut k = inverse(&c);
-                    k.extend(inverse(&v));
-                    k.extend(c);
-                    k.extend(v);
-                    c = reduce(k);
+                    append(&mut k, inverse(&v));
+                    append(&mut k, c);
+                    append(&mut k, v);
+                    c = k;
                     check_len(src, f, c.len(), max_len)?;
                 }
                 c
@@ -45,8 +66,9 @@ pub fn expand(
             let k = int::eval(src, vars, e)?;
             part = power(src, f, &part, k, max_len)?;
         }
-        out.extend(part);
-        out = reduce(out);
+        // Appending reduces as it goes: re-reducing the whole word for
+        // every factor would be quadratic in a long word.
+        append(&mut out, part);
         check_len(src, f, out.len(), max_len)?;
     }
     Ok(out)
@@ -84,9 +106,9 @@ fn power(
     check_len(src, f, usize::try_from(len).unwrap_or(usize::MAX), max_len)?;
     let mut out = Vec::with_capacity(len as usize);
     for _ in 0..n {
-        out.extend_from_slice(&base);
+        append(&mut out, base.iter().copied());
     }
-    Ok(reduce(out))
+    Ok(out)
 }
 
 fn check_len(src: &Source, f: &ast::Factor, len: usize, max_len: usize) -> Result<(), Diagnostic> {
@@ -102,9 +124,9 @@ pub fn inverse(w: &Word) -> Word {
     w.iter().rev().map(|&(j, e)| (j, -e)).collect()
 }
 
-/// Merge adjacent syllables of one generator and drop zero exponents.
-fn reduce(w: Word) -> Word {
-    let mut out: Word = Vec::with_capacity(w.len());
+/// Append syllables to a reduced word, merging adjacent syllables of one
+/// generator and dropping zero exponents, so the word stays reduced.
+fn append(out: &mut Word, w: impl IntoIterator<Item = (usize, i64)>) {
     for (j, e) in w {
         match out.last_mut() {
             Some((lj, le)) if *lj == j => match le.checked_add(e) {
@@ -119,7 +141,6 @@ fn reduce(w: Word) -> Word {
             _ => {}
         }
     }
-    out
 }
 
 fn unknown_generator(src: &Source, vars: &Vars, gens: &[String], id: &ast::Ident) -> Diagnostic {
@@ -137,6 +158,12 @@ fn unknown_generator(src: &Source, vars: &Vars, gens: &[String], id: &ast::Ident
     }
     let list = if gens.is_empty() {
         "none".to_string()
+    } else if gens.len() > MAX_LISTED {
+        format!(
+            "{}, … ({} in all)",
+            gens[..MAX_LISTED].join(", "),
+            gens.len()
+        )
     } else {
         gens.join(", ")
     };

@@ -24,17 +24,14 @@
 //! j and `2j + 1` for its inverse, so `x ^ 1` is the inverse column.
 //!
 //! Termination: the enumeration ends with an error when it would define more
-//! than `limits.max_cosets` cosets, when the table would outgrow a fixed
-//! memory budget, or when scanning has done far more work than the coset
-//! limit justifies (long relators over a huge or infinite group).
+//! than `limits.max_cosets` cosets, when the table would outgrow
+//! `limits.max_memory`, or when scanning has done far more work than the
+//! coset limit justifies (long relators over a huge or infinite group).
 
 use super::{Group, GroupError, Limits, Word};
 
 /// An undefined table entry.
 const NONE: u32 = u32::MAX;
-/// Most table entries held at once (256 MiB of u32): with many generators
-/// the coset limit alone would allow tables the machine cannot hold.
-const MAX_TABLE_ENTRIES: usize = 1 << 26;
 /// Scan steps allowed per coset of the limit, and the least total: scanning
 /// cost grows with relator length, and without a bound a presentation with
 /// very long relators could run for hours before reaching the coset limit.
@@ -75,7 +72,7 @@ pub fn enumerate(
 ///
 /// `max_cosets` bounds the cosets each strategy defines, counting those
 /// later found equal to others; it is lowered further where the table would
-/// exceed 2^26 entries (many generators), and the error names the bound
+/// exceed `max_memory` (many generators), and the error names the bound
 /// that applied.
 pub fn coset_table(
     ngens: usize,
@@ -83,10 +80,16 @@ pub fn coset_table(
     limits: &Limits,
 ) -> Result<CosetTable, GroupError> {
     let rels = RelatorSet::new(ngens, relators, limits.max_word_len)?;
-    if let Ok(t) = Enumerator::new(&rels, limits.max_cosets).finish(Strategy::Hlt) {
+    if let Ok(t) = Enumerator::with_limits(&rels, limits).finish(Strategy::Hlt) {
         return Ok(t);
     }
-    Enumerator::new(&rels, limits.max_cosets).finish(Strategy::Felsch)
+    Enumerator::with_limits(&rels, limits).finish(Strategy::Felsch)
+}
+
+/// Bytes held per coset: its table row, union-find entry and closed-power
+/// marks, doubled because a growing vector may briefly hold two copies.
+fn coset_bytes(cols: usize) -> usize {
+    2 * (4 * cols + 4 + 8)
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -273,16 +276,30 @@ struct Enumerator<'r> {
     queue: Vec<u32>,
     /// Most cosets that may be defined (also the limit reported).
     cap: usize,
+    /// The memory budget, where it and not the coset limit sets `cap`.
+    memory: Option<usize>,
     work: u64,
     budget: u64,
 }
 
 impl<'r> Enumerator<'r> {
+    #[cfg(test)]
     fn new(rel: &'r RelatorSet, max_cosets: usize) -> Self {
+        Enumerator::with_limits(
+            rel,
+            &Limits {
+                max_cosets,
+                ..Limits::default()
+            },
+        )
+    }
+
+    fn with_limits(rel: &'r RelatorSet, limits: &Limits) -> Self {
         let cols = rel.cols;
-        let mem_cap = MAX_TABLE_ENTRIES.checked_div(cols).unwrap_or(usize::MAX);
+        let mem_cap = limits.max_memory / coset_bytes(cols);
         // Coset numbers must stay below NONE.
-        let cap = max_cosets.min(mem_cap).min(NONE as usize - 1).max(1);
+        let cap = limits.max_cosets.min(mem_cap).min(NONE as usize - 1).max(1);
+        let memory = (mem_cap < limits.max_cosets).then_some(limits.max_memory);
         // Coset 0 is the subgroup itself.
         Enumerator {
             rel,
@@ -293,6 +310,7 @@ impl<'r> Enumerator<'r> {
             deductions: Vec::new(),
             queue: Vec::new(),
             cap,
+            memory,
             work: 0,
             budget: (cap as u64).saturating_mul(WORK_PER_COSET).max(MIN_WORK),
         }
@@ -389,6 +407,16 @@ impl<'r> Enumerator<'r> {
     fn define(&mut self, c: u32, x: u32) -> Result<(), GroupError> {
         let d = self.rep.len();
         if d >= self.cap {
+            if let Some(limit) = self.memory {
+                return Err(GroupError::TooMuchMemory {
+                    what: format!(
+                        "coset enumeration with {} generators, past {d} cosets,",
+                        self.cols / 2
+                    ),
+                    bytes: (d as u128 + 1) * coset_bytes(self.cols) as u128,
+                    limit,
+                });
+            }
             return Err(GroupError::TooManyCosets { limit: self.cap });
         }
         let d = d as u32;

@@ -34,6 +34,10 @@ pub struct Limits {
     pub max_cosets: usize,
     /// Most letters a relator may expand to.
     pub max_word_len: usize,
+    /// Most bytes the tables of one construction (Cayley table, coset
+    /// table, generator and inverse columns, element labels) may take;
+    /// checked before they are allocated.
+    pub max_memory: usize,
 }
 
 impl Default for Limits {
@@ -42,7 +46,54 @@ impl Default for Limits {
             max_elements: 4096,
             max_cosets: 2_000_000,
             max_word_len: 100_000,
+            max_memory: 2 << 30,
         }
+    }
+}
+
+impl Limits {
+    /// Fail unless `bytes` fit in the memory budget; `what` names the
+    /// tables for the error.
+    pub fn check_memory(
+        &self,
+        bytes: u128,
+        what: impl FnOnce() -> String,
+    ) -> Result<(), GroupError> {
+        if bytes > self.max_memory as u128 {
+            return Err(GroupError::TooMuchMemory {
+                what: what(),
+                bytes,
+                limit: self.max_memory,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Bytes [`Group::from_cayley_graph`] allocates for `n` elements and `s`
+/// generators, labels aside: the n×n Cayley table, the inverse and
+/// generator columns, and the breadth-first search's arrays.
+pub fn group_bytes(n: usize, s: usize) -> u128 {
+    let (n, s) = (n as u128, s as u128);
+    4 * n * n + 12 * n * s + 32 * n
+}
+
+/// "2147483648 bytes (2.0 GiB)".
+pub fn format_bytes(bytes: u128) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut unit = "";
+    for u in UNITS {
+        if v < 1024.0 {
+            break;
+        }
+        v /= 1024.0;
+        unit = u;
+    }
+    if unit.is_empty() {
+        format!("{bytes} bytes")
+    } else {
+        format!("{bytes} bytes ({v:.1} {unit})")
     }
 }
 
@@ -52,6 +103,13 @@ pub enum GroupError {
     TooManyElements { limit: usize },
     #[error("coset enumeration exceeded {limit} cosets: the presentation may define an infinite or very large group (raise the limit with --max-cosets)")]
     TooManyCosets { limit: usize },
+    /// `what` would take `bytes`, more than `limit` allows.
+    #[error("{what} would take {}, more than the memory limit of {} (raise it with --max-memory)", format_bytes(*bytes), format_bytes(*limit as u128))]
+    TooMuchMemory {
+        what: String,
+        bytes: u128,
+        limit: usize,
+    },
     #[error("{0}")]
     Invalid(String),
 }
@@ -90,6 +148,9 @@ impl Group {
         if right_mul.len() != n * s || identity as usize >= n {
             return Err(GroupError::Invalid("malformed Cayley graph".into()));
         }
+        limits.check_memory(group_bytes(n, s), || {
+            format!("the Cayley table of {n} elements ({n}² entries) with its generator columns")
+        })?;
         // Inverse columns: x·g^-1.
         let mut right_inv = vec![u32::MAX; n * s];
         for x in 0..n {
@@ -104,7 +165,8 @@ impl Group {
             }
         }
         // Alphabet: g1, g1^-1, g2, g2^-1, … (inverse skipped for involutions
-        // so every word is shortlex-least).
+        // so every word is shortlex-least). Letters are indexed by u32: a
+        // group may have more than 2^16 of them.
         let mut letters: Vec<(usize, bool)> = Vec::with_capacity(2 * s);
         for j in 0..s {
             letters.push((j, false));
@@ -123,7 +185,7 @@ impl Group {
         // BFS from the identity in shortlex order.
         let mut new_id = vec![u32::MAX; n];
         let mut old_of = Vec::with_capacity(n);
-        let mut parent: Vec<(u32, u16)> = Vec::with_capacity(n);
+        let mut parent: Vec<(u32, u32)> = Vec::with_capacity(n);
         new_id[identity as usize] = 0;
         old_of.push(identity as usize);
         parent.push((u32::MAX, 0));
@@ -135,7 +197,7 @@ impl Group {
                 if new_id[y] == u32::MAX {
                     new_id[y] = old_of.len() as u32;
                     old_of.push(y);
-                    parent.push((head as u32, li as u16));
+                    parent.push((head as u32, li as u32));
                 }
             }
             head += 1;
@@ -172,22 +234,7 @@ impl Group {
                 .expect("group row holds identity");
             inverse[g] = h as u32;
         }
-        // Labels: shortest words, powers collapsed.
-        let letter_names: Vec<(String, i64)> = letters
-            .iter()
-            .map(|&(j, inv)| (gen_names[j].clone(), if inv { -1 } else { 1 }))
-            .collect();
-        let mut words: Vec<Vec<u16>> = Vec::with_capacity(n);
-        words.push(Vec::new());
-        for &(p, li) in &parent[1..] {
-            let mut w = words[p as usize].clone();
-            w.push(li);
-            words.push(w);
-        }
-        let labels = words
-            .iter()
-            .map(|w| render_word(w, &letter_names))
-            .collect();
+        let labels = labels(&parent, &letters, &gen_names, limits, group_bytes(n, s))?;
         let generators = (0..s)
             .map(|j| gen_cols[letters.iter().position(|&l| l == (j, false)).unwrap()])
             .collect();
@@ -283,26 +330,136 @@ impl Group {
     }
 }
 
-/// "a^2*b^-1*a" from letter indices.
-fn render_word(w: &[u16], letters: &[(String, i64)]) -> String {
-    if w.is_empty() {
-        return "e".into();
-    }
-    let mut parts: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < w.len() {
-        let mut j = i;
-        while j < w.len() && w[j] == w[i] {
-            j += 1;
-        }
-        let (name, sign) = &letters[w[i] as usize];
-        let e = sign * (j - i) as i64;
-        parts.push(if e == 1 {
-            name.clone()
+/// Element labels: each element's shortlex-least word ("a^2*b^-1*a", "e"
+/// for the identity) from the search tree `parent` (element → (parent,
+/// letter), in search order). A word is its parent's word and one more
+/// letter, so each label is the label where its last run of one letter
+/// began, then that run: built in search order, never storing the words.
+/// Their total size is checked against the memory left after `used` bytes.
+fn labels(
+    parent: &[(u32, u32)],
+    letters: &[(usize, bool)],
+    gen_names: &[String],
+    limits: &Limits,
+    used: u128,
+) -> Result<Vec<String>, GroupError> {
+    let n = parent.len();
+    // run[h] = (element before h's last run, length of that run).
+    let mut run: Vec<(u32, u64)> = Vec::with_capacity(n);
+    run.push((0, 0));
+    let syllable_len = |li: u32, k: u64| {
+        let (j, inv) = letters[li as usize];
+        let e = if inv { -(k as i128) } else { k as i128 };
+        gen_names[j].len() + if e == 1 { 0 } else { 1 + e.to_string().len() }
+    };
+    let mut len: Vec<usize> = Vec::with_capacity(n);
+    len.push(1);
+    let mut total: u128 = 1;
+    for h in 1..n {
+        let (p, li) = parent[h];
+        let r = if p != 0 && parent[p as usize].1 == li {
+            (run[p as usize].0, run[p as usize].1 + 1)
         } else {
-            format!("{name}^{e}")
-        });
-        i = j;
+            (p, 1)
+        };
+        run.push(r);
+        let pre = r.0 as usize;
+        let l = if pre == 0 { 0 } else { len[pre] + 1 } + syllable_len(li, r.1);
+        len.push(l);
+        total += l as u128;
     }
-    parts.join("*")
+    let bytes = used + total + 24 * n as u128;
+    limits.check_memory(bytes, || {
+        format!("labelling {n} elements (by shortest words of {total} bytes in all)")
+    })?;
+    let mut out: Vec<String> = Vec::with_capacity(n);
+    out.push("e".into());
+    for h in 1..n {
+        let (_, li) = parent[h];
+        let (pre, k) = run[h];
+        let (j, inv) = letters[li as usize];
+        let e = if inv { -(k as i128) } else { k as i128 };
+        let mut s = String::with_capacity(len[h]);
+        if pre != 0 {
+            s.push_str(&out[pre as usize]);
+            s.push('*');
+        }
+        s.push_str(&gen_names[j]);
+        if e != 1 {
+            s.push('^');
+            s.push_str(&e.to_string());
+        }
+        out.push(s);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn more_generators_than_a_u16_indexes() {
+        // C2 on 70 000 generators, all trivial but the last (an involution,
+        // so letter number 69 999, past u16).
+        let s = 70_000;
+        let names: Vec<String> = (0..s).map(|j| format!("g{j}")).collect();
+        let mut right_mul = vec![0u32; 2 * s];
+        for j in 0..s {
+            let moves = j == s - 1;
+            right_mul[j] = u32::from(moves);
+            right_mul[s + j] = u32::from(!moves);
+        }
+        let g =
+            Group::from_cayley_graph("C2", names, 2, &right_mul, 0, &Limits::default()).unwrap();
+        assert_eq!(g.order(), 2);
+        assert_eq!(g.table(), &[0, 1, 1, 0]);
+        assert_eq!(g.labels(), &["e".to_string(), format!("g{}", s - 1)]);
+        assert_eq!(g.generators()[s - 1], 1);
+        assert!(g.generators()[..s - 1].iter().all(|&x| x == 0));
+    }
+
+    #[test]
+    fn labels_collapse_runs() {
+        // C5 = <a>: a, a^2, a^-2, a^-1 in shortlex order of a, a^-1.
+        let right_mul = [1, 2, 3, 4, 0];
+        let g =
+            Group::from_cayley_graph("C5", vec!["a".into()], 5, &right_mul, 0, &Limits::default())
+                .unwrap();
+        assert_eq!(g.labels(), &["e", "a", "a^-1", "a^2", "a^-2"]);
+    }
+
+    #[test]
+    fn the_cayley_table_is_checked_against_the_budget() {
+        let n = 1000;
+        let right_mul: Vec<u32> = (0..n as u32).map(|x| (x + 1) % n as u32).collect();
+        let small = Limits {
+            max_memory: 1 << 20,
+            ..Limits::default()
+        };
+        match Group::from_cayley_graph("C", vec!["a".into()], n, &right_mul, 0, &small) {
+            Err(GroupError::TooMuchMemory { bytes, limit, .. }) => {
+                assert_eq!(bytes, group_bytes(n, 1));
+                assert_eq!(limit, 1 << 20);
+            }
+            other => panic!("{other:?}"),
+        }
+        let enough = Limits {
+            max_memory: group_bytes(n, 1) as usize + (64 << 10),
+            ..Limits::default()
+        };
+        assert!(Group::from_cayley_graph("C", vec!["a".into()], n, &right_mul, 0, &enough).is_ok());
+    }
+
+    #[test]
+    fn default_limits_fit_the_default_budget() {
+        // The largest group the default limits admit, with as many
+        // generators as the front end accepts (4096), on 4096 points.
+        let l = Limits::default();
+        let (n, s, degree) = (l.max_elements as u128, 4096u128, 4096u128);
+        let cayley = group_bytes(l.max_elements, 4096);
+        let permutations = n * (8 * degree + 64 + 4 * s);
+        let graph = 4 * n * s;
+        assert!(cayley + permutations + graph <= l.max_memory as u128);
+    }
 }

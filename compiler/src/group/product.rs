@@ -10,7 +10,7 @@
 //!
 //!     (n1, k1)·(n2, k2) = (n1·φ_{k1}^{-1}(n2), k1·k2).
 
-use super::{Elem, Group, GroupError, Limits, Word};
+use super::{group_bytes, Elem, Group, GroupError, Limits, Word};
 use thiserror::Error;
 
 /// Why a semidirect product's action is rejected. Generator indices are
@@ -86,6 +86,10 @@ pub fn direct(
         )));
     }
     let n = checked_order(factors.iter().map(|f| f.order()), limits)?;
+    limits.check_memory(
+        group_bytes(n, total_gens) + 4 * (n as u128) * (total_gens as u128),
+        || format!("the direct product's {n} elements with {total_gens} generators"),
+    )?;
     // Mixed radix: element = Σ component_i · stride_i.
     let mut strides = Vec::with_capacity(factors.len());
     let mut s = 1;
@@ -138,6 +142,18 @@ pub fn semidirect(
         .into());
     }
     let order = checked_order([on, oh], limits)?;
+    let s = (sn + sh) as u128;
+    limits.check_memory(
+        group_bytes(order, sn + sh)
+            + 4 * order as u128 * s
+            + 4 * (sh as u128 * on as u128 + oh as u128 * sn as u128),
+        || {
+            format!(
+                "the semidirect product's {order} elements with {} generators",
+                sn + sh
+            )
+        },
+    )?;
     let n_name = |i: usize| {
         n.generator_names()
             .get(i)

@@ -3,7 +3,7 @@
 //! problems (numbers too large, expressions too deep) become diagnostics.
 
 use super::ast::*;
-use super::{Rule, MAX_EXPR_DEPTH, MAX_EXPR_OPS};
+use super::{Rule, MAX_EXPR_DEPTH, MAX_EXPR_OPS, MAX_FOR_CLAUSES};
 use crate::diagnostics::{Diagnostic, Source, Span};
 use pest::iterators::Pair;
 
@@ -355,6 +355,16 @@ fn perm_item(src: &Source, p: Pair<Rule>) -> Result<PermItem> {
             }
             Rule::for_clause => {
                 let fs = span(&q);
+                if fors.len() == MAX_FOR_CLAUSES {
+                    return Err(Diagnostic::error(
+                        "syntax::loops",
+                        format!("more than {MAX_FOR_CLAUSES} `for` clauses on one item"),
+                    )
+                    .at(src, fs, format!("`for` clause number {}", MAX_FOR_CLAUSES + 1))
+                    .help(format!(
+                        "each `for` clause is a nested loop, and loops nest at most {MAX_FOR_CLAUSES} deep: drop clauses whose variable the item does not use, or list the generators over fewer loops"
+                    )));
+                }
                 let mut fi = q.into_inner();
                 let var = ident(fi.next().expect("loop variable"));
                 let from = iexpr(src, fi.next().expect("from"))?;

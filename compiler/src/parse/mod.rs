@@ -15,6 +15,9 @@ pub(crate) struct GssmParser;
 /// Deepest nesting of brackets accepted. The parser and every later pass
 /// recurse on nesting; this keeps them far from the stack's end.
 pub const MAX_NESTING: usize = 64;
+/// Most `for` clauses on one permutation item: each is a nested loop, and
+/// elaboration recurses once per loop.
+pub const MAX_FOR_CLAUSES: usize = MAX_NESTING;
 /// Most operators in one integer expression, and deepest expression tree.
 pub const MAX_EXPR_OPS: usize = 512;
 pub const MAX_EXPR_DEPTH: usize = 128;
@@ -40,10 +43,17 @@ pub fn parse_group_expr(src: &Source) -> Result<ast::GExpr, Diagnostic> {
 }
 
 /// Reject bracket nesting deeper than [`MAX_NESTING`] before the (recursive)
-/// parser sees it. Comments and strings are skipped.
+/// parser sees it. Comments are skipped, and so is the text of strings,
+/// but not the integer expressions interpolated into messages (`"{…}"`),
+/// which the parser reads like any other.
 fn check_nesting(src: &Source) -> Result<(), Diagnostic> {
     let text = src.text.as_bytes();
     let mut depth = 0usize;
+    let too_deep = |i: usize| {
+        Diagnostic::error("syntax::nesting", format!("brackets nest more than {MAX_NESTING} deep"))
+            .at(src, Span::new(i, i + 1), "this bracket is too deep")
+            .help("split the expression into named groups (`group Part = …`) or remove redundant brackets")
+    };
     let mut i = 0;
     while i < text.len() {
         match text[i] {
@@ -53,20 +63,31 @@ fn check_nesting(src: &Source) -> Result<(), Diagnostic> {
                 }
             }
             b'"' => {
+                // Strings end at their quote or the line's end; a `{` that
+                // is not escaped opens an interpolation, whose brackets
+                // count until its `}`.
+                let outer = depth;
+                let mut interp = 0usize;
                 i += 1;
                 while i < text.len() && text[i] != b'"' && text[i] != b'\n' {
-                    if text[i] == b'\\' {
-                        i += 1;
+                    match text[i] {
+                        b'\\' if interp == 0 && text.get(i + 1) != Some(&b'\n') => i += 1,
+                        b'{' if interp == 0 => interp = 1,
+                        b'(' | b'[' | b'{' => interp += 1,
+                        b')' | b']' | b'}' if interp > 0 => interp -= 1,
+                        _ => {}
+                    }
+                    if outer + interp > MAX_NESTING {
+                        return Err(too_deep(i));
                     }
                     i += 1;
                 }
+                depth = outer;
             }
             b'(' | b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_NESTING {
-                    return Err(Diagnostic::error("syntax::nesting", format!("brackets nest more than {MAX_NESTING} deep"))
-                        .at(src, Span::new(i, i + 1), "this bracket is too deep")
-                        .help("split the expression into named groups (`group Part = …`) or remove redundant brackets"));
+                    return Err(too_deep(i));
                 }
             }
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
