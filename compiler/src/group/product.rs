@@ -8,7 +8,9 @@
 //! composed left to right, like permutations. An element n·k of N:H is the
 //! pair (n, k), and since k·n2 = (k·n2·k^-1)·k = φ_{k^-1}(n2)·k,
 //!
-//!     (n1, k1)·(n2, k2) = (n1·φ_{k1}^{-1}(n2), k1·k2).
+//! ```text
+//! (n1, k1)·(n2, k2) = (n1·φ_{k1}^{-1}(n2), k1·k2).
+//! ```
 
 use super::{group_bytes, Elem, Group, GroupError, Limits, Word};
 use thiserror::Error;
