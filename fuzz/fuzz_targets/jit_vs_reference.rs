@@ -7,7 +7,7 @@
 use arbitrary::Unstructured;
 use gssm_fuzz::gen;
 use gssm_runtime::exec::{build, Backend, ExecError};
-use gssm_runtime::format::{load, encode, FloatDtype, LoadLimits};
+use gssm_runtime::format::{encode, load, LoadLimits};
 use gssm_runtime::scalar::Dtype;
 use libfuzzer_sys::fuzz_target;
 
@@ -23,10 +23,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let model = &g.model;
 
-    let bytes = encode(model, FloatDtype::F64, model.manifest.target == "aussm")
-        .expect("a generated model encodes");
+    let bytes = encode(model).expect("a generated model encodes");
     let loaded = load(&bytes, &LoadLimits::default()).expect("a generated model loads");
-    assert!(loaded == *model, "decode(encode(model)) differs from model");
+    assert!(loaded == *model, "load(encode(model)) differs from model");
 
     let exact = gen::exact_run(&g, &tokens);
     for dt in [Dtype::F32, Dtype::F64] {

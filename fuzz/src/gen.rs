@@ -1,36 +1,44 @@
 //! Valid random models and token batches, driven by fuzz input.
 //!
 //! A model here is any stack of layers whose tables are in range: the group
-//! is cyclic, the cocycle and readout tables are arbitrary. The floats are
-//! the exact construction (a = exp(2πi·c/n), b = 0, h0 on a chosen digit),
-//! so for the short sequences generated every executor in f32 or f64 must
-//! decode exactly what an integer run of the same tables gives: any
-//! difference is an executor bug, not rounding.
+//! is cyclic, the cocycle and readout tables are arbitrary, the labels are
+//! those `synth::cyclic_model` gives. The floats are the construction's
+//! stored values (a = exp(2πi·c/n), b = 0, h0 on a chosen digit) in the
+//! model's dtype, so for the short sequences generated every executor in
+//! f32 or f64 must decode exactly what an integer run of the same tables
+//! gives: any difference is an executor bug, not rounding.
 
 use crate::Rng;
 use arbitrary::{Result, Unstructured};
-use gssm_runtime::ir::{
-    GroupInfo, Layer, LayerInfo, Manifest, Model, CONVENTION, FORMAT_NAME, FORMAT_VERSION,
-};
+use gssm_runtime::format::LoadLimits;
+use gssm_runtime::ir::{FloatDtype, Layer};
+use gssm_runtime::synth::cyclic_model;
 use gssm_runtime::tokens::Tokens;
-use std::f64::consts::TAU;
+use gssm_runtime::valid::{validate, ValidModel};
+use gssm_runtime::values::{transition, unit_root, B};
 
 /// Largest joint state count (the readout table's size) generated.
 const MAX_JOINT: usize = 4096;
 
 /// A model plus the initial digit of every layer component (h0's code).
 pub struct Generated {
-    pub model: Model,
+    pub model: ValidModel,
     pub initial_digits: Vec<Vec<u32>>,
 }
 
-/// The input decides the model's shape; the table contents come from a
-/// generator it seeds, so that short inputs still give full random tables
-/// (an exhausted input would otherwise make every entry 0).
+/// The input decides the model's shape, target and dtype; the table
+/// contents come from a generator it seeds, so that short inputs still give
+/// full random tables (an exhausted input would otherwise make every entry
+/// 0).
 pub fn model(u: &mut Unstructured) -> Result<Generated> {
     let order = u.int_in_range(1..=12usize)?;
     let v0 = u.int_in_range(1..=8usize)?;
     let neg_mamba = u.ratio(1, 4)?;
+    let dtype = if u.arbitrary()? {
+        FloatDtype::F64
+    } else {
+        FloatDtype::F32
+    };
     let depth = u.int_in_range(0..=4usize)?;
 
     // Shapes first: each layer's cocycle ranges over the next layer's tokens.
@@ -63,6 +71,13 @@ pub fn model(u: &mut Unstructured) -> Result<Generated> {
         };
         shapes.push((moduli, v));
     }
+    // Targets without layers track only the trivial group's readout: a
+    // model with no layer may name any target.
+    let target = match (neg_mamba, shapes.is_empty()) {
+        (true, _) => "neg-mamba",
+        (false, true) => *u.choose(&["aussm", "mamba", "gla", "s4d"])?,
+        (false, false) => "aussm",
+    };
     let mut rng = Rng::new(u.arbitrary()?);
     let mut below = |n: u32| rng.below(n as usize) as u32;
     let token_elements = (0..v0).map(|_| below(order as u32)).collect();
@@ -79,19 +94,26 @@ pub fn model(u: &mut Unstructured) -> Result<Generated> {
             None => Vec::new(),
         };
         let digits: Vec<u32> = moduli.iter().map(|&m| below(m)).collect();
-        let phase = |c: u32, m: u32| TAU * c as f64 / m as f64;
-        let a: Vec<f64> = (0..v * r)
-            .map(|x| phase(transition_code[x], moduli[x % r]))
+        let a: Vec<(f64, f64)> = (0..v * r)
+            .map(|x| transition(transition_code[x], moduli[x % r], dtype))
             .collect();
-        let h: Vec<f64> = (0..r).map(|j| phase(digits[j], moduli[j])).collect();
+        // h0 = exp(2πi·d/n): the state starts on digit d, not 0.
+        let h: Vec<(f64, f64)> = (0..r)
+            .map(|j| {
+                let (re, im) = unit_root(digits[j], moduli[j]);
+                (dtype.round(re), dtype.round(im))
+            })
+            .collect();
         layers.push(Layer {
             num_tokens: v,
-            a_re: a.iter().map(|t| t.cos()).collect(),
-            a_im: a.iter().map(|t| t.sin()).collect(),
-            b_re: vec![0.0; v * r],
-            b_im: vec![0.0; v * r],
-            h0_re: h.iter().map(|t| t.cos()).collect(),
-            h0_im: h.iter().map(|t| t.sin()).collect(),
+            a_re: a.iter().map(|z| z.0).collect(),
+            a_im: a.iter().map(|z| z.1).collect(),
+            // cyclic_model fills the phases where the target has them.
+            phase: None,
+            b_re: vec![B.0; v * r],
+            b_im: vec![B.1; v * r],
+            h0_re: h.iter().map(|z| z.0).collect(),
+            h0_im: h.iter().map(|z| z.1).collect(),
             moduli,
             transition_code,
             cocycle,
@@ -99,52 +121,18 @@ pub fn model(u: &mut Unstructured) -> Result<Generated> {
         initial_digits.push(digits);
     }
     let readout = (0..joint).map(|_| below(order as u32)).collect();
-    let token_labels = |v: usize| (0..v).map(|t| format!("t{t}")).collect::<Vec<_>>();
-    let manifest = Manifest {
-        format: FORMAT_NAME.into(),
-        format_version: FORMAT_VERSION,
-        compiler: "gssm-fuzz".into(),
-        group: GroupInfo {
-            name: format!("C{order}"),
-            order,
-            generators: vec!["a".into()],
-        },
-        convention: CONVENTION.into(),
-        target: if neg_mamba { "neg-mamba" } else { "aussm" }.into(),
-        dtype: "float64".into(),
-        series_orders: vec![],
-        layers: layers
-            .iter()
-            .map(|l| LayerInfo {
-                factor_order: l.num_codes(),
-                invariant_factors: l.moduli.clone(),
-                prime_power_invariants: vec![],
-                width: l.width(),
-                num_tokens: l.num_tokens,
-                num_codes: l.num_codes(),
-                token_labels: token_labels(l.num_tokens),
-            })
-            .collect(),
-        tokens: token_labels(v0),
-        outputs: (0..order).map(|g| format!("a^{g}")).collect(),
-    };
+    let model = cyclic_model(layers, readout, order, token_elements, target, dtype);
+    let model = validate(model, &LoadLimits::default())
+        .unwrap_or_else(|e| panic!("a generated model is valid: {e}"));
     Ok(Generated {
-        model: Model {
-            manifest,
-            layers,
-            readout,
-            group_table: (0..order * order)
-                .map(|x| ((x / order + x % order) % order) as u32)
-                .collect(),
-            token_elements,
-        },
+        model,
         initial_digits,
     })
 }
 
 /// A batch of 1..=17 sequences (batch sizes around SIMD widths) of 0..=48
 /// tokens, drawn by a generator the input seeds.
-pub fn tokens(u: &mut Unstructured, model: &Model) -> Result<Tokens> {
+pub fn tokens(u: &mut Unstructured, model: &ValidModel) -> Result<Tokens> {
     let batch = u.int_in_range(1..=17usize)?;
     let len = u.int_in_range(0..=48usize)?;
     let mut rng = Rng::new(u.arbitrary()?);

@@ -1,14 +1,19 @@
 //! Structure-aware mutation of weight files. A file is split into manifest
 //! and tensors ([`RawFile`]), changed the way a buggy writer or an attacker
-//! would change it (a manifest field, a table entry, a shape, a dtype, a
-//! missing or extra tensor, a layer's modulus with every dependent table
-//! resized to match), and written back. Byte-level mutation alone rarely
-//! gets past the safetensors header; this reaches every check behind it and,
+//! would change it (a manifest field, an unknown field, a label, a generator
+//! name or element, the target, a table entry, a shape, a dtype, a missing
+//! or extra tensor), or changed consistently (a layer's modulus with every
+//! dependent table resized, the last layer dropped, a generator renamed in
+//! every label, the target or float dtype switched with the tensors that
+//! depend on them), and written back. Byte-level mutation alone rarely gets
+//! past the safetensors header; this reaches every check behind it and,
 //! through the consistent edits, new valid models for the executors.
 
 use crate::raw::{dtype_size, RawFile, RawTensor};
 use crate::Rng;
-use serde_json::{json, Value};
+use gssm_runtime::ir::FloatDtype;
+use gssm_runtime::values;
+use serde_json::{json, Map, Value};
 
 /// Largest tensor (in bytes) a shape or dtype mutation resizes data to.
 const MAX_RESIZE: u64 = 1 << 16;
@@ -18,7 +23,7 @@ const MAX_RESIZE: u64 = 1 << 16;
 pub fn mutate_file(bytes: &[u8], rng: &mut Rng) -> Option<Vec<u8>> {
     let mut f = RawFile::parse(bytes)?;
     for _ in 0..1 + rng.below(3) {
-        match rng.below(12) {
+        match rng.below(20) {
             0..=2 => manifest_value(&mut f, rng),
             3..=5 => tensor_entry(&mut f, rng),
             6 => shape(&mut f, rng),
@@ -26,7 +31,13 @@ pub fn mutate_file(bytes: &[u8], rng: &mut Rng) -> Option<Vec<u8>> {
             8 => tensor_set(&mut f, rng),
             9 => set_modulus(&mut f, rng),
             10 => drop_last_layer(&mut f, rng),
-            _ => manifest_text(&mut f, rng),
+            11 => manifest_text(&mut f, rng),
+            12 | 13 => labels(&mut f, rng),
+            14 | 15 => generators(&mut f, rng),
+            16 => target(&mut f, rng),
+            17 => unknown_field(&mut f, rng),
+            18 => set_dtype(&mut f, rng),
+            _ => retoken(&mut f, rng),
         }
     }
     Some(f.to_bytes())
@@ -108,8 +119,12 @@ fn mutate_value(v: &mut Value, rng: &mut Rng) {
                 "float64",
                 "float16",
                 "gssm-weights",
+                "gla",
+                "s4d",
                 "e",
                 "a",
+                "a^-1",
+                "a*b",
                 "a a",
                 "0",
                 "7",
@@ -375,6 +390,7 @@ fn other_name(name: &str, rng: &mut Rng) -> String {
             .pick(&[
                 "readout",
                 "group.table",
+                "group.generators",
                 "tokens.element",
                 "layer.0",
                 "",
@@ -415,11 +431,13 @@ fn joint_codes(shapes: &[(Vec<i32>, usize)]) -> Option<usize> {
     Some(joint)
 }
 
-/// Change one modulus of one layer to 2..=7 and resize everything that
-/// depends on it: the codes mod the new modulus, the transitions, the
-/// layer's cocycle table, the readout table, the manifest entry.
+/// Change one modulus of one layer to 2..=7 (to 2, mostly, on negative
+/// Mamba, whose layers allow no other) and resize everything that depends on
+/// it: the codes mod the new modulus, the transitions and phases (the
+/// construction's values, so the proof can pass), the layer's cocycle table
+/// and the readout table, refilled at random.
 fn set_modulus(f: &mut RawFile, rng: &mut Rng) {
-    let (Some(shapes), Some(mut m)) = (layer_shapes(f), f.manifest()) else {
+    let (Some(shapes), Some(m)) = (layer_shapes(f), f.manifest()) else {
         return;
     };
     if shapes.is_empty()
@@ -436,7 +454,11 @@ fn set_modulus(f: &mut RawFile, rng: &mut Rng) {
         return;
     }
     let j = rng.below(r);
-    let new = 2 + rng.below(6) as i32;
+    let new = if m["target"] == "neg-mamba" && !rng.one_in(8) {
+        2
+    } else {
+        2 + rng.below(6) as i32
+    };
     let mut moduli = moduli.clone();
     moduli[j] = new;
     let codes: usize = moduli.iter().map(|&x| x as usize).product();
@@ -449,30 +471,27 @@ fn set_modulus(f: &mut RawFile, rng: &mut Rng) {
     if let Some(t) = f.tensor_mut(&p("moduli")) {
         t.set_i32(j, new);
     }
-    let mut phases = Vec::new();
+    let mut code = Vec::new();
     if let Some(t) = f.tensor_mut(&p("transition.code")) {
         for x in 0..v * r {
             if x < t.data.len() / 4 {
                 let c = t.get_i32(x).rem_euclid(moduli[x % r]);
                 t.set_i32(x, c);
-                phases.push(std::f64::consts::TAU * c as f64 / moduli[x % r] as f64);
+                code.push((c as u32, moduli[x % r] as u32));
             }
         }
     }
-    for (name, g) in [
-        ("transition.re", f64::cos as fn(f64) -> f64),
-        ("transition.im", f64::sin),
-        ("transition.phase", |x| x),
-    ] {
+    type Value3 = fn(u32, u32, FloatDtype) -> f64;
+    let stored: [(&str, Value3); 3] = [
+        ("transition.re", |c, n, dt| values::transition(c, n, dt).0),
+        ("transition.im", |c, n, dt| values::transition(c, n, dt).1),
+        ("transition.phase", values::phase),
+    ];
+    for (name, g) in stored {
         if let Some(t) = f.tensor_mut(&p(name)) {
-            let vals: Vec<f64> = phases.iter().map(|&x| g(x)).collect();
-            t.data = match t.dtype.as_str() {
-                "F64" => vals.iter().flat_map(|x| x.to_le_bytes()).collect(),
-                _ => vals
-                    .iter()
-                    .flat_map(|&x| (x as f32).to_le_bytes())
-                    .collect(),
-            };
+            let dt = float_dtype(&t.dtype);
+            let vals: Vec<f64> = code.iter().map(|&(c, n)| g(c, n, dt)).collect();
+            t.data = float_data(&vals, dt);
         }
     }
     if i + 1 < shapes.len() {
@@ -484,7 +503,7 @@ fn set_modulus(f: &mut RawFile, rng: &mut Rng) {
                 .collect();
         }
     }
-    let order = m["group"]["order"].as_u64().unwrap_or(1).max(1) as usize;
+    let order = order(&m);
     if let Some(t) = f.tensor_mut("readout") {
         t.shape = vec![joint as u64];
         t.data = (0..joint)
@@ -492,22 +511,12 @@ fn set_modulus(f: &mut RawFile, rng: &mut Rng) {
             .flat_map(i32::to_le_bytes)
             .collect();
     }
-    // get_mut, not indexing: a mutated manifest may not be an object.
-    if let Some(l) = m
-        .get_mut("layers")
-        .and_then(|l| l.get_mut(i))
-        .and_then(Value::as_object_mut)
-    {
-        l.insert("invariant_factors".into(), json!(moduli));
-        l.insert("num_codes".into(), json!(codes));
-    }
-    f.set_manifest(&m);
 }
 
-/// Remove the last layer: its tensors, the cocycle feeding it, its manifest
-/// entry; the readout keeps the entries of the remaining joint codes.
+/// Remove the last layer: its tensors and the cocycle feeding it; the
+/// readout keeps the entries of the remaining joint codes.
 fn drop_last_layer(f: &mut RawFile, _rng: &mut Rng) {
-    let (Some(shapes), Some(mut m)) = (layer_shapes(f), f.manifest()) else {
+    let Some(shapes) = layer_shapes(f) else {
         return;
     };
     let Some(last) = shapes.len().checked_sub(1) else {
@@ -524,8 +533,424 @@ fn drop_last_layer(f: &mut RawFile, _rng: &mut Rng) {
         t.shape = vec![joint as u64];
         t.data.truncate(4 * joint);
     }
-    if let Some(a) = m.get_mut("layers").and_then(Value::as_array_mut) {
-        a.truncate(last);
+}
+
+/// The group's order as the manifest gives it: one output label per
+/// element (at least 1, for use as a bound).
+fn order(m: &Value) -> usize {
+    m["outputs"].as_array().map_or(1, Vec::len).max(1)
+}
+
+/// Set a manifest field; `m[key] = …` would panic on a mutated manifest
+/// that is not an object.
+fn set_field(m: &mut Value, key: &str, value: Value) {
+    if let Some(o) = m.as_object_mut() {
+        o.insert(key.into(), value);
+    }
+}
+
+/// The float type a tensor's dtype stands for (F32 for anything not F64).
+fn float_dtype(dtype: &str) -> FloatDtype {
+    match dtype {
+        "F64" => FloatDtype::F64,
+        _ => FloatDtype::F32,
+    }
+}
+
+fn float_data(vals: &[f64], dt: FloatDtype) -> Vec<u8> {
+    match dt {
+        FloatDtype::F64 => vals.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        FloatDtype::F32 => vals
+            .iter()
+            .flat_map(|&x| (x as f32).to_le_bytes())
+            .collect(),
+    }
+}
+
+fn floats_of(t: &RawTensor) -> Vec<f64> {
+    match t.dtype.as_str() {
+        "F64" => t
+            .data
+            .chunks_exact(8)
+            .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")))
+            .collect(),
+        _ => t
+            .data
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")) as f64)
+            .collect(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Labels, generators, target, dtype: the manifest facts the validator checks
+// against the tensors.
+
+/// A label edit in `tokens` or `outputs`: swap two (wrong elements, or a new
+/// valid model where both name the same element), duplicate one, garble
+/// one, rewrite one as an equal word (valid), replace one by a random word,
+/// add or remove one.
+fn labels(f: &mut RawFile, rng: &mut Rng) {
+    let Some(mut m) = f.manifest() else { return };
+    let gens = generator_names(&m);
+    let field = if rng.one_in(2) { "tokens" } else { "outputs" };
+    let Some(a) = m.get_mut(field).and_then(Value::as_array_mut) else {
+        return;
+    };
+    if a.is_empty() {
+        a.push(json!("e"));
+        f.set_manifest(&m);
+        return;
+    }
+    let (i, j) = (rng.below(a.len()), rng.below(a.len()));
+    let g = rng.pick(&gens).clone();
+    let old = a[i].as_str().unwrap_or("e").to_string();
+    match rng.below(7) {
+        0 => a.swap(i, j),
+        1 => a[j] = a[i].clone(),
+        2 => a[i] = json!(garble(&old, &g, rng)),
+        3 => a[i] = json!(equal_word(&old, &g, rng)),
+        4 => a[i] = json!(random_word(&gens, rng)),
+        5 => {
+            a.pop();
+        }
+        _ => a.push(json!(random_word(&gens, rng))),
+    }
+    f.set_manifest(&m);
+}
+
+/// The manifest's generator names; `["a"]` when there are none, so that
+/// words can still be made.
+fn generator_names(m: &Value) -> Vec<String> {
+    let names: Vec<String> = m["group"]["generators"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    if names.is_empty() {
+        vec!["a".into()]
+    } else {
+        names
+    }
+}
+
+/// A label that is not a word, or a word that overflows or names nothing.
+fn garble(label: &str, g: &str, rng: &mut Rng) -> String {
+    match rng.below(4) {
+        0 => format!(
+            "{label}{}",
+            rng.pick(&["*", "^", "^2", "x", " ", "^-", "**e"])
+        ),
+        1 => format!("{}{label}", rng.pick(&["*", "^", "e*", " ", "-"])),
+        2 => label.replacen(g, rng.pick(&["", "e", "E", &g.to_uppercase()]), 1),
+        _ => {
+            let edge = [
+                "",
+                " ",
+                "e",
+                "e^2",
+                "^2",
+                "*",
+                "1",
+                "-1",
+                "\u{0}",
+                "é",
+                "{g} {g}",
+                "{g}^",
+                "{g}**{g}",
+                "{g}^1^2",
+                "{g}^+1",
+                "{g}^-0",
+                "{g}^x",
+                "{g}^1.5",
+                "{g}^9223372036854775807",
+                "{g}^-9223372036854775808",
+                "{g}^-9223372036854775807*{g}^-1",
+                "{g}^99999999999999999999",
+                "{g}^4294967296",
+            ];
+            rng.pick(&edge).replace("{g}", g)
+        }
+    }
+}
+
+/// Another word for the element `label` names (when it is a word): the
+/// validator must evaluate both alike.
+fn equal_word(label: &str, g: &str, rng: &mut Rng) -> String {
+    let cancel = match rng.below(4) {
+        0 => format!("{g}^0"),
+        1 => format!("{g}*{g}^-1"),
+        2 => format!("{g}^-1*{g}"),
+        _ => format!("{g}^2*{g}^-2"),
+    };
+    if label == "e" {
+        return cancel;
+    }
+    match rng.below(3) {
+        0 => format!("{label}*{cancel}"),
+        1 => format!("{cancel}*{label}"),
+        // a^k as a^k1*a^k2 where the label is one power.
+        _ => match label.split_once('^').map(|(n, e)| (n, e.parse::<i64>())) {
+            Some((n, Ok(e))) if !n.contains('*') => {
+                let k = (rng.below(7) as i64) - 3;
+                format!("{n}^{k}*{n}^{}", e.saturating_sub(k))
+            }
+            _ => format!("{label}*{cancel}"),
+        },
+    }
+}
+
+/// 1..=3 factors of generators with exponents -3..=3 (the exponent written
+/// now and then even when it is 1).
+fn random_word(gens: &[String], rng: &mut Rng) -> String {
+    (0..1 + rng.below(3))
+        .map(|_| {
+            let g = rng.pick(gens);
+            match rng.below(8) as i64 - 3 {
+                1 if rng.one_in(2) => g.clone(),
+                e => format!("{g}^{e}"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("*")
+}
+
+/// `label` with every factor named `from` renamed to `to`.
+fn rename_in(label: &str, from: &str, to: &str) -> String {
+    label
+        .split('*')
+        .map(|factor| match factor.split_once('^') {
+            Some((name, e)) if name == from => format!("{to}^{e}"),
+            None if factor == from => to.to_string(),
+            _ => factor.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("*")
+}
+
+/// An edit of the generators: a `group.generators` entry (another element,
+/// or out of range), a name (renamed in every label, which keeps the model
+/// valid, or alone; or to a name that is not an identifier), one added or
+/// removed with its tensor entry (valid when no label needs it), names and
+/// entries disagreeing in count, two swapped.
+fn generators(f: &mut RawFile, rng: &mut Rng) {
+    let Some(mut m) = f.manifest() else { return };
+    let order = order(&m);
+    let Some(names) = m
+        .get_mut("group")
+        .and_then(|g| g.get_mut("generators"))
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    let Some(t) = f.tensor_mut("group.generators") else {
+        return;
+    };
+    let count = t.data.len() / 4;
+    let k = rng.below(count.max(1));
+    let mut rename = None;
+    const FRESH: [&str; 8] = ["x", "b", "g0", "_", "A", "gen_long_name", "r2", "a"];
+    const BAD: [&str; 10] = ["e", "", "1a", "a-b", "a b", "é", "a^2", "a*b", "e1", "_e"];
+    match rng.below(8) {
+        0 if count > 0 => t.set_i32(k, rng.below(order) as i32),
+        1 if count > 0 => t.set_i32(k, *rng.pick(&[order as i32, -1, 0, i32::MAX, i32::MIN])),
+        2 | 3 if !names.is_empty() => {
+            let k = rng.below(names.len());
+            let from = names[k].as_str().unwrap_or_default().to_string();
+            let to = rng.pick(&FRESH).to_string();
+            names[k] = json!(to);
+            // Now and then the labels still name the old generator.
+            if !rng.one_in(8) {
+                rename = Some((from, to));
+            }
+        }
+        4 if !names.is_empty() => {
+            let k = rng.below(names.len());
+            names[k] = json!(rng.pick(&BAD));
+        }
+        5 => {
+            // A new generator: unused by any label, so the model stays valid.
+            names.push(json!(rng.pick(&FRESH)));
+            t.data
+                .extend_from_slice(&(rng.below(order) as i32).to_le_bytes());
+            t.shape = vec![(count + 1) as u64];
+        }
+        6 if !names.is_empty() => {
+            names.pop();
+            if !rng.one_in(4) {
+                t.data.truncate(4 * count.saturating_sub(1));
+                t.shape = vec![count.saturating_sub(1) as u64];
+            }
+        }
+        _ if names.len() >= 2 => {
+            let (i, j) = (rng.below(names.len()), rng.below(names.len()));
+            if rng.one_in(2) {
+                names.swap(i, j);
+            } else if i.max(j) < count {
+                let (x, y) = (t.get_i32(i), t.get_i32(j));
+                t.set_i32(i, y);
+                t.set_i32(j, x);
+            }
+        }
+        _ => names.push(json!(rng.pick(&FRESH))),
+    }
+    if let Some((from, to)) = rename {
+        for field in ["tokens", "outputs"] {
+            if let Some(a) = m.get_mut(field).and_then(Value::as_array_mut) {
+                for l in a.iter_mut() {
+                    if let Some(s) = l.as_str() {
+                        *l = json!(rename_in(s, &from, &to));
+                    }
+                }
+            }
+        }
+    }
+    f.set_manifest(&m);
+}
+
+/// Name another target, known or not; mostly with the phase tensors made to
+/// match it (added from the codes for AUSSM, removed otherwise), so that
+/// layer-less models move between targets and AUSSM files with modulus-2
+/// layers become negative Mamba ones.
+fn target(f: &mut RawFile, rng: &mut Rng) {
+    let Some(mut m) = f.manifest() else { return };
+    let new = *rng.pick(&[
+        "aussm",
+        "aussm",
+        "neg-mamba",
+        "neg-mamba",
+        "mamba",
+        "gla",
+        "s4d",
+        "",
+        "AUSSM",
+        "aussm ",
+        "mamba2",
+        "neg_mamba",
+    ]);
+    set_field(&mut m, "target", json!(new));
+    f.set_manifest(&m);
+    if rng.one_in(4) {
+        return;
+    }
+    let shapes = layer_shapes(f).unwrap_or_default();
+    for (i, (moduli, _)) in shapes.iter().enumerate() {
+        let name = format!("layer.{i}.transition.phase");
+        f.tensors.retain(|t| t.name != name);
+        let Some(code) = f.tensor(&format!("layer.{i}.transition.code")) else {
+            continue;
+        };
+        if new != "aussm" || moduli.is_empty() || moduli.iter().any(|&n| n < 1) {
+            continue;
+        }
+        let dt = FloatDtype::from_manifest(m["dtype"].as_str().unwrap_or_default())
+            .unwrap_or(FloatDtype::F32);
+        let r = moduli.len();
+        let vals: Vec<f64> = code
+            .i32s()
+            .iter()
+            .enumerate()
+            .map(|(x, &c)| values::phase(c as u32, moduli[x % r] as u32, dt))
+            .collect();
+        let t = RawTensor {
+            name,
+            dtype: if dt == FloatDtype::F64 { "F64" } else { "F32" }.into(),
+            shape: code.shape.clone(),
+            data: float_data(&vals, dt),
+        };
+        f.tensors.push(t);
+    }
+}
+
+/// A field the format does not have: the ones version 1 had, misspellings,
+/// an empty key; at the top level or in `group`. Or another version.
+fn unknown_field(f: &mut RawFile, rng: &mut Rng) {
+    let Some(mut m) = f.manifest() else { return };
+    if rng.one_in(4) {
+        set_field(&mut m, "format_version", json!(*rng.pick(&[0, 1, 3, 2])));
+        f.set_manifest(&m);
+        return;
+    }
+    let key = *rng.pick(&[
+        "order",
+        "series_orders",
+        "layers",
+        "extra",
+        "",
+        "Format",
+        "format ",
+        "generators",
+        "phase",
+        "__metadata__",
+    ]);
+    let value = rng
+        .pick(&[json!(6), json!([]), json!(null), json!({}), json!("aussm")])
+        .clone();
+    let obj: Option<&mut Map<String, Value>> = if rng.one_in(3) {
+        m.get_mut("group").and_then(Value::as_object_mut)
+    } else {
+        m.as_object_mut()
+    };
+    if let Some(o) = obj {
+        o.insert(key.into(), value);
+    }
+    f.set_manifest(&m);
+}
+
+/// Switch the stored float type: the manifest's dtype and, mostly, every
+/// float tensor converted (to f32 by rounding, which the validator then
+/// accepts, though the values are no longer the construction's).
+fn set_dtype(f: &mut RawFile, rng: &mut Rng) {
+    let Some(mut m) = f.manifest() else { return };
+    let (name, st) = if m["dtype"] == "float64" {
+        ("float32", "F32")
+    } else {
+        ("float64", "F64")
+    };
+    set_field(&mut m, "dtype", json!(name));
+    f.set_manifest(&m);
+    if rng.one_in(8) {
+        return;
+    }
+    for t in &mut f.tensors {
+        if t.dtype == "F32" || t.dtype == "F64" {
+            let vals = floats_of(t);
+            t.dtype = st.into();
+            t.data = float_data(&vals, float_dtype(st));
+        }
+    }
+}
+
+/// Point a token at another element with that element's output label (a
+/// valid model unless two tokens then share it); with no layers, also add a
+/// token that way.
+fn retoken(f: &mut RawFile, rng: &mut Rng) {
+    let Some(mut m) = f.manifest() else { return };
+    let outputs = m["outputs"].as_array().cloned().unwrap_or_default();
+    if outputs.is_empty() {
+        return;
+    }
+    let no_layers = f.tensor("layer.0.moduli").is_none();
+    let (Some(tokens), Some(t)) = (
+        m.get_mut("tokens").and_then(Value::as_array_mut),
+        f.tensor_mut("tokens.element"),
+    ) else {
+        return;
+    };
+    let g = rng.below(outputs.len());
+    let label = outputs[g].clone();
+    let count = t.data.len() / 4;
+    if no_layers && (count == 0 || rng.one_in(2)) {
+        tokens.push(label);
+        t.data.extend_from_slice(&(g as i32).to_le_bytes());
+        t.shape = vec![(count + 1) as u64];
+    } else if count > 0 && count == tokens.len() {
+        let k = rng.below(count);
+        tokens[k] = label;
+        t.set_i32(k, g as i32);
     }
     f.set_manifest(&m);
 }
