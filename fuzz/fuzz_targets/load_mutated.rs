@@ -1,7 +1,8 @@
 //! The loader on structure-aware mutations of valid model files (seeds in
 //! fuzz/seeds/load): the same checks as `load_bytes`, but the mutator edits
 //! manifests, tensors, shapes and dtypes so inputs get past the safetensors
-//! header and reach every check behind it.
+//! header and reach every check behind it, down to the labels, generators
+//! and target the validator checks against the tensors.
 #![no_main]
 
 use gssm_fuzz::{mutate::mutate_file, Rng};
