@@ -407,7 +407,10 @@ pub fn decode(bytes: &[u8]) -> Result<Model, FormatError> {
         .try_fold(1usize, |acc, c| c.and_then(|c| acc.checked_mul(c)))
         .ok_or_else(|| FormatError::Limit("the readout table's size overflows".into()))?;
     let (readout, _) = rd.ints("readout", &[Some(joint)])?;
-    for name in rd.st.names() {
+    // In name order, so the message names the same tensor every time.
+    let mut names = rd.st.names();
+    names.sort();
+    for name in names {
         if !rd.seen.contains(name) {
             return Err(FormatError::Unexpected(name.to_string()));
         }
