@@ -5,6 +5,7 @@
 use crate::ir::{
     FloatDtype, GroupInfo, Layer, Manifest, Model, CONVENTION, FORMAT_NAME, FORMAT_VERSION,
 };
+use crate::valid::{validate, LoadLimits, ValidModel};
 
 /// Label of element g of the cyclic group: a word in `a`.
 fn label(g: usize) -> String {
@@ -67,4 +68,17 @@ pub fn cyclic_model(
         generators: vec![(1 % n) as u32],
         token_elements,
     }
+}
+
+/// [`cyclic_model`] for AUSSM, validated with the default limits: the
+/// models tests build are valid by construction.
+pub fn valid_cyclic_model(
+    layers: Vec<Layer>,
+    readout: Vec<u32>,
+    order: usize,
+    token_elements: Vec<u32>,
+    dtype: FloatDtype,
+) -> ValidModel {
+    let m = cyclic_model(layers, readout, order, token_elements, "aussm", dtype);
+    validate(m, &LoadLimits::default()).expect("a valid synthetic model")
 }

@@ -62,15 +62,8 @@ fn synthetic(
     order: usize,
     token_elements: Vec<u32>,
 ) -> ValidModel {
-    valid(synth::cyclic_model(
-        layers,
-        readout,
-        order,
-        token_elements,
-        "aussm",
-        // The GPU computes in f32 whatever the file stores.
-        FloatDtype::F64,
-    ))
+    // The GPU computes in f32 whatever the file stores.
+    synth::valid_cyclic_model(layers, readout, order, token_elements, FloatDtype::F64)
 }
 
 /// A layer with exact unit phases a = exp(2πi c/n), b = 0, h0 = 1.

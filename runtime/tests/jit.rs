@@ -47,14 +47,7 @@ fn synthetic(
     order: usize,
     token_elements: Vec<u32>,
 ) -> ValidModel {
-    valid(synth::cyclic_model(
-        layers,
-        readout,
-        order,
-        token_elements,
-        "aussm",
-        FloatDtype::F64,
-    ))
+    synth::valid_cyclic_model(layers, readout, order, token_elements, FloatDtype::F64)
 }
 
 /// A layer with exact root-of-unity transitions a = exp(2πi·c/n), b = 0,

@@ -197,7 +197,7 @@ impl Jit {
     /// layer, vector and component: a vector of re, then one of im).
     fn fresh_state(&self, groups: usize) -> Vec<u8> {
         let f = self.spec.float;
-        let mut block = Vec::new();
+        let mut block = Vec::with_capacity(self.state_bytes());
         for l in &self.spec.layers {
             for _ in 0..self.spec.groups {
                 for &(re, im) in &l.h0 {
@@ -215,6 +215,13 @@ impl Jit {
         block.repeat(groups)
     }
 
+    /// Bytes of one group's float state: a 16-byte vector for the re and
+    /// one for the im of every component of every interleaved vector.
+    fn state_bytes(&self) -> usize {
+        let widths: usize = self.spec.layers.iter().map(|l| l.h0.len()).sum();
+        32 * self.spec.groups * widths
+    }
+
     /// Run whole groups of `lanes()` sequences: `tokens` and `out` are
     /// `groups × lanes × len` row-major, every token below the model's
     /// token count; `state` is the groups' float state (see
@@ -222,7 +229,7 @@ impl Jit {
     fn call_run(&self, tokens: &[u32], out: &mut [u32], len: usize, state: &mut [u8]) {
         let n = self.lanes() * len;
         assert!(n > 0 && tokens.len() == out.len() && tokens.len().is_multiple_of(n));
-        assert_eq!(state.len(), self.fresh_state(tokens.len() / n).len());
+        assert_eq!(state.len(), self.state_bytes() * (tokens.len() / n));
         debug_assert!(tokens.iter().all(|&t| (t as usize) < self.spec.num_tokens));
         // SAFETY: `run` reads `tokens.len()` tokens and writes as many
         // outputs, both buffers that long (asserted above), and reads and
