@@ -59,9 +59,17 @@ fn dump(bytes: &[u8]) -> String {
     let mut s = serde_json::to_string_pretty(&model.manifest).unwrap();
     s.push_str(&format!(
         "\ngroup.generators = {:?}\ntokens.element = {:?}\nreadout = {:?}\n",
-        model.generators, model.token_elements, model.readout
+        model.generators,
+        model.token_elements,
+        model.diagonal().expect("diagonal").readout
     ));
-    for (i, l) in model.layers.iter().enumerate() {
+    for (i, l) in model
+        .diagonal()
+        .expect("diagonal")
+        .layers
+        .iter()
+        .enumerate()
+    {
         s.push_str(&format!("layer.{i}.moduli = {:?}\n", l.moduli));
         s.push_str(&format!(
             "layer.{i}.transition.code = {:?}\n",
@@ -153,7 +161,13 @@ fn explicit_series_is_checked_and_used() {
     let model =
         gssm_runtime::format::load(&std::fs::read(&out).unwrap(), &Default::default()).unwrap();
     // Q8 ⊳ C4 ⊳ C2 ⊳ 1: three cyclic layers instead of the derived series' two.
-    let factors: Vec<usize> = model.layers.iter().map(|l| l.num_codes()).collect();
+    let factors: Vec<usize> = model
+        .diagonal()
+        .expect("diagonal")
+        .layers
+        .iter()
+        .map(|l| l.num_codes())
+        .collect();
     assert_eq!((model.order(), factors), (8, vec![2, 2, 2]));
     assert!(gssm_compiler::verify::proof(&model).ok);
     for bad in ["Q8bad", "D8bad"] {

@@ -108,7 +108,8 @@ fn a_corrupted_model_fails_where_the_cpu_verifier_says() {
         let mut bad = model.clone().into_model();
         // Point one readout entry at another element: still a valid model.
         let order = bad.order() as u32;
-        bad.readout[which] = (bad.readout[which] + 1) % order;
+        let d = bad.diagonal_mut().expect("diagonal");
+        d.readout[which] = (d.readout[which] + 1) % order;
         let bad = validate(bad, &LoadLimits::default()).unwrap();
         let cpu = exhaustive_cpu::<f32>(&bad, len);
         let got = gpu::exhaustive(&bad, len, (0, 1)).expect("runs");
@@ -124,8 +125,9 @@ fn a_corrupted_model_fails_where_the_cpu_verifier_says() {
     }
     // A corrupted cocycle (S3 has two layers).
     let mut bad = model.clone().into_model();
-    let next = bad.layers[1].num_tokens as u32;
-    bad.layers[0].cocycle[3] = (bad.layers[0].cocycle[3] + 1) % next;
+    let d = bad.diagonal_mut().expect("diagonal");
+    let next = d.layers[1].num_tokens as u32;
+    d.layers[0].cocycle[3] = (d.layers[0].cocycle[3] + 1) % next;
     let bad = validate(bad, &LoadLimits::default()).unwrap();
     let cpu = exhaustive_cpu::<f32>(&bad, len);
     let got = gpu::exhaustive(&bad, len, (0, 1)).expect("runs");
@@ -233,7 +235,13 @@ fn gpu_bench() {
     let (batch, len) = (1usize << 20, 256usize);
     for group in ["S3", "A4"] {
         let model = stdlib_model(group, "aussm");
-        let widths: Vec<usize> = model.layers.iter().map(|l| l.width()).collect();
+        let widths: Vec<usize> = model
+            .diagonal()
+            .expect("diagonal")
+            .layers
+            .iter()
+            .map(|l| l.width())
+            .collect();
         println!(
             "{group}: order {}, {} tokens, layer widths {widths:?}",
             model.order(),
@@ -279,7 +287,13 @@ fn gpu_bench() {
         );
     }
     let s4 = stdlib_model("S4", "aussm");
-    let widths: Vec<usize> = s4.layers.iter().map(|l| l.width()).collect();
+    let widths: Vec<usize> = s4
+        .diagonal()
+        .expect("diagonal")
+        .layers
+        .iter()
+        .map(|l| l.width())
+        .collect();
     println!(
         "S4: order {}, {} tokens, layer widths {widths:?}",
         s4.order(),
@@ -325,7 +339,13 @@ fn gpu_kernel_by_model() {
         let e = gpu::GpuExecutor::new(&m, Dtype::F32).expect("builds");
         e.run(&toks).expect("warm-up");
         let (_, p) = e.run_profiled(&toks).expect("runs");
-        let widths: Vec<usize> = m.layers.iter().map(|l| l.width()).collect();
+        let widths: Vec<usize> = m
+            .diagonal()
+            .expect("diagonal")
+            .layers
+            .iter()
+            .map(|l| l.width())
+            .collect();
         println!(
             "{g} {t} {widths:?}: kernel {:.4} s = {:.3e} token-steps/s",
             p.kernel_s,

@@ -2,7 +2,7 @@
 //! target in, a validated model and its weight-file bytes out. Errors become
 //! diagnostics pointing at the group's definition.
 
-use crate::construct::{construct, Alphabet};
+use crate::construct::{self, construct, Alphabet, Tokens};
 use crate::diagnostics::{Diagnostic, Source, Span};
 use crate::emit::emit;
 use crate::group::{Elem, Group};
@@ -31,15 +31,82 @@ impl Origin {
     }
 }
 
+/// How to compile: the input alphabet, the stored dtype, and whether the
+/// model starts from the zero state with a start token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    pub alphabet: Alphabet,
+    pub dtype: FloatDtype,
+    pub bos: bool,
+}
+
+impl Options {
+    pub fn new(alphabet: Alphabet, dtype: FloatDtype) -> Options {
+        Options {
+            alphabet,
+            dtype,
+            bos: false,
+        }
+    }
+}
+
 /// Compile `g` for `target`.
 pub fn compile(
     g: &Group,
     origin: &Origin,
     target: &dyn Target,
-    alphabet: Alphabet,
-    dtype: FloatDtype,
+    opts: &Options,
 ) -> Result<(ValidModel, Vec<u8>), Diagnostic> {
-    let p = match &origin.series {
+    let located = |e: String| {
+        origin.locate(
+            Diagnostic::error("construct", e),
+            None,
+            "while compiling this group",
+        )
+    };
+    let toks = Tokens::new(g, opts.alphabet, opts.bos).map_err(located)?;
+    let limits = LoadLimits::default();
+    let model = if target.kind().is_diagonal() {
+        let p = diagonal_plan(g, origin, target)?;
+        construct(g, &p, target, &toks, opts.dtype).map_err(located)?
+    } else {
+        if origin.series.is_some() {
+            return Err(origin.locate(
+                Diagnostic::error(
+                    "series::unused",
+                    format!("{} is one layer and takes no series", target.name()),
+                ),
+                origin.series.as_ref().map(|s| s.1),
+                "this series",
+            ));
+        }
+        construct::cell(g, target.kind(), &toks, opts.dtype, &limits).map_err(located)?
+    };
+    // The loader's limits and checks, so gssm never writes a file that it
+    // (or any reader following the format) would refuse.
+    let model = validate(model, &limits).map_err(|e| {
+        origin.locate(
+            Diagnostic::error(
+                "validate",
+                format!("the compiled model cannot be written: {e}"),
+            ),
+            None,
+            "while compiling this group",
+        )
+    })?;
+    let bytes = emit(&model)
+        .map_err(|e| Diagnostic::error("emit", format!("cannot write the weight file: {e}")))?;
+    Ok((model, bytes))
+}
+
+/// The series a diagonal target's layers follow: the source's, checked, or
+/// the least-depth one.
+fn diagonal_plan(
+    g: &Group,
+    origin: &Origin,
+    target: &dyn Target,
+) -> Result<crate::target::Plan, Diagnostic> {
+    Ok(match &origin.series {
         Some((given, span)) => plan_with_series(g, target, given).map_err(|e| {
             origin.locate(
                 Diagnostic::error("series::invalid", format!("the series given for {} does not work for {}: {}", g.name, target.name(), e.reason)),
@@ -58,27 +125,5 @@ pub fn compile(
             }
             origin.locate(d, None, &format!("{} (order {}) defined here", g.name, g.order()))
         })?,
-    };
-    let model = construct(g, &p, target, alphabet, dtype).map_err(|e| {
-        origin.locate(
-            Diagnostic::error("construct", e),
-            None,
-            "while compiling this group",
-        )
-    })?;
-    // The loader's limits and checks, so gssm never writes a file that it
-    // (or any reader following the format) would refuse.
-    let model = validate(model, &LoadLimits::default()).map_err(|e| {
-        origin.locate(
-            Diagnostic::error(
-                "validate",
-                format!("the compiled model cannot be written: {e}"),
-            ),
-            None,
-            "while compiling this group",
-        )
-    })?;
-    let bytes = emit(&model)
-        .map_err(|e| Diagnostic::error("emit", format!("cannot write the weight file: {e}")))?;
-    Ok((model, bytes))
+    })
 }

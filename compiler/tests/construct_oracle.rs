@@ -5,7 +5,7 @@
 mod common;
 
 use common::{oracle_rows, perm_group, u32s};
-use gssm_compiler::construct::{construct, Alphabet};
+use gssm_compiler::construct::{construct, Alphabet, Tokens};
 use gssm_compiler::target::{self, plan};
 use gssm_compiler::verify::proof;
 
@@ -26,12 +26,20 @@ fn aussm_and_neg_mamba_on_every_small_group() {
         let id = format!("{} {}", row["id"], row["structure"]);
         match (plan(&g, aussm), row["derived_length"].as_u64()) {
             (Ok(p), Some(dl)) => {
-                let m =
-                    valid(construct(&g, &p, aussm, Alphabet::Elements, FloatDtype::F32).unwrap());
-                if m.layers.len() as u64 != dl {
+                let m = valid(
+                    construct(
+                        &g,
+                        &p,
+                        aussm,
+                        &Tokens::new(&g, Alphabet::Elements, false).unwrap(),
+                        FloatDtype::F32,
+                    )
+                    .unwrap(),
+                );
+                if m.diagonal().expect("diagonal").layers.len() as u64 != dl {
                     failures.push(format!(
                         "{id}: {} aussm layers, derived length {dl}",
-                        m.layers.len()
+                        m.diagonal().expect("diagonal").layers.len()
                     ));
                 }
                 let want: Vec<usize> = row["derived_factor_invariants"]
@@ -42,7 +50,13 @@ fn aussm_and_neg_mamba_on_every_small_group() {
                         gssm_compiler::structure::abelian::invariant_factors_of(&u32s(f)).len()
                     })
                     .collect();
-                let widths: Vec<usize> = m.layers.iter().map(|l| l.width()).collect();
+                let widths: Vec<usize> = m
+                    .diagonal()
+                    .expect("diagonal")
+                    .layers
+                    .iter()
+                    .map(|l| l.width())
+                    .collect();
                 if widths != want {
                     failures.push(format!(
                         "{id}: widths {widths:?}, invariant factor counts {want:?}"
@@ -78,11 +92,25 @@ fn aussm_and_neg_mamba_on_every_small_group() {
         let two_group = row["order"].as_u64().unwrap().is_power_of_two();
         match plan(&g, neg) {
             Ok(p) if two_group => {
-                let m = valid(construct(&g, &p, neg, Alphabet::Elements, FloatDtype::F32).unwrap());
-                if m.layers.iter().any(|l| l.moduli.iter().any(|&n| n != 2)) {
+                let m = valid(
+                    construct(
+                        &g,
+                        &p,
+                        neg,
+                        &Tokens::new(&g, Alphabet::Elements, false).unwrap(),
+                        FloatDtype::F32,
+                    )
+                    .unwrap(),
+                );
+                if m.diagonal()
+                    .expect("diagonal")
+                    .layers
+                    .iter()
+                    .any(|l| l.moduli.iter().any(|&n| n != 2))
+                {
                     failures.push(format!("{id}: neg-mamba moduli not all 2"));
                 }
-                if m.layers.iter().any(|l| {
+                if m.diagonal().expect("diagonal").layers.iter().any(|l| {
                     l.a_im.iter().any(|&x| x != 0.0)
                         || l.a_re.iter().any(|&x| x != 1.0 && x != -1.0)
                 }) {

@@ -5,7 +5,7 @@
 use gssm_compiler::construct::Alphabet;
 use gssm_compiler::group::perm::{from_cycles, group_from_permutations};
 use gssm_compiler::group::{Group, Limits};
-use gssm_compiler::pipeline::{compile, Origin};
+use gssm_compiler::pipeline::{compile, Options, Origin};
 use gssm_compiler::target;
 use gssm_compiler::verify::{exhaustive_cpu, proof};
 use gssm_runtime::exec::{build, Backend};
@@ -51,15 +51,35 @@ fn file_round_trips_and_is_deterministic() {
     let g = s4();
     let aussm = target::by_name("aussm").unwrap();
     for dt in [FloatDtype::F32, FloatDtype::F64] {
-        let (model, bytes) =
-            compile(&g, &Origin::default(), aussm, Alphabet::Elements, dt).unwrap();
-        let (_, again) = compile(&g, &Origin::default(), aussm, Alphabet::Elements, dt).unwrap();
+        let (model, bytes) = compile(
+            &g,
+            &Origin::default(),
+            aussm,
+            &Options::new(Alphabet::Elements, dt),
+        )
+        .unwrap();
+        let (_, again) = compile(
+            &g,
+            &Origin::default(),
+            aussm,
+            &Options::new(Alphabet::Elements, dt),
+        )
+        .unwrap();
         assert_eq!(bytes, again, "same input must give the same bytes");
         let loaded = load(&bytes, &LoadLimits::default()).unwrap();
         assert_eq!(loaded.manifest, model.manifest);
-        assert_eq!(loaded.readout, model.readout);
+        assert_eq!(
+            loaded.diagonal().expect("diagonal").readout,
+            model.diagonal().expect("diagonal").readout
+        );
         assert_eq!(loaded.group_table, model.group_table);
-        for (a, b) in loaded.layers.iter().zip(&model.layers) {
+        for (a, b) in loaded
+            .diagonal()
+            .expect("diagonal")
+            .layers
+            .iter()
+            .zip(&model.diagonal().expect("diagonal").layers)
+        {
             assert_eq!(a.cocycle, b.cocycle);
             assert_eq!(a.transition_code, b.transition_code);
             for (x, y) in a.a_re.iter().zip(&b.a_re) {
@@ -77,11 +97,14 @@ fn s4_tracks_random_sequences_in_f32_and_f64() {
         &g,
         &Origin::default(),
         target::by_name("aussm").unwrap(),
-        Alphabet::Elements,
-        FloatDtype::F32,
+        &Options::new(Alphabet::Elements, FloatDtype::F32),
     )
     .unwrap();
-    assert_eq!(model.layers.len(), 3, "S4 has derived length 3");
+    assert_eq!(
+        model.diagonal().expect("diagonal").layers.len(),
+        3,
+        "S4 has derived length 3"
+    );
     let ids = lcg_tokens(24, 64 * 500, 7);
     let toks = Tokens::new(&model, 64, 500, ids).unwrap();
     let truth = running_products(&model, &toks);
@@ -101,8 +124,7 @@ fn word_problem_alphabet_with_inverses() {
         &g,
         &Origin::default(),
         target::by_name("aussm").unwrap(),
-        Alphabet::Generators { inverses: true },
-        FloatDtype::F32,
+        &Options::new(Alphabet::Generators { inverses: true }, FloatDtype::F32),
     )
     .unwrap();
     // a = (1,2,3,4) has an inverse token, b = (1,2) is an involution.
@@ -120,13 +142,13 @@ fn corrupted_tables_are_caught_by_proof_and_exhaustive_check() {
         &g,
         &Origin::default(),
         target::by_name("aussm").unwrap(),
-        Alphabet::Elements,
-        FloatDtype::F32,
+        &Options::new(Alphabet::Elements, FloatDtype::F32),
     )
     .unwrap();
     let mut model = model.into_model();
-    let k = model.readout.len() - 1;
-    model.readout[k] = (model.readout[k] + 1) % 6;
+    let k = model.diagonal().expect("diagonal").readout.len() - 1;
+    let d = model.diagonal_mut().expect("diagonal");
+    d.readout[k] = (d.readout[k] + 1) % 6;
     let model = gssm_runtime::validate(model, &LoadLimits::default()).unwrap();
     let pr = proof(&model);
     assert!(!pr.ok, "{pr:?}");
@@ -151,11 +173,10 @@ fn trivial_group_compiles_to_zero_layers() {
         &g,
         &Origin::default(),
         target::by_name("aussm").unwrap(),
-        Alphabet::Elements,
-        FloatDtype::F32,
+        &Options::new(Alphabet::Elements, FloatDtype::F32),
     )
     .unwrap();
-    assert!(model.layers.is_empty());
+    assert!(model.diagonal().expect("diagonal").layers.is_empty());
     let loaded = load(&bytes, &LoadLimits::default()).unwrap();
     let toks = Tokens::new(&loaded, 1, 3, vec![0, 0, 0]).unwrap();
     assert_eq!(
@@ -179,8 +200,7 @@ fn a_non_associative_table_fails_the_proof() {
         &g,
         &Origin::default(),
         target::by_name("aussm").unwrap(),
-        Alphabet::Elements,
-        FloatDtype::F32,
+        &Options::new(Alphabet::Elements, FloatDtype::F32),
     )
     .unwrap();
     let n = model.order();

@@ -7,7 +7,7 @@
 use gssm_compiler::construct::Alphabet;
 use gssm_compiler::elaborate::load_file;
 use gssm_compiler::group::Limits;
-use gssm_compiler::pipeline::compile;
+use gssm_compiler::pipeline::{compile, Options};
 use gssm_compiler::target;
 use gssm_runtime::exec::{build, Backend};
 use gssm_runtime::format::{load, FloatDtype, LoadLimits};
@@ -54,8 +54,7 @@ fn seed_table_depths_and_long_f32_tracking() {
                 &e.group,
                 &e.origin(),
                 t,
-                Alphabet::Elements,
-                FloatDtype::F32,
+                &Options::new(Alphabet::Elements, FloatDtype::F32),
             );
             match (result, want) {
                 (Err(d), None) => {
@@ -74,7 +73,11 @@ fn seed_table_depths_and_long_f32_tracking() {
                 }
                 (Ok((_, bytes)), Some(depth)) => {
                     let model = load(&bytes, &LoadLimits::default()).unwrap();
-                    assert_eq!(model.layers.len(), depth, "{name}/{tname}");
+                    assert_eq!(
+                        model.diagonal().expect("diagonal").layers.len(),
+                        depth,
+                        "{name}/{tname}"
+                    );
                     let (batch, len) = (4, 100_000);
                     let toks = Tokens::new(
                         &model,

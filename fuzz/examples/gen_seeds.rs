@@ -14,7 +14,7 @@ use gssm_compiler::construct::Alphabet;
 use gssm_compiler::group::coset::enumerate;
 use gssm_compiler::group::perm::{from_cycles, group_from_permutations};
 use gssm_compiler::group::{Group, Limits};
-use gssm_compiler::pipeline::{compile, Origin};
+use gssm_compiler::pipeline::{compile, Options, Origin};
 use gssm_compiler::target;
 use gssm_runtime::format::{load, FloatDtype, LoadLimits};
 use std::path::Path;
@@ -217,7 +217,7 @@ fn load_seeds() {
     ];
     for (name, g, t, alphabet, dt) in cases {
         let target = target::by_name(t).expect("known target");
-        let (model, bytes) = compile(&g, &Origin::default(), target, alphabet, dt)
+        let (model, bytes) = compile(&g, &Origin::default(), target, &Options::new(alphabet, dt))
             .unwrap_or_else(|d| panic!("{name}: {d:?}"));
         let loaded = load(&bytes, &LoadLimits::default()).expect("a compiled file loads");
         assert_eq!(loaded.readout, model.readout);

@@ -13,7 +13,7 @@ use gssm_compiler::construct::Alphabet;
 use gssm_compiler::diagnostics::{render_plain, Diagnostic};
 use gssm_compiler::elaborate::{load_sources, Elaborated};
 use gssm_compiler::group::Limits;
-use gssm_compiler::pipeline::compile;
+use gssm_compiler::pipeline::{compile, Options};
 use gssm_compiler::target;
 use gssm_compiler::verify::{exhaustive_cpu, proof, same_group};
 use gssm_runtime::exec::{build, Backend};

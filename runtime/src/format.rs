@@ -20,9 +20,31 @@
 //! | `layer.i.input.re`, `.im` | F | [V_i, r_i] b(v) |
 //! | `layer.i.h0.re`, `.im` | F | [r_i] |
 //! | `layer.i.cocycle` | I32 | [C_i, V_i] next layer's token (not on the last layer) |
+//!
+//! Non-diagonal targets have no `readout` or `layer.*` tensors but one cell
+//! (n = the action's degree, d = the state dimension, m = reflections per
+//! token, H = hidden units; semantics on the types in [`crate::ir`]):
+//!
+//! | name | dtype | shape |
+//! |---|---|---|
+//! | `action.images` | I32 | [N, n] `images[g, j]` = j·g (pd-ssm, deltaproduct) |
+//! | `action.points` | F | [n] the value marking each point |
+//! | `pd.index` | I32 | [V, n] P(x): column j has its one in row `index[x, j]` |
+//! | `pd.diag`, `pd.input` | F | [V, n] D(x), b(x) |
+//! | `pd.h0` | F | [n] |
+//! | `delta.basis`, `delta.offset` | F | [n, d], [n]: points x = basis·h + offset |
+//! | `delta.k` | F | [V, m, d] unit keys |
+//! | `delta.beta`, `delta.v` | F | [V, m] |
+//! | `delta.h0` | F | [d] |
+//! | `rnn.weight_ih`, `rnn.weight_hh` | F | [H, V], [H, H] (torch.nn.RNN's names without `_l0`) |
+//! | `rnn.bias_ih`, `rnn.bias_hh` | F | [H] |
+//! | `rnn.readout.weight`, `rnn.readout.bias` | F | [N, H], [N] |
 
 pub use crate::ir::FloatDtype;
-use crate::ir::{Layer, Manifest, Model, FORMAT_NAME, FORMAT_VERSION};
+use crate::ir::{
+    DeltaCell, Diagonal, Layer, Manifest, Model, Net, PdCell, PointAction, RnnCell, FORMAT_NAME,
+    FORMAT_VERSION, FORMAT_VERSIONS_READ,
+};
 pub use crate::valid::LoadLimits;
 use crate::valid::{validate, ValidModel};
 use safetensors::tensor::{Dtype as StDtype, SafeTensors, TensorView};
@@ -42,7 +64,7 @@ pub enum FormatError {
     Manifest(String),
     #[error("the file's format is '{0}', expected '{FORMAT_NAME}'")]
     WrongFormat(String),
-    #[error("format version {found} is not supported: this build reads version {FORMAT_VERSION}{}", if *.found < FORMAT_VERSION { "; the file was written by an older gssm, so compile its source again with this one" } else { "" })]
+    #[error("format version {found} is not supported: this build reads versions 2 to {FORMAT_VERSION}{}", if *.found < FORMAT_VERSIONS_READ[0] { "; the file was written by an older gssm, so compile its source again with this one" } else { "" })]
     Version { found: u32 },
     #[error("tensor `{0}` is missing")]
     Missing(String),
@@ -96,64 +118,81 @@ fn float_bytes(v: &[f64], dt: FloatDtype) -> Vec<u8> {
     }
 }
 
+type Tensor = (String, StDtype, Vec<usize>, Vec<u8>);
+
 /// Serialise a validated model. The same model always gives the same bytes.
 pub fn encode(model: &ValidModel) -> Result<Vec<u8>, FormatError> {
     let dtype = model.dtype();
     let n = model.order();
-    let mut tensors: Vec<(String, StDtype, Vec<usize>, Vec<u8>)> = vec![
-        (
-            "group.table".into(),
-            StDtype::I32,
-            vec![n, n],
-            i32_bytes(&model.group_table),
-        ),
-        (
-            "group.generators".into(),
-            StDtype::I32,
+    let v = model.num_tokens();
+    let ints = |name: &str, shape: Vec<usize>, x: &[u32]| -> Tensor {
+        (name.to_string(), StDtype::I32, shape, i32_bytes(x))
+    };
+    let floats = |name: &str, shape: Vec<usize>, x: &[f64]| -> Tensor {
+        (name.to_string(), dtype.st(), shape, float_bytes(x, dtype))
+    };
+    let mut tensors: Vec<Tensor> = vec![
+        ints("group.table", vec![n, n], &model.group_table),
+        ints(
+            "group.generators",
             vec![model.generators.len()],
-            i32_bytes(&model.generators),
+            &model.generators,
         ),
-        (
-            "tokens.element".into(),
-            StDtype::I32,
-            vec![model.token_elements.len()],
-            i32_bytes(&model.token_elements),
-        ),
-        (
-            "readout".into(),
-            StDtype::I32,
-            vec![model.readout.len()],
-            i32_bytes(&model.readout),
-        ),
+        ints("tokens.element", vec![v], &model.token_elements),
     ];
-    let last = model.layers.len().saturating_sub(1);
-    for (i, l) in model.layers.iter().enumerate() {
-        let (v, r) = (l.num_tokens, l.width());
-        let p = |s: &str| format!("layer.{i}.{s}");
-        let f = |x: &[f64]| float_bytes(x, dtype);
-        tensors.push((p("moduli"), StDtype::I32, vec![r], i32_bytes(&l.moduli)));
-        tensors.push((
-            p("transition.code"),
-            StDtype::I32,
-            vec![v, r],
-            i32_bytes(&l.transition_code),
-        ));
-        tensors.push((p("transition.re"), dtype.st(), vec![v, r], f(&l.a_re)));
-        tensors.push((p("transition.im"), dtype.st(), vec![v, r], f(&l.a_im)));
-        if let Some(ph) = &l.phase {
-            tensors.push((p("transition.phase"), dtype.st(), vec![v, r], f(ph)));
+    let action = |t: &mut Vec<Tensor>, a: &PointAction| {
+        t.push(ints("action.images", vec![n, a.degree()], &a.images));
+        t.push(floats("action.points", vec![a.degree()], &a.points));
+    };
+    match &model.net {
+        Net::Diagonal(d) => {
+            tensors.push(ints("readout", vec![d.readout.len()], &d.readout));
+            let last = d.layers.len().saturating_sub(1);
+            for (i, l) in d.layers.iter().enumerate() {
+                let (v, r) = (l.num_tokens, l.width());
+                let p = |s: &str| format!("layer.{i}.{s}");
+                tensors.push(ints(&p("moduli"), vec![r], &l.moduli));
+                tensors.push(ints(&p("transition.code"), vec![v, r], &l.transition_code));
+                tensors.push(floats(&p("transition.re"), vec![v, r], &l.a_re));
+                tensors.push(floats(&p("transition.im"), vec![v, r], &l.a_im));
+                if let Some(ph) = &l.phase {
+                    tensors.push(floats(&p("transition.phase"), vec![v, r], ph));
+                }
+                tensors.push(floats(&p("input.re"), vec![v, r], &l.b_re));
+                tensors.push(floats(&p("input.im"), vec![v, r], &l.b_im));
+                tensors.push(floats(&p("h0.re"), vec![r], &l.h0_re));
+                tensors.push(floats(&p("h0.im"), vec![r], &l.h0_im));
+                if i < last {
+                    tensors.push(ints(&p("cocycle"), vec![l.num_codes(), v], &l.cocycle));
+                }
+            }
         }
-        tensors.push((p("input.re"), dtype.st(), vec![v, r], f(&l.b_re)));
-        tensors.push((p("input.im"), dtype.st(), vec![v, r], f(&l.b_im)));
-        tensors.push((p("h0.re"), dtype.st(), vec![r], f(&l.h0_re)));
-        tensors.push((p("h0.im"), dtype.st(), vec![r], f(&l.h0_im)));
-        if i < last {
-            tensors.push((
-                p("cocycle"),
-                StDtype::I32,
-                vec![l.num_codes(), v],
-                i32_bytes(&l.cocycle),
-            ));
+        Net::Pd(c) => {
+            let deg = c.action.degree();
+            action(&mut tensors, &c.action);
+            tensors.push(ints("pd.index", vec![v, deg], &c.index));
+            tensors.push(floats("pd.diag", vec![v, deg], &c.diag));
+            tensors.push(floats("pd.input", vec![v, deg], &c.input));
+            tensors.push(floats("pd.h0", vec![deg], &c.h0));
+        }
+        Net::Delta(c) => {
+            let (deg, d, m) = (c.action.degree(), c.dim(), c.reflections(v));
+            action(&mut tensors, &c.action);
+            tensors.push(floats("delta.basis", vec![deg, d], &c.basis));
+            tensors.push(floats("delta.offset", vec![deg], &c.offset));
+            tensors.push(floats("delta.k", vec![v, m, d], &c.k));
+            tensors.push(floats("delta.beta", vec![v, m], &c.beta));
+            tensors.push(floats("delta.v", vec![v, m], &c.v));
+            tensors.push(floats("delta.h0", vec![d], &c.h0));
+        }
+        Net::Rnn(c) => {
+            let h = c.hidden();
+            tensors.push(floats("rnn.weight_ih", vec![h, v], &c.weight_ih));
+            tensors.push(floats("rnn.weight_hh", vec![h, h], &c.weight_hh));
+            tensors.push(floats("rnn.bias_ih", vec![h], &c.bias_ih));
+            tensors.push(floats("rnn.bias_hh", vec![h], &c.bias_hh));
+            tensors.push(floats("rnn.readout.weight", vec![n, h], &c.readout_weight));
+            tensors.push(floats("rnn.readout.bias", vec![n], &c.readout_bias));
         }
     }
     let views: Vec<(String, TensorView)> = tensors
@@ -310,7 +349,7 @@ fn read_manifest(text: &str) -> Result<Manifest, FormatError> {
         return Err(FormatError::WrongFormat(format.to_string()));
     }
     if let Some(v) = value.get("format_version").and_then(|v| v.as_u64()) {
-        if v != FORMAT_VERSION as u64 {
+        if !FORMAT_VERSIONS_READ.iter().any(|&r| r as u64 == v) {
             return Err(FormatError::Version {
                 found: u32::try_from(v).unwrap_or(u32::MAX),
             });
@@ -321,34 +360,15 @@ fn read_manifest(text: &str) -> Result<Manifest, FormatError> {
     serde_json::from_str(text).map_err(|e| FormatError::Manifest(e.to_string()))
 }
 
-/// Parse a weight file into the IR: tensor names, dtypes and shapes are
-/// checked here; everything else by [`crate::valid::validate`]. Sizes come
-/// from the tensors' own shapes (checked against each other), so the
-/// allocations are bounded by the file's size.
-pub fn decode(bytes: &[u8]) -> Result<Model, FormatError> {
-    check_data_end(bytes)?;
-    let (_, meta) =
-        SafeTensors::read_metadata(bytes).map_err(|e| FormatError::Safetensors(e.to_string()))?;
-    let text = meta
-        .metadata()
-        .as_ref()
-        .and_then(|m| m.get(MANIFEST_KEY))
-        .ok_or(FormatError::NoManifest)?;
-    let manifest = read_manifest(text)?;
-    let dt = FloatDtype::from_manifest(&manifest.dtype)
-        .ok_or_else(|| FormatError::Manifest(format!("unknown dtype '{}'", manifest.dtype)))?;
-    let st =
-        SafeTensors::deserialize(bytes).map_err(|e| FormatError::Safetensors(e.to_string()))?;
-    let mut rd = Reader {
-        st,
-        seen: BTreeSet::new(),
-    };
-    let n = manifest.outputs.len();
-    let (group_table, _) = rd.ints("group.table", &[Some(n), Some(n)])?;
-    let (generators, _) = rd.ints("group.generators", &[Some(manifest.group.generators.len())])?;
-    let (token_elements, _) = rd.ints("tokens.element", &[Some(manifest.tokens.len())])?;
-    // Layers are numbered from 0 without gaps; a stray `layer.j.*` is
-    // reported as unexpected below.
+fn read_action(rd: &mut Reader, n: usize, dt: FloatDtype) -> Result<PointAction, FormatError> {
+    let points = rd.floats("action.points", &[None], dt)?;
+    let images = rd.ints("action.images", &[Some(n), Some(points.len())])?.0;
+    Ok(PointAction { images, points })
+}
+
+/// Diagonal layers, numbered from 0 without gaps (a stray `layer.j.*` is
+/// reported as unexpected), and the readout.
+fn read_diagonal(rd: &mut Reader, dt: FloatDtype) -> Result<Diagonal, FormatError> {
     let mut k = 0;
     while rd.has(&format!("layer.{k}.moduli")) {
         k += 1;
@@ -407,6 +427,79 @@ pub fn decode(bytes: &[u8]) -> Result<Model, FormatError> {
         .try_fold(1usize, |acc, c| c.and_then(|c| acc.checked_mul(c)))
         .ok_or_else(|| FormatError::Limit("the readout table's size overflows".into()))?;
     let (readout, _) = rd.ints("readout", &[Some(joint)])?;
+    Ok(Diagonal { layers, readout })
+}
+
+/// Parse a weight file into the IR: tensor names, dtypes and shapes are
+/// checked here; everything else by [`crate::valid::validate`]. Sizes come
+/// from the tensors' own shapes (checked against each other), so the
+/// allocations are bounded by the file's size.
+pub fn decode(bytes: &[u8]) -> Result<Model, FormatError> {
+    check_data_end(bytes)?;
+    let (_, meta) =
+        SafeTensors::read_metadata(bytes).map_err(|e| FormatError::Safetensors(e.to_string()))?;
+    let text = meta
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get(MANIFEST_KEY))
+        .ok_or(FormatError::NoManifest)?;
+    let manifest = read_manifest(text)?;
+    let dt = FloatDtype::from_manifest(&manifest.dtype)
+        .ok_or_else(|| FormatError::Manifest(format!("unknown dtype '{}'", manifest.dtype)))?;
+    let st =
+        SafeTensors::deserialize(bytes).map_err(|e| FormatError::Safetensors(e.to_string()))?;
+    let mut rd = Reader {
+        st,
+        seen: BTreeSet::new(),
+    };
+    let n = manifest.outputs.len();
+    let (group_table, _) = rd.ints("group.table", &[Some(n), Some(n)])?;
+    let (generators, _) = rd.ints("group.generators", &[Some(manifest.group.generators.len())])?;
+    let (token_elements, _) = rd.ints("tokens.element", &[Some(manifest.tokens.len())])?;
+    let v = manifest.tokens.len();
+    // The tensors present say which kind of net this is; the validator
+    // checks that it is the target's.
+    let net = if rd.has("pd.index") {
+        let action = read_action(&mut rd, n, dt)?;
+        let deg = Some(action.degree());
+        Net::Pd(PdCell {
+            index: rd.ints("pd.index", &[Some(v), deg])?.0,
+            diag: rd.floats("pd.diag", &[Some(v), deg], dt)?,
+            input: rd.floats("pd.input", &[Some(v), deg], dt)?,
+            h0: rd.floats("pd.h0", &[deg], dt)?,
+            action,
+        })
+    } else if rd.has("delta.k") {
+        let action = read_action(&mut rd, n, dt)?;
+        let deg = Some(action.degree());
+        let h0 = rd.floats("delta.h0", &[None], dt)?;
+        let d = Some(h0.len());
+        let (t, shape) = rd.view("delta.k", dt.st(), &[Some(v), None, d])?;
+        drop(t);
+        let m = Some(shape[1]);
+        Net::Delta(DeltaCell {
+            basis: rd.floats("delta.basis", &[deg, d], dt)?,
+            offset: rd.floats("delta.offset", &[deg], dt)?,
+            k: rd.floats("delta.k", &[Some(v), m, d], dt)?,
+            beta: rd.floats("delta.beta", &[Some(v), m], dt)?,
+            v: rd.floats("delta.v", &[Some(v), m], dt)?,
+            h0,
+            action,
+        })
+    } else if rd.has("rnn.weight_ih") {
+        let bias_ih = rd.floats("rnn.bias_ih", &[None], dt)?;
+        let h = Some(bias_ih.len());
+        Net::Rnn(RnnCell {
+            weight_ih: rd.floats("rnn.weight_ih", &[h, Some(v)], dt)?,
+            weight_hh: rd.floats("rnn.weight_hh", &[h, h], dt)?,
+            bias_hh: rd.floats("rnn.bias_hh", &[h], dt)?,
+            readout_weight: rd.floats("rnn.readout.weight", &[Some(n), h], dt)?,
+            readout_bias: rd.floats("rnn.readout.bias", &[Some(n)], dt)?,
+            bias_ih,
+        })
+    } else {
+        Net::Diagonal(read_diagonal(&mut rd, dt)?)
+    };
     // In name order, so the message names the same tensor every time.
     let mut names = rd.st.names();
     names.sort();
@@ -417,8 +510,7 @@ pub fn decode(bytes: &[u8]) -> Result<Model, FormatError> {
     }
     Ok(Model {
         manifest,
-        layers,
-        readout,
+        net,
         group_table,
         generators,
         token_elements,

@@ -1,15 +1,22 @@
-//! The SSM IR: plain data describing a stack of diagonal SSM layers that
-//! tracks a finite group. The compiler produces it, `format` serialises it,
-//! [`crate::valid`] checks it, and every executor consumes the checked
-//! [`crate::valid::ValidModel`]. It knows nothing of the source language.
+//! The SSM IR: plain data describing a sequence model that tracks a finite
+//! group — a stack of diagonal SSM layers ([`Diagonal`]) or one
+//! non-diagonal cell ([`PdCell`], [`DeltaCell`], [`RnnCell`]). The compiler
+//! produces it, `format` serialises it, [`crate::valid`] checks it, and every
+//! executor consumes the checked [`crate::valid::ValidModel`]. It knows
+//! nothing of the source language.
 //!
-//! Semantics (per time step t, layers in order 0..k):
+//! Diagonal semantics (per time step t, layers in order 0..k):
 //!   v_0 = x_t (input token id);
 //!   layer i: h_i <- a_i[v_i] ⊙ h_i + b_i[v_i]   (complex, elementwise)
 //!            q_ij = round(arg(h_ij) · n_ij / 2π) mod n_ij   (state code digits)
 //!            code_i = q_i0 + n_i0·(q_i1 + n_i1·(q_i2 + …))  (mixed radix)
 //!            v_{i+1} = cocycle_i[code_i · V_i + v_i]        (i < k-1)
 //!   y_t = readout[code_0 + C_0·(code_1 + C_1·(code_2 + …))]  (C_i = ∏_j n_ij)
+//!
+//! The cells' semantics are documented on their types and in the README's
+//! weight-format tables. With a start token (`manifest.bos`), the model runs
+//! from the zero state and every sequence begins with that token, which
+//! writes the initial state (and resets it wherever it occurs later).
 //!
 //! Every fact is stored once: sizes (order, widths, token and code counts)
 //! are the lengths of the tables, never separate fields that could disagree.
@@ -20,9 +27,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
     pub manifest: Manifest,
-    pub layers: Vec<Layer>,
-    /// Joint state code (layer 0 least significant) -> output class id.
-    pub readout: Vec<u32>,
+    /// The recurrence and its decoding.
+    pub net: Net,
     /// Cayley table of the tracked group: `group_table[g * order + h] = g·h`.
     /// Output class ids are element ids; element 0 is the identity.
     pub group_table: Vec<u32>,
@@ -31,6 +37,124 @@ pub struct Model {
     pub generators: Vec<u32>,
     /// Input token id -> element id.
     pub token_elements: Vec<u32>,
+}
+
+/// What the model computes with: one kind per target family.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Net {
+    /// Diagonal layers with cocycle decoders (aussm, neg-mamba, mamba, gla, s4d).
+    Diagonal(Diagonal),
+    /// One PD-SSM layer, A(x) = P(x)·D(x) (pd-ssm).
+    Pd(PdCell),
+    /// One layer of products of generalised Householder reflections
+    /// (deltaproduct).
+    Delta(DeltaCell),
+    /// One Elman RNN layer with ReLU and a linear readout (rnn).
+    Rnn(RnnCell),
+}
+
+/// A stack of diagonal layers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagonal {
+    pub layers: Vec<Layer>,
+    /// Joint state code (layer 0 least significant) -> output class id.
+    pub readout: Vec<u32>,
+}
+
+/// Sentinel output of a step whose state decodes to no element (possible
+/// only where floats have drifted: pd-ssm and deltaproduct).
+pub const UNDECODABLE: u32 = u32::MAX;
+
+/// A faithful right action of the group on points 0..n, and the values that
+/// mark the points in a state vector.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PointAction {
+    /// `images[g * n + j]` = j·g, for every element g.
+    pub images: Vec<u32>,
+    /// `points[j]`: the value that marks point j (distinct).
+    pub points: Vec<f64>,
+}
+
+impl PointAction {
+    pub fn degree(&self) -> usize {
+        self.points.len()
+    }
+    /// Images of element g's points.
+    pub fn row(&self, g: usize) -> &[u32] {
+        let n = self.degree();
+        &self.images[g * n..(g + 1) * n]
+    }
+}
+
+/// PD-SSM: h' = P(x)·D(x)·h + b(x), P column one-hot.
+/// `h'[index[x, j]] = diag[x, j]·h[j] + input[x, index[x, j]]`; the state is
+/// decoded by its points (see [`PointAction`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PdCell {
+    pub action: PointAction,
+    /// [V][n]: column j of P(x) has its one in row `index[x, j]`.
+    pub index: Vec<u32>,
+    /// [V][n]: D(x).
+    pub diag: Vec<f64>,
+    /// [V][n]: b(x).
+    pub input: Vec<f64>,
+    /// [n]: the initial state.
+    pub h0: Vec<f64>,
+}
+
+/// DeltaProduct: per token, m steps h ← h + (β_r·k_r)·(v_r − k_r·h); the
+/// points are decoded from x = basis·h + offset.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeltaCell {
+    pub action: PointAction,
+    /// [n][d]
+    pub basis: Vec<f64>,
+    /// [n]
+    pub offset: Vec<f64>,
+    /// [V][m][d] unit keys.
+    pub k: Vec<f64>,
+    /// [V][m] β ∈ [0, 2].
+    pub beta: Vec<f64>,
+    /// [V][m] written values.
+    pub v: Vec<f64>,
+    /// [d] the initial state.
+    pub h0: Vec<f64>,
+}
+
+impl DeltaCell {
+    /// State dimension d.
+    pub fn dim(&self) -> usize {
+        self.h0.len()
+    }
+    /// Reflections per token m (given the token count).
+    pub fn reflections(&self, num_tokens: usize) -> usize {
+        self.beta.len() / num_tokens.max(1)
+    }
+}
+
+/// Elman RNN (torch.nn.RNN, ReLU): h' = relu(W_ih·e_x + b_ih + W_hh·h + b_hh)
+/// from h = 0; output argmax(W_out·h + b_out), the first maximum on ties.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RnnCell {
+    /// [H][V]
+    pub weight_ih: Vec<f64>,
+    /// [H][H]
+    pub weight_hh: Vec<f64>,
+    /// [H]
+    pub bias_ih: Vec<f64>,
+    /// [H]
+    pub bias_hh: Vec<f64>,
+    /// [N][H]
+    pub readout_weight: Vec<f64>,
+    /// [N]
+    pub readout_bias: Vec<f64>,
+}
+
+impl RnnCell {
+    /// Hidden size H.
+    pub fn hidden(&self) -> usize {
+        self.bias_ih.len()
+    }
 }
 
 /// One diagonal layer.
@@ -98,6 +222,19 @@ impl Model {
     pub fn num_tokens(&self) -> usize {
         self.token_elements.len()
     }
+    /// The diagonal layers, when the model is a diagonal stack.
+    pub fn diagonal(&self) -> Option<&Diagonal> {
+        match &self.net {
+            Net::Diagonal(d) => Some(d),
+            _ => None,
+        }
+    }
+    pub fn diagonal_mut(&mut self) -> Option<&mut Diagonal> {
+        match &mut self.net {
+            Net::Diagonal(d) => Some(d),
+            _ => None,
+        }
+    }
     /// Product of the group table: g·h.
     pub fn mul(&self, g: u32, h: u32) -> u32 {
         self.group_table[g as usize * self.order() + h as usize]
@@ -152,6 +289,10 @@ pub struct Manifest {
     pub target: String,
     /// Float dtype of every float tensor: "float32" or "float64".
     pub dtype: String,
+    /// The start token's id (always the last token), when the model runs
+    /// from the zero state and sequences begin with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bos: Option<u32>,
     /// Token id -> label: a word in the generators that evaluates to the
     /// token's element.
     pub tokens: Vec<String>,
@@ -172,6 +313,10 @@ pub struct GroupInfo {
 }
 
 pub const FORMAT_NAME: &str = "gssm-weights";
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
+/// Versions this build reads: 2 (diagonal targets, no start token) and 3.
+pub const FORMAT_VERSIONS_READ: [u32; 2] = [2, 3];
+/// Label of the start token.
+pub const BOS_LABEL: &str = "<bos>";
 pub const CONVENTION: &str =
     "left-to-right: y_t = x_1*x_2*...*x_t; for permutations p*q applies p first (GAP)";

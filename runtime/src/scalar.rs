@@ -17,6 +17,17 @@ pub trait Real: Copy + Debug + Send + Sync + 'static {
     fn cmul_add(a: (Self, Self), h: (Self, Self), b: (Self, Self)) -> (Self, Self);
     /// arg(re + i·im) in radians, (-π, π].
     fn arg(re: Self, im: Self) -> f64;
+    /// Real product and sum, each rounded once to the type (the exact
+    /// result of two values of these types is exact in f64, or rounds to
+    /// the same value, so going through f64 is the type's own rounding).
+    #[inline(always)]
+    fn mul(self, o: Self) -> Self {
+        Self::from_f64(self.to_f64() * o.to_f64())
+    }
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        Self::from_f64(self.to_f64() + o.to_f64())
+    }
 }
 
 macro_rules! native_real {

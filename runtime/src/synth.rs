@@ -3,7 +3,8 @@
 //! labels a valid model needs. Not part of the stable API.
 
 use crate::ir::{
-    FloatDtype, GroupInfo, Layer, Manifest, Model, CONVENTION, FORMAT_NAME, FORMAT_VERSION,
+    Diagonal, FloatDtype, GroupInfo, Layer, Manifest, Model, Net, CONVENTION, FORMAT_NAME,
+    FORMAT_VERSION,
 };
 use crate::valid::{validate, LoadLimits, ValidModel};
 
@@ -59,11 +60,11 @@ pub fn cyclic_model(
             convention: CONVENTION.into(),
             target: target.into(),
             dtype: dtype.manifest_name().into(),
+            bos: None,
             tokens,
             outputs: (0..n).map(label).collect(),
         },
-        layers,
-        readout,
+        net: Net::Diagonal(Diagonal { layers, readout }),
         group_table,
         generators: vec![(1 % n) as u32],
         token_elements,

@@ -27,6 +27,8 @@ pub enum TokenError {
         pos: usize,
         num_tokens: usize,
     },
+    #[error("sequence {seq} begins with token {first}, but this model runs from the zero state: every sequence must begin with its start token <bos> (id {bos})")]
+    NoStart { seq: usize, first: u32, bos: u32 },
     #[error("batch {batch} × length {len} = {total} token steps exceeds the limit of {limit} (raise it with --max-steps)")]
     TooLarge {
         batch: usize,
@@ -53,7 +55,17 @@ impl Tokens {
         len: usize,
         ids: Vec<u32>,
     ) -> Result<Self, TokenError> {
-        Self::with_limit(model.num_tokens(), batch, len, ids)
+        let tokens = Self::with_limit(model.num_tokens(), batch, len, ids)?;
+        if let (Some(bos), true) = (model.manifest.bos, len > 0) {
+            if let Some(seq) = (0..batch).find(|&b| tokens.row(b)[0] != bos) {
+                return Err(TokenError::NoStart {
+                    seq,
+                    first: tokens.row(seq)[0],
+                    bos,
+                });
+            }
+        }
+        Ok(tokens)
     }
 
     /// Validate against a token count directly.

@@ -4,15 +4,26 @@
 use crate::tokens::Tokens;
 use crate::valid::ValidModel;
 
-/// Running products x_1·…·x_t for every sequence, row-major like the input.
+/// Running products x_1·…·x_t for every sequence, row-major like the input;
+/// a start token (`manifest.bos`) resets the product to the identity.
 pub fn running_products(model: &ValidModel, tokens: &Tokens) -> Vec<u32> {
     let mut out = Vec::with_capacity(tokens.ids().len());
     for b in 0..tokens.batch() {
         let mut g = 0u32; // identity
         for &t in tokens.row(b) {
-            g = model.mul(g, model.token_elements[t as usize]);
+            g = next_product(model, g, t);
             out.push(g);
         }
     }
     out
+}
+
+/// The running product after reading token `t` with product `g` so far.
+#[inline]
+pub fn next_product(model: &ValidModel, g: u32, t: u32) -> u32 {
+    if model.manifest.bos == Some(t) {
+        0
+    } else {
+        model.mul(g, model.token_elements[t as usize])
+    }
 }

@@ -10,7 +10,7 @@
 use gssm_runtime::exec::{build, Backend};
 use gssm_runtime::format::{encode, load, FloatDtype, LoadLimits, MANIFEST_KEY};
 use gssm_runtime::ir::{
-    GroupInfo, Layer, Manifest, Model, CONVENTION, FORMAT_NAME, FORMAT_VERSION,
+    Diagonal, GroupInfo, Layer, Manifest, Model, Net, CONVENTION, FORMAT_NAME, FORMAT_VERSION,
 };
 use gssm_runtime::scalar::Dtype;
 use gssm_runtime::tokens::Tokens;
@@ -102,11 +102,14 @@ fn s3_model() -> Model {
             convention: CONVENTION.into(),
             target: "aussm".into(),
             dtype: "float32".into(),
+            bos: None,
             tokens: labels.clone(),
             outputs: labels,
         },
-        layers: vec![l0, l1],
-        readout,
+        net: Net::Diagonal(Diagonal {
+            layers: vec![l0, l1],
+            readout,
+        }),
         group_table: (0..36).map(|k| s3_mul(k / 6, k % 6)).collect(),
         generators: vec![1, 3],
         token_elements: (0..6).collect(),
@@ -259,7 +262,10 @@ fn rejection_within(bytes: &[u8], limits: &LoadLimits) -> String {
 fn the_valid_file_loads_and_tracks_s3() {
     let bytes = valid_bytes();
     let model = load(&bytes, &LoadLimits::default()).unwrap();
-    assert_eq!(model.readout, s3_model().readout);
+    assert_eq!(
+        model.diagonal().expect("diagonal").readout,
+        s3_model().diagonal().expect("diagonal").readout
+    );
     // Every sequence of length 5 (so every prefix of length ≤ 5).
     let ids: Vec<u32> = (0..6u32.pow(5))
         .flat_map(|mut k| (0..5).map(move |_| (k % 6, k /= 6).0))
@@ -462,7 +468,7 @@ fn limits_are_checked_on_consistent_files() {
 #[test]
 fn floats_must_be_representable_in_the_stored_dtype() {
     let mut m = s3_model();
-    m.layers[0].a_re[0] = 1.0 + f64::EPSILON;
+    m.diagonal_mut().expect("diagonal").layers[0].a_re[0] = 1.0 + f64::EPSILON;
     let e = validate(m, &LoadLimits::default()).unwrap_err().to_string();
     assert_eq!(
         e,

@@ -264,16 +264,18 @@ fn cpu_exhaustive(model: &ValidModel, len: usize, shard: (u64, u64)) -> Exhausti
 /// Change one readout entry: the model is then wrong on some sequences.
 fn corrupt_readout(model: &mut Model, which: u64) {
     let order = model.order() as u32;
-    let e = (which % model.readout.len() as u64) as usize;
-    model.readout[e] = (model.readout[e] + 1) % order;
+    let d = model.diagonal_mut().expect("diagonal");
+    let e = (which % d.readout.len() as u64) as usize;
+    d.readout[e] = (d.readout[e] + 1) % order;
 }
 
 /// Change one cocycle entry of the first layer that has one.
 fn corrupt_cocycle(model: &mut Model, which: u64) -> bool {
-    let k = model.layers.len();
+    let d = model.diagonal_mut().expect("diagonal");
+    let k = d.layers.len();
     for i in 0..k.saturating_sub(1) {
-        let next = model.layers[i + 1].num_tokens as u32;
-        let l = &mut model.layers[i];
+        let next = d.layers[i + 1].num_tokens as u32;
+        let l = &mut d.layers[i];
         if next > 1 && !l.cocycle.is_empty() {
             let e = (which % l.cocycle.len() as u64) as usize;
             l.cocycle[e] = (l.cocycle[e] + 1) % next;
@@ -394,7 +396,7 @@ fn genuine_model_is_clean_and_a_corrupted_one_is_caught_at_the_cpu_first_failure
     // A deeper model whose cocycle is corrupted.
     for seed in 0..40u64 {
         let mut m = random_model(seed).into_model();
-        if m.layers.len() < 2 {
+        if m.diagonal().expect("diagonal").layers.len() < 2 {
             continue;
         }
         let v = m.num_tokens() as u64;
@@ -427,7 +429,7 @@ fn one_token_model() -> ValidModel {
 fn drifting_model(n: u32, m: u32) -> ValidModel {
     let mut model = cyclic_model(n).into_model();
     let delta = (std::f64::consts::PI / n as f64) / (m as f64 + 0.5);
-    let l = &mut model.layers[0];
+    let l = &mut model.diagonal_mut().expect("diagonal").layers[0];
     let phase = TAU / n as f64 + delta;
     l.a_re[1] = phase.cos();
     l.a_im[1] = phase.sin();
@@ -587,7 +589,7 @@ fn exhaustive_windows_split_prefixes_and_branches_anywhere() {
 fn random_model_with_layers(layers: usize) -> ValidModel {
     (0..)
         .map(random_model)
-        .find(|m| m.layers.len() >= layers && m.num_tokens() > 1)
+        .find(|m| m.diagonal().expect("diagonal").layers.len() >= layers && m.num_tokens() > 1)
         .expect("some seed has that many layers")
 }
 

@@ -216,7 +216,7 @@ fn input_terms_and_general_initial_states_match() {
     for seed in 100..110u64 {
         let mut model = random_model(seed).into_model();
         let mut rng = Rng(seed ^ 0xABCD);
-        for l in &mut model.layers {
+        for l in &mut model.diagonal_mut().expect("diagonal").layers {
             for k in 0..l.b_re.len() {
                 match rng.below(4) {
                     0 => {
@@ -244,7 +244,7 @@ fn input_terms_and_general_initial_states_match() {
             assert_same(&checked, &tokens, &format!("model {seed} with input terms"));
         }
         // All input terms -0.0: folded away.
-        for l in &mut model.layers {
+        for l in &mut model.diagonal_mut().expect("diagonal").layers {
             l.b_re
                 .iter_mut()
                 .chain(l.b_im.iter_mut())
@@ -393,7 +393,7 @@ fn exhaustive_passes_a_correct_model_and_finds_a_corrupted_entry() {
         }
         for bad in [0, n - 1] {
             let mut corrupt = model.clone().into_model();
-            corrupt.readout[bad as usize] = (bad + 1) % n;
+            corrupt.diagonal_mut().expect("diagonal").readout[bad as usize] = (bad + 1) % n;
             let corrupt = valid(corrupt);
             let r = jit::exhaustive(&corrupt, Dtype::F32, len).unwrap();
             // Depth first, the first sequence with product `bad` is the

@@ -3,7 +3,7 @@
 use super::common::{fail, report};
 use super::source::{load_group, SourceLimits};
 use gssm_compiler::construct::Alphabet;
-use gssm_compiler::pipeline::compile;
+use gssm_compiler::pipeline::{compile, Options};
 use gssm_compiler::target;
 use gssm_runtime::format::FloatDtype;
 use std::path::PathBuf;
@@ -34,7 +34,8 @@ pub struct Args {
     /// Group to compile (default: the last group the file defines).
     #[arg(long, short)]
     pub group: Option<String>,
-    /// Target architecture: aussm, neg-mamba, mamba, gla, s4d.
+    /// Target architecture: aussm, neg-mamba (also called signed-mamba),
+    /// mamba, gla, s4d; one-layer: rnn, pd-ssm, deltaproduct.
     #[arg(long, short, default_value = "aussm")]
     pub target: String,
     /// Output weight file (default: GROUP.TARGET.safetensors).
@@ -46,6 +47,11 @@ pub struct Args {
     /// Input tokens of the model.
     #[arg(long, value_enum, default_value = "elements")]
     pub alphabet: AlphabetArg,
+    /// Run from the zero state: add a start token `<bos>` (the last token
+    /// id) that writes the initial state, as frameworks that start from
+    /// h = 0 need; every sequence then begins with it.
+    #[arg(long)]
+    pub bos: bool,
     #[command(flatten)]
     pub limits: SourceLimits,
 }
@@ -73,7 +79,12 @@ pub fn run(a: Args) -> ExitCode {
         FloatArg::F32 => FloatDtype::F32,
         FloatArg::F64 => FloatDtype::F64,
     };
-    let (model, bytes) = match compile(&group, &origin, t, alphabet, dtype) {
+    let opts = Options {
+        alphabet,
+        dtype,
+        bos: a.bos,
+    };
+    let (model, bytes) = match compile(&group, &origin, t, &opts) {
         Ok(x) => x,
         Err(d) => {
             report(&d);
@@ -86,13 +97,13 @@ pub fn run(a: Args) -> ExitCode {
     if let Err(e) = std::fs::write(&out, &bytes) {
         return fail(format!("cannot write {}: {e}", out.display()));
     }
-    let widths: Vec<usize> = model.layers.iter().map(|l| l.width()).collect();
+    let (layers, widths) = super::verify::shape(&model);
     eprintln!(
         "compiled {} (order {}) for {}: {} layer(s) of widths {:?}, {} tokens; wrote {} ({} bytes) in {:.1} ms",
         group.name,
         group.order(),
         t.name(),
-        model.layers.len(),
+        layers,
         widths,
         model.num_tokens(),
         out.display(),

@@ -4,11 +4,12 @@
 
 use super::common::{fail, file_dtype, load_model, BackendArg, DtypeArg, ModelLimits};
 use super::source::{load_elaborated, SourceLimits};
-use gssm_compiler::verify::exhaustive::count_sequences;
+use gssm_compiler::verify::exhaustive::{self, count_sequences};
 use gssm_compiler::verify::{
     exhaustive_cpu, horizon, proof, same_group, ExhaustiveReport, HorizonReport, ProofReport,
 };
 use gssm_runtime::exec::{expected_sequences, gpu, jit};
+use gssm_runtime::ir::Net;
 use gssm_runtime::scalar::Dtype;
 use gssm_runtime::valid::ValidModel;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -27,9 +28,11 @@ pub struct Args {
     /// Sequence budget for the default length.
     #[arg(long, default_value_t = 4_000_000)]
     pub budget: u64,
-    /// Executor for the exhaustive check (and, for gpu, the f32 horizon).
-    #[arg(long, value_enum, default_value = "jit")]
-    pub backend: BackendArg,
+    /// Executor for the exhaustive check (and, for gpu, the f32 horizon);
+    /// default jit, or reference for the one-layer targets and start-token
+    /// models, which the jit does not run.
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendArg>,
     /// Check only shard i of n of the exhaustive space (gpu backend), e.g.
     /// `--shard 3/8`; the shards' counts add up to the whole.
     #[arg(long, value_parser = parse_shard)]
@@ -111,10 +114,10 @@ fn exhaustive(
     a: &Args,
 ) -> Result<(ExhaustiveReport, &'static str), String> {
     let shard = a.shard.unwrap_or((0, 1));
-    if shard.1 > 1 && a.backend != BackendArg::Gpu {
+    if shard.1 > 1 && backend_of(model, a) != BackendArg::Gpu {
         return Err("--shard splits the gpu backend's exhaustive check; add --backend gpu".into());
     }
-    match a.backend {
+    match backend_of(model, a) {
         BackendArg::Reference => Ok((
             match dtype {
                 Dtype::F64 => exhaustive_cpu::<f64>(model, length),
@@ -128,6 +131,27 @@ fn exhaustive(
         BackendArg::Gpu => gpu::exhaustive(model, length, shard)
             .map(|r| (r, "gpu"))
             .map_err(|e| e.to_string()),
+    }
+}
+
+/// The backend asked for, or the default for this model.
+fn backend_of(model: &ValidModel, a: &Args) -> BackendArg {
+    a.backend.unwrap_or(
+        if model.diagonal().is_some() && model.manifest.bos.is_none() {
+            BackendArg::Jit
+        } else {
+            BackendArg::Reference
+        },
+    )
+}
+
+/// Layers and their widths (state sizes), for reports.
+pub fn shape(model: &ValidModel) -> (usize, Vec<usize>) {
+    match &model.net {
+        Net::Diagonal(d) => (d.layers.len(), d.layers.iter().map(|l| l.width()).collect()),
+        Net::Pd(c) => (1, vec![c.action.degree()]),
+        Net::Delta(c) => (1, vec![c.dim()]),
+        Net::Rnn(c) => (1, vec![c.hidden()]),
     }
 }
 
@@ -154,16 +178,21 @@ pub fn run(a: Args) -> ExitCode {
         Err(e) => return fail(e),
     };
     let m = &model.manifest;
-    let widths: Vec<usize> = model.layers.iter().map(|l| l.width()).collect();
+    let (layers, widths) = shape(&model);
     if !a.json {
         println!(
-            "model: {} (order {}), target {}, {} layer(s) of widths {:?}, {}",
+            "model: {} (order {}), target {}, {} layer(s) of widths {:?}, {}{}",
             m.group.name,
             model.order(),
             m.target,
-            model.layers.len(),
+            layers,
             widths,
-            m.dtype
+            m.dtype,
+            if m.bos.is_some() {
+                ", from the zero state with a start token"
+            } else {
+                ""
+            }
         );
     }
     let source = match check_source(&model, &a) {
@@ -191,18 +220,26 @@ pub fn run(a: Args) -> ExitCode {
             ),
             Some(f) => println!("proof: FAILED: {f}"),
         }
+        if let Some(h) = &pr.horizon {
+            println!("proof: horizon {h}");
+        }
     }
     let v = model.num_tokens() as u64;
     let length = a.length.unwrap_or_else(|| default_length(v, a.budget));
     let shard = a.shard.unwrap_or((0, 1));
-    let Some(expected) = expected_sequences(v, length, shard) else {
+    let counted = if model.manifest.bos.is_some() {
+        exhaustive::expected(&model, length).filter(|_| shard == (0, 1))
+    } else {
+        expected_sequences(v, length, shard)
+    };
+    let Some(expected) = counted else {
         return fail(format!(
             "{v}^{length} sequences overflow a 64-bit count; choose a smaller --length"
         ));
     };
     let dtype = file_dtype(&model);
     // The GPU runs in f32 only: it checks the f32 model whatever the file.
-    let dtype = if a.backend == BackendArg::Gpu {
+    let dtype = if backend_of(&model, &a) == BackendArg::Gpu {
         Dtype::F32
     } else {
         dtype
@@ -268,7 +305,7 @@ pub fn run(a: Args) -> ExitCode {
                 .progress_chars("=> "),
             );
             bar.set_prefix(d.name());
-            let h = if a.backend == BackendArg::Gpu && d == Dtype::F32 {
+            let h = if backend_of(&model, &a) == BackendArg::Gpu && d == Dtype::F32 {
                 match gpu::horizon(&model, a.horizon_seqs as u32, a.horizon_len as u32, a.seed) {
                     Ok(h) => h,
                     Err(e) => return fail(e),
@@ -294,7 +331,7 @@ pub fn run(a: Args) -> ExitCode {
             group: m.group.name.clone(),
             order: model.order(),
             target: m.target.clone(),
-            layers: model.layers.len(),
+            layers,
             widths,
             source,
             proof: pr,

@@ -5,7 +5,7 @@
 use gssm_compiler::construct::Alphabet;
 use gssm_compiler::elaborate::load_file;
 use gssm_compiler::group::Limits;
-use gssm_compiler::pipeline::compile;
+use gssm_compiler::pipeline::{compile, Options};
 use gssm_compiler::target;
 use gssm_runtime::format::{load, FloatDtype, LoadLimits};
 use gssm_runtime::tokens::Tokens;
@@ -21,8 +21,13 @@ pub fn stdlib_model(group: &str, target_name: &str, dtype: FloatDtype) -> ValidM
         .eval(group)
         .unwrap_or_else(|d| panic!("{group}: {}", d.message));
     let t = target::by_name(target_name).expect("target exists");
-    let (_, bytes) = compile(&e.group, &e.origin(), t, Alphabet::Elements, dtype)
-        .unwrap_or_else(|d| panic!("{group} for {target_name}: {}", d.message));
+    let (_, bytes) = compile(
+        &e.group,
+        &e.origin(),
+        t,
+        &Options::new(Alphabet::Elements, dtype),
+    )
+    .unwrap_or_else(|d| panic!("{group} for {target_name}: {}", d.message));
     load(&bytes, &LoadLimits::default()).expect("the compiler's file loads")
 }
 

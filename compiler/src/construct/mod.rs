@@ -1,21 +1,24 @@
-//! Group + series → SSM IR: the construction of DESIGN.md §1.
-//!
-//! Layer i tracks the abelian factor A_i = G_i/G_{i+1} with invariant-factor
-//! coordinates c_i (one state component per invariant factor, so the width is
-//! least), transversal s_i and cocycle
-//!     κ_i(a, x) = s_i(a) · x · s_i(a + π_i(x))^{-1} ∈ G_{i+1},
-//! which, written as a function of the code after the update and the input,
-//! is the layer's decoder and the next layer's token. The readout is
-//!     y = s_{k-1}(a_{k-1}) · … · s_1(a_1) · s_0(a_0).
-//! Split and non-split extensions are handled alike: nothing here assumes a
-//! complement exists.
+//! Group (+ series or action) → SSM IR, one module per kind of net:
+//! [`diagonal`] (one layer per abelian factor, DESIGN.md §1), and the
+//! one-layer cells of §7: [`pd`] (PD-SSM), [`delta`] (DeltaProduct) and
+//! [`rnn`] (Elman RNN). The cells' floats are a deterministic function of
+//! integer data the file also stores (the action's images, the tokens'
+//! elements, the group table), so the proof rebuilds them with the same
+//! functions and compares every bit.
+
+pub mod delta;
+pub mod diagonal;
+pub mod pd;
+pub mod rnn;
+
+pub use diagonal::construct;
 
 use crate::group::{Elem, Group};
-use crate::target::{Plan, Target};
+use gssm_runtime::ir::Model;
 use gssm_runtime::ir::{
-    FloatDtype, GroupInfo, Layer, Manifest, Model, CONVENTION, FORMAT_NAME, FORMAT_VERSION,
+    FloatDtype, GroupInfo, Manifest, BOS_LABEL, CONVENTION, FORMAT_NAME, FORMAT_VERSION,
 };
-use gssm_runtime::values;
+use gssm_runtime::valid::{LoadLimits, TargetKind};
 
 /// The model's input alphabet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,7 +29,47 @@ pub enum Alphabet {
     Generators { inverses: bool },
 }
 
-/// Token ids → (element, label).
+/// The model's tokens: group elements with their labels, then, with `bos`,
+/// the start token.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tokens {
+    pub group: Vec<(Elem, String)>,
+    pub bos: bool,
+}
+
+impl Tokens {
+    pub fn new(g: &Group, alphabet: Alphabet, bos: bool) -> Result<Tokens, String> {
+        let group = tokens(g, alphabet);
+        if group.is_empty() {
+            return Err(
+                "the token alphabet is empty (the group has no generators); use all elements as tokens"
+                    .into(),
+            );
+        }
+        Ok(Tokens { group, bos })
+    }
+    /// Number of tokens, the start token included.
+    pub fn count(&self) -> usize {
+        self.group.len() + usize::from(self.bos)
+    }
+    /// Token id → element id (the start token's is the identity, 0).
+    pub fn elements(&self) -> Vec<u32> {
+        let mut e: Vec<u32> = self.group.iter().map(|t| t.0).collect();
+        if self.bos {
+            e.push(0);
+        }
+        e
+    }
+    pub fn labels(&self) -> Vec<String> {
+        let mut l: Vec<String> = self.group.iter().map(|t| t.1.clone()).collect();
+        if self.bos {
+            l.push(BOS_LABEL.into());
+        }
+        l
+    }
+}
+
+/// Token ids → (element, label) of the group tokens.
 pub fn tokens(g: &Group, alphabet: Alphabet) -> Vec<(Elem, String)> {
     match alphabet {
         Alphabet::Elements => g.elements().map(|x| (x, g.label(x).to_string())).collect(),
@@ -43,118 +86,9 @@ pub fn tokens(g: &Group, alphabet: Alphabet) -> Vec<(Elem, String)> {
     }
 }
 
-/// Build the IR with floats in `dtype`: the values of
-/// `gssm_runtime::values`, which the proof recomputes bit for bit.
-pub fn construct(
-    g: &Group,
-    plan: &Plan,
-    target: &dyn Target,
-    alphabet: Alphabet,
-    dtype: FloatDtype,
-) -> Result<Model, String> {
-    let toks = tokens(g, alphabet);
-    if toks.is_empty() {
-        return Err(
-            "the token alphabet is empty (the group has no generators); use all elements as tokens"
-                .into(),
-        );
-    }
-    let k = plan.depth();
-    // Position of each element within each series term (the local token id).
-    let local: Vec<Vec<u32>> = plan
-        .series
-        .iter()
-        .map(|sub| {
-            let mut pos = vec![u32::MAX; g.order()];
-            for (i, &x) in sub.iter().enumerate() {
-                pos[x as usize] = i as u32;
-            }
-            pos
-        })
-        .collect();
-    let mut layers = Vec::with_capacity(k);
-    for (i, f) in plan.factors.iter().enumerate() {
-        let inputs: Vec<Elem> = if i == 0 {
-            toks.iter().map(|t| t.0).collect()
-        } else {
-            plan.series[i].clone()
-        };
-        let moduli = f.invariant_factors.clone();
-        let r = moduli.len();
-        let v = inputs.len();
-        let mut transition_code = Vec::with_capacity(v * r);
-        let (mut a_re, mut a_im) = (Vec::with_capacity(v * r), Vec::with_capacity(v * r));
-        for &x in &inputs {
-            let code = f.code_of[x as usize];
-            if code == u32::MAX {
-                return Err(format!("internal: token {} is not in G_{i}", g.label(x)));
-            }
-            for (j, d) in f.digits(code).into_iter().enumerate() {
-                transition_code.push(d);
-                let (re, im) = values::transition(d, moduli[j], dtype);
-                a_re.push(re);
-                a_im.push(im);
-            }
-        }
-        let phase = target.kind().has_phases().then(|| {
-            transition_code
-                .iter()
-                .enumerate()
-                .map(|(idx, &c)| values::phase(c, moduli[idx % r], dtype))
-                .collect()
-        });
-        let cocycle = if i + 1 < k {
-            let next = &local[i + 1];
-            let mut table = Vec::with_capacity(f.order() * v);
-            for c in 0..f.order() as u32 {
-                let s_after_inv = g.inv(f.transversal[c as usize]);
-                for &x in &inputs {
-                    let before = f.sub(c, f.code_of[x as usize]);
-                    let kappa = g.mul(g.mul(f.transversal[before as usize], x), s_after_inv);
-                    let id = next[kappa as usize];
-                    if id == u32::MAX {
-                        return Err(format!(
-                            "internal: cocycle value {} left G_{}",
-                            g.label(kappa),
-                            i + 1
-                        ));
-                    }
-                    table.push(id);
-                }
-            }
-            table
-        } else {
-            Vec::new()
-        };
-        layers.push(Layer {
-            moduli,
-            num_tokens: v,
-            transition_code,
-            a_re,
-            a_im,
-            phase,
-            b_re: vec![values::B.0; v * r],
-            b_im: vec![values::B.1; v * r],
-            h0_re: vec![values::H0.0; r],
-            h0_im: vec![values::H0.1; r],
-            cocycle,
-        });
-    }
-    // Readout over joint codes, layer 0 least significant.
-    let joint: usize = plan.factors.iter().map(|f| f.order()).product();
-    let mut readout = Vec::with_capacity(joint);
-    for code in 0..joint {
-        let mut rest = code;
-        let mut y: Elem = 0;
-        for f in &plan.factors {
-            let c = rest % f.order();
-            rest /= f.order();
-            // Later layers multiply on the left.
-            y = g.mul(f.transversal[c], y);
-        }
-        readout.push(y);
-    }
-    let manifest = Manifest {
+/// The manifest of a model of `g` for `kind` with these tokens.
+pub fn manifest(g: &Group, kind: TargetKind, dtype: FloatDtype, toks: &Tokens) -> Manifest {
+    Manifest {
         format: FORMAT_NAME.into(),
         format_version: FORMAT_VERSION,
         compiler: format!("gssm {}", env!("CARGO_PKG_VERSION")),
@@ -163,17 +97,48 @@ pub fn construct(
             generators: g.generator_names().to_vec(),
         },
         convention: CONVENTION.into(),
-        target: target.kind().name().into(),
+        target: kind.name().into(),
         dtype: dtype.manifest_name().into(),
-        tokens: toks.iter().map(|t| t.1.clone()).collect(),
+        bos: toks.bos.then(|| toks.group.len() as u32),
+        tokens: toks.labels(),
         outputs: g.labels().to_vec(),
-    };
-    Ok(Model {
-        manifest,
-        layers,
-        readout,
-        group_table: g.table().to_vec(),
-        generators: g.generators().to_vec(),
-        token_elements: toks.iter().map(|t| t.0).collect(),
-    })
+    }
+}
+
+/// A one-layer cell of `kind` for `g`, on the least-degree faithful action
+/// the engine finds (pd-ssm, deltaproduct).
+pub fn cell(
+    g: &Group,
+    kind: TargetKind,
+    toks: &Tokens,
+    dtype: FloatDtype,
+    limits: &LoadLimits,
+) -> Result<Model, String> {
+    match kind {
+        TargetKind::Rnn => rnn::construct(g, toks, dtype, limits),
+        TargetKind::PdSsm | TargetKind::DeltaProduct => {
+            let a = crate::structure::action::least_faithful_action(g);
+            if a.degree > limits.max_cell {
+                return Err(format!(
+                    "the least faithful action found for {} has degree {}, past the limit of {}",
+                    g.name, a.degree, limits.max_cell
+                ));
+            }
+            if kind == TargetKind::PdSsm {
+                Ok(pd::construct(g, &a.images, a.degree, toks, dtype))
+            } else {
+                delta::construct(g, &a.images, a.degree, toks, dtype)
+            }
+        }
+        other => Err(format!(
+            "internal: {} is not a one-layer target",
+            other.name()
+        )),
+    }
+}
+
+/// The value marking point j in a state vector: j + 1, exact in every dtype
+/// for the degrees the loader accepts.
+pub fn points(degree: usize) -> Vec<f64> {
+    (1..=degree).map(|j| j as f64).collect()
 }

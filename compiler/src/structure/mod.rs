@@ -3,6 +3,7 @@
 //! Subgroups are sorted lists of element ids of the ambient [`Group`].
 
 pub mod abelian;
+pub mod action;
 pub mod series;
 pub mod subgroup;
 

@@ -6,11 +6,13 @@
 //! exists.
 
 mod aussm;
+mod cell;
 mod mamba;
 mod neg_mamba;
 mod s4d;
 
 pub use aussm::Aussm;
+pub use cell::Cell;
 pub use mamba::Mamba;
 pub use neg_mamba::NegMamba;
 pub use s4d::S4d;
@@ -51,16 +53,49 @@ static GLA: Mamba = Mamba {
     kind: TargetKind::Gla,
 };
 static S4D: S4d = S4d;
+static RNN: Cell = Cell {
+    name: "rnn",
+    kind: TargetKind::Rnn,
+    transition: "Elman RNN with ReLU, one hidden unit per (element, token)",
+};
+static PD_SSM: Cell = Cell {
+    name: "pd-ssm",
+    kind: TargetKind::PdSsm,
+    transition: "P(x)·D(x): a permutation of a faithful action",
+};
+static DELTA_PRODUCT: Cell = Cell {
+    name: "deltaproduct",
+    kind: TargetKind::DeltaProduct,
+    transition: "a product of Householder reflections I − β·k·kᵀ",
+};
 
 /// Every target, in the order reports list them.
-pub fn all() -> [&'static dyn Target; 5] {
-    [&AUSSM, &NEG_MAMBA, &MAMBA, &GLA, &S4D]
+pub fn all() -> [&'static dyn Target; 8] {
+    [
+        &AUSSM,
+        &NEG_MAMBA,
+        &MAMBA,
+        &GLA,
+        &S4D,
+        &RNN,
+        &PD_SSM,
+        &DELTA_PRODUCT,
+    ]
 }
 
-/// Look a target up by name.
+/// Other names targets go by in the literature: negative Mamba is also
+/// called signed Mamba.
+pub const ALIASES: [(&str, &str); 1] = [("signed-mamba", "neg-mamba")];
+
+/// Look a target up by name or alias.
 pub fn by_name(name: &str) -> Option<&'static dyn Target> {
+    let name = ALIASES.iter().find(|a| a.0 == name).map_or(name, |a| a.1);
     all().into_iter().find(|t| t.name() == name)
 }
+
+/// What the one-layer targets offer a group a diagonal target cannot track.
+const ONE_LAYER: &str =
+    "the one-layer targets rnn, pd-ssm and deltaproduct track every finite group";
 
 /// A series G = G_0 ⊳ … ⊳ G_k = 1 with the coordinates of each factor.
 #[derive(Clone, Debug)]
@@ -89,6 +124,14 @@ pub struct NoSeries {
 
 /// The least-depth series of `target`'s class for `g`, with coordinates.
 pub fn plan(g: &Group, target: &dyn Target) -> Result<Plan, NoSeries> {
+    if !target.kind().is_diagonal() {
+        return Err(NoSeries {
+            target: target.name(),
+            reason: format!("{} is one layer and takes no series", target.name()),
+            explanation: String::new(),
+            stuck_order: None,
+        });
+    }
     if g.order() == 1 {
         return Ok(Plan {
             series: vec![vec![0]],
@@ -114,26 +157,26 @@ pub fn plan(g: &Group, target: &dyn Target) -> Result<Plan, NoSeries> {
         let (reason, explanation) = match class {
             FactorClass::Abelian if stuck.len() == g.order() => (
                 format!("{name} is perfect: [{name}, {name}] = {name}"),
-                format!("each {} layer tracks one abelian factor; {name} has no non-trivial abelian quotient, so no series of {name} with abelian factors reaches 1 ({name} is not solvable)", target.name()),
+                format!("each {} layer tracks one abelian factor; {name} has no non-trivial abelian quotient, so no series of {name} with abelian factors reaches 1 ({name} is not solvable); {ONE_LAYER}", target.name()),
             ),
             FactorClass::Abelian => (
                 format!(
                     "{name} is not solvable: its derived series stops at a perfect subgroup H of order {} with [H, H] = H",
                     stuck.len()
                 ),
-                format!("each {} layer tracks one abelian factor; no series with abelian factors passes below H", target.name()),
+                format!("each {} layer tracks one abelian factor; no series with abelian factors passes below H; {ONE_LAYER}", target.name()),
             ),
             FactorClass::ElementaryAbelian2 => {
                 let odd = odd_part(g.order());
                 if odd > 1 {
                     (
                         format!("{name} has order {} with odd part {odd}: not a 2-group", g.order()),
-                        format!("{} transitions are real, in (-1, 1], so each layer's factor must be an elementary abelian 2-group and |G| a power of 2", target.name()),
+                        format!("{} transitions are real, in (-1, 1], so each layer's factor must be an elementary abelian 2-group and |G| a power of 2; {ONE_LAYER}", target.name()),
                     )
                 } else {
                     (
                         format!("the series of squares and commutators of {name} stops at a subgroup H of order {} with H = H²[H, H]", stuck.len()),
-                        format!("{} layers realise elementary abelian 2-group factors only", target.name()),
+                        format!("{} layers realise elementary abelian 2-group factors only; {ONE_LAYER}", target.name()),
                     )
                 }
             }

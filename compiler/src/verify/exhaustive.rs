@@ -4,6 +4,7 @@
 
 use gssm_runtime::exec::reference::Stepper;
 use gssm_runtime::scalar::Real;
+use gssm_runtime::truth::next_product;
 use gssm_runtime::valid::ValidModel;
 
 pub use gssm_runtime::exec::ExhaustiveReport;
@@ -14,13 +15,30 @@ pub fn count_sequences(v: u64, length: usize) -> Option<u64> {
     gssm_runtime::exec::expected_sequences(v, length, (0, 1))
 }
 
+/// Sequences an exhaustive check to `length` covers: every sequence of
+/// length 1..=length, or, for a start-token model, every one that begins
+/// with the start token. None on overflow.
+pub fn expected(model: &ValidModel, length: usize) -> Option<u64> {
+    let v = model.num_tokens() as u64;
+    match model.manifest.bos {
+        Some(_) if length == 0 => Some(0),
+        Some(_) => count_sequences(v, length - 1)?.checked_add(1),
+        None => count_sequences(v, length),
+    }
+}
+
 /// Check every sequence of length ≤ `length` on the reference executor in
-/// float type `R`. Top-level branches run in parallel.
+/// float type `R` (for a start-token model, those that begin with it).
+/// Top-level branches run in parallel.
 pub fn exhaustive_cpu<R: Real>(model: &ValidModel, length: usize) -> ExhaustiveReport {
     use rayon::prelude::*;
     let stepper = Stepper::<R>::new(model);
     let v = model.num_tokens() as u32;
-    let results: Vec<(u64, u64, Option<Vec<u32>>)> = (0..v)
+    let firsts: Vec<u32> = match model.manifest.bos {
+        Some(b) => vec![b],
+        None => (0..v).collect(),
+    };
+    let results: Vec<(u64, u64, Option<Vec<u32>>)> = firsts
         .into_par_iter()
         .map(|first| {
             if length == 0 {
@@ -33,7 +51,7 @@ pub fn exhaustive_cpu<R: Real>(model: &ValidModel, length: usize) -> ExhaustiveR
             let mut seq = vec![first];
             let mut st = stepper.init();
             let out = stepper.step(&mut st, first);
-            let truth = model.mul(0, model.token_elements[first as usize]);
+            let truth = next_product(model, 0, first);
             let mut states = vec![(st, truth)];
             count += 1;
             if out != truth {
@@ -53,7 +71,7 @@ pub fn exhaustive_cpu<R: Real>(model: &ValidModel, length: usize) -> ExhaustiveR
                 next_tok[depth] += 1;
                 let (mut st, g) = states.last().cloned().expect("state per depth");
                 let out = stepper.step(&mut st, t);
-                let truth = model.mul(g, model.token_elements[t as usize]);
+                let truth = next_product(model, g, t);
                 seq.push(t);
                 count += 1;
                 if out != truth {

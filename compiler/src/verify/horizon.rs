@@ -52,7 +52,9 @@ fn run<R: Real>(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Option<usize> {
     let stepper = Stepper::<R>::new(model);
-    let v = model.num_tokens() as u64;
+    // A start-token model reads its start token first, then group tokens.
+    let bos = model.manifest.bos;
+    let v = model.num_tokens() as u64 - u64::from(bos.is_some());
     let done = AtomicU64::new(0);
     // Sequences stop at the best horizon found so far: nothing later can
     // lower the minimum.
@@ -60,6 +62,9 @@ fn run<R: Real>(
     (0..sequences).into_par_iter().for_each(|s| {
         let mut rng = seed ^ (s as u64).wrapping_mul(0xA24B_AED4_963E_E407);
         let mut st = stepper.init();
+        if let Some(b) = bos {
+            stepper.step(&mut st, b);
+        }
         let mut g = 0u32;
         let mut since = 0u64;
         for t in 1..=max_len as u64 {

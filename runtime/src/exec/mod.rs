@@ -7,6 +7,7 @@ pub mod gpu;
 pub mod jit;
 pub mod reference;
 
+use crate::ir::Diagonal;
 use crate::scalar::Dtype;
 use crate::tokens::Tokens;
 use crate::valid::ValidModel;
@@ -18,6 +19,11 @@ pub enum ExecError {
     UnsupportedDtype {
         backend: &'static str,
         dtype: &'static str,
+    },
+    #[error("the {backend} backend runs the diagonal targets only, not {target}; run this model with `--backend reference`")]
+    UnsupportedTarget {
+        backend: &'static str,
+        target: &'static str,
     },
     #[error("the {0} backend is not available: {1}")]
     Unavailable(&'static str, String),
@@ -80,6 +86,31 @@ pub struct HorizonReport {
     /// First (1-based) step that was wrong in any sequence; None when every
     /// sequence was right up to `max_len`.
     pub horizon: Option<usize>,
+}
+
+/// The diagonal layers of `model`, or the refusal of a backend that runs
+/// only those.
+pub fn diagonal_only<'m>(
+    model: &'m ValidModel,
+    backend: Backend,
+) -> Result<&'m Diagonal, ExecError> {
+    model.diagonal().ok_or(ExecError::UnsupportedTarget {
+        backend: backend.name(),
+        target: model.target().name(),
+    })
+}
+
+/// The refusal of an exhaustive or horizon kernel that enumerates or draws
+/// sequences from the stored initial state, for a model whose sequences must
+/// begin with a start token.
+pub fn no_start_token(model: &ValidModel, backend: Backend) -> Result<(), ExecError> {
+    match model.manifest.bos {
+        Some(_) => Err(ExecError::Backend(format!(
+            "the {} backend's exhaustive and horizon checks draw sequences without a start token; check this start-token model with --backend reference",
+            backend.name()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Which executor to run.

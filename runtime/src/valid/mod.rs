@@ -16,7 +16,10 @@ mod labels;
 pub use labels::{check_generator_name, Words};
 
 use crate::format::FormatError;
-use crate::ir::{FloatDtype, Layer, Model, CONVENTION, FORMAT_NAME, FORMAT_VERSION};
+use crate::ir::{
+    DeltaCell, Diagonal, FloatDtype, Layer, Model, Net, PdCell, PointAction, RnnCell, BOS_LABEL,
+    CONVENTION, FORMAT_NAME, FORMAT_VERSIONS_READ,
+};
 use std::collections::HashSet;
 use std::ops::Deref;
 
@@ -32,6 +35,9 @@ pub struct LoadLimits {
     pub max_layers: usize,
     /// Widest layer.
     pub max_width: usize,
+    /// Largest permutation degree, state dimension or hidden size of a
+    /// one-layer cell (its square must also stay within `max_table`).
+    pub max_cell: usize,
 }
 
 impl Default for LoadLimits {
@@ -41,6 +47,7 @@ impl Default for LoadLimits {
             max_table: 1 << 26,
             max_layers: 64,
             max_width: 64,
+            max_cell: 1 << 13,
         }
     }
 }
@@ -53,15 +60,21 @@ pub enum TargetKind {
     Mamba,
     Gla,
     S4d,
+    Rnn,
+    PdSsm,
+    DeltaProduct,
 }
 
 impl TargetKind {
-    pub const ALL: [TargetKind; 5] = [
+    pub const ALL: [TargetKind; 8] = [
         TargetKind::Aussm,
         TargetKind::NegMamba,
         TargetKind::Mamba,
         TargetKind::Gla,
         TargetKind::S4d,
+        TargetKind::Rnn,
+        TargetKind::PdSsm,
+        TargetKind::DeltaProduct,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -70,6 +83,30 @@ impl TargetKind {
             TargetKind::Mamba => "mamba",
             TargetKind::Gla => "gla",
             TargetKind::S4d => "s4d",
+            TargetKind::Rnn => "rnn",
+            TargetKind::PdSsm => "pd-ssm",
+            TargetKind::DeltaProduct => "deltaproduct",
+        }
+    }
+    /// Whether the model is a stack of diagonal layers (the others are one
+    /// non-diagonal cell).
+    pub fn is_diagonal(self) -> bool {
+        matches!(
+            self,
+            TargetKind::Aussm
+                | TargetKind::NegMamba
+                | TargetKind::Mamba
+                | TargetKind::Gla
+                | TargetKind::S4d
+        )
+    }
+    /// What the file's tensors must describe, for messages.
+    fn net_name(self) -> &'static str {
+        match self {
+            TargetKind::Rnn => "an Elman RNN cell (`rnn.*`)",
+            TargetKind::PdSsm => "a PD-SSM cell (`pd.*`)",
+            TargetKind::DeltaProduct => "a DeltaProduct cell (`delta.*`)",
+            _ => "diagonal layers (`layer.*`, `readout`)",
         }
     }
     pub fn parse(name: &str) -> Option<TargetKind> {
@@ -91,7 +128,7 @@ impl TargetKind {
         match self {
             TargetKind::Aussm => true,
             TargetKind::NegMamba => n == 2,
-            TargetKind::Mamba | TargetKind::Gla | TargetKind::S4d => false,
+            _ => false,
         }
     }
 }
@@ -198,7 +235,7 @@ pub fn validate(model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatE
     if m.format != FORMAT_NAME {
         return Err(FormatError::WrongFormat(m.format.clone()));
     }
-    if m.format_version != FORMAT_VERSION {
+    if !FORMAT_VERSIONS_READ.contains(&m.format_version) {
         return Err(FormatError::Version {
             found: m.format_version,
         });
@@ -263,8 +300,75 @@ pub fn validate(model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatE
     check_len("manifest tokens", m.tokens.len(), v0)?;
     check_range("tokens.element", &model.token_elements, n)?;
 
-    // Layers.
-    let k = model.layers.len();
+    if m.format_version == 2 && (m.bos.is_some() || !target.is_diagonal()) {
+        return Err(bad(format!(
+            "format version 2 has neither start tokens nor the {} target",
+            target.name()
+        )));
+    }
+    if let Some(b) = m.bos {
+        if b as usize != v0 - 1 {
+            return Err(bad(format!(
+                "manifest `bos` is {b}, but the start token must be the last token ({})",
+                v0 - 1
+            )));
+        }
+        if m.tokens[v0 - 1] != BOS_LABEL {
+            return Err(bad(format!(
+                "the start token's label is '{}', expected '{BOS_LABEL}'",
+                m.tokens[v0 - 1]
+            )));
+        }
+        if model.token_elements[v0 - 1] != 0 {
+            return Err(bad(
+                "the start token's `tokens.element` entry must be 0 (the identity)",
+            ));
+        }
+    }
+    let bos = m.bos.is_some();
+    match (&model.net, target) {
+        (Net::Diagonal(d), t) if t.is_diagonal() => {
+            check_diagonal(d, n, v0, bos, target, dtype, limits)?
+        }
+        (Net::Pd(c), TargetKind::PdSsm) => check_pd(c, n, v0, dtype, limits)?,
+        (Net::Delta(c), TargetKind::DeltaProduct) => check_delta(c, n, v0, dtype, limits)?,
+        (Net::Rnn(c), TargetKind::Rnn) => check_rnn(c, n, v0, dtype, limits)?,
+        (_, t) => {
+            return Err(bad(format!(
+                "target {} is {}, but the file's tensors describe something else",
+                t.name(),
+                t.net_name()
+            )))
+        }
+    }
+
+    // Labels: unique words that evaluate to their elements.
+    let mut words = Words::new(&model);
+    check_labels("outputs", &m.outputs, &mut words, |i| i as u32)?;
+    let group_tokens = v0 - usize::from(bos);
+    check_labels("tokens", &m.tokens[..group_tokens], &mut words, |v| {
+        model.token_elements[v]
+    })?;
+    drop(words);
+    Ok(ValidModel {
+        model,
+        dtype,
+        target,
+    })
+}
+
+/// The diagonal stack: every layer, the chain of token counts, the readout,
+/// and the start token's rows.
+fn check_diagonal(
+    d: &Diagonal,
+    n: usize,
+    v0: usize,
+    bos: bool,
+    target: TargetKind,
+    dtype: FloatDtype,
+    limits: &LoadLimits,
+) -> Result<(), FormatError> {
+    let k = d.layers.len();
     if k > limits.max_layers {
         return Err(limit(format!("{k} layers (at most {})", limits.max_layers)));
     }
@@ -275,8 +379,8 @@ pub fn validate(model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatE
         )));
     }
     let mut joint = 1usize;
-    for (i, l) in model.layers.iter().enumerate() {
-        let v_next = model.layers.get(i + 1).map(|l| l.num_tokens);
+    for (i, l) in d.layers.iter().enumerate() {
+        let v_next = d.layers.get(i + 1).map(|l| l.num_tokens);
         let codes = check_layer(i, l, v_next, target, dtype, limits)?;
         if i == 0 && l.num_tokens != v0 {
             return Err(bad(format!(
@@ -284,21 +388,214 @@ pub fn validate(model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatE
                 l.num_tokens
             )));
         }
+        if bos {
+            check_start_row(i, l, v_next)?;
+        }
         joint = product([joint, codes], limits.max_table, "the readout table")?;
     }
-    check_len("readout", model.readout.len(), joint)?;
-    check_range("readout", &model.readout, n)?;
+    if bos && k == 0 {
+        return Err(bad(
+            "a model with a start token needs a layer to hold its state",
+        ));
+    }
+    check_len("readout", d.readout.len(), joint)?;
+    check_range("readout", &d.readout, n)?;
+    Ok(())
+}
 
-    // Labels: unique words that evaluate to their elements.
-    let mut words = Words::new(&model);
-    check_labels("outputs", &m.outputs, &mut words, |i| i as u32)?;
-    check_labels("tokens", &m.tokens, &mut words, |v| model.token_elements[v])?;
-    drop(words);
-    Ok(ValidModel {
-        model,
-        dtype,
-        target,
-    })
+/// With a start token, each layer's last token writes the initial state
+/// into a zero state: a = 0, zero h0, and the cocycle passes it on.
+fn check_start_row(i: usize, l: &Layer, v_next: Option<usize>) -> Result<(), FormatError> {
+    let r = l.width();
+    let t = l.num_tokens - 1;
+    let row = t * r..(t + 1) * r;
+    let zero = |xs: &[f64]| xs.iter().all(|&x| x == 0.0);
+    if !zero(&l.a_re[row.clone()]) || !zero(&l.a_im[row.clone()]) {
+        return Err(bad(format!(
+            "layer {i}'s start token (id {t}) must have transition a = 0"
+        )));
+    }
+    if l.transition_code[row.clone()].iter().any(|&c| c != 0)
+        || l.phase.as_ref().is_some_and(|p| !zero(&p[row.clone()]))
+    {
+        return Err(bad(format!(
+            "layer {i}'s start token (id {t}) must have transition code and phase 0"
+        )));
+    }
+    if !zero(&l.h0_re) || !zero(&l.h0_im) {
+        return Err(bad(format!(
+            "layer {i}: a model with a start token runs from the zero state, so h0 must be 0"
+        )));
+    }
+    if let Some(vn) = v_next {
+        for c in 0..l.num_codes() {
+            if l.cocycle[c * l.num_tokens + t] as usize != vn - 1 {
+                return Err(bad(format!(
+                    "layer {i}'s cocycle must map its start token to layer {}'s start token (id {}) from every code, but not from code {c}",
+                    i + 1,
+                    vn - 1
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A faithful action's table: every row a permutation, row 0 the identity,
+/// rows distinct; and the point values finite, distinct.
+fn check_action(
+    a: &PointAction,
+    n: usize,
+    dtype: FloatDtype,
+    limits: &LoadLimits,
+) -> Result<(), FormatError> {
+    let deg = a.degree();
+    if deg == 0 || deg > limits.max_cell {
+        return Err(limit(format!(
+            "the action has degree {deg} (need 1..={})",
+            limits.max_cell
+        )));
+    }
+    product([n, deg], limits.max_table, "`action.images`")?;
+    check_len("action.images", a.images.len(), n * deg)?;
+    check_range("action.images", &a.images, deg)?;
+    check_floats("action.points", &a.points, dtype)?;
+    let mut sorted = a.points.clone();
+    sorted.sort_by(f64::total_cmp);
+    if sorted.windows(2).any(|w| w[0] == w[1]) {
+        return Err(bad(
+            "`action.points` repeats a value: points must be distinct",
+        ));
+    }
+    let mut rows = HashSet::with_capacity(n);
+    for g in 0..n {
+        let row = a.row(g);
+        check_permutation(&format!("action.images row {g}"), row)?;
+        if g == 0 && row.iter().enumerate().any(|(j, &x)| x as usize != j) {
+            return Err(bad(
+                "`action.images` row 0 (the identity) is not the identity permutation",
+            ));
+        }
+        if !rows.insert(row) {
+            return Err(bad(format!(
+                "`action.images` row {g} repeats an earlier row: the action is not faithful"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `xs` is a permutation of 0..len.
+fn check_permutation(what: &str, xs: &[u32]) -> Result<(), FormatError> {
+    let mut seen = vec![false; xs.len()];
+    for &x in xs {
+        let x = x as usize;
+        if x >= xs.len() || std::mem::replace(&mut seen[x], true) {
+            return Err(bad(format!("{what} is not a permutation")));
+        }
+    }
+    Ok(())
+}
+
+fn check_pd(
+    c: &PdCell,
+    n: usize,
+    v: usize,
+    dtype: FloatDtype,
+    limits: &LoadLimits,
+) -> Result<(), FormatError> {
+    check_action(&c.action, n, dtype, limits)?;
+    let deg = c.action.degree();
+    let vn = product([v, deg], limits.max_table, "the PD-SSM transitions")?;
+    check_len("pd.index", c.index.len(), vn)?;
+    for x in 0..v {
+        check_permutation(
+            &format!("`pd.index` row {x}"),
+            &c.index[x * deg..(x + 1) * deg],
+        )?;
+    }
+    for (name, xs, len) in [
+        ("pd.diag", &c.diag, vn),
+        ("pd.input", &c.input, vn),
+        ("pd.h0", &c.h0, deg),
+    ] {
+        check_len(name, xs.len(), len)?;
+        check_floats(name, xs, dtype)?;
+    }
+    Ok(())
+}
+
+fn check_delta(
+    c: &DeltaCell,
+    n: usize,
+    v: usize,
+    dtype: FloatDtype,
+    limits: &LoadLimits,
+) -> Result<(), FormatError> {
+    check_action(&c.action, n, dtype, limits)?;
+    let (deg, d) = (c.action.degree(), c.dim());
+    if d == 0 || d > limits.max_cell {
+        return Err(limit(format!(
+            "the state has dimension {d} (need 1..={})",
+            limits.max_cell
+        )));
+    }
+    let m = c.reflections(v);
+    if m == 0 {
+        return Err(bad("`delta.beta` has no reflections"));
+    }
+    let vm = product([v, m], limits.max_table, "`delta.beta`")?;
+    let vmd = product([vm, d], limits.max_table, "`delta.k`")?;
+    let nd = product([deg, d], limits.max_table, "`delta.basis`")?;
+    for (name, xs, len) in [
+        ("delta.basis", &c.basis, nd),
+        ("delta.offset", &c.offset, deg),
+        ("delta.k", &c.k, vmd),
+        ("delta.beta", &c.beta, vm),
+        ("delta.v", &c.v, vm),
+        ("delta.h0", &c.h0, d),
+    ] {
+        check_len(name, xs.len(), len)?;
+        check_floats(name, xs, dtype)?;
+    }
+    if let Some(i) = c.beta.iter().position(|b| !(0.0..=2.0).contains(b)) {
+        return Err(bad(format!(
+            "`delta.beta` entry {i} is {}, outside [0, 2]",
+            c.beta[i]
+        )));
+    }
+    Ok(())
+}
+
+fn check_rnn(
+    c: &RnnCell,
+    n: usize,
+    v: usize,
+    dtype: FloatDtype,
+    limits: &LoadLimits,
+) -> Result<(), FormatError> {
+    let h = c.hidden();
+    if h == 0 || h > limits.max_cell {
+        return Err(limit(format!(
+            "the RNN has {h} hidden units (need 1..={})",
+            limits.max_cell
+        )));
+    }
+    let hh = product([h, h], limits.max_table, "`rnn.weight_hh`")?;
+    let hv = product([h, v], limits.max_table, "`rnn.weight_ih`")?;
+    let nh = product([n, h], limits.max_table, "`rnn.readout.weight`")?;
+    for (name, xs, len) in [
+        ("rnn.weight_ih", &c.weight_ih, hv),
+        ("rnn.weight_hh", &c.weight_hh, hh),
+        ("rnn.bias_ih", &c.bias_ih, h),
+        ("rnn.bias_hh", &c.bias_hh, h),
+        ("rnn.readout.weight", &c.readout_weight, nh),
+        ("rnn.readout.bias", &c.readout_bias, n),
+    ] {
+        check_len(name, xs.len(), len)?;
+        check_floats(name, xs, dtype)?;
+    }
+    Ok(())
 }
 
 fn check_labels(

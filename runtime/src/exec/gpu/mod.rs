@@ -462,6 +462,7 @@ pub fn exhaustive_chunked(
     prefixes: u64,
     steps: u32,
 ) -> Result<ExhaustiveShard, ExecError> {
+    super::no_start_token(model, super::Backend::Gpu)?;
     let (i, n) = shard;
     if n == 0 || i >= n {
         return Err(backend_error(format!(
@@ -791,6 +792,7 @@ pub fn horizon_chunked(
     seed: u64,
     steps: u32,
 ) -> Result<HorizonReport, ExecError> {
+    super::no_start_token(model, super::Backend::Gpu)?;
     let shape = Shape::new(model).map_err(backend_error)?;
     let mut report = HorizonReport {
         dtype: "f32",

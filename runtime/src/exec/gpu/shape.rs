@@ -57,13 +57,15 @@ impl Shape {
     pub fn new(model: &ValidModel) -> Result<Shape, String> {
         let order = model.order();
         let v0 = model.token_elements.len();
-        let k = model.layers.len();
+        let diag = super::super::diagonal_only(model, super::super::Backend::Gpu)
+            .map_err(|e| e.to_string())?;
+        let k = diag.layers.len();
         let mut floats: Vec<[f32; 4]> = Vec::new();
         let mut ints: Vec<u32> = Vec::new();
         let mut layers = Vec::with_capacity(k);
         let mut state_len = 0u64;
         let mut joint = 1u64;
-        for (i, l) in model.layers.iter().enumerate() {
+        for (i, l) in diag.layers.iter().enumerate() {
             let w = l.width();
             let v = l.num_tokens;
             let mut codes = 1u64;
@@ -114,7 +116,7 @@ impl Shape {
             }
         }
         let readout_off = ints.len() as u32;
-        ints.extend_from_slice(&model.readout);
+        ints.extend_from_slice(&diag.readout);
         let group_table_off = ints.len() as u32;
         ints.extend_from_slice(&model.group_table);
         let token_elements_off = ints.len() as u32;

@@ -24,6 +24,7 @@ pub fn exhaustive(
     dtype: Dtype,
     length: usize,
 ) -> Result<ExhaustiveReport, ExecError> {
+    super::super::no_start_token(model, super::super::Backend::Jit)?;
     let jit = Jit::new(model, dtype)?;
     jit.exhaustive(model, length)
 }

@@ -105,13 +105,14 @@ impl Jit {
             }
         };
         let groups = groups.clamp(1, 8);
-        let k = model.layers.len();
+        let diag = super::diagonal_only(model, super::Backend::Jit)?;
+        let k = diag.layers.len();
         let mut floats = Vec::new();
         let mut ints = Vec::new();
         let mut ptrs = vec![0usize; codegen::slot_zero(k) + 1];
         let mut layers = Vec::with_capacity(k);
         let mut joint = 1usize;
-        for (i, l) in model.layers.iter().enumerate() {
+        for (i, l) in diag.layers.iter().enumerate() {
             let (v, w) = (l.num_tokens, l.width());
             let pairs = v.checked_mul(w).filter(|&p| p <= MAX_INDEX / 2);
             let codes = l.moduli.iter().try_fold(1usize, |c, &n| {
@@ -166,7 +167,7 @@ impl Jit {
                 .filter(|&j| j <= MAX_INDEX)
                 .ok_or_else(|| inconsistent("the joint state code space is too large".into()))?;
         }
-        let readout = model.readout.clone();
+        let readout = diag.readout.clone();
         ptrs[codegen::slot_readout(k)] = readout.as_ptr() as usize;
         ints.push(readout);
         let spec = Spec {

@@ -1,45 +1,36 @@
-//! The proof for all lengths. Run the construction on exact state codes:
-//! from the initial joint state, every token moves each layer's digits by
-//! its transition code; the cocycle tables carry tokens down the stack. If
-//! the readout of the initial state is e and, for every reachable joint state
-//! S and token x, readout(S·x) = readout(S)·x in the group, then by induction
-//! the model outputs x_1⋯x_t for every sequence of every length.
-//!
-//! Before that run, every other tensor a reader uses is tied to it: the group
-//! table is associative (Light's test over the generators, which generate
-//! every element since every output label is a word in them), and every
-//! stored float — transitions, phases, input terms, initial states — equals,
-//! bit for bit, the value `gssm_runtime::values` specifies for its exact
-//! phase numerator in the stored dtype. So the exact run is the float model's
-//! run for as long as the float arithmetic decodes each state to its code.
+//! The diagonal stack's proof (see the module above).
 
+use super::ProofReport;
+use gssm_runtime::ir::Diagonal;
+use gssm_runtime::truth::next_product;
 use gssm_runtime::valid::ValidModel;
 use gssm_runtime::values;
-use serde::Serialize;
 use std::collections::HashMap;
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct ProofReport {
-    pub ok: bool,
-    /// The stored dtype whose values were checked bit for bit.
-    pub dtype: &'static str,
-    /// Reachable joint states.
-    pub states: usize,
-    /// (state, token) transitions checked.
-    pub transitions: usize,
-    /// The first failure, if any.
-    pub failure: Option<String>,
-}
-
 /// The first stored float that is not the construction's value.
-fn check_parameters(model: &ValidModel) -> Result<(), String> {
+fn check_parameters(model: &ValidModel, d: &Diagonal) -> Result<(), String> {
     let dt = model.dtype();
     let dn = dt.manifest_name();
+    let bos = model.manifest.bos.is_some();
     let same = |x: f64, y: f64| x.to_bits() == y.to_bits();
-    for (i, l) in model.layers.iter().enumerate() {
+    for (i, l) in d.layers.iter().enumerate() {
         let r = l.width();
         for (k, &c) in l.transition_code.iter().enumerate() {
             let (v, j, n) = (k / r, k % r, l.moduli[k % r]);
+            if bos && v + 1 == l.num_tokens {
+                // The start token: a = 0 (the loader checked it), b = h0.
+                for (t, got, want) in [
+                    ("input.re", l.b_re[k], values::H0.0),
+                    ("input.im", l.b_im[k], values::H0.1),
+                ] {
+                    if !same(got, want) {
+                        return Err(format!(
+                            "tensor `layer.{i}.{t}` entry {k} (the start token, component {j}) is {got:e}, but the start token writes the initial state {want:e}"
+                        ));
+                    }
+                }
+                continue;
+            }
             let at = |t: &str, got: f64, want: f64| {
                 format!(
                     "tensor `layer.{i}.{t}` entry {k} (token {v}, component {j}) is {got:e}, but the construction stores {want:e} for c/n = {c}/{n} in {dn}"
@@ -65,7 +56,9 @@ fn check_parameters(model: &ValidModel) -> Result<(), String> {
                 return Err(at("input.im", l.b_im[k], values::B.1));
             }
         }
-        for j in 0..r {
+        // With a start token the model runs from the zero state (the
+        // loader checked h0 = 0).
+        for j in (0..r).filter(|_| !bos) {
             for (t, got, want) in [
                 ("h0.re", l.h0_re[j], values::H0.0),
                 ("h0.im", l.h0_im[j], values::H0.1),
@@ -81,30 +74,7 @@ fn check_parameters(model: &ValidModel) -> Result<(), String> {
     Ok(())
 }
 
-/// Light's associativity test: (x·s)·y = x·(s·y) for every x, y and
-/// generator s. The elements for which it holds are closed under products,
-/// so it then holds for all.
-fn check_associative(model: &ValidModel) -> Result<(), String> {
-    let n = model.order() as u32;
-    for (i, &s) in model.generators.iter().enumerate() {
-        for x in 0..n {
-            let xs = model.mul(x, s);
-            for y in 0..n {
-                if model.mul(xs, y) != model.mul(x, model.mul(s, y)) {
-                    let o = &model.manifest.outputs;
-                    return Err(format!(
-                        "tensor `group.table` is not associative: ({}·{})·{} ≠ {}·({}·{}) for generator {}",
-                        o[x as usize], o[s as usize], o[y as usize], o[x as usize], o[s as usize], o[y as usize],
-                        model.manifest.group.generators[i]
-                    ));
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-pub fn proof(model: &ValidModel) -> ProofReport {
+pub fn proof(model: &ValidModel, d: &Diagonal) -> ProofReport {
     let dtype = model.dtype().manifest_name();
     let fail = |states, transitions, msg: String| ProofReport {
         ok: false,
@@ -112,30 +82,34 @@ pub fn proof(model: &ValidModel) -> ProofReport {
         states,
         transitions,
         failure: Some(msg),
+        horizon: None,
     };
-    if let Err(e) = check_parameters(model).and_then(|()| check_associative(model)) {
+    if let Err(e) = check_parameters(model, d) {
         return fail(0, 0, e);
     }
-    let k = model.layers.len();
+    let bos = model.manifest.bos.is_some();
+    let k = d.layers.len();
     let v0 = model.num_tokens();
-    // Joint state: every layer's digit vector, flattened; h0 = 1 is digit 0.
-    let init: Vec<u32> = vec![0; model.layers.iter().map(|l| l.width()).sum()];
+    // Joint state: every layer's digit vector, flattened; h0 = 1 is digit 0
+    // (with a start token: the state it writes, from which the sequence
+    // begins).
+    let init: Vec<u32> = vec![0; d.layers.iter().map(|l| l.width()).sum()];
     let readout_of = |digits: &[u32]| -> usize {
         let (mut joint, mut stride, mut off) = (0usize, 1usize, 0usize);
-        for l in &model.layers {
+        for l in &d.layers {
             joint += l.code_of(&digits[off..off + l.width()]) * stride;
             stride *= l.num_codes();
             off += l.width();
         }
         joint
     };
-    if model.readout[readout_of(&init)] != 0 {
+    if d.readout[readout_of(&init)] != 0 {
         return fail(
             1,
             0,
             format!(
                 "the initial state reads out {}, not the identity",
-                model.manifest.outputs[model.readout[readout_of(&init)] as usize]
+                model.manifest.outputs[d.readout[readout_of(&init)] as usize]
             ),
         );
     }
@@ -148,23 +122,29 @@ pub fn proof(model: &ValidModel) -> ProofReport {
     let mut head = 0;
     while head < states.len() {
         let s = states[head].clone();
-        let here = model.readout[readout_of(&s)];
+        let here = d.readout[readout_of(&s)];
         for x in 0..v0 {
             let mut next = s.clone();
             let mut v = x;
             let mut off = 0;
-            for (i, l) in model.layers.iter().enumerate() {
+            for (i, l) in d.layers.iter().enumerate() {
                 let r = l.width();
+                // A start token (each layer's last) writes digit 0.
+                let start = bos && v + 1 == l.num_tokens;
                 for j in 0..r {
-                    next[off + j] = (next[off + j] + l.transition_code[v * r + j]) % l.moduli[j];
+                    next[off + j] = if start {
+                        0
+                    } else {
+                        (next[off + j] + l.transition_code[v * r + j]) % l.moduli[j]
+                    };
                 }
                 if i + 1 < k {
                     v = l.cocycle[l.code_of(&next[off..off + r]) * l.num_tokens + v] as usize;
                 }
                 off += r;
             }
-            let got = model.readout[readout_of(&next)];
-            let want = model.mul(here, model.token_elements[x]);
+            let got = d.readout[readout_of(&next)];
+            let want = next_product(model, here, x as u32);
             transitions += 1;
             if got != want {
                 let (o, t) = (&model.manifest.outputs, &model.manifest.tokens);
@@ -200,5 +180,6 @@ pub fn proof(model: &ValidModel) -> ProofReport {
         states: states.len(),
         transitions,
         failure: None,
+        horizon: None,
     }
 }

@@ -1,0 +1,327 @@
+//! Proofs for the one-layer cells. Each first rebuilds the cell from the
+//! file's integer data with the construction's own functions and compares
+//! every stored float bit for bit, then runs the exact semantics over the
+//! reachable states: for every reachable state S (reached by a shortest
+//! sequence from the start) and token x, the state after x must decode to
+//! product(S)·x (the identity after a start token).
+
+use super::ProofReport;
+use crate::construct::{delta, pd, rnn};
+use gssm_runtime::ir::{DeltaCell, PdCell, PointAction, RnnCell};
+use gssm_runtime::truth::next_product;
+use gssm_runtime::valid::ValidModel;
+use std::collections::HashMap;
+
+/// The first entry where a stored tensor differs in any bit from the
+/// construction's.
+fn same_floats(name: &str, got: &[f64], want: &[f64]) -> Result<(), String> {
+    if got.len() != want.len() {
+        return Err(format!(
+            "tensor `{name}` has {} entries, but the construction has {}",
+            got.len(),
+            want.len()
+        ));
+    }
+    match got
+        .iter()
+        .zip(want)
+        .position(|(a, b)| a.to_bits() != b.to_bits())
+    {
+        Some(i) => Err(format!(
+            "tensor `{name}` entry {i} is {:e}, but the construction stores {:e}",
+            got[i], want[i]
+        )),
+        None => Ok(()),
+    }
+}
+
+fn same_ints(name: &str, got: &[u32], want: &[u32]) -> Result<(), String> {
+    match got.iter().zip(want).position(|(a, b)| a != b) {
+        Some(i) => Err(format!(
+            "tensor `{name}` entry {i} is {}, but the construction stores {}",
+            got[i], want[i]
+        )),
+        None if got.len() != want.len() => Err(format!(
+            "tensor `{name}` has {} entries, but the construction has {}",
+            got.len(),
+            want.len()
+        )),
+        None => Ok(()),
+    }
+}
+
+fn report(
+    model: &ValidModel,
+    r: Result<(usize, usize), (usize, usize, String)>,
+    horizon: Option<String>,
+) -> ProofReport {
+    let dtype = model.dtype().manifest_name();
+    match r {
+        Ok((states, transitions)) => ProofReport {
+            ok: true,
+            dtype,
+            states,
+            transitions,
+            failure: None,
+            horizon,
+        },
+        Err((states, transitions, msg)) => ProofReport {
+            ok: false,
+            dtype,
+            states,
+            transitions,
+            failure: Some(msg),
+            horizon: None,
+        },
+    }
+}
+
+/// Breadth-first search over exact states of type `S`, starting from
+/// `start` (the state a sequence begins in, whose product is the identity).
+/// `step(state, token)` gives the next exact state and the element it
+/// decodes to (None: it decodes to none).
+fn search<S: Clone + Eq + std::hash::Hash>(
+    model: &ValidModel,
+    start: S,
+    mut step: impl FnMut(&S, usize) -> (S, Option<u32>),
+) -> Result<(usize, usize), (usize, usize, String)> {
+    let v = model.num_tokens();
+    let mut index: HashMap<S, usize> = HashMap::new();
+    let mut states = vec![(start.clone(), 0u32)];
+    let mut parent: Vec<(usize, usize)> = vec![(usize::MAX, 0)];
+    index.insert(start, 0);
+    let mut transitions = 0usize;
+    let mut head = 0;
+    while head < states.len() {
+        let (s, here) = states[head].clone();
+        for x in 0..v {
+            let (next, got) = step(&s, x);
+            let want = next_product(model, here, x as u32);
+            transitions += 1;
+            if got != Some(want) {
+                let (o, t) = (&model.manifest.outputs, &model.manifest.tokens);
+                let mut seq = vec![t[x].as_str()];
+                let mut at = head;
+                while at != 0 {
+                    seq.push(t[parent[at].1].as_str());
+                    at = parent[at].0;
+                }
+                seq.reverse();
+                let got = got.map_or("no element".to_string(), |g| o[g as usize].clone());
+                return Err((
+                    states.len(),
+                    transitions,
+                    format!(
+                        "after the tokens [{}] the state decodes to {got} but the product is {}",
+                        seq.join(" "),
+                        o[want as usize]
+                    ),
+                ));
+            }
+            if !index.contains_key(&next) {
+                index.insert(next.clone(), states.len());
+                states.push((next, want));
+                parent.push((head, x));
+            }
+        }
+        head += 1;
+    }
+    Ok((states.len(), transitions))
+}
+
+/// Exact states of an action-based cell: the coordinate of each point.
+/// Decoding an exact state is looking its arrangement up among the rows.
+struct Arrangements<'a> {
+    rows: HashMap<&'a [u32], u32>,
+    n: usize,
+}
+
+impl<'a> Arrangements<'a> {
+    fn new(a: &'a PointAction) -> Self {
+        let n = a.degree();
+        Arrangements {
+            rows: a
+                .images
+                .chunks_exact(n)
+                .enumerate()
+                .map(|(g, r)| (r, g as u32))
+                .collect(),
+            n,
+        }
+    }
+    /// The arrangement after moving the content of coordinate i to
+    /// `perm[i]`, and the element it decodes to.
+    fn step(&self, s: &[u32], perm: &[u32]) -> (Vec<u32>, Option<u32>) {
+        let next: Vec<u32> = s.iter().map(|&i| perm[i as usize]).collect();
+        let g = self.rows.get(next.as_slice()).copied();
+        (next, g)
+    }
+    fn identity(&self) -> Vec<u32> {
+        (0..self.n as u32).collect()
+    }
+}
+
+/// Which dtypes hold the integers 0..=n exactly (their significands).
+fn exact_integers(n: usize) -> String {
+    let mut ok = vec!["float64", "float32"];
+    if n <= 2048 {
+        ok.push("float16");
+    }
+    if n <= 256 {
+        ok.push("bfloat16");
+    }
+    ok.join(", ")
+}
+
+pub fn pd(model: &ValidModel, c: &PdCell) -> ProofReport {
+    let bos = model.manifest.bos.is_some();
+    let n = c.action.degree();
+    let want = pd::cell(&c.action.images, n, &model.token_elements, bos);
+    let r = same_floats("action.points", &c.action.points, &want.action.points)
+        .and_then(|()| same_ints("pd.index", &c.index, &want.index))
+        .and_then(|()| same_floats("pd.diag", &c.diag, &want.diag))
+        .and_then(|()| same_floats("pd.input", &c.input, &want.input))
+        .and_then(|()| same_floats("pd.h0", &c.h0, &want.h0))
+        .map_err(|e| (0, 0, e));
+    let arr = Arrangements::new(&c.action);
+    let r = r.and_then(|()| {
+        search(model, arr.identity(), |s, x| {
+            if model.manifest.bos == Some(x as u32) {
+                // D = 0 and b = the points: point j at coordinate j.
+                (arr.identity(), Some(0))
+            } else {
+                arr.step(s, &c.index[x * n..(x + 1) * n])
+            }
+        })
+    });
+    report(
+        model,
+        r,
+        Some(format!(
+            "infinite: every float the model holds or computes is 0, 1 or a point value 1..={n}, and each step multiplies by 0 or 1 and adds 0 or a point, exactly in {}",
+            exact_integers(n)
+        )),
+    )
+}
+
+pub fn delta(model: &ValidModel, c: &DeltaCell) -> ProofReport {
+    let bos = model.manifest.bos.is_some();
+    let n = c.action.degree();
+    let v = model.num_tokens();
+    let want = delta::cell(
+        &c.action.images,
+        n,
+        &model.token_elements,
+        bos,
+        model.dtype(),
+    );
+    let r = same_floats("action.points", &c.action.points, &want.action.points)
+        .and_then(|()| same_floats("delta.basis", &c.basis, &want.basis))
+        .and_then(|()| same_floats("delta.offset", &c.offset, &want.offset))
+        .and_then(|()| same_floats("delta.k", &c.k, &want.k))
+        .and_then(|()| same_floats("delta.beta", &c.beta, &want.beta))
+        .and_then(|()| same_floats("delta.v", &c.v, &want.v))
+        .and_then(|()| same_floats("delta.h0", &c.h0, &want.h0))
+        .map_err(|e| (0, 0, e));
+    // The exact representation: each group token's reflections, (p q) along
+    // (e_p − e_q)/√2 with β = 2, compose to its element's permutation.
+    let group_tokens = v - usize::from(bos);
+    let r = r.and_then(|()| {
+        for x in 0..group_tokens {
+            let g = model.token_elements[x] as usize;
+            let perm = c.action.row(g);
+            let mut at: Vec<usize> = (0..n).collect();
+            for (p, q) in delta::transpositions(perm) {
+                at.iter_mut().for_each(|a| {
+                    if *a == p {
+                        *a = q
+                    } else if *a == q {
+                        *a = p
+                    }
+                });
+            }
+            if at.iter().zip(perm).any(|(&a, &b)| a != b as usize) {
+                return Err((
+                    0,
+                    0,
+                    format!(
+                        "token {}'s reflections do not compose to its permutation",
+                        model.manifest.tokens[x]
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    });
+    let arr = Arrangements::new(&c.action);
+    let r = r.and_then(|()| {
+        search(model, arr.identity(), |s, x| {
+            if model.manifest.bos == Some(x as u32) {
+                (arr.identity(), Some(0))
+            } else {
+                let g = model.token_elements[x] as usize;
+                arr.step(s, c.action.row(g))
+            }
+        })
+    });
+    report(model, r, None)
+}
+
+pub fn rnn(model: &ValidModel, c: &RnnCell) -> ProofReport {
+    let bos = model.manifest.bos.is_some();
+    let n = model.order();
+    let want = rnn::cell(&model.group_table, n, &model.token_elements, bos);
+    let r = same_floats("rnn.weight_ih", &c.weight_ih, &want.weight_ih)
+        .and_then(|()| same_floats("rnn.weight_hh", &c.weight_hh, &want.weight_hh))
+        .and_then(|()| same_floats("rnn.bias_ih", &c.bias_ih, &want.bias_ih))
+        .and_then(|()| same_floats("rnn.bias_hh", &c.bias_hh, &want.bias_hh))
+        .and_then(|()| {
+            same_floats(
+                "rnn.readout.weight",
+                &c.readout_weight,
+                &want.readout_weight,
+            )
+        })
+        .and_then(|()| same_floats("rnn.readout.bias", &c.readout_bias, &want.readout_bias))
+        .map_err(|e| (0, 0, e));
+    let (h, v) = (c.hidden(), model.num_tokens());
+    // The state as its non-zero units (value bits); the weights are small
+    // integers, so these sums are exact in f64.
+    let mut one_hot = true;
+    let r = r.and_then(|()| {
+        search(model, Vec::<(usize, u64)>::new(), |s, x| {
+            let mut next = Vec::new();
+            for i in 0..h {
+                let mut pre = c.weight_ih[i * v + x] + c.bias_ih[i];
+                let mut rec = 0.0;
+                for &(j, bits) in s {
+                    rec += c.weight_hh[i * h + j] * f64::from_bits(bits);
+                }
+                pre += rec + c.bias_hh[i];
+                if pre > 0.0 {
+                    next.push((i, pre.to_bits()));
+                }
+            }
+            one_hot &= next.len() <= 1 && next.iter().all(|&(_, b)| f64::from_bits(b) == 1.0);
+            let mut best = (f64::NEG_INFINITY, None);
+            for g in 0..n {
+                let mut logit = c.readout_bias[g];
+                for &(j, bits) in &next {
+                    logit += c.readout_weight[g * h + j] * f64::from_bits(bits);
+                }
+                if logit > best.0 {
+                    best = (logit, Some(g as u32));
+                }
+            }
+            (next, best.1)
+        })
+    });
+    report(
+        model,
+        r,
+        one_hot.then_some(
+            "infinite: every weight is -1, 0, 1 or 1/2 and every reachable state has at most one unit at 1, the others 0, so every sum is a small integer (or half one), exact in every dtype"
+                .into(),
+        ),
+    )
+}
