@@ -7,6 +7,7 @@
 //! into a model, and the executors in [`exec`] run only validated models.
 
 pub mod exec;
+pub mod export;
 pub mod format;
 pub mod ir;
 pub mod scalar;

@@ -28,7 +28,8 @@ pub struct Args {
     /// batch, so after an error those of earlier batches have been written.
     #[arg(long, short)]
     pub input: Option<PathBuf>,
-    /// Executor (default: jit, or reference for f16/bf16).
+    /// Executor (default: jit, or reference for f16/bf16 and for the
+    /// one-layer targets).
     #[arg(long, value_enum)]
     pub backend: Option<BackendArg>,
     /// Float type to run in (default: the file's).
@@ -83,7 +84,7 @@ fn run_all(a: &Args) -> Result<(), String> {
     };
     let dtype: Dtype = a.dtype.map(Into::into).unwrap_or(file_dtype(&model));
     let backend = a.backend.unwrap_or(match dtype {
-        Dtype::F32 | Dtype::F64 => BackendArg::Jit,
+        Dtype::F32 | Dtype::F64 if model.diagonal().is_some() => BackendArg::Jit,
         _ => BackendArg::Reference,
     });
     let exec = build(&model, backend.into(), dtype).map_err(|e| e.to_string())?;
@@ -169,10 +170,13 @@ fn run_batch<W: Write>(
             if j > 0 {
                 out.w.write_all(b" ").map_err(write_error)?;
             }
-            let word = out
-                .words
-                .get(y as usize)
-                .ok_or_else(|| format!("the executor gave output {y}, which is not an element"))?;
+            // A state that decodes to no element (floats drifted) prints `?`.
+            let word = match y {
+                gssm_runtime::ir::UNDECODABLE => "?",
+                y => out.words.get(y as usize).ok_or_else(|| {
+                    format!("the executor gave output {y}, which is not an element")
+                })?,
+            };
             out.w.write_all(word.as_bytes()).map_err(write_error)?;
         }
         out.w.write_all(b"\n").map_err(write_error)?;
