@@ -4,6 +4,7 @@ mod bench;
 mod check;
 mod common;
 mod compile;
+mod data;
 mod run;
 mod source;
 mod verify;
@@ -28,6 +29,8 @@ pub enum Command {
     Check(check::Args),
     /// Compile a group to the weights of an SSM that tracks it.
     Compile(compile::Args),
+    /// Write word-problem datasets (CSV or JSON lines) with exact labels.
+    Data(data::Args),
     /// Decode the running products of token sequences with a compiled model.
     Run(run::Args),
     /// Prove a compiled model correct, check it exhaustively, and measure its
@@ -42,6 +45,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check(a) => check::run(a),
         Command::Compile(a) => compile::run(a),
+        Command::Data(a) => data::run(a),
         Command::Run(a) => run::run(a),
         Command::Verify(a) => verify::run(a),
         Command::Bench(a) => bench::run(a),
