@@ -382,6 +382,8 @@ fn write_rows(
     let mut input = vec![0u32; len];
     let mut target: Vec<Elem> = vec![0; len];
     let mut line = Vec::new();
+    // Move the bar about every 2^16 tokens, however long the rows are.
+    let stride = (1u64 << 16).div_ceil(a.len).max(1);
     for row in 0..a.count {
         let mut y: Elem = 0; // the identity
         for (x, t) in input.iter_mut().zip(target.iter_mut()) {
@@ -391,7 +393,7 @@ fn write_rows(
         }
         layout.row(&mut line, &input, &target);
         w.write_all(&line)?;
-        if row % 1024 == 1023 {
+        if (row + 1) % stride == 0 {
             bar.set_position(row + 1);
         }
     }
