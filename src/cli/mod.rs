@@ -4,7 +4,9 @@ mod bench;
 mod check;
 mod common;
 mod compile;
+mod data;
 mod export;
+mod inspect;
 mod run;
 mod source;
 mod verify;
@@ -31,6 +33,10 @@ pub enum Command {
     Compile(compile::Args),
     /// Write a compiled model in a framework's own format (torch.nn.RNN).
     Export(export::Args),
+    /// Write word-problem datasets (CSV or JSON lines) with exact labels.
+    Data(data::Args),
+    /// Show what a compiled weight file is: tokens, layers, tables, readout.
+    Inspect(inspect::Args),
     /// Decode the running products of token sequences with a compiled model.
     Run(run::Args),
     /// Prove a compiled model correct, check it exhaustively, and measure its
@@ -46,6 +52,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(a) => check::run(a),
         Command::Compile(a) => compile::run(a),
         Command::Export(a) => export::run(a),
+        Command::Data(a) => data::run(a),
+        Command::Inspect(a) => inspect::run(a),
         Command::Run(a) => run::run(a),
         Command::Verify(a) => verify::run(a),
         Command::Bench(a) => bench::run(a),

@@ -36,7 +36,7 @@ impl SourceLimits {
 }
 
 /// "2147483648", "2GiB", "512M" → bytes.
-fn parse_bytes(s: &str) -> Result<usize, String> {
+pub(super) fn parse_bytes(s: &str) -> Result<usize, String> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (digits, unit) = t.split_at(split);
