@@ -4,12 +4,14 @@
 //! suffices. `--json` prints the same as one JSON object.
 
 use super::source::{load_elaborated, SourceLimits};
+use gssm_compiler::construct::cell_size;
 use gssm_compiler::diagnostics::Source;
 use gssm_compiler::elaborate::Elaborated;
 use gssm_compiler::group::Group;
 use gssm_compiler::structure::abelian::{self, invariant_factors_of};
 use gssm_compiler::structure::{derived_series, is_nilpotent};
 use gssm_compiler::target::{self, plan, plan_with_series};
+use gssm_runtime::valid::LoadLimits;
 use serde_json::{json, Value};
 use std::process::ExitCode;
 
@@ -81,6 +83,17 @@ fn report(e: &Elaborated) -> Value {
     let targets: Vec<Value> = target::all()
         .iter()
         .map(|&t| match plan(g, t) {
+            _ if !t.kind().is_diagonal() => {
+                let (width, how) = cell_size(g, t.kind(), &LoadLimits::default());
+                json!({
+                    "target": t.name(),
+                    "layers": 1,
+                    "widths": [width],
+                    "reason": null,
+                    "explanation": null,
+                    "size": how,
+                })
+            }
             Ok(p) => json!({
                 "target": t.name(),
                 "layers": p.depth(),
@@ -241,21 +254,21 @@ fn text(r: &Value) -> String {
                     .as_array()
                     .map(|a| a.iter().map(|w| w.to_string()).collect())
                     .unwrap_or_default();
+                let size = match t["size"].as_str() {
+                    Some(how) => format!(": {how}"),
+                    None if widths.is_empty() => String::new(),
+                    None => format!(", widths {}", widths.join(", ")),
+                };
                 let _ = writeln!(
                     s,
-                    "  {tn:<10} {k} layer{}{}",
+                    "  {tn:<12} {k} layer{}{size}",
                     if k == 1 { "" } else { "s" },
-                    if widths.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", widths {}", widths.join(", "))
-                    }
                 );
             }
             None => {
                 let _ = writeln!(
                     s,
-                    "  {tn:<10} impossible: {}",
+                    "  {tn:<12} impossible: {}",
                     t["reason"].as_str().unwrap_or("")
                 );
             }

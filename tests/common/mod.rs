@@ -15,19 +15,19 @@ use std::path::Path;
 /// Compile a group of stdlib/seed.gssm and load it back from its bytes, as
 /// `gssm compile` followed by `gssm run` would.
 pub fn stdlib_model(group: &str, target_name: &str, dtype: FloatDtype) -> ValidModel {
+    stdlib_model_with(group, target_name, &Options::new(Alphabet::Elements, dtype))
+}
+
+/// [`stdlib_model`] with any compile options.
+pub fn stdlib_model_with(group: &str, target_name: &str, opts: &Options) -> ValidModel {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("stdlib/seed.gssm");
     let program = load_file(&path, &Limits::default()).unwrap_or_else(|d| panic!("{}", d.message));
     let e = program
         .eval(group)
         .unwrap_or_else(|d| panic!("{group}: {}", d.message));
     let t = target::by_name(target_name).expect("target exists");
-    let (_, bytes) = compile(
-        &e.group,
-        &e.origin(),
-        t,
-        &Options::new(Alphabet::Elements, dtype),
-    )
-    .unwrap_or_else(|d| panic!("{group} for {target_name}: {}", d.message));
+    let (_, bytes) = compile(&e.group, &e.origin(), t, opts)
+        .unwrap_or_else(|d| panic!("{group} for {target_name}: {}", d.message));
     load(&bytes, &LoadLimits::default()).expect("the compiler's file loads")
 }
 

@@ -137,6 +137,53 @@ pub fn cell(
     }
 }
 
+/// What a one-layer target needs for `g`, for reports: its state size and
+/// a line saying how it is built.
+pub fn cell_size(g: &Group, kind: TargetKind, limits: &LoadLimits) -> (usize, String) {
+    let all: Vec<u32> = g.elements().collect();
+    let gens = Tokens::new(g, Alphabet::Generators { inverses: true }, false)
+        .map(|t| t.elements())
+        .unwrap_or_default();
+    match kind {
+        TargetKind::Rnn => {
+            let n = g.order();
+            let over = |v: usize| match rnn::check_size(n, v, FloatDtype::F32, limits) {
+                Ok(h) => format!("H = {h}"),
+                Err(_) => format!("H = {}, past the limit", n.saturating_mul(v)),
+            };
+            (
+                n * gens.len().max(1),
+                format!(
+                    "hidden units = |G| × tokens: over the generators and inverses {}, over all elements {}",
+                    over(gens.len()),
+                    over(n)
+                ),
+            )
+        }
+        _ => {
+            let a = crate::structure::action::least_faithful_action(g);
+            if kind == TargetKind::PdSsm {
+                (a.degree, format!("width {} ({})", a.degree, a.how))
+            } else {
+                let d: usize = delta::orbits(&a.images, a.degree)
+                    .iter()
+                    .map(|o| o.len() - 1)
+                    .sum();
+                let m = |els: &[u32]| delta::reflections(&a.images, a.degree, els, false);
+                (
+                    d,
+                    format!(
+                        "state dimension {d} (the sum-zero part of {}), reflections per token: {} over the generators and inverses, {} over all elements",
+                        a.how,
+                        m(&gens),
+                        m(&all)
+                    ),
+                )
+            }
+        }
+    }
+}
+
 /// The value marking point j in a state vector: j + 1, exact in every dtype
 /// for the degrees the loader accepts.
 pub fn points(degree: usize) -> Vec<f64> {

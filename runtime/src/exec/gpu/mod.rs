@@ -148,6 +148,7 @@ impl GpuExecutor {
                 dtype: dtype.name(),
             });
         }
+        super::diagonal_only(model, super::Backend::Gpu)?;
         let shape = Shape::new(model).map_err(backend_error)?;
         guard(|| {
             let gpu = Gpu::get()?;
