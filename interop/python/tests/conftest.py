@@ -106,3 +106,47 @@ def compiled(tmp_path_factory):
         return cache[key]
 
     return get
+
+
+# -- format version 3: compiled rnn, pd-ssm, deltaproduct and start tokens ---
+
+
+def v3_source(group: str, workdir: Path) -> Path:
+    """A source defining `group`: the stdlib file, or for S5 (not in the
+    stdlib's named groups) a file importing the families."""
+    if group == "S5":
+        src = workdir / "s5.gssm"
+        src.write_text('import "families"\n\ngroup S5 = Symmetric(5)\n', encoding="utf-8")
+        return src
+    return stdlib_source(group)
+
+
+def compile_v3(group: str, target: str, out: Path, dtype: str = "float32", alphabet: str = "generators+inverses", bos: bool = False) -> Path:
+    """`gssm compile SRC -g GROUP --target T --alphabet A [--bos] [--dtype f64] -o out`."""
+    cmd = [str(gssm_bin()), "compile", str(v3_source(group, out.parent)), "-g", group, "--target", target]
+    cmd += ["--alphabet", alphabet, "-o", str(out)]
+    if bos:
+        cmd.append("--bos")
+    if dtype == "float64":
+        cmd += ["--dtype", "f64"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        pytest.fail(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stderr}")
+    return out
+
+
+@pytest.fixture(scope="session")
+def compiled_v3(tmp_path_factory):
+    """compiled_v3(group, target, dtype="float32", alphabet="generators+inverses",
+    bos=False) -> path, compiled once per session."""
+    cache: Dict[Tuple[str, str, str, str, bool], Path] = {}
+    d = tmp_path_factory.mktemp("models_v3")
+
+    def get(group: str, target: str, dtype: str = "float32", alphabet: str = "generators+inverses", bos: bool = False) -> Path:
+        key = (group, target, dtype, alphabet, bos)
+        if key not in cache:
+            name = f"{group}.{target}.{dtype}.{alphabet.replace('+', '_')}{'.bos' if bos else ''}.safetensors"
+            cache[key] = compile_v3(group, target, d / name, dtype, alphabet, bos)
+        return cache[key]
+
+    return get

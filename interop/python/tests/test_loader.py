@@ -162,7 +162,7 @@ def cocycle_on_last_layer(t, m):
 
 CASES = [
     # manifest
-    ("future version", set_field("format_version", 3), gssm.VersionError, "version 3"),
+    ("future version", set_field("format_version", 4), gssm.VersionError, "version 4"),
     ("version 1", set_field("format_version", 1), gssm.VersionError, "older gssm"),
     ("wrong format", set_field("format", "other-weights"), gssm.WrongFormatError, "other-weights"),
     ("unknown dtype", set_field("dtype", "float16"), gssm.ManifestError, "float16"),

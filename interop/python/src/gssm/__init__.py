@@ -43,6 +43,7 @@ from .format import (
     save,
     validate,
 )
+from .format import BOS_LABEL, DIAGONAL_TARGETS, READ_VERSIONS, UNDECODABLE, Action, DeltaLayer, PdLayer, RnnLayer
 from .model import Model, TokenError
 from .numpy_exec import run, states
 
@@ -82,6 +83,7 @@ __all__ = [
     "states",
     "validate",
 ]
+__all__ += ["BOS_LABEL", "DIAGONAL_TARGETS", "READ_VERSIONS", "UNDECODABLE", "Action", "DeltaLayer", "PdLayer", "RnnLayer"]
 
 
 def __getattr__(name: str) -> Any:

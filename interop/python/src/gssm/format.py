@@ -1,4 +1,4 @@
-"""Reading, validating and writing gssm weight files (format version 2).
+"""Reading, validating and writing gssm weight files (format versions 2 and 3).
 
 A weight file is safetensors with real tensors only and a JSON manifest in
 ``__metadata__["gssm"]``. Tensor names (i = layer index from 0, F = the
@@ -26,12 +26,47 @@ The manifest holds no sizes: the order is the number of output labels, the
 layers are the consecutive ``layer.i.moduli`` tensors, a layer's width is the
 length of its moduli and its token count the rows of its transition codes.
 
+Version 3 adds three one-layer targets that track any finite group, and the
+optional manifest field ``bos`` (a start token). ``pd-ssm`` and
+``deltaproduct`` carry a faithful permutation action of degree n (the
+decoder's table) and their own tensors; ``rnn`` is a ReLU Elman network
+(n = degree, d = state size, m = reflections per token, H = hidden units):
+
+========================================  =====  ===========================
+name                                      dtype  shape
+========================================  =====  ===========================
+``action.images`` (pd-ssm, deltaproduct)  I32    [N, n], images[g, j] = j·g
+``action.points`` (pd-ssm, deltaproduct)  F      [n], the value marking point j
+``pd.index``                              I32    [V, n], P(x) column one-hot
+``pd.diag`` / ``pd.input``                F      [V, n]
+``pd.h0``                                 F      [n]
+``delta.basis``                           F      [n, d]
+``delta.offset``                          F      [n]
+``delta.k``                               F      [V, m, d]
+``delta.beta`` / ``delta.v``              F      [V, m]
+``delta.h0``                              F      [d]
+``rnn.weight_ih``                         F      [H, V]
+``rnn.weight_hh``                         F      [H, H]
+``rnn.bias_ih`` / ``rnn.bias_hh``         F      [H]
+``rnn.readout.weight``                    F      [N, H]
+``rnn.readout.bias``                      F      [N]
+========================================  =====  ===========================
+
+A version 2 file is a version 3 file without ``bos`` and with a diagonal
+target; both are read. With ``bos`` the start token is the last token, its
+label ``<bos>`` and its element the identity, the model runs from the zero
+state, and every layer's tables make the start token reset the state (the
+rules are checked below, target by target).
+
 :func:`load` applies the same checks as the Rust loader (``runtime/src/
 format.rs`` and ``runtime/src/valid``): every index an executor uses is in
 bounds, floats are finite and of the stored dtype, the group table is a Latin
 square with identity 0, the target is known and its layer class respected,
 labels are unique words in the generators that evaluate to their elements,
-and no manifest field or tensor is missing or unexpected. That the floats are
+and no manifest field or tensor is missing or unexpected. For the version 3
+targets: permutation rows (``action.images``, ``pd.index``), action rows
+distinct with row 0 the identity, distinct points, β in [0, 2], and the
+start-token rules. That the floats are
 the construction's values and that the model computes the group product is
 left to ``gssm verify``.
 """
@@ -52,12 +87,25 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model import Model
 
 FORMAT_NAME = "gssm-weights"
-FORMAT_VERSION = 2
+#: The version writers write.
+FORMAT_VERSION = 3
+#: The versions this reader reads: a version 2 file is a version 3 file
+#: without ``bos``, with a diagonal target.
+READ_VERSIONS = (2, 3)
 MANIFEST_KEY = "gssm"
 #: The one product convention of gssm models (Rust ``ir::CONVENTION``).
 CONVENTION = "left-to-right: y_t = x_1*x_2*...*x_t; for permutations p*q applies p first (GAP)"
+#: Targets with diagonal layers (``layer.i.*`` and ``readout``).
+DIAGONAL_TARGETS = ("aussm", "neg-mamba", "mamba", "gla", "s4d")
+#: One-layer targets of format version 3, each with its own tensors.
+ACTION_TARGETS = ("pd-ssm", "deltaproduct")
 #: Targets a file may name (Rust ``valid::TargetKind``).
-TARGETS = ("aussm", "neg-mamba", "mamba", "gla", "s4d")
+TARGETS = DIAGONAL_TARGETS + ("rnn",) + ACTION_TARGETS
+#: The start token's label, the one token label that is not a word.
+BOS_LABEL = "<bos>"
+#: What executors return for a step whose state decodes to no element
+#: (pd-ssm and deltaproduct), printed as ``?``.
+UNDECODABLE = 0xFFFFFFFF
 #: Largest weight file read (as the CLI): a huge file fails fast.
 MAX_MODEL_BYTES = 1 << 30
 
@@ -65,9 +113,16 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 # Rust i32 entries are read as u32: anything negative is out of this range.
 _I32_BOUND = 1 << 31
-_MANIFEST_FIELDS = ("format", "format_version", "compiler", "group", "convention", "target", "dtype", "tokens", "outputs")
+_MANIFEST_FIELDS = ("format", "format_version", "compiler", "group", "convention", "target", "dtype", "bos", "tokens", "outputs")
+_MANIFEST_FIELDS_V2 = tuple(f for f in _MANIFEST_FIELDS if f != "bos")
 _GROUP_FIELDS = ("name", "generators")
 _DTYPES = {"float32": ("F32", np.float32), "float64": ("F64", np.float64)}
+
+
+def target_is_diagonal(target: str) -> bool:
+    """Whether the target's files carry diagonal layers and a readout table
+    (every target of format version 2)."""
+    return target in DIAGONAL_TARGETS
 
 
 def target_has_layers(target: str) -> bool:
@@ -184,10 +239,14 @@ class Manifest:
     dtype: str
     tokens: List[str]
     outputs: List[str]
+    #: The start token's id (format version 3), or None: no start token.
+    bos: Optional[int] = None
     raw: Dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def to_json(self) -> str:
-        """Serialise with the Rust field order (so rewriting is byte-stable)."""
+        """Serialise with the Rust field order (so rewriting is byte-stable).
+        ``bos`` is written when it is set or when the file read had the field
+        (``"bos": null`` stays); otherwise it is omitted."""
         d: Dict[str, Any] = {
             "format": self.format,
             "format_version": self.format_version,
@@ -196,9 +255,11 @@ class Manifest:
             "convention": self.convention,
             "target": self.target,
             "dtype": self.dtype,
-            "tokens": list(self.tokens),
-            "outputs": list(self.outputs),
         }
+        if self.bos is not None or "bos" in self.raw:
+            d["bos"] = self.bos
+        d["tokens"] = list(self.tokens)
+        d["outputs"] = list(self.outputs)
         return json.dumps(d, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -287,6 +348,70 @@ class Layer:
             out.append(code % n)
             code //= n
         return out
+
+
+@dataclass
+class Action:
+    """A faithful right action of the group on n points (pd-ssm and
+    deltaproduct): ``images[g, j]`` = j·g, and the value marking each point."""
+
+    images: np.ndarray  # int64 [N, n]
+    points: np.ndarray  # F [n]
+
+    @property
+    def degree(self) -> int:
+        return int(np.shape(self.images)[1])
+
+
+@dataclass
+class PdLayer:
+    """The pd-ssm layer: h' = P(x)·D(x)·h + b(x), P(x) column one-hot with
+    its 1 of column j in row ``index[x, j]``."""
+
+    index: np.ndarray  # int64 [V, n]
+    diag: np.ndarray  # F [V, n]
+    input: np.ndarray  # F [V, n]
+    h0: np.ndarray  # F [n]
+
+
+@dataclass
+class DeltaLayer:
+    """The deltaproduct layer: per token m generalised Householder factors
+    h ← h + β·k·(v − k·h), the first acting first; points are read as
+    x = basis·h + offset."""
+
+    basis: np.ndarray  # F [n, d]
+    offset: np.ndarray  # F [n]
+    k: np.ndarray  # F [V, m, d]
+    beta: np.ndarray  # F [V, m]
+    v: np.ndarray  # F [V, m]
+    h0: np.ndarray  # F [d]
+
+    @property
+    def dim(self) -> int:
+        """d, the state size."""
+        return int(np.shape(self.basis)[1])
+
+    @property
+    def num_reflections(self) -> int:
+        """m, the factors per token."""
+        return int(np.shape(self.k)[1])
+
+
+@dataclass
+class RnnLayer:
+    """The Elman RNN (ReLU) of ``torch.nn.RNN`` and its linear readout."""
+
+    weight_ih: np.ndarray  # F [H, V]
+    weight_hh: np.ndarray  # F [H, H]
+    bias_ih: np.ndarray  # F [H]
+    bias_hh: np.ndarray  # F [H]
+    readout_weight: np.ndarray  # F [N, H]
+    readout_bias: np.ndarray  # F [N]
+
+    @property
+    def hidden_size(self) -> int:
+        return int(np.shape(self.weight_hh)[0])
 
 
 # --------------------------------------------------------------------------
@@ -394,8 +519,12 @@ def _no_unknown(d: Dict[str, Any], known: Sequence[str], where: str = "") -> Non
             at = f" in `{where}`" if where else ""
             raise ManifestError(
                 f"unknown field `{key}`{at}, expected one of {', '.join(f'`{k}`' for k in known)}"
-                f" (format version {FORMAT_VERSION} stores no sizes in the manifest)"
+                " (the manifest stores no sizes)"
             )
+
+
+def _versions() -> str:
+    return " and ".join(str(v) for v in READ_VERSIONS)
 
 
 def _unique_keys(pairs):
@@ -422,16 +551,21 @@ def parse_manifest(text: str) -> Manifest:
     if fmt != FORMAT_NAME:
         raise WrongFormatError(f"the file's format is '{fmt if isinstance(fmt, str) else ''}', expected '{FORMAT_NAME}'")
     ver = _req(d, "format_version", "uint")
-    if ver != FORMAT_VERSION:
+    if ver not in READ_VERSIONS:
         older = (
             "; the file was written by an older gssm, so compile its source again with this one"
-            if ver < FORMAT_VERSION
+            if ver < min(READ_VERSIONS)
             else ""
         )
-        raise VersionError(f"format version {ver} is not supported: this reader reads version {FORMAT_VERSION}{older}")
-    _no_unknown(d, _MANIFEST_FIELDS)
+        raise VersionError(f"format version {ver} is not supported: this reader reads versions {_versions()}{older}")
+    if ver < 3 and "bos" in d:
+        raise ManifestError(f"field `bos` (a start token) needs format version 3, but the file is version {ver}")
+    _no_unknown(d, _MANIFEST_FIELDS if ver >= 3 else _MANIFEST_FIELDS_V2)
     g = _req(d, "group", "obj")
     _no_unknown(g, _GROUP_FIELDS, "group")
+    bos = d.get("bos")
+    if bos is not None and not _KINDS["uint"][0](bos):
+        raise ManifestError(f"field `bos` must be null or a token id, found {bos!r}")
     return Manifest(
         format=fmt,
         format_version=ver,
@@ -442,6 +576,7 @@ def parse_manifest(text: str) -> Manifest:
         dtype=_req(d, "dtype", "str"),
         tokens=list(_req(d, "tokens", "str_list")),
         outputs=list(_req(d, "outputs", "str_list")),
+        bos=bos,
         raw=d,
     )
 
@@ -499,6 +634,18 @@ class _Reader:
             raise ShapeError(f"tensor `{name}` has shape {found}, expected {_shape_str(shape)}")
         arr = np.asarray(self.tensors[name])
         return arr.astype(_ST_DTYPES[dtype], copy=False).reshape(found)
+
+    def declared(self, name: str, ndim: int, want: str) -> List[int]:
+        """The shape the header declares for a tensor, before its data is
+        converted, so sizes can be bounded first; ``want`` describes the
+        expected shape for the message."""
+        info = self.header.get(name)
+        if name not in self.tensors or not isinstance(info, dict):
+            raise MissingTensorError(f"tensor `{name}` is missing")
+        found = info.get("shape", [])
+        if not isinstance(found, list) or len(found) != ndim:
+            raise ShapeError(f"tensor `{name}` has shape {found}, expected {want}")
+        return [int(x) for x in found]
 
     def ints(self, name: str, shape: Sequence[Optional[int]]) -> np.ndarray:
         """An I32 tensor of non-negative entries, as int64."""
@@ -598,14 +745,19 @@ def validate(model: "Model", limits: LoadLimits = LoadLimits()) -> None:
     m = model.manifest
     if m.format != FORMAT_NAME:
         raise WrongFormatError(f"the file's format is '{m.format}', expected '{FORMAT_NAME}'")
-    if m.format_version != FORMAT_VERSION:
-        raise VersionError(f"format version {m.format_version} is not supported: this reader reads version {FORMAT_VERSION}")
+    if m.format_version not in READ_VERSIONS:
+        raise VersionError(f"format version {m.format_version} is not supported: this reader reads versions {_versions()}")
     if m.convention != CONVENTION:
         raise InconsistentError(f"manifest field `convention` is '{m.convention}', but gssm models use '{CONVENTION}'")
     if m.dtype not in _DTYPES:
         raise ManifestError(f"manifest field `dtype` is '{m.dtype}', expected float32 or float64")
     if m.target not in TARGETS:
         raise InconsistentError(f"manifest field `target` is '{m.target}', not a known target ({', '.join(TARGETS)})")
+    if m.format_version < 3:
+        if not target_is_diagonal(m.target):
+            raise InconsistentError(f"target {m.target} needs format version 3, but the file is version {m.format_version}")
+        if m.bos is not None:
+            raise InconsistentError(f"a start token (`bos`) needs format version 3, but the file is version {m.format_version}")
     fdt = m.dtype
 
     # The group: order, table, generators.
@@ -641,8 +793,52 @@ def validate(model: "Model", limits: LoadLimits = LoadLimits()) -> None:
         raise InconsistentError(f"manifest `tokens` has {len(m.tokens)} labels, but `tokens.element` has {v0} entries")
     tok = _ints("tokens.element", te, [v0])
     _check_range("tokens.element", tok, n)
+    bos = m.bos
+    if bos is not None:
+        if bos != v0 - 1:
+            raise InconsistentError(
+                f"manifest `bos` is {bos}, but the start token must be the last token ({v0 - 1} of {v0})"
+            )
+        if m.tokens[bos] != BOS_LABEL:
+            raise InconsistentError(f"manifest `tokens[{bos}]` is '{m.tokens[bos]}', but the start token's label is '{BOS_LABEL}'")
+        if tok[bos] != 0:
+            raise InconsistentError(f"`tokens.element` entry {bos} (the start token) is {int(tok[bos])}, but must be 0, the identity")
 
-    # Layers.
+    if target_is_diagonal(m.target):
+        for what, part in (("action", model.action), ("pd-ssm layer", model.pd), ("deltaproduct layer", model.delta), ("rnn", model.rnn)):
+            if part is not None:
+                raise InconsistentError(f"the model has an {what}, but target {m.target} has diagonal layers only")
+        _check_diagonal(model, v0, fdt, limits)
+    else:
+        if model.layers:
+            raise InconsistentError(f"target {m.target} has no diagonal layers, but the model has {len(model.layers)}")
+        if model.readout is not None:
+            raise InconsistentError(f"`readout` is present, but target {m.target} has no readout table")
+        others = {"rnn": model.rnn, "pd-ssm": model.pd, "deltaproduct": model.delta}
+        for t, part in others.items():
+            if t != m.target and part is not None:
+                raise InconsistentError(f"the model has a {t} layer, but its target is {m.target}")
+        if m.target == "rnn":
+            if model.action is not None:
+                raise InconsistentError("the model has an action table, but target rnn has none")
+            _check_rnn(model.rnn, n, v0, fdt, limits)
+        else:
+            deg = _check_action(model.action, n, fdt, limits)
+            if m.target == "pd-ssm":
+                _check_pd(model.pd, v0, deg, fdt, limits, bos)
+            else:
+                _check_delta(model.delta, v0, deg, fdt, limits, bos)
+
+    # Labels: unique words that evaluate to their elements.
+    words = Words(table, gens.tolist(), names)
+    _check_labels("outputs", m.outputs, words, list(range(n)))
+    _check_labels("tokens", m.tokens, words, tok.tolist(), bos)
+
+
+def _check_diagonal(model: "Model", v0: int, fdt: str, limits: LoadLimits) -> None:
+    """Layers and readout of a diagonal target."""
+    m = model.manifest
+    bos = m.bos is not None
     k = len(model.layers)
     if k > limits.max_layers:
         raise LimitError(f"{k} layers (at most {limits.max_layers})")
@@ -654,25 +850,32 @@ def validate(model: "Model", limits: LoadLimits = LoadLimits()) -> None:
         # token count bounds this layer's cocycle.
         nxt = model.layers[i + 1].transition_code if i + 1 < k else None
         v_next = None if nxt is None else (int(np.shape(nxt)[0]) if np.ndim(nxt) else 0)
-        codes = _check_layer(i, layer, v_next, m.target, fdt, limits)
+        codes = _check_layer(i, layer, v_next, m.target, fdt, limits, bos)
         if i == 0 and layer.num_tokens != v0:
             raise InconsistentError(f"layer 0 has {layer.num_tokens} tokens, but the model has {v0}")
         joint = _limit_product([joint, codes], limits.max_table, "the readout table")
+    n = int(np.shape(model.group_table)[0])
+    if model.readout is None:
+        raise MissingTensorError("tensor `readout` is missing")
     readout = _ints("readout", model.readout, [joint])
     _check_range("readout", readout, n)
 
-    # Labels: unique words that evaluate to their elements.
-    words = Words(table, gens.tolist(), names)
-    _check_labels("outputs", m.outputs, words, list(range(n)))
-    _check_labels("tokens", m.tokens, words, tok.tolist())
 
-
-def _check_labels(fld: str, labels: Sequence[str], words: Words, elements: Sequence[int]) -> None:
+def _check_labels(
+    fld: str, labels: Sequence[str], words: Words, elements: Sequence[int], bos: Optional[int] = None
+) -> None:
     seen = set()
     for i, label in enumerate(labels):
         if label in seen:
             raise InconsistentError(f"manifest `{fld}[{i}]` repeats the label '{label}'")
         seen.add(label)
+        if i == bos:
+            continue  # the start token's label, checked with `bos`
+        if label == BOS_LABEL:
+            raise InconsistentError(
+                f"manifest `{fld}[{i}]` is '{BOS_LABEL}', the start token's label, but "
+                + ("outputs are elements" if fld == "outputs" else "the manifest's `bos` does not name this token")
+            )
         try:
             got = words.eval(label)
         except InconsistentError as e:
@@ -683,8 +886,11 @@ def _check_labels(fld: str, labels: Sequence[str], words: Words, elements: Seque
             )
 
 
-def _check_layer(i: int, l: Layer, v_next: Optional[int], target: str, fdt: str, limits: LoadLimits) -> int:
-    """One layer's sizes, indices and floats; returns its number of codes."""
+def _check_layer(
+    i: int, l: Layer, v_next: Optional[int], target: str, fdt: str, limits: LoadLimits, bos: bool = False
+) -> int:
+    """One layer's sizes, indices and floats, and with a start token its
+    last token's rows; returns its number of codes."""
     p = lambda s: f"layer.{i}.{s}"  # noqa: E731
     if np.ndim(l.moduli) != 1:
         raise ShapeError(f"tensor `{p('moduli')}` has shape {list(np.shape(l.moduli))}, expected [width]")
@@ -725,13 +931,173 @@ def _check_layer(i: int, l: Layer, v_next: Optional[int], target: str, fdt: str,
         raise InconsistentError(f"`{p('transition.phase')}` is present, but target {target} has no phases")
     for name, a, shape in floats:
         _check_floats(p(name), a, shape, fdt)
+    coc = None
     if v_next is not None:
         _limit_product([codes, v], limits.max_table, f"layer {i}'s cocycle")
         coc = _ints(p("cocycle"), l.cocycle, [codes, v])
         _check_range(p("cocycle"), coc, v_next)
     elif l.cocycle is not None and np.size(l.cocycle) != 0:
         raise InconsistentError(f"`{p('cocycle')}` is present, but layer {i} is the last layer")
+    if bos:
+        # The layer's last token is its start token: a = 0 (code 0, phase 0)
+        # resets the state to b, from h0 = 0, and the cocycle hands the next
+        # layer its own start token.
+        t = v - 1
+        if np.any(tc[t] != 0):
+            raise InconsistentError(f"`{p('transition.code')}` row {t} (the start token) must be 0")
+        rows = [("transition.re", l.a_re), ("transition.im", l.a_im)]
+        if l.phase is not None:
+            rows.append(("transition.phase", l.phase))
+        for name, a in rows:
+            if np.any(np.asarray(a)[t] != 0):
+                raise InconsistentError(f"`{p(name)}` row {t} (the start token) must be 0: the start token resets the state")
+        for name, a in (("h0.re", l.h0_re), ("h0.im", l.h0_im)):
+            if np.any(np.asarray(a) != 0):
+                raise InconsistentError(f"`{p(name)}` must be 0: a model with a start token runs from the zero state")
+        if coc is not None:
+            bad = np.flatnonzero(coc[:, t] != v_next - 1)
+            if bad.size:
+                c = int(bad[0])
+                raise InconsistentError(
+                    f"`{p('cocycle')}` entry [{c}, {t}] is {int(coc[c, t])}: the start token must map to the next "
+                    f"layer's start token {v_next - 1}"
+                )
     return codes
+
+
+def _check_perm_rows(name: str, a: np.ndarray, what: str = "point") -> None:
+    """Every row of an in-range [rows, n] table is a permutation of 0..n."""
+    n = a.shape[1]
+    srt = np.sort(a, axis=1)
+    bad = np.flatnonzero((srt != np.arange(n)).any(axis=1))
+    if bad.size:
+        r = int(bad[0])
+        seen = set()
+        for x in a[r].tolist():
+            if x in seen:
+                raise InconsistentError(f"`{name}` row {r} repeats {what} {x}: not a permutation")
+            seen.add(x)
+
+
+def _check_action(act: Optional[Action], n: int, fdt: str, limits: LoadLimits) -> int:
+    """A faithful action's table and points; returns the degree."""
+    if act is None:
+        raise MissingTensorError("tensor `action.images` is missing")
+    shape = list(np.shape(act.images))
+    if len(shape) != 2 or shape[0] != n:
+        raise ShapeError(f"tensor `action.images` has shape {shape}, expected [{n}, degree]")
+    deg = shape[1]
+    _limit_product([n, deg], limits.max_table, "`action.images`")
+    images = _ints("action.images", act.images, [n, deg])
+    _check_range("action.images", images, deg)
+    _check_perm_rows("action.images", images)
+    bad = np.flatnonzero(images[0] != np.arange(deg))
+    if bad.size:
+        raise InconsistentError(f"`action.images` row 0 (the identity) moves point {int(bad[0])}: it must be the identity")
+    first: Dict[bytes, int] = {}
+    rows = np.ascontiguousarray(images)
+    for g in range(n):
+        key = rows[g].tobytes()
+        if key in first:
+            raise InconsistentError(
+                f"`action.images` rows {first[key]} and {g} are equal: the action is not faithful, so the state cannot be decoded"
+            )
+        first[key] = g
+    _check_floats("action.points", act.points, [deg], fdt)
+    pts = np.asarray(act.points).tolist()
+    at: Dict[float, int] = {}
+    for j, x in enumerate(pts):
+        if x in at:
+            raise InconsistentError(f"`action.points` entries {at[x]} and {j} are both {x}: points must be distinct")
+        at[x] = j
+    return deg
+
+
+def _check_pd(pd: Optional[PdLayer], v: int, deg: int, fdt: str, limits: LoadLimits, bos: Optional[int]) -> None:
+    if pd is None:
+        raise MissingTensorError("tensor `pd.index` is missing")
+    _limit_product([v, deg], limits.max_table, "`pd.index`")
+    index = _ints("pd.index", pd.index, [v, deg])
+    _check_range("pd.index", index, deg)
+    _check_perm_rows("pd.index", index, "row")
+    _check_floats("pd.diag", pd.diag, [v, deg], fdt)
+    _check_floats("pd.input", pd.input, [v, deg], fdt)
+    _check_floats("pd.h0", pd.h0, [deg], fdt)
+    if bos is not None:
+        if np.any(np.asarray(pd.diag)[bos] != 0):
+            raise InconsistentError(f"`pd.diag` row {bos} (the start token) must be 0: the start token resets the state")
+        if np.any(np.asarray(pd.h0) != 0):
+            raise InconsistentError("`pd.h0` must be 0: a model with a start token runs from the zero state")
+
+
+def _check_delta(dl: Optional[DeltaLayer], v: int, deg: int, fdt: str, limits: LoadLimits, bos: Optional[int]) -> None:
+    if dl is None:
+        raise MissingTensorError("tensor `delta.basis` is missing")
+    bshape = list(np.shape(dl.basis))
+    if len(bshape) != 2 or bshape[0] != deg:
+        raise ShapeError(f"tensor `delta.basis` has shape {bshape}, expected [{deg}, state size]")
+    d = bshape[1]
+    _limit_product([deg, d], limits.max_table, "`delta.basis`")
+    kshape = list(np.shape(dl.k))
+    if len(kshape) != 3 or kshape[0] != v or kshape[2] != d:
+        raise ShapeError(f"tensor `delta.k` has shape {kshape}, expected [{v}, reflections, {d}]")
+    m = kshape[1]
+    _limit_product([v, m, d], limits.max_table, "`delta.k`")
+    _check_floats("delta.basis", dl.basis, [deg, d], fdt)
+    _check_floats("delta.offset", dl.offset, [deg], fdt)
+    _check_floats("delta.k", dl.k, [v, m, d], fdt)
+    _check_floats("delta.beta", dl.beta, [v, m], fdt)
+    _check_floats("delta.v", dl.v, [v, m], fdt)
+    _check_floats("delta.h0", dl.h0, [d], fdt)
+    beta = np.asarray(dl.beta).reshape(-1)
+    bad = np.flatnonzero((beta < 0) | (beta > 2))
+    if bad.size:
+        i = int(bad[0])
+        raise InconsistentError(f"`delta.beta` entry {i} ({float(beta[i])}) is outside [0, 2]")
+    if bos is not None:
+        # The start token's first d factors are k = e_c, β = 1: each sets
+        # coordinate c to v whatever the state; the rest are identities.
+        if m < d:
+            raise InconsistentError(
+                f"the start token needs at least {d} factors (one per state coordinate), but `delta.k` has {m} per token"
+            )
+        kb = np.asarray(dl.k)[bos]
+        bb = np.asarray(dl.beta)[bos]
+        for r in range(m):
+            if r < d:
+                if np.any(kb[r] != np.eye(d)[r]):
+                    raise InconsistentError(f"`delta.k` [{bos}, {r}] (the start token) must be the unit vector e_{r}")
+                if bb[r] != 1:
+                    raise InconsistentError(f"`delta.beta` [{bos}, {r}] (the start token) is {float(bb[r])}, must be 1")
+            elif bb[r] != 0:
+                raise InconsistentError(
+                    f"`delta.beta` [{bos}, {r}] (the start token) is {float(bb[r])}, must be 0 beyond its first {d} factors"
+                )
+        if np.any(np.asarray(dl.h0) != 0):
+            raise InconsistentError("`delta.h0` must be 0: a model with a start token runs from the zero state")
+
+
+def _check_rnn(rnn: Optional[RnnLayer], n: int, v: int, fdt: str, limits: LoadLimits) -> None:
+    if rnn is None:
+        raise MissingTensorError("tensor `rnn.weight_hh` is missing")
+    shape = list(np.shape(rnn.weight_hh))
+    if len(shape) != 2 or shape[0] != shape[1]:
+        raise ShapeError(f"tensor `rnn.weight_hh` has shape {shape}, expected [hidden, hidden]")
+    h = shape[0]
+    if h == 0:
+        raise InconsistentError("`rnn.weight_hh` has no hidden units")
+    _limit_product([h, h], limits.max_table, "`rnn.weight_hh`")
+    _limit_product([h, v], limits.max_table, "`rnn.weight_ih`")
+    _limit_product([n, h], limits.max_table, "`rnn.readout.weight`")
+    for name, a, sh in (
+        ("rnn.weight_ih", rnn.weight_ih, [h, v]),
+        ("rnn.weight_hh", rnn.weight_hh, [h, h]),
+        ("rnn.bias_ih", rnn.bias_ih, [h]),
+        ("rnn.bias_hh", rnn.bias_hh, [h]),
+        ("rnn.readout.weight", rnn.readout_weight, [n, h]),
+        ("rnn.readout.bias", rnn.readout_bias, [n]),
+    ):
+        _check_floats(name, a, sh, fdt)
 
 
 # --------------------------------------------------------------------------
@@ -767,6 +1133,22 @@ def loads(data: bytes, limits: LoadLimits = LoadLimits()) -> "Model":
     table = rd.ints("group.table", [n, n])
     generators = rd.ints("group.generators", [len(man.group.generators)])
     token_elements = rd.ints("tokens.element", [len(man.tokens)])
+    if man.target in TARGETS and not target_is_diagonal(man.target):
+        parts = _read_one_layer(rd, man, n, fdt, limits)
+        for name in sorted(tensors):
+            if name not in rd.seen:
+                raise UnexpectedTensorError(f"unexpected tensor `{name}`: not part of a gssm model with this manifest")
+        model = Model(
+            manifest=man,
+            layers=[],
+            readout=None,
+            group_table=table,
+            token_elements=token_elements,
+            generators=generators,
+            **parts,
+        )
+        validate(model, limits)
+        return model
     # Layers are numbered from 0 without gaps; a stray `layer.j.*` is
     # reported as unexpected below.
     k = 0
@@ -817,6 +1199,54 @@ def loads(data: bytes, limits: LoadLimits = LoadLimits()) -> "Model":
     return model
 
 
+def _read_one_layer(rd: _Reader, man: Manifest, n: int, fdt: str, limits: LoadLimits) -> Dict[str, Any]:
+    """The tensors of an rnn, pd-ssm or deltaproduct file, every size
+    bounded from the header before the data is converted."""
+    v = len(man.tokens)
+    if man.target == "rnn":
+        h = rd.declared("rnn.weight_hh", 2, "[hidden, hidden]")[0]
+        _limit_product([h, h], limits.max_table, "`rnn.weight_hh`")
+        _limit_product([h, v], limits.max_table, "`rnn.weight_ih`")
+        _limit_product([n, h], limits.max_table, "`rnn.readout.weight`")
+        return {
+            "rnn": RnnLayer(
+                weight_ih=rd.floats("rnn.weight_ih", [h, v], fdt),
+                weight_hh=rd.floats("rnn.weight_hh", [h, h], fdt),
+                bias_ih=rd.floats("rnn.bias_ih", [h], fdt),
+                bias_hh=rd.floats("rnn.bias_hh", [h], fdt),
+                readout_weight=rd.floats("rnn.readout.weight", [n, h], fdt),
+                readout_bias=rd.floats("rnn.readout.bias", [n], fdt),
+            )
+        }
+    deg = rd.declared("action.images", 2, f"[{n}, degree]")[1]
+    _limit_product([n, deg], limits.max_table, "`action.images`")
+    _limit_product([v, deg], limits.max_table, "the per-token tables")
+    out: Dict[str, Any] = {
+        "action": Action(images=rd.ints("action.images", [n, deg]), points=rd.floats("action.points", [deg], fdt))
+    }
+    if man.target == "pd-ssm":
+        out["pd"] = PdLayer(
+            index=rd.ints("pd.index", [v, deg]),
+            diag=rd.floats("pd.diag", [v, deg], fdt),
+            input=rd.floats("pd.input", [v, deg], fdt),
+            h0=rd.floats("pd.h0", [deg], fdt),
+        )
+        return out
+    d = rd.declared("delta.basis", 2, f"[{deg}, state size]")[1]
+    _limit_product([deg, d], limits.max_table, "`delta.basis`")
+    m = rd.declared("delta.k", 3, f"[{v}, reflections, {d}]")[1]
+    _limit_product([v, m, d], limits.max_table, "`delta.k`")
+    out["delta"] = DeltaLayer(
+        basis=rd.floats("delta.basis", [deg, d], fdt),
+        offset=rd.floats("delta.offset", [deg], fdt),
+        k=rd.floats("delta.k", [v, m, d], fdt),
+        beta=rd.floats("delta.beta", [v, m], fdt),
+        v=rd.floats("delta.v", [v, m], fdt),
+        h0=rd.floats("delta.h0", [d], fdt),
+    )
+    return out
+
+
 def load(path: PathLike, limits: LoadLimits = LoadLimits()) -> "Model":
     """Read and validate a weight file."""
     size = os.path.getsize(path)
@@ -849,8 +1279,39 @@ def dumps(model: "Model", limits: LoadLimits = LoadLimits()) -> bytes:
         "group.table": i32(model.group_table),
         "group.generators": i32(model.generators),
         "tokens.element": i32(model.token_elements),
-        "readout": i32(model.readout),
     }
+    if model.readout is not None:
+        t["readout"] = i32(model.readout)
+    if model.action is not None:
+        t["action.images"] = i32(model.action.images)
+        t["action.points"] = fl(model.action.points)
+    if model.pd is not None:
+        pd = model.pd
+        t.update({"pd.index": i32(pd.index), "pd.diag": fl(pd.diag), "pd.input": fl(pd.input), "pd.h0": fl(pd.h0)})
+    if model.delta is not None:
+        dl = model.delta
+        t.update(
+            {
+                "delta.basis": fl(dl.basis),
+                "delta.offset": fl(dl.offset),
+                "delta.k": fl(dl.k),
+                "delta.beta": fl(dl.beta),
+                "delta.v": fl(dl.v),
+                "delta.h0": fl(dl.h0),
+            }
+        )
+    if model.rnn is not None:
+        r = model.rnn
+        t.update(
+            {
+                "rnn.weight_ih": fl(r.weight_ih),
+                "rnn.weight_hh": fl(r.weight_hh),
+                "rnn.bias_ih": fl(r.bias_ih),
+                "rnn.bias_hh": fl(r.bias_hh),
+                "rnn.readout.weight": fl(r.readout_weight),
+                "rnn.readout.bias": fl(r.readout_bias),
+            }
+        )
     last = len(model.layers) - 1
     for i, l in enumerate(model.layers):
         p = f"layer.{i}."

@@ -7,7 +7,7 @@ from typing import List, Optional, Sequence, Union
 
 import numpy as np
 
-from .format import Layer, Manifest
+from .format import UNDECODABLE, Action, DeltaLayer, Layer, Manifest, PdLayer, RnnLayer
 
 TokenInput = Union[np.ndarray, Sequence[int], Sequence[Sequence[int]]]
 
@@ -19,15 +19,24 @@ class TokenError(ValueError):
 @dataclass
 class Model:
     """A gssm model (see :mod:`gssm.format` for the tensors). Every size is
-    read from the tables, never from the manifest."""
+    read from the tables, never from the manifest.
+
+    Diagonal targets have ``layers`` and ``readout``; the others have no
+    layers, ``readout`` None and one of ``rnn``, ``pd`` or ``delta`` (the
+    last two with ``action``)."""
 
     manifest: Manifest
     layers: List[Layer]
-    readout: np.ndarray  # int64 [C_0⋯C_{k-1}]
+    readout: Optional[np.ndarray]  # int64 [C_0⋯C_{k-1}]; None unless diagonal
     group_table: np.ndarray  # int64 [N, N]
     token_elements: np.ndarray  # int64 [V_0]
     #: Generator i's element id (its name is ``manifest.group.generators[i]``).
     generators: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: The faithful action (pd-ssm, deltaproduct).
+    action: Optional[Action] = None
+    pd: Optional[PdLayer] = None
+    delta: Optional[DeltaLayer] = None
+    rnn: Optional[RnnLayer] = None
 
     # -- basic facts -------------------------------------------------------
 
@@ -62,6 +71,19 @@ class Model:
         return list(self.manifest.group.generators)
 
     @property
+    def bos(self) -> Optional[int]:
+        """The start token's id, or None (the model runs from its stored
+        initial state)."""
+        return self.manifest.bos
+
+    @property
+    def is_diagonal(self) -> bool:
+        """Whether the target has diagonal layers (every version 2 target)."""
+        from .format import target_is_diagonal
+
+        return target_is_diagonal(self.manifest.target)
+
+    @property
     def series_orders(self) -> List[int]:
         """Orders of G = G_0 ⊳ G_1 ⊳ ⋯ ⊳ G_k = 1 as the layers track it:
         |G_i| is the product of the code counts of layers i, i+1, …."""
@@ -72,10 +94,18 @@ class Model:
 
     def __repr__(self) -> str:
         m = self.manifest
-        widths = [l.width for l in self.layers]
+        if self.rnn is not None:
+            shape = f"hidden={self.rnn.hidden_size}"
+        elif self.pd is not None and self.action is not None:
+            shape = f"degree={self.action.degree}"
+        elif self.delta is not None and self.action is not None:
+            shape = f"degree={self.action.degree} state={self.delta.dim} reflections={self.delta.num_reflections}"
+        else:
+            shape = f"layers={len(self.layers)} widths={[l.width for l in self.layers]}"
+        bos = "" if m.bos is None else f" bos={m.bos}"
         return (
             f"<gssm.Model {m.group.name} (order {self.order}) target={m.target} "
-            f"dtype={m.dtype} layers={len(self.layers)} widths={widths} tokens={self.num_tokens}>"
+            f"dtype={m.dtype} {shape} tokens={self.num_tokens}{bos}>"
         )
 
     # -- tokens and labels -------------------------------------------------
@@ -100,6 +130,26 @@ class Model:
                 f"range: the model has {self.num_tokens} tokens (ids 0..{self.num_tokens - 1})"
             )
         return a
+
+    def check_sequences(self, tokens: TokenInput) -> np.ndarray:
+        """Tokens as an int64 array [B, T] (a [T] input becomes [1, T]),
+        every id in range and, in a model with a start token, every non-empty
+        sequence beginning with it."""
+        a = self.check_tokens(tokens)
+        x = a.reshape(1, -1) if a.ndim == 1 else a
+        if x.ndim != 2:
+            raise TokenError(f"tokens must have shape [T] or [B, T], got {a.shape}")
+        bos = self.bos
+        if bos is not None and x.shape[1] > 0:
+            bad = np.flatnonzero(x[:, 0] != bos)
+            if bad.size:
+                b = int(bad[0])
+                t = int(x[b, 0])
+                raise TokenError(
+                    f"sequence {b} starts with token {t} ('{self.manifest.tokens[t]}'), but this model has a start "
+                    f"token: every sequence must begin with '{self.manifest.tokens[bos]}' (id {bos})"
+                )
+        return x
 
     def encode(self, labels: Union[str, Sequence[str], Sequence[Sequence[str]]]) -> np.ndarray:
         """Token labels (a space-separated string, a list, or a list of lists) to ids."""
@@ -127,20 +177,24 @@ class Model:
         return labs[a].tolist()
 
     def decode(self, outputs: TokenInput) -> Union[str, List]:
-        """Output ids (element ids) to element labels (same nesting)."""
+        """Output ids (element ids) to element labels (same nesting);
+        :data:`gssm.UNDECODABLE` becomes ``?``."""
         a = np.asarray(outputs)
         if a.dtype.kind not in "iu":
             raise TokenError(f"output ids must be integers, got dtype {a.dtype}")
         a = a.astype(np.int64)
-        if a.size and (a.min() < 0 or a.max() >= self.order):
-            raise TokenError(f"output ids must lie in 0..{self.order}")
-        labs = np.asarray(self.manifest.outputs, dtype=object)
-        return labs[a].tolist()
+        und = a == UNDECODABLE
+        if a.size and (a.min() < 0 or a[~und].max(initial=0) >= self.order):
+            raise TokenError(f"output ids must lie in 0..{self.order} (or be UNDECODABLE)")
+        labs = np.asarray(list(self.manifest.outputs) + ["?"], dtype=object)
+        return labs[np.where(und, self.order, a)].tolist()
 
     # -- ground truth ------------------------------------------------------
 
     def running_products(self, tokens: TokenInput) -> np.ndarray:
-        """Ground truth from ``group.table``: y_t = x_1·x_2⋯x_t (element ids).
+        """Ground truth from ``group.table``: y_t = x_1·x_2⋯x_t (element ids);
+        with a start token, the product of the elements read since the last
+        start token (the start token's own output is the identity, 0).
 
         Accepts [T] or [B, T]; returns the same shape, int64.
         """
@@ -152,8 +206,11 @@ class Model:
         el = self.token_elements[a2]
         out = np.empty_like(el)
         g = np.zeros(a2.shape[0], dtype=np.int64)
+        bos = self.bos
         for t in range(a2.shape[1]):
             g = self.group_table[g, el[:, t]]
+            if bos is not None:
+                g = np.where(a2[:, t] == bos, 0, g)
             out[:, t] = g
         return out[0] if one else out
 

@@ -1,6 +1,6 @@
 """The NumPy executor: the reference semantics, vectorised over the batch.
 
-Per time step t and layer i (v_0 = x_t)::
+Diagonal targets, per time step t and layer i (v_0 = x_t)::
 
     h_i   <- a_i[v_i] ⊙ h_i + b_i[v_i]                 (complex, elementwise)
     q_ij   = round(arg(h_ij)·n_ij/2π) mod n_ij
@@ -12,18 +12,104 @@ Arithmetic follows the Rust reference executor operation by operation:
 re = (ar·hr − ai·hi) + br and im = (ar·hi + ai·hr) + bi, each operation
 rounded in the run dtype; arg by atan2 in the run dtype; the digit in float64
 with round-half-away-from-zero.
+
+The one-layer targets of format version 3 (every float in the run dtype,
+each product rounded before it is added):
+
+* ``pd-ssm``: h'[index[x, j]] = diag[x, j]·h[j] + input[x, index[x, j]];
+  the state itself is decoded.
+* ``deltaproduct``: for r = 0..m-1, s = Σ_c k[x,r,c]·h[c] (c in order),
+  t = v[x,r] − s, h[c] = h[c] + (β[x,r]·k[x,r,c])·t; the points read are
+  x_i = Σ_c basis[i,c]·h[c] + offset[i].
+* ``rnn``: h' = relu(((W_ih[:, x] + b_ih) + W_hh·h) + b_hh) from h = 0;
+  output argmax(W_ro·h + b_ro), the first maximum on ties.
+
+Point decoding (pd-ssm, deltaproduct): coordinate i goes to the point j
+nearest to x_i (ties: the lowest j); if that is a bijection p, π = p⁻¹ and the
+output is the element g with ``images[g] == π``; otherwise, or when no row
+matches, :data:`UNDECODABLE`. A model with a start token runs from the zero
+state (its ``h0`` is 0) and every sequence must begin with the start token.
 """
 
 from __future__ import annotations
 
 import math
-from typing import List, Optional, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .model import Model, TokenError, TokenInput
+from .format import UNDECODABLE
+from .model import Model, TokenInput
 
 TAU = 2.0 * math.pi
+
+# Row keys for the action table: two polynomial hashes modulo primes below
+# 2^31, so that every partial sum fits an int64 (NumPy and torch alike);
+# a key match is confirmed by comparing the whole row.
+_P1, _P2 = 2147483647, 2147483629
+
+
+def _hash_weights(n: int, seed: int) -> Tuple[List[int], List[int]]:
+    """Pseudo-random weights (splitmix64) for the row keys."""
+    x = (0x9E3779B97F4A7C15 * (seed + 1)) & ((1 << 64) - 1)
+    out = []
+    for _ in range(2 * n):
+        x = (x + 0x9E3779B97F4A7C15) & ((1 << 64) - 1)
+        z = x
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & ((1 << 64) - 1)
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & ((1 << 64) - 1)
+        out.append(z ^ (z >> 31))
+    return [1 + w % (_P1 - 1) for w in out[:n]], [1 + w % (_P2 - 1) for w in out[n:]]
+
+
+def row_keys(rows: np.ndarray, w1: Sequence[int], w2: Sequence[int]) -> np.ndarray:
+    """int64 keys of the rows of an int64 [R, n] table (entries below 2^31)."""
+    a1 = np.zeros(rows.shape[0], np.int64)
+    a2 = np.zeros(rows.shape[0], np.int64)
+    for j in range(rows.shape[1]):
+        a1 = (a1 + rows[:, j] * w1[j]) % _P1
+        a2 = (a2 + rows[:, j] * w2[j]) % _P2
+    return a1 * _P2 + a2
+
+
+def action_keys(images: np.ndarray) -> Tuple[List[int], List[int], np.ndarray]:
+    """Weights giving every row of ``images`` its own key, and the keys."""
+    n = images.shape[1]
+    for seed in range(64):
+        w1, w2 = _hash_weights(n, seed)
+        keys = row_keys(images, w1, w2)
+        if np.unique(keys).size == keys.size:
+            return w1, w2, keys
+    raise ValueError("could not key the rows of the action table")  # pragma: no cover
+
+
+class PointDecoder:
+    """Point decoding against a faithful action (see the module docstring)."""
+
+    def __init__(self, images: np.ndarray, points: np.ndarray):
+        self.images = np.asarray(images, np.int64)
+        self.points = points
+        self.n = self.images.shape[1]
+        self.w1, self.w2, keys = action_keys(self.images)
+        self.order = np.argsort(keys, kind="stable")
+        self.sorted_keys = keys[self.order]
+
+    def decode(self, x: np.ndarray) -> np.ndarray:
+        """Element ids (or UNDECODABLE) for the points x [B, n] (run dtype)."""
+        B, n = x.shape[0], self.n
+        if n == 0:  # one element, whose row is empty
+            return np.zeros(B, np.int64)
+        with np.errstate(all="ignore"):
+            dist = np.abs(x[:, :, None] - self.points[None, None, :])
+        p = np.argmin(dist, axis=2)  # the first minimum; a NaN distance wins
+        ok = (np.sort(p, axis=1) == np.arange(n)).all(axis=1)
+        pi = np.argsort(p, axis=1, kind="stable")  # p⁻¹ where p is a bijection
+        key = row_keys(pi, self.w1, self.w2)
+        pos = np.minimum(np.searchsorted(self.sorted_keys, key), self.sorted_keys.size - 1)
+        cand = self.order[pos]
+        ok &= self.sorted_keys[pos] == key
+        ok &= (self.images[cand] == pi).all(axis=1)
+        return np.where(ok, cand, np.int64(UNDECODABLE))
 
 
 def resolve_dtype(model: Model, dtype: Optional[Union[str, np.dtype, type]]) -> np.dtype:
@@ -85,15 +171,105 @@ class _Prepared:
         self.readout = model.readout
 
 
+class _PdStepper:
+    def __init__(self, model: Model, dt: np.dtype):
+        pd, act = model.pd, model.action
+        assert pd is not None and act is not None
+        self.index = pd.index.astype(np.int64)
+        self.diag, self.input, self.h0 = pd.diag.astype(dt), pd.input.astype(dt), pd.h0.astype(dt)
+        self.decoder = PointDecoder(act.images, act.points.astype(dt))
+
+    def init(self, B: int) -> np.ndarray:
+        return np.repeat(self.h0[None, :], B, 0)
+
+    def step(self, h: np.ndarray, v: np.ndarray) -> np.ndarray:
+        idx = self.index[v]
+        val = self.diag[v] * h + np.take_along_axis(self.input[v], idx, axis=1)
+        out = np.empty_like(h)
+        np.put_along_axis(out, idx, val, axis=1)
+        return out
+
+    def decode(self, h: np.ndarray) -> np.ndarray:
+        return self.decoder.decode(h)
+
+
+class _DeltaStepper:
+    def __init__(self, model: Model, dt: np.dtype):
+        dl, act = model.delta, model.action
+        assert dl is not None and act is not None
+        self.basis, self.offset = dl.basis.astype(dt), dl.offset.astype(dt)
+        self.k, self.beta, self.v, self.h0 = dl.k.astype(dt), dl.beta.astype(dt), dl.v.astype(dt), dl.h0.astype(dt)
+        self.m, self.d = dl.num_reflections, dl.dim
+        self.decoder = PointDecoder(act.images, act.points.astype(dt))
+
+    def init(self, B: int) -> np.ndarray:
+        return np.repeat(self.h0[None, :], B, 0)
+
+    def step(self, h: np.ndarray, v: np.ndarray) -> np.ndarray:
+        kx, bx, vx = self.k[v], self.beta[v], self.v[v]
+        for r in range(self.m):
+            s = np.zeros(h.shape[0], h.dtype)
+            for c in range(self.d):
+                s = s + kx[:, r, c] * h[:, c]
+            t = vx[:, r] - s
+            h = h + (bx[:, r, None] * kx[:, r, :]) * t[:, None]
+        return h
+
+    def points(self, h: np.ndarray) -> np.ndarray:
+        """x = basis·h + offset, the sum in order, [B, n]."""
+        x = np.zeros((h.shape[0], self.basis.shape[0]), h.dtype)
+        for c in range(self.d):
+            x = x + self.basis[None, :, c] * h[:, c, None]
+        return x + self.offset[None, :]
+
+    def decode(self, h: np.ndarray) -> np.ndarray:
+        return self.decoder.decode(self.points(h))
+
+
+class _RnnStepper:
+    def __init__(self, model: Model, dt: np.dtype):
+        r = model.rnn
+        assert r is not None
+        self.w_ih_t = np.ascontiguousarray(r.weight_ih.astype(dt).T)  # [V, H]
+        self.w_hh_t = np.ascontiguousarray(r.weight_hh.astype(dt).T)
+        self.b_ih, self.b_hh = r.bias_ih.astype(dt), r.bias_hh.astype(dt)
+        self.w_ro_t = np.ascontiguousarray(r.readout_weight.astype(dt).T)
+        self.b_ro = r.readout_bias.astype(dt)
+        self.dt = dt
+
+    def init(self, B: int) -> np.ndarray:
+        return np.zeros((B, self.w_hh_t.shape[0]), self.dt)
+
+    def step(self, h: np.ndarray, v: np.ndarray) -> np.ndarray:
+        pre = ((self.w_ih_t[v] + self.b_ih) + h @ self.w_hh_t) + self.b_hh
+        return np.maximum(pre, 0)
+
+    def decode(self, h: np.ndarray) -> np.ndarray:
+        return np.argmax(h @ self.w_ro_t + self.b_ro, axis=1).astype(np.int64)
+
+
+def _stepper(model: Model, dt: np.dtype):
+    return {"pd-ssm": _PdStepper, "deltaproduct": _DeltaStepper, "rnn": _RnnStepper}[model.target](model, dt)
+
+
 def run(model: Model, tokens: TokenInput, dtype: Optional[Union[str, np.dtype, type]] = None) -> np.ndarray:
-    """Decoded output ids (element ids) for tokens [T] or [B, T]; same shape, int64."""
+    """Decoded output ids (element ids, or :data:`UNDECODABLE`) for tokens
+    [T] or [B, T]; same shape, int64. A model with a start token needs every
+    sequence to begin with it (:class:`TokenError` otherwise)."""
     dt = resolve_dtype(model, dtype)
     a = model.check_tokens(tokens)
     one = a.ndim == 1
-    x = a.reshape(1, -1) if one else a
-    if x.ndim != 2:
-        raise TokenError(f"tokens must have shape [T] or [B, T], got {a.shape}")
+    x = model.check_sequences(a)
     B, T = x.shape
+    if not model.is_diagonal:
+        st = _stepper(model, dt)
+        out = np.empty((B, T), dtype=np.int64)
+        h = st.init(B)
+        with np.errstate(all="ignore"):
+            for t in range(T):
+                h = st.step(h, x[:, t])
+                out[:, t] = st.decode(h)
+        return out[0] if one else out
     out = np.empty((B, T), dtype=np.int64)
     if not model.layers:
         out[...] = model.readout[0]
@@ -123,11 +299,20 @@ def run(model: Model, tokens: TokenInput, dtype: Optional[Union[str, np.dtype, t
 
 
 def states(model: Model, tokens: TokenInput, dtype: Optional[Union[str, np.dtype, type]] = None) -> List[np.ndarray]:
-    """Complex hidden states per layer, each [B, T, r_i] (for inspection)."""
+    """Hidden states per layer (for inspection): complex [B, T, r_i] per
+    diagonal layer; for rnn, pd-ssm and deltaproduct one real [B, T, size]."""
     dt = resolve_dtype(model, dtype)
-    a = model.check_tokens(tokens)
-    x = a.reshape(1, -1) if a.ndim == 1 else a
+    x = model.check_sequences(tokens)
     B, T = x.shape
+    if not model.is_diagonal:
+        st = _stepper(model, dt)
+        h = st.init(B)
+        res = np.empty((B, T, h.shape[1]), dtype=dt)
+        with np.errstate(all="ignore"):
+            for t in range(T):
+                h = st.step(h, x[:, t])
+                res[:, t] = h
+        return [res]
     p = _Prepared(model, dt)
     cdt = np.complex64 if dt == np.float32 else np.complex128
     res = [np.empty((B, T, L[6].shape[0]), dtype=cdt) for L in p.layers]

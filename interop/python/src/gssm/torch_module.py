@@ -8,6 +8,27 @@ parameterisation, so training can start from compiled weights:
 
 plus ``b_re``, ``b_im`` [V, r] (input term) and ``h0_re``, ``h0_im`` [r].
 
+The one-layer targets of format version 3:
+
+* rnn: ``rnn`` is a ``torch.nn.RNN`` (ReLU) and ``readout`` a
+  ``torch.nn.Linear``; the input is the one-hot token, h starts at 0 and the
+  output is the argmax of the readout (PyTorch's own kernels throughout);
+* pd-ssm: ``pd.diag``, ``pd.input`` (and ``pd.h0``) parameters, the
+  permutation a gather through the inverse of ``pd.index``;
+* deltaproduct: ``delta.k``, ``delta.beta``, ``delta.v`` (and ``delta.h0``),
+  the factors applied one after the other, the first first; β is clamped to
+  [0, 2] where it is used (the stored values are unchanged by it), so a
+  trained module still exports a valid file.
+
+pd-ssm and deltaproduct decode their points like the NumPy executor and
+return :data:`gssm.UNDECODABLE` where no element matches.
+
+With a start token the initial state is a zero buffer, not a parameter, and
+the start token's reset cannot be trained away: a diagonal layer multiplies
+its transition by a per-token keep mask (0 for the start token: AUSSM's
+phase cannot express a = 0), pd-ssm its ``diag`` likewise, and deltaproduct
+takes the start token's factors from buffers.
+
 The recurrence runs on real/imaginary pairs with the same operation order as
 the reference executor, ``re = (ar·hr − ai·hi) + br``,
 ``im = (ar·hi + ai·hr) + bi``, in float32 or float64, on any device. Decoding
@@ -31,7 +52,7 @@ from typing import Any, List, Optional, Tuple, Union
 import torch
 from torch import nn
 
-from .format import PathLike
+from .format import UNDECODABLE, PathLike
 from .model import Model
 
 TAU = 2.0 * math.pi
@@ -64,12 +85,14 @@ def round_half_away(x: torch.Tensor) -> torch.Tensor:
 
 
 class GssmLayer(nn.Module):
-    """One diagonal layer's parameters and decoder tables."""
+    """One diagonal layer's parameters and decoder tables; with ``bos`` its
+    last token is the start token (kept at a = 0 by the ``keep`` mask)."""
 
-    def __init__(self, layer: Any, target: str, dtype: torch.dtype):
+    def __init__(self, layer: Any, target: str, dtype: torch.dtype, bos: bool = False):
         super().__init__()
         f = lambda a: torch.as_tensor(a.astype("float64")).to(dtype)  # noqa: E731
         self.target = target
+        self.bos = bos
         if target == "aussm":
             if layer.phase is None:
                 raise ValueError("an aussm layer needs `transition.phase`")
@@ -85,8 +108,17 @@ class GssmLayer(nn.Module):
             self.register_buffer("a_im", f(layer.a_im))
         self.b_re = nn.Parameter(f(layer.b_re))
         self.b_im = nn.Parameter(f(layer.b_im))
-        self.h0_re = nn.Parameter(f(layer.h0_re))
-        self.h0_im = nn.Parameter(f(layer.h0_im))
+        if bos:
+            # The zero state; the start token writes the initial one.
+            self.register_buffer("h0_re", f(layer.h0_re))
+            self.register_buffer("h0_im", f(layer.h0_im))
+            keep = torch.ones(layer.num_tokens, dtype=dtype)
+            keep[-1] = 0
+            self.register_buffer("keep", keep)
+        else:
+            self.h0_re = nn.Parameter(f(layer.h0_re))
+            self.h0_im = nn.Parameter(f(layer.h0_im))
+            self.keep = None
         r = layer.width
         radix = [1] * r
         for j in range(1, r):
@@ -101,14 +133,19 @@ class GssmLayer(nn.Module):
         self.width = r
 
     def transition(self) -> Tuple[torch.Tensor, torch.Tensor]:
-        """(re, im) of a [V, r] from the parameters."""
+        """(re, im) of a [V, r] from the parameters (times the keep mask:
+        exact, 1 for every token but the start token)."""
         if self.target == "aussm":
             d = self.theta.to(torch.float64) - self.theta0.to(torch.float64)
             c, s = torch.cos(d), torch.sin(d)
             re = self.a0_re * c - self.a0_im * s
             im = self.a0_re * s + self.a0_im * c
-            return re.to(self.theta.dtype), im.to(self.theta.dtype)
-        return self.a_re, self.a_im
+            re, im = re.to(self.theta.dtype), im.to(self.theta.dtype)
+        else:
+            re, im = self.a_re, self.a_im
+        if self.keep is not None:
+            re, im = re * self.keep[:, None], im * self.keep[:, None]
+        return re, im
 
     def digits(self, re: torch.Tensor, im: torch.Tensor) -> torch.Tensor:
         """q = round(atan2(im, re)·n/2π) mod n, digit arithmetic in float64."""
@@ -121,20 +158,178 @@ class GssmLayer(nn.Module):
         return torch.remainder(k, self.moduli)
 
 
+class PointDecoder(nn.Module):
+    """Point decoding against the action table (as :class:`gssm.numpy_exec.
+    PointDecoder`): nearest point per coordinate, then the element whose
+    ``images`` row is the inverse of that map, or UNDECODABLE."""
+
+    def __init__(self, action: Any, dtype: torch.dtype):
+        super().__init__()
+        import numpy as np
+
+        from .numpy_exec import action_keys
+
+        images = np.asarray(action.images, np.int64)
+        w1, w2, keys = action_keys(images)
+        order = np.argsort(keys, kind="stable")
+        self.register_buffer("images", torch.as_tensor(images))
+        self.register_buffer("points", torch.as_tensor(action.points.astype("float64")).to(dtype))
+        self.register_buffer("w1", torch.as_tensor(w1, dtype=torch.int64))
+        self.register_buffer("w2", torch.as_tensor(w2, dtype=torch.int64))
+        self.register_buffer("order", torch.as_tensor(order))
+        self.register_buffer("sorted_keys", torch.as_tensor(keys[order]))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        from .numpy_exec import _P1, _P2
+
+        B, n = x.shape[0], self.images.shape[1]
+        if n == 0:
+            return torch.zeros(B, dtype=torch.int64, device=x.device)
+        p = torch.argmin((x[:, :, None] - self.points).abs(), dim=2)
+        ok = (torch.sort(p, dim=1).values == torch.arange(n, device=x.device)).all(dim=1)
+        pi = torch.argsort(p, dim=1, stable=True)
+        a1 = torch.zeros(B, dtype=torch.int64, device=x.device)
+        a2 = torch.zeros_like(a1)
+        for j in range(n):
+            a1 = torch.remainder(a1 + pi[:, j] * self.w1[j], _P1)
+            a2 = torch.remainder(a2 + pi[:, j] * self.w2[j], _P2)
+        key = a1 * _P2 + a2
+        pos = torch.searchsorted(self.sorted_keys, key).clamp(max=self.sorted_keys.numel() - 1)
+        cand = self.order[pos]
+        ok = ok & (self.sorted_keys[pos] == key) & (self.images[cand] == pi).all(dim=1)
+        return torch.where(ok, cand, torch.full_like(cand, UNDECODABLE))
+
+
+class PdSsmLayer(nn.Module):
+    """pd-ssm: h'[i] = diag[x, j]·h[j] + input[x, i] with j = inv[x, i], the
+    inverse of ``index[x]`` (so that h'[index[x, j]] = diag[x, j]·h[j] +
+    input[x, index[x, j]], the reference's operations)."""
+
+    def __init__(self, pd: Any, dtype: torch.dtype, bos: Optional[int]):
+        super().__init__()
+        f = lambda a: torch.as_tensor(a.astype("float64")).to(dtype)  # noqa: E731
+        index = torch.as_tensor(pd.index, dtype=torch.int64)
+        self.register_buffer("index", index)
+        self.register_buffer("inv_index", torch.argsort(index, dim=1))
+        self.diag = nn.Parameter(f(pd.diag))
+        self.input = nn.Parameter(f(pd.input))
+        if bos is None:
+            self.h0 = nn.Parameter(f(pd.h0))
+            self.keep = None
+        else:
+            self.register_buffer("h0", f(pd.h0))
+            keep = torch.ones(index.shape[0], dtype=dtype)
+            keep[bos] = 0
+            self.register_buffer("keep", keep)
+
+    def effective_diag(self) -> torch.Tensor:
+        if self.keep is None:
+            return self.diag
+        return torch.where(self.keep[:, None] > 0, self.diag, torch.zeros_like(self.diag))
+
+    def step(self, h: torch.Tensor, v: torch.Tensor, diag: torch.Tensor) -> torch.Tensor:
+        return torch.gather(diag[v] * h, 1, self.inv_index[v]) + self.input[v]
+
+
+class DeltaProductLayer(nn.Module):
+    """deltaproduct: per token, for r = 0..m-1, s = Σ_c k[c]·h[c] (in order),
+    t = v − s, h[c] ← h[c] + (β·k[c])·t; points x = basis·h + offset."""
+
+    def __init__(self, dl: Any, dtype: torch.dtype, bos: Optional[int]):
+        super().__init__()
+        f = lambda a: torch.as_tensor(a.astype("float64")).to(dtype)  # noqa: E731
+        self.register_buffer("basis", f(dl.basis))
+        self.register_buffer("offset", f(dl.offset))
+        self.k = nn.Parameter(f(dl.k))
+        self.beta = nn.Parameter(f(dl.beta))
+        self.v = nn.Parameter(f(dl.v))
+        self.m, self.d = dl.num_reflections, dl.dim
+        self.bos = bos
+        if bos is None:
+            self.h0 = nn.Parameter(f(dl.h0))
+        else:
+            self.register_buffer("h0", f(dl.h0))
+            self.register_buffer("bos_k", f(dl.k[bos]))
+            self.register_buffer("bos_beta", f(dl.beta[bos]))
+
+    def effective(self) -> Tuple[torch.Tensor, torch.Tensor]:
+        """(k, β) as run and exported: β clamped to [0, 2], the range the
+        format allows (the stored values unchanged), and the start token's
+        factors from the buffers."""
+        beta = self.beta.clamp(0.0, 2.0)
+        if self.bos is None:
+            return self.k, beta
+        row = torch.zeros(self.k.shape[0], dtype=torch.bool, device=self.k.device)
+        row[self.bos] = True
+        k = torch.where(row[:, None, None], self.bos_k[None], self.k)
+        beta = torch.where(row[:, None], self.bos_beta[None], beta)
+        return k, beta
+
+    def step(self, h: torch.Tensor, v: torch.Tensor, k: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
+        kx, bx, vx = k[v], beta[v], self.v[v]
+        for r in range(self.m):
+            s = torch.zeros_like(h[:, 0])
+            for c in range(self.d):
+                s = s + kx[:, r, c] * h[:, c]
+            t = vx[:, r] - s
+            h = h + (bx[:, r, None] * kx[:, r, :]) * t[:, None]
+        return h
+
+    def points(self, h: torch.Tensor) -> torch.Tensor:
+        x = torch.zeros((h.shape[0], self.basis.shape[0]), dtype=h.dtype, device=h.device)
+        for c in range(self.d):
+            x = x + self.basis[None, :, c] * h[:, c, None]
+        return x + self.offset[None, :]
+
+
 class GssmModule(nn.Module):
     """A gssm model as a PyTorch module.
 
     ``forward(tokens)`` takes a LongTensor [B, T] (or [T]) of token ids and
-    returns the decoded output ids (element ids), same shape, int64.
+    returns the decoded output ids (element ids, or :data:`gssm.UNDECODABLE`),
+    same shape, int64. In a model with a start token every sequence must
+    begin with it.
+
+    Submodules by target: diagonal ``layers`` (:class:`GssmLayer`) and the
+    ``readout`` table (a buffer); rnn ``rnn`` (``torch.nn.RNN``) and
+    ``readout`` (``torch.nn.Linear``); pd-ssm ``pd`` (:class:`PdSsmLayer`) and
+    deltaproduct ``delta`` (:class:`DeltaProductLayer`), each with a
+    ``decoder`` (:class:`PointDecoder`).
     """
+
+    #: Largest B·T_chunk·H the rnn keeps at once.
+    RNN_CHUNK = 1 << 24
 
     def __init__(self, model: Model, dtype: Any = None, device: Optional[Union[str, torch.device]] = None):
         super().__init__()
         self.model = model
         self.target = model.manifest.target
         self.dtype = _torch_dtype(model, dtype)
-        self.layers = nn.ModuleList(GssmLayer(l, self.target, self.dtype) for l in model.layers)
-        self.register_buffer("readout", torch.as_tensor(model.readout, dtype=torch.int64))
+        self.bos = model.bos
+        bos = model.bos is not None
+        self.layers = nn.ModuleList(GssmLayer(l, self.target, self.dtype, bos) for l in model.layers)
+        self.register_buffer("_anchor", torch.zeros(0), persistent=False)
+        f = lambda a: torch.as_tensor(a.astype("float64")).to(self.dtype)  # noqa: E731
+        if model.is_diagonal:
+            self.register_buffer("readout", torch.as_tensor(model.readout, dtype=torch.int64))
+        elif self.target == "rnn":
+            r = model.rnn
+            H, V, N = r.hidden_size, model.num_tokens, model.order
+            self.rnn = nn.RNN(V, H, nonlinearity="relu", batch_first=True, dtype=self.dtype)
+            self.readout = nn.Linear(H, N, dtype=self.dtype)
+            with torch.no_grad():
+                self.rnn.weight_ih_l0.copy_(f(r.weight_ih))
+                self.rnn.weight_hh_l0.copy_(f(r.weight_hh))
+                self.rnn.bias_ih_l0.copy_(f(r.bias_ih))
+                self.rnn.bias_hh_l0.copy_(f(r.bias_hh))
+                self.readout.weight.copy_(f(r.readout_weight))
+                self.readout.bias.copy_(f(r.readout_bias))
+        elif self.target == "pd-ssm":
+            self.pd = PdSsmLayer(model.pd, self.dtype, model.bos)
+            self.decoder = PointDecoder(model.action, self.dtype)
+        else:
+            self.delta = DeltaProductLayer(model.delta, self.dtype, model.bos)
+            self.decoder = PointDecoder(model.action, self.dtype)
         self.num_tokens = model.num_tokens
         if device is not None:
             self.to(device)
@@ -148,7 +343,7 @@ class GssmModule(nn.Module):
 
     @property
     def device(self) -> torch.device:
-        return self.readout.device
+        return self._anchor.device
 
     def _check(self, tokens: torch.Tensor) -> Tuple[torch.Tensor, bool]:
         if not isinstance(tokens, torch.Tensor):
@@ -167,11 +362,58 @@ class GssmModule(nn.Module):
                     f"token id {bad} is out of range: the model has {self.num_tokens} tokens "
                     f"(ids 0..{self.num_tokens - 1})"
                 )
+            if self.bos is not None:
+                bad_rows = torch.nonzero(x[:, 0] != self.bos).reshape(-1)
+                if bad_rows.numel():
+                    from .model import TokenError
+
+                    b = int(bad_rows[0])
+                    t = int(x[b, 0])
+                    labels = self.model.manifest.tokens
+                    raise TokenError(
+                        f"sequence {b} starts with token {t} ('{labels[t]}'), but this model has a start token: "
+                        f"every sequence must begin with '{labels[self.bos]}' (id {self.bos})"
+                    )
         return x.to(device=self.device, dtype=torch.int64), one
+
+    def _scan_one_layer(self, x: torch.Tensor, keep: bool) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+        """rnn, pd-ssm, deltaproduct: ids [B, T] and (if kept) states [B, T, size]."""
+        B, T = x.shape
+        out = torch.empty((B, T), dtype=torch.int64, device=self.device)
+        kept: List[torch.Tensor] = []
+        if self.target == "rnn":
+            H = self.rnn.hidden_size
+            chunk = max(1, self.RNN_CHUNK // max(1, B * H))
+            h = torch.zeros((1, B, H), dtype=self.dtype, device=self.device)
+            for t0 in range(0, T, chunk):
+                xs = torch.nn.functional.one_hot(x[:, t0 : t0 + chunk], self.num_tokens).to(self.dtype)
+                o, h = self.rnn(xs, h)
+                out[:, t0 : t0 + chunk] = torch.argmax(self.readout(o), dim=-1)
+                if keep:
+                    kept.append(o)
+            return out, ([torch.cat(kept, 1)] if keep and kept else [])
+        if self.target == "pd-ssm":
+            layer, args = self.pd, (self.pd.effective_diag(),)
+            state = self.pd.h0.expand(B, -1)
+            points = lambda h: h  # noqa: E731
+        else:
+            layer, args = self.delta, self.delta.effective()
+            state = self.delta.h0.expand(B, -1)
+            points = self.delta.points
+        for t in range(T):
+            state = layer.step(state, x[:, t], *args)
+            if keep:
+                kept.append(state)
+            with torch.no_grad():
+                out[:, t] = self.decoder(points(state))
+        return out, ([torch.stack(kept, 1)] if keep and kept else [])
 
     def _scan(self, tokens: torch.Tensor, keep: bool) -> Tuple[torch.Tensor, List[List[Tuple[torch.Tensor, torch.Tensor]]]]:
         x, one = self._check(tokens)
         B, T = x.shape
+        if not self.model.is_diagonal:
+            out, states = self._scan_one_layer(x, keep)
+            return (out[0] if one else out), states  # type: ignore[return-value]
         out = torch.empty((B, T), dtype=torch.int64, device=self.device)
         kept: List[List[Tuple[torch.Tensor, torch.Tensor]]] = [[] for _ in self.layers]
         if len(self.layers) == 0:
@@ -207,9 +449,13 @@ class GssmModule(nn.Module):
         return out
 
     def trajectory(self, tokens: torch.Tensor) -> Tuple[torch.Tensor, List[torch.Tensor]]:
-        """Output ids and each layer's complex states [B, T, r_i], differentiable
-        in the parameters (the layer-to-layer tokens are discrete)."""
+        """Output ids and each layer's states, differentiable in the
+        parameters: complex [B, T, r_i] per diagonal layer (the
+        layer-to-layer tokens are discrete); one real [B, T, size] for rnn,
+        pd-ssm and deltaproduct."""
         out, kept = self._scan(tokens, keep=True)
+        if not self.model.is_diagonal:
+            return out, kept  # type: ignore[return-value]
         states = [torch.complex(torch.stack([p[0] for p in k], 1), torch.stack([p[1] for p in k], 1)) for k in kept]
         return out, states
 
@@ -225,6 +471,16 @@ class GssmModule(nn.Module):
         m = copy.deepcopy(self.model)
         npdt = np.float64 if m.manifest.dtype == "float64" else np.float32
         g = lambda t: t.detach().to("cpu", torch.float64).numpy().astype(npdt)  # noqa: E731
+        if self.target == "rnn":
+            r = m.rnn
+            r.weight_ih, r.weight_hh = g(self.rnn.weight_ih_l0), g(self.rnn.weight_hh_l0)
+            r.bias_ih, r.bias_hh = g(self.rnn.bias_ih_l0), g(self.rnn.bias_hh_l0)
+            r.readout_weight, r.readout_bias = g(self.readout.weight), g(self.readout.bias)
+        elif self.target == "pd-ssm":
+            m.pd.diag, m.pd.input, m.pd.h0 = g(self.pd.effective_diag()), g(self.pd.input), g(self.pd.h0)
+        elif self.target == "deltaproduct":
+            k, beta = self.delta.effective()
+            m.delta.k, m.delta.beta, m.delta.v, m.delta.h0 = g(k), g(beta), g(self.delta.v), g(self.delta.h0)
         for src, dst in zip(self.layers, m.layers):
             # The transition exactly as forward() computes it; a phase
             # outside [0, 2π) reduced into it, one inside left untouched.
@@ -232,7 +488,12 @@ class GssmModule(nn.Module):
             if src.target == "aussm":
                 th = src.theta.detach().to(torch.float64)
                 th = torch.where((th >= 0) & (th < TAU), th, torch.remainder(th, TAU))
+                if src.keep is not None:  # the start token's phase stays 0
+                    th = torch.where(src.keep[:, None] > 0, th, torch.zeros_like(th))
                 dst.phase = g(th)
+            if src.keep is not None:  # +0, whatever the sign the mask left
+                a_re = torch.where(src.keep[:, None] > 0, a_re, torch.zeros_like(a_re))
+                a_im = torch.where(src.keep[:, None] > 0, a_im, torch.zeros_like(a_im))
             dst.a_re, dst.a_im = g(a_re), g(a_im)
             dst.b_re, dst.b_im = g(src.b_re), g(src.b_im)
             dst.h0_re, dst.h0_im = g(src.h0_re), g(src.h0_im)
