@@ -3,7 +3,6 @@
 //! Subgroups are sorted lists of element ids of the ambient [`Group`].
 
 pub mod abelian;
-pub mod action;
 pub mod series;
 pub mod subgroup;
 
