@@ -21,8 +21,9 @@ fn check(args: &[&str]) -> (String, i32) {
     (text, out.status.code().unwrap_or(-1))
 }
 
-const SEED: [&str; 12] = [
-    "C2", "C6", "C24", "C60", "S3", "A4", "A5", "C2xC4", "Q8", "S4", "SL23", "A4xC5",
+const SEED: [&str; 17] = [
+    "C2", "C6", "C24", "C60", "S3", "A4", "A5", "C2xC4", "Q8", "S4", "SL23", "A4xC5", "S5", "S6",
+    "PSL27", "SL25", "GL23",
 ];
 
 #[test]

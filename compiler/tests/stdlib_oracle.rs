@@ -5,10 +5,11 @@
 
 mod common;
 
-use common::{gap_mismatches as compare, oracle_rows};
+use common::{center_order, gap_mismatches as compare, num_classes, oracle_rows};
 use gssm_compiler::diagnostics::render_plain;
 use gssm_compiler::elaborate::load_source;
 use gssm_compiler::group::{Group, Limits};
+use gssm_compiler::structure::{abelian_invariants, derived_series};
 use serde_json::Value;
 
 fn elaborate(expr: &str) -> Group {
@@ -45,6 +46,9 @@ fn named_groups_are_gaps_groups() {
         ("S4", 24, 12),
         ("SL23", 24, 3),
         ("A4xC5", 60, 9),
+        ("S5", 120, 34),
+        ("SL25", 120, 5),
+        ("GL23", 48, 29),
         ("Dihedral(8)", 8, 3),
         ("Dihedral(12)", 12, 4),
         ("Dicyclic(12)", 12, 1),
@@ -127,4 +131,28 @@ fn symmetric_and_alternating_orders() {
             "A{n}"
         );
     }
+}
+
+/// The stdlib groups past the oracle's order 120, against their known
+/// invariants: PSL(2,7) is simple of order 168 with 6 conjugacy classes
+/// (its character table in the ATLAS of Finite Groups); S6 has order 720,
+/// derived subgroup A6 (simple, so the series stops there), trivial centre
+/// and 11 classes, one per cycle type (partition of 6).
+#[test]
+fn stdlib_groups_beyond_the_oracle() {
+    let psl27 = elaborate("PSL27");
+    assert_eq!(psl27.order(), 168);
+    let orders: Vec<usize> = derived_series(&psl27).iter().map(|s| s.len()).collect();
+    assert_eq!(orders, vec![168], "perfect: [G, G] = G");
+    assert_eq!(abelian_invariants(&psl27), Vec::<u32>::new());
+    assert_eq!(center_order(&psl27), 1);
+    assert_eq!(num_classes(&psl27), 6);
+
+    let s6 = elaborate("S6");
+    assert_eq!(s6.order(), 720);
+    let orders: Vec<usize> = derived_series(&s6).iter().map(|s| s.len()).collect();
+    assert_eq!(orders, vec![720, 360]);
+    assert_eq!(abelian_invariants(&s6), vec![2]);
+    assert_eq!(center_order(&s6), 1);
+    assert_eq!(num_classes(&s6), 11);
 }

@@ -124,6 +124,9 @@ pub struct Group {
     generators: Vec<Elem>,
     gen_names: Vec<String>,
     labels: Vec<String>,
+    /// When the group was written as permutations: each generator's images
+    /// of the points 0..degree, in generator order.
+    source_perms: Option<Vec<Vec<u32>>>,
 }
 
 impl Group {
@@ -246,6 +249,7 @@ impl Group {
             generators,
             gen_names,
             labels,
+            source_perms: None,
         })
     }
 
@@ -322,6 +326,18 @@ impl Group {
         let g = &self.generators;
         g.iter()
             .all(|&x| g.iter().all(|&y| self.mul(x, y) == self.mul(y, x)))
+    }
+    /// The permutations the group was written as, when it was: generator
+    /// j moves point i to `source_perms()[j][i]`.
+    pub fn source_perms(&self) -> Option<&[Vec<u32>]> {
+        self.source_perms.as_deref()
+    }
+    /// Record the permutations of the generators (one image list per
+    /// generator, all of one degree).
+    pub(crate) fn with_source_perms(mut self, perms: Vec<Vec<u32>>) -> Group {
+        debug_assert_eq!(perms.len(), self.generators.len());
+        self.source_perms = Some(perms);
+        self
     }
     /// Rename the group (products and aliases keep their structure).
     pub fn renamed(mut self, name: impl Into<String>) -> Group {
