@@ -2,6 +2,7 @@
 //! stdlib models, and every compile error a target gives. Same input, same
 //! bytes: the files are compiled twice in separate processes and compared.
 
+use gssm_runtime::ir::Net;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -58,18 +59,48 @@ fn dump(bytes: &[u8]) -> String {
     let model = gssm_runtime::format::load(bytes, &Default::default()).unwrap();
     let mut s = serde_json::to_string_pretty(&model.manifest).unwrap();
     s.push_str(&format!(
-        "\ngroup.generators = {:?}\ntokens.element = {:?}\nreadout = {:?}\n",
-        model.generators,
-        model.token_elements,
-        model.diagonal().expect("diagonal").readout
+        "\ngroup.generators = {:?}\ntokens.element = {:?}\n",
+        model.generators, model.token_elements,
     ));
-    for (i, l) in model
-        .diagonal()
-        .expect("diagonal")
-        .layers
-        .iter()
-        .enumerate()
-    {
+    let short = |xs: &[f64]| -> String {
+        let v: Vec<String> = xs.iter().map(|x| format!("{x:.6}")).collect();
+        v.join(", ")
+    };
+    let d = match &model.net {
+        Net::Diagonal(d) => d,
+        Net::Pd(c) => {
+            s.push_str(&format!(
+                "action.images = {:?}\naction.points = [{}]\npd.index = {:?}\npd.diag = [{}]\npd.input = [{}]\npd.h0 = [{}]\n",
+                c.action.images, short(&c.action.points), c.index, short(&c.diag), short(&c.input), short(&c.h0)
+            ));
+            return s;
+        }
+        Net::Delta(c) => {
+            s.push_str(&format!(
+                "action.images = {:?}\ndelta.basis = [{}]\ndelta.offset = [{}]\ndelta.k = [{}]\ndelta.beta = [{}]\ndelta.v = [{}]\ndelta.h0 = [{}]\n",
+                c.action.images, short(&c.basis), short(&c.offset), short(&c.k), short(&c.beta), short(&c.v), short(&c.h0)
+            ));
+            return s;
+        }
+        Net::Rnn(c) => {
+            // The matrices are large: their sums per row, which the
+            // construction fixes, and the biases.
+            let rows = |w: &[f64], cols: usize| -> Vec<f64> {
+                w.chunks(cols).map(|r| r.iter().sum()).collect()
+            };
+            s.push_str(&format!(
+                "rnn.hidden = {}\nrnn.weight_ih row sums = [{}]\nrnn.weight_hh row sums = [{}]\nrnn.bias_hh = [{}]\nrnn.readout.bias = [{}]\n",
+                c.hidden(),
+                short(&rows(&c.weight_ih, model.num_tokens())),
+                short(&rows(&c.weight_hh, c.hidden())),
+                short(&c.bias_hh),
+                short(&c.readout_bias)
+            ));
+            return s;
+        }
+    };
+    s.push_str(&format!("readout = {:?}\n", d.readout));
+    for (i, l) in d.layers.iter().enumerate() {
         s.push_str(&format!("layer.{i}.moduli = {:?}\n", l.moduli));
         s.push_str(&format!(
             "layer.{i}.transition.code = {:?}\n",
@@ -100,6 +131,23 @@ fn stdlib_models_snapshot() {
         let bytes = compile("snap", group, target, &[]);
         insta::assert_snapshot!(format!("model_{group}_{target}"), dump(&bytes));
     }
+    let gens = ["--alphabet", "generators+inverses"];
+    for (target, bos) in [
+        ("rnn", false),
+        ("pd-ssm", false),
+        ("deltaproduct", false),
+        ("aussm", true),
+        ("pd-ssm", true),
+        ("deltaproduct", true),
+    ] {
+        let mut extra = gens.to_vec();
+        if bos {
+            extra.push("--bos");
+        }
+        let name = format!("S3_{target}{}", if bos { "_bos" } else { "" });
+        let bytes = compile(&name, "S3", target, &extra);
+        insta::assert_snapshot!(format!("model_{name}"), dump(&bytes));
+    }
 }
 
 #[test]
@@ -114,6 +162,7 @@ fn target_errors_snapshot() {
         ("C2", "s4d"),
         ("A4xC5", "neg-mamba"),
         ("SL23", "neg-mamba"),
+        ("S5", "rnn"),
     ] {
         let (ok, _, err) = gssm(&[
             "compile",

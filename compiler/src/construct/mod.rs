@@ -117,7 +117,7 @@ pub fn cell(
     match kind {
         TargetKind::Rnn => rnn::construct(g, toks, dtype, limits),
         TargetKind::PdSsm | TargetKind::DeltaProduct => {
-            let a = crate::structure::action::least_faithful_action(g);
+            let a = crate::structure::least_faithful_action(g, &Default::default());
             if a.degree > limits.max_cell {
                 return Err(format!(
                     "the least faithful action found for {} has degree {}, past the limit of {}",
@@ -161,7 +161,7 @@ pub fn cell_size(g: &Group, kind: TargetKind, limits: &LoadLimits) -> (usize, St
             )
         }
         _ => {
-            let a = crate::structure::action::least_faithful_action(g);
+            let a = crate::structure::least_faithful_action(g, &Default::default());
             if kind == TargetKind::PdSsm {
                 (a.degree, format!("width {} ({})", a.degree, a.how))
             } else {
