@@ -31,7 +31,11 @@ fn gssm(args: &[&str]) -> (i32, String) {
 }
 
 fn compile(group: &str, dtype: &str) -> Vec<u8> {
-    let out = tmp(&format!("{group}.{dtype}.safetensors"));
+    // One file per test thread: tests run in parallel, and one must not read
+    // a file another is still writing.
+    let thread = format!("{:?}", std::thread::current().id());
+    let thread: String = thread.chars().filter(char::is_ascii_digit).collect();
+    let out = tmp(&format!("{group}.{dtype}.{thread}.safetensors"));
     let seed = seed();
     let (code, text) = gssm(&[
         "compile",

@@ -78,6 +78,8 @@ pub fn torch_rnn(model: &ValidModel) -> Result<Vec<ExportFile>, String> {
         dt,
     )?;
     let m = &model.manifest;
+    // Inputs are one-hot token ids from h_0 = 0 (torch's default); the
+    // argmax of the readout is the element id, labelled by `outputs`.
     let config = json!({
         "rnn": {
             "input_size": v,
@@ -87,13 +89,8 @@ pub fn torch_rnn(model: &ValidModel) -> Result<Vec<ExportFile>, String> {
             "bias": true,
         },
         "readout": {"in_features": h, "out_features": n},
-        "dtype": m.dtype,
-        "group": m.group.name,
-        "convention": m.convention,
-        "inputs": "one-hot token ids; h_0 = 0 (torch's default)",
-        "outputs": "argmax of the readout = element id",
         "tokens": m.tokens,
-        "elements": m.outputs,
+        "outputs": m.outputs,
         "bos": m.bos,
     });
     let config = serde_json::to_vec_pretty(&config).map_err(|e| e.to_string())?;

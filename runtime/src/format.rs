@@ -354,6 +354,12 @@ fn read_manifest(text: &str) -> Result<Manifest, FormatError> {
                 found: u32::try_from(v).unwrap_or(u32::MAX),
             });
         }
+        // Version 2 had no `bos` field, not even a null one.
+        if v == 2 && value.get("bos").is_some() {
+            return Err(FormatError::Manifest(
+                "format version 2 has no field `bos`".into(),
+            ));
+        }
     }
     // From the text, not the value: a repeated field (which a JSON object
     // value would silently collapse to its last occurrence) is an error.

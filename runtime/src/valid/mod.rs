@@ -330,8 +330,8 @@ pub fn validate(model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatE
         (Net::Diagonal(d), t) if t.is_diagonal() => {
             check_diagonal(d, n, v0, bos, target, dtype, limits)?
         }
-        (Net::Pd(c), TargetKind::PdSsm) => check_pd(c, n, v0, dtype, limits)?,
-        (Net::Delta(c), TargetKind::DeltaProduct) => check_delta(c, n, v0, dtype, limits)?,
+        (Net::Pd(c), TargetKind::PdSsm) => check_pd(c, n, v0, bos, dtype, limits)?,
+        (Net::Delta(c), TargetKind::DeltaProduct) => check_delta(c, n, v0, bos, dtype, limits)?,
         (Net::Rnn(c), TargetKind::Rnn) => check_rnn(c, n, v0, dtype, limits)?,
         (_, t) => {
             return Err(bad(format!(
@@ -501,6 +501,7 @@ fn check_pd(
     c: &PdCell,
     n: usize,
     v: usize,
+    bos: bool,
     dtype: FloatDtype,
     limits: &LoadLimits,
 ) -> Result<(), FormatError> {
@@ -522,6 +523,23 @@ fn check_pd(
         check_len(name, xs.len(), len)?;
         check_floats(name, xs, dtype)?;
     }
+    if bos {
+        // The start token clears the state (D = 0) before writing it.
+        zero_state("pd.h0", &c.h0)?;
+        if c.diag[(v - 1) * deg..].iter().any(|&x| x != 0.0) {
+            return Err(bad("the start token's row of `pd.diag` must be 0"));
+        }
+    }
+    Ok(())
+}
+
+/// With a start token the model runs from the zero state.
+fn zero_state(name: &str, h0: &[f64]) -> Result<(), FormatError> {
+    if h0.iter().any(|&x| x != 0.0) {
+        return Err(bad(format!(
+            "`{name}` must be 0: a model with a start token runs from the zero state"
+        )));
+    }
     Ok(())
 }
 
@@ -529,6 +547,7 @@ fn check_delta(
     c: &DeltaCell,
     n: usize,
     v: usize,
+    bos: bool,
     dtype: FloatDtype,
     limits: &LoadLimits,
 ) -> Result<(), FormatError> {
@@ -563,6 +582,36 @@ fn check_delta(
             "`delta.beta` entry {i} is {}, outside [0, 2]",
             c.beta[i]
         )));
+    }
+    if bos {
+        // The start token writes the state coordinate by coordinate: its
+        // first d factors are k = e_c with β = 1, any others β = 0.
+        zero_state("delta.h0", &c.h0)?;
+        if m < d {
+            return Err(bad(format!(
+                "the start token needs a factor per state coordinate ({d}), but tokens have {m}"
+            )));
+        }
+        let t = v - 1;
+        for r in 0..m {
+            let k = &c.k[(t * m + r) * d..(t * m + r + 1) * d];
+            let beta = c.beta[t * m + r];
+            let writes = r < d;
+            let unit = k
+                .iter()
+                .enumerate()
+                .all(|(i, &x)| x == f64::from(u8::from(i == r)));
+            if (writes && (!unit || beta != 1.0)) || (!writes && beta != 0.0) {
+                return Err(bad(format!(
+                    "the start token's factor {r} must be {}",
+                    if writes {
+                        format!("k = e_{r}, β = 1")
+                    } else {
+                        "β = 0".to_string()
+                    }
+                )));
+            }
+        }
     }
     Ok(())
 }
