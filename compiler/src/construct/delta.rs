@@ -160,10 +160,15 @@ pub fn cell(
         }
     }
     if bos {
-        for r in 0..m {
-            k.extend(unit(r.min(d - 1)));
-            beta.push(if r < d { 1.0 } else { 0.0 });
-            vals.push(if r < d { rd(h0[r]) } else { 0.0 });
+        for (r, &x) in h0.iter().enumerate() {
+            k.extend(unit(r));
+            beta.push(1.0);
+            vals.push(rd(x));
+        }
+        for _ in d..m {
+            k.extend(unit(d - 1));
+            beta.push(0.0);
+            vals.push(0.0);
         }
     }
     DeltaCell {

@@ -99,7 +99,7 @@ pub fn manifest(g: &Group, kind: TargetKind, dtype: FloatDtype, toks: &Tokens) -
         convention: CONVENTION.into(),
         target: kind.name().into(),
         dtype: dtype.manifest_name().into(),
-        bos: toks.bos.then(|| toks.group.len() as u32),
+        bos: toks.bos.then_some(toks.group.len() as u32),
         tokens: toks.labels(),
         outputs: g.labels().to_vec(),
     }

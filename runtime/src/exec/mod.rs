@@ -90,10 +90,7 @@ pub struct HorizonReport {
 
 /// The diagonal layers of `model`, or the refusal of a backend that runs
 /// only those.
-pub fn diagonal_only<'m>(
-    model: &'m ValidModel,
-    backend: Backend,
-) -> Result<&'m Diagonal, ExecError> {
+pub fn diagonal_only(model: &ValidModel, backend: Backend) -> Result<&Diagonal, ExecError> {
     model.diagonal().ok_or(ExecError::UnsupportedTarget {
         backend: backend.name(),
         target: model.target().name(),
