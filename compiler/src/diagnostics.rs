@@ -41,6 +41,14 @@ impl Source {
             text: Arc::new(text.into()),
         }
     }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let before = &self.text[..floor_boundary(&self.text, offset)];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        (line, col)
+    }
 }
 
 /// A compile error (or warning) pointing into the source.

@@ -2,7 +2,9 @@
 //!
 //!   parse → elaborate → group → structure → target/construct → emit / verify
 //!
-//! Each stage is one module; data flows one way through them.
+//! Each stage is one module; data flows one way through them. [`report`]
+//! gathers what `gssm check` and `gssm verify` report, for the CLI and the
+//! Python extension alike.
 
 pub mod construct;
 pub mod diagnostics;
@@ -11,6 +13,7 @@ pub mod emit;
 pub mod group;
 pub mod parse;
 pub mod pipeline;
+pub mod report;
 pub mod structure;
 pub mod target;
 pub mod verify;

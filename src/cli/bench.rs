@@ -160,7 +160,7 @@ pub fn run(a: Args) -> ExitCode {
         let r = Report {
             group: model.manifest.group.name.clone(),
             order: model.order(),
-            layers: super::verify::shape(&model).0,
+            layers: gssm_compiler::report::verify::shape(&model).0,
             batch: a.batch,
             len: a.len,
             threads,

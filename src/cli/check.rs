@@ -2,17 +2,13 @@
 //! abelian / nilpotent / solvable, derived series with each factor's
 //! invariants — and, per target, the least number of layers or why none
 //! suffices. `--json` prints the same as one JSON object.
+//!
+//! The report itself is `gssm_compiler::report::check`; this module parses
+//! the flags and renders it (`text` names each line of the text form).
 
 use super::source::{load_elaborated, SourceLimits};
-use gssm_compiler::construct::cell_size;
-use gssm_compiler::diagnostics::Source;
-use gssm_compiler::elaborate::Elaborated;
-use gssm_compiler::group::Group;
-use gssm_compiler::structure::abelian::{self, invariant_factors_of};
-use gssm_compiler::structure::{derived_series, is_nilpotent};
-use gssm_compiler::target::{self, plan, plan_with_series};
-use gssm_runtime::valid::LoadLimits;
-use serde_json::{json, Value};
+use gssm_compiler::report::check;
+use serde_json::Value;
 use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
@@ -34,7 +30,8 @@ pub fn run(a: Args) -> ExitCode {
         Ok(e) => e,
         Err(code) => return code,
     };
-    let r = report(&e);
+    // The report as JSON, keys sorted; the text form is rendered from it.
+    let r = serde_json::to_value(check(&e)).expect("the report serialises");
     if a.json {
         println!(
             "{}",
@@ -44,14 +41,6 @@ pub fn run(a: Args) -> ExitCode {
         print!("{}", text(&r));
     }
     ExitCode::SUCCESS
-}
-
-/// 1-based line and column of a byte offset.
-fn line_col(src: &Source, offset: usize) -> (usize, usize) {
-    let before = &src.text[..offset.min(src.text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
 }
 
 /// "C2 x C4" from invariant factors; "1" for the trivial group.
@@ -64,83 +53,6 @@ fn describe(inv: &[u32]) -> String {
             .collect::<Vec<_>>()
             .join(" x ")
     }
-}
-
-/// Everything `check` reports, as JSON (the text form is rendered from it).
-fn report(e: &Elaborated) -> Value {
-    let g: &Group = &e.group;
-    let ds = derived_series(g);
-    let solvable = ds.last().is_some_and(|s| s.len() == 1);
-    let factors: Vec<Value> = ds
-        .windows(2)
-        .map(|w| {
-            let f = abelian::factor(g, &w[0], &w[1]).expect("derived factors are abelian");
-            json!({ "invariant_factors": f.invariant_factors, "prime_powers": f.prime_powers })
-        })
-        .collect();
-    let ab = abelian::abelian_invariants(g);
-    let (line, column) = line_col(&e.source, e.span.start);
-    let targets: Vec<Value> = target::all()
-        .iter()
-        .map(|&t| match plan(g, t) {
-            _ if !t.kind().is_diagonal() => {
-                let (width, how) = cell_size(g, t.kind(), &LoadLimits::default());
-                json!({
-                    "target": t.name(),
-                    "layers": 1,
-                    "widths": [width],
-                    "reason": null,
-                    "explanation": null,
-                    "size": how,
-                })
-            }
-            Ok(p) => json!({
-                "target": t.name(),
-                "layers": p.depth(),
-                "widths": p.factors.iter().map(|f| f.invariant_factors.len()).collect::<Vec<_>>(),
-                "reason": null,
-                "explanation": null,
-            }),
-            Err(no) => json!({
-                "target": t.name(),
-                "layers": null,
-                "widths": null,
-                "reason": no.reason,
-                "explanation": if no.explanation.is_empty() { Value::Null } else { Value::from(no.explanation) },
-            }),
-        })
-        .collect();
-    let series_hint = e.series.as_ref().map(|s| {
-        let orders: Vec<usize> = s.subgroups.iter().map(|gens| gssm_compiler::structure::closure(g, gens).len()).collect();
-        // Targets that track no non-trivial group reject every series for
-        // the reason already given above.
-        let per_target: Vec<Value> = target::all()
-            .iter()
-            .filter(|t| t.factor_class().is_some())
-            .map(|&t| match plan_with_series(g, t, &s.subgroups) {
-                Ok(p) => json!({ "target": t.name(), "layers": p.depth(), "reason": null }),
-                Err(b) => json!({ "target": t.name(), "layers": null, "reason": format!("step G_{} ⊳ G_{}: {}", b.step, b.step + 1, b.reason) }),
-            })
-            .collect();
-        json!({ "subgroup_orders": orders, "targets": per_target })
-    });
-    json!({
-        "name": g.name,
-        "order": g.order(),
-        "generators": g.generator_names(),
-        "defined_at": { "file": e.source.name, "line": line, "column": column },
-        "is_abelian": g.is_abelian(),
-        "is_nilpotent": is_nilpotent(g),
-        "is_solvable": solvable,
-        "derived_length": if solvable { Value::from(ds.len() - 1) } else { Value::Null },
-        "derived_series_orders": ds.iter().map(Vec::len).collect::<Vec<_>>(),
-        "derived_factors": factors,
-        "abelian_invariants": ab,
-        "abelian_invariant_factors": invariant_factors_of(&ab),
-        "targets": targets,
-        "series_hint": series_hint,
-        "warnings": e.warnings.iter().map(|w| w.message.clone()).collect::<Vec<_>>(),
-    })
 }
 
 fn yes_no(v: &Value) -> &'static str {
@@ -170,6 +82,7 @@ fn u32s(v: &Value) -> Vec<u32> {
         .unwrap_or_default()
 }
 
+/// The text form of the report (its JSON value), a line per fact.
 fn text(r: &Value) -> String {
     use std::fmt::Write;
     let mut s = String::new();

@@ -97,7 +97,7 @@ pub fn run(a: Args) -> ExitCode {
     if let Err(e) = std::fs::write(&out, &bytes) {
         return fail(format!("cannot write {}: {e}", out.display()));
     }
-    let (layers, widths) = super::verify::shape(&model);
+    let (layers, widths) = gssm_compiler::report::verify::shape(&model);
     eprintln!(
         "compiled {} (order {}) for {}: {} layer(s) of widths {:?}, {} tokens; wrote {} ({} bytes) in {:.1} ms",
         group.name,

@@ -117,7 +117,7 @@ fn elided(total: usize, shown: usize, noun: &str) -> Option<String> {
 impl View {
     fn of(model: &ValidModel, shown: Shown) -> View {
         let m = &model.manifest;
-        let (num_layers, widths) = super::verify::shape(model);
+        let (num_layers, widths) = gssm_compiler::report::verify::shape(model);
         let widths: Vec<String> = widths.iter().map(|w| w.to_string()).collect();
         let generators: Vec<String> = m
             .group

@@ -1,4 +1,5 @@
-"""Shared fixtures: the gssm CLI, compiled stdlib models, torch availability."""
+"""Shared fixtures: the gssm CLI, compiled stdlib models, torch and native
+module availability."""
 
 from __future__ import annotations
 
@@ -37,6 +38,22 @@ def need_torch():
 
         return torch
     return pytest.importorskip("torch")
+
+
+def native_required() -> bool:
+    return os.environ.get("GSSM_REQUIRE_NATIVE", "") not in ("", "0")
+
+
+def need_native():
+    """gssm._native (the compiler, built by maturin), or a skip when it is
+    not built and GSSM_REQUIRE_NATIVE is unset."""
+    try:
+        from gssm import _native
+    except ImportError as e:
+        if native_required():
+            pytest.fail(f"GSSM_REQUIRE_NATIVE is set but gssm._native cannot be imported: {e}")
+        pytest.skip(f"gssm._native is not built: {e}")
+    return _native
 
 
 def stdlib_source(group: str) -> Path:

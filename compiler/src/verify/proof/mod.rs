@@ -40,7 +40,6 @@ pub struct ProofReport {
     pub failure: Option<String>,
     /// Set when the proof also shows the float model exact on every
     /// reachable state, whatever the length: why.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub horizon: Option<String>,
 }
 

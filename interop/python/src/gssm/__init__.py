@@ -8,12 +8,30 @@
 
 ``gssm.GssmModule`` (PyTorch, imported on first use) runs the same model as
 an ``nn.Module`` with trainable parameters.
+
+``gssm.check``, ``gssm.compile`` and ``gssm.verify`` (see :mod:`gssm.compiler`)
+run the compiler and the verifier through the native module ``gssm._native``,
+imported on first use:
+
+>>> m = gssm.compile("stdlib/seed.gssm", "S3")   # a path, or source text
+>>> gssm.verify(m).ok
+True
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from .compiler import (
+    GssmError,
+    GssmWarning,
+    Report,
+    Structure,
+    check,
+    compile,
+    compile_bytes,
+    verify,
+)
 from .format import (
     CONVENTION,
     FORMAT_NAME,
@@ -56,7 +74,9 @@ __all__ = [
     "DtypeError",
     "FormatError",
     "GroupInfo",
+    "GssmError",
     "GssmModule",
+    "GssmWarning",
     "InconsistentError",
     "Layer",
     "LimitError",
@@ -68,13 +88,18 @@ __all__ = [
     "NoManifestError",
     "NotFiniteError",
     "RangeError",
+    "Report",
     "SafetensorsError",
     "ShapeError",
+    "Structure",
     "TARGETS",
     "TokenError",
     "UnexpectedTensorError",
     "VersionError",
     "WrongFormatError",
+    "check",
+    # Not "compile": `from gssm import *` would hide the builtin.
+    "compile_bytes",
     "dumps",
     "load",
     "loads",
@@ -82,6 +107,7 @@ __all__ = [
     "save",
     "states",
     "validate",
+    "verify",
 ]
 __all__ += ["BOS_LABEL", "DIAGONAL_TARGETS", "READ_VERSIONS", "UNDECODABLE", "Action", "DeltaLayer", "PdLayer", "RnnLayer"]
 

@@ -1,0 +1,16 @@
+//! What `gssm check` and `gssm verify` report, computed once for every
+//! front end (the CLI prints it as text or JSON, the Python extension turns
+//! it into objects):
+//! - [`check`]: an elaborated group's structure and, per target, the least
+//!   number of layers or why none suffices;
+//! - [`verify`]: a compiled model's proof, exhaustive check and precision
+//!   horizons, with the verdict.
+//!
+//! A new fact in either report is a new field here; the front ends pick it
+//! up from the serialised report (the CLI's text form names each line).
+
+pub mod check;
+pub mod verify;
+
+pub use check::{check, Structure};
+pub use verify::{verify, Observer, Options, Report};

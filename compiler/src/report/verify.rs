@@ -1,0 +1,294 @@
+//! The whole of `gssm verify MODEL`: the proof, the source check (when a
+//! source group is given), the exhaustive check of the float model on the
+//! chosen backend, the precision horizon per dtype, and the verdict.
+//!
+//! [`verify`] runs the steps in that order and tells an [`Observer`] after
+//! each (the CLI prints a line per step as it finishes); serialised, the
+//! [`Report`] is the object `gssm verify --json` prints.
+
+use crate::group::Group;
+use crate::verify::exhaustive::count_sequences;
+use crate::verify::{
+    exhaustive_cpu, horizon, proof, same_group, ExhaustiveReport, HorizonReport, ProofReport,
+};
+use gssm_runtime::exec::{expected_sequences, gpu, jit, Backend};
+use gssm_runtime::ir::Net;
+use gssm_runtime::scalar::Dtype;
+use gssm_runtime::valid::ValidModel;
+use serde::Serialize;
+
+/// How to verify.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Options {
+    /// Check every sequence of length ≤ L (default: the largest L whose
+    /// sequence count fits in `budget`).
+    pub length: Option<usize>,
+    /// Sequence budget for the default length.
+    pub budget: u64,
+    /// Executor for the exhaustive check (and, for gpu, the f32 horizon);
+    /// `None`: jit, or reference for the one-layer targets and start-token
+    /// models, which the jit does not check.
+    pub backend: Option<Backend>,
+    /// Only shard i of n of the exhaustive space (gpu backend).
+    pub shard: Option<(u64, u64)>,
+    /// Random sequences per dtype for the precision horizon.
+    pub horizon_seqs: usize,
+    /// Longest random sequence for the precision horizon (0 skips it).
+    pub horizon_len: usize,
+    /// Dtypes whose horizon to measure, in this order.
+    pub dtypes: Vec<Dtype>,
+    /// Seed of the random sequences.
+    pub seed: u64,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            length: None,
+            budget: 4_000_000,
+            backend: None,
+            shard: None,
+            horizon_seqs: 4,
+            horizon_len: 1_000_000,
+            dtypes: Dtype::ALL.to_vec(),
+            seed: 0,
+        }
+    }
+}
+
+/// The group a source file defines under the model's group name, to check
+/// the model's group against.
+pub struct SourceGroup<'a> {
+    pub group: &'a Group,
+    /// The file, as reports name it.
+    pub file: &'a str,
+}
+
+/// Everything `gssm verify` reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub group: String,
+    pub order: usize,
+    pub target: String,
+    pub layers: usize,
+    pub widths: Vec<usize>,
+    /// "checked against FILE", or null when no source was given (the name
+    /// is then only a label).
+    pub source: Option<String>,
+    pub proof: ProofReport,
+    pub exhaustive_length: usize,
+    /// (i, n) when only shard i of n was checked.
+    pub exhaustive_shard: Option<(u64, u64)>,
+    /// Sequences the check had to cover (in the shard, if one).
+    pub exhaustive_expected: u64,
+    pub exhaustive: ExhaustiveReport,
+    pub exhaustive_dtype: &'static str,
+    pub exhaustive_backend: &'static str,
+    pub horizons: Vec<HorizonReport>,
+    /// The proof, the source check (if asked) and the complete exhaustive
+    /// check passed.
+    pub ok: bool,
+}
+
+/// The exhaustive check as it finished.
+pub struct Exhaustive<'a> {
+    pub length: usize,
+    pub shard: Option<(u64, u64)>,
+    /// Sequences the backend had to check; fewer (`report.sequences`) is a
+    /// failure.
+    pub expected: u64,
+    pub dtype: Dtype,
+    pub backend: &'static str,
+    pub report: &'a ExhaustiveReport,
+}
+
+/// Told about each step of [`verify`] as it finishes; every method does
+/// nothing unless overridden (`()` observes nothing).
+pub trait Observer: Sync {
+    /// The source check passed (`Some("checked against FILE")`), or none was
+    /// asked for.
+    fn source(&mut self, _model: &ValidModel, _source: Option<&str>) {}
+    fn proof(&mut self, _model: &ValidModel, _proof: &ProofReport) {}
+    fn exhaustive(&mut self, _model: &ValidModel, _exhaustive: &Exhaustive<'_>) {}
+    /// The horizon runs are about to start (only when `horizon_len > 0`).
+    fn horizons(&mut self, _options: &Options) {}
+    /// The horizon in `dtype` is about to run.
+    fn horizon_start(&mut self, _dtype: Dtype) {}
+    /// Steps of the current horizon run done so far (from worker threads).
+    fn horizon_progress(&self, _steps: u64) {}
+    fn horizon(&mut self, _horizon: &HorizonReport) {}
+}
+
+impl Observer for () {}
+
+impl Options {
+    /// The backend asked for, or the default for `model`.
+    pub fn backend_for(&self, model: &ValidModel) -> Backend {
+        self.backend.unwrap_or(
+            if model.diagonal().is_some() && model.manifest.bos.is_none() {
+                Backend::Jit
+            } else {
+                Backend::Reference
+            },
+        )
+    }
+}
+
+/// Layers and their widths (state sizes), for reports.
+pub fn shape(model: &ValidModel) -> (usize, Vec<usize>) {
+    match &model.net {
+        Net::Diagonal(d) => (d.layers.len(), d.layers.iter().map(|l| l.width()).collect()),
+        Net::Pd(c) => (1, vec![c.action.degree()]),
+        Net::Delta(c) => (1, vec![c.dim()]),
+        Net::Rnn(c) => (1, vec![c.hidden()]),
+    }
+}
+
+/// Largest L with Σ_{l≤L} V^l ≤ budget (at least 1).
+pub fn default_length(v: u64, budget: u64) -> usize {
+    (1..64)
+        .take_while(|&l| count_sequences(v, l).is_some_and(|c| c <= budget))
+        .last()
+        .unwrap_or(1)
+}
+
+/// Verify `model`. An `Err` is a check that could not run (or a source
+/// whose group differs); a check that ran and failed is a report with
+/// `ok: false`.
+pub fn verify(
+    model: &ValidModel,
+    options: &Options,
+    source: Option<SourceGroup<'_>>,
+    observer: &mut dyn Observer,
+) -> Result<Report, String> {
+    let m = &model.manifest;
+    let source = match source {
+        None => None,
+        Some(s) => match same_group(model, s.group) {
+            Ok(()) => Some(format!("checked against {}", s.file)),
+            Err(why) => {
+                return Err(format!(
+                    "the file's group is not {} as {} defines it: {why}",
+                    m.group.name, s.file
+                ))
+            }
+        },
+    };
+    observer.source(model, source.as_deref());
+    let pr = proof(model);
+    observer.proof(model, &pr);
+    let v = model.num_tokens() as u64;
+    let length = options
+        .length
+        .unwrap_or_else(|| default_length(v, options.budget));
+    let shard = options.shard.unwrap_or((0, 1));
+    let backend_used = options.backend_for(model);
+    // A start-token model's sequences all begin with it.
+    let counted = if m.bos.is_some() {
+        crate::verify::exhaustive::expected(model, length).filter(|_| shard == (0, 1))
+    } else {
+        expected_sequences(v, length, shard)
+    };
+    let Some(expected) = counted else {
+        return Err(format!(
+            "{v}^{length} sequences overflow a 64-bit count; choose a smaller --length"
+        ));
+    };
+    // The GPU runs in f32 only: it checks the f32 model whatever the file.
+    let dtype = if backend_used == Backend::Gpu {
+        Dtype::F32
+    } else {
+        model.dtype().into()
+    };
+    let (ex, backend) = exhaustive(model, dtype, length, options)?;
+    // A backend that skipped sequences must not pass: it counts what it
+    // checked, and the count must be the whole space (or shard).
+    let complete = ex.sequences == expected;
+    observer.exhaustive(
+        model,
+        &Exhaustive {
+            length,
+            shard: options.shard,
+            expected,
+            dtype,
+            backend,
+            report: &ex,
+        },
+    );
+    let mut horizons = Vec::new();
+    if options.horizon_len > 0 {
+        observer.horizons(options);
+        for &d in &options.dtypes {
+            observer.horizon_start(d);
+            let h = if backend_used == Backend::Gpu && d == Dtype::F32 {
+                gpu::horizon(
+                    model,
+                    options.horizon_seqs as u32,
+                    options.horizon_len as u32,
+                    options.seed,
+                )
+                .map_err(|e| e.to_string())?
+            } else {
+                let seen: &dyn Observer = observer;
+                horizon(
+                    model,
+                    d,
+                    options.horizon_seqs,
+                    options.horizon_len,
+                    options.seed,
+                    &|n| seen.horizon_progress(n),
+                )
+            };
+            observer.horizon(&h);
+            horizons.push(h);
+        }
+    }
+    let ok = pr.ok && complete && ex.mismatches == 0;
+    let (layers, widths) = shape(model);
+    Ok(Report {
+        group: m.group.name.clone(),
+        order: model.order(),
+        target: m.target.clone(),
+        layers,
+        widths,
+        source,
+        proof: pr,
+        exhaustive_length: length,
+        exhaustive_shard: options.shard,
+        exhaustive_expected: expected,
+        exhaustive: ex,
+        exhaustive_dtype: dtype.name(),
+        exhaustive_backend: backend,
+        horizons,
+        ok,
+    })
+}
+
+/// The exhaustive check on the chosen backend, and the backend's name.
+fn exhaustive(
+    model: &ValidModel,
+    dtype: Dtype,
+    length: usize,
+    options: &Options,
+) -> Result<(ExhaustiveReport, &'static str), String> {
+    let shard = options.shard.unwrap_or((0, 1));
+    let backend = options.backend_for(model);
+    if shard.1 > 1 && backend != Backend::Gpu {
+        return Err("--shard splits the gpu backend's exhaustive check; add --backend gpu".into());
+    }
+    match backend {
+        Backend::Reference => Ok((
+            match dtype {
+                Dtype::F64 => exhaustive_cpu::<f64>(model, length),
+                _ => exhaustive_cpu::<f32>(model, length),
+            },
+            "reference",
+        )),
+        Backend::Jit => jit::exhaustive(model, dtype, length)
+            .map(|r| (r, "jit"))
+            .map_err(|e| e.to_string()),
+        Backend::Gpu => gpu::exhaustive(model, length, shard)
+            .map(|r| (r, "gpu"))
+            .map_err(|e| e.to_string()),
+    }
+}

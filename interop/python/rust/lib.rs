@@ -1,0 +1,318 @@
+//! `gssm._native`: the compiler and the verifier of the `gssm` crates, for
+//! the Python package (`gssm.check`, `gssm.compile`, `gssm.verify` in
+//! `gssm/compiler.py` wrap these functions and turn their results into
+//! objects).
+//!
+//! Reports cross as the JSON the CLI prints (`gssm check --json`,
+//! `gssm verify --json`), weight files as bytes. An error in a source
+//! raises `Error(code, message, rendered, file, line, column, help)`, with
+//! the diagnostic rendered as the CLI prints it; the Python side raises
+//! `gssm.GssmError` from it. Work runs with the interpreter released.
+
+use gssm_compiler::construct::Alphabet;
+use gssm_compiler::diagnostics::{render_plain, Diagnostic};
+use gssm_compiler::elaborate::{load_file, load_source, Elaborated};
+use gssm_compiler::group::Limits;
+use gssm_compiler::pipeline::{compile as compile_group, Options as CompileOptions};
+use gssm_compiler::report::check as check_group;
+use gssm_compiler::report::verify::{verify as verify_model, Options, SourceGroup};
+use gssm_compiler::target;
+use gssm_runtime::exec::Backend;
+use gssm_runtime::format::{load, FloatDtype, LoadLimits};
+use gssm_runtime::scalar::Dtype;
+use pyo3::exceptions::{PyException, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use std::path::Path;
+
+pyo3::create_exception!(
+    gssm._native,
+    Error,
+    PyException,
+    "A gssm error: args are (code, message, rendered, file, line, column, help)."
+);
+
+/// Display name of source text that is not a file.
+const TEXT_NAME: &str = "<source>";
+
+/// Why a call failed, before it becomes a Python exception.
+enum Failure {
+    /// A diagnostic (a source error, or a pipeline error pointing at one).
+    Diagnostic(Box<Diagnostic>),
+    /// A plain error with a code.
+    Plain(&'static str, String),
+    /// A bad argument (`ValueError`).
+    Argument(String),
+}
+
+impl From<Diagnostic> for Failure {
+    fn from(d: Diagnostic) -> Failure {
+        Failure::Diagnostic(Box::new(d))
+    }
+}
+
+impl From<Failure> for PyErr {
+    fn from(f: Failure) -> PyErr {
+        match f {
+            Failure::Diagnostic(d) => {
+                let at = d.file.as_ref().zip(d.span).map(|(src, span)| {
+                    let (line, column) = src.line_col(span.start);
+                    (src.name.clone(), line, column)
+                });
+                let (file, line, column) = match at {
+                    Some((f, l, c)) => (Some(f), Some(l), Some(c)),
+                    None => (None, None, None),
+                };
+                Error::new_err((
+                    d.code,
+                    d.message.clone(),
+                    render_plain(&d),
+                    file,
+                    line,
+                    column,
+                    d.help.clone(),
+                ))
+            }
+            Failure::Plain(code, message) => Error::new_err((
+                code,
+                message.clone(),
+                format!("error: {message}\n"),
+                None::<String>,
+                None::<usize>,
+                None::<usize>,
+                None::<String>,
+            )),
+            Failure::Argument(message) => PyValueError::new_err(message),
+        }
+    }
+}
+
+/// Limits on building groups; `None` keeps the default.
+fn limits(
+    max_elements: Option<usize>,
+    max_cosets: Option<usize>,
+    max_memory: Option<usize>,
+) -> Limits {
+    let d = Limits::default();
+    Limits {
+        max_elements: max_elements.unwrap_or(d.max_elements),
+        max_cosets: max_cosets.unwrap_or(d.max_cosets),
+        max_memory: max_memory.unwrap_or(d.max_memory),
+        ..d
+    }
+}
+
+/// A source: a file's path, or source text (whose relative imports
+/// resolve from the current directory).
+enum Input {
+    Path(String),
+    Text(String),
+}
+
+impl Input {
+    fn new(path: Option<String>, text: Option<String>) -> Result<Input, Failure> {
+        match (path, text) {
+            (Some(p), None) => Ok(Input::Path(p)),
+            (None, Some(t)) => Ok(Input::Text(t)),
+            _ => Err(Failure::Argument(
+                "give exactly one of a source file's path and source text".into(),
+            )),
+        }
+    }
+
+    /// How reports name it.
+    fn name(&self) -> &str {
+        match self {
+            Input::Path(p) => p,
+            Input::Text(_) => TEXT_NAME,
+        }
+    }
+
+    /// Build `group` (a name or a group expression; default: the last group
+    /// defined), as `gssm check` and `gssm compile` do.
+    fn elaborate(&self, group: Option<&str>, limits: &Limits) -> Result<Elaborated, Failure> {
+        let program = match self {
+            Input::Path(p) => load_file(Path::new(p), limits)?,
+            Input::Text(t) => load_source(TEXT_NAME, t, limits)?,
+        };
+        Ok(match group {
+            Some(expr) => program.eval(expr)?,
+            None => program.group(None, &[])?,
+        })
+    }
+}
+
+/// The warnings of a built group, rendered.
+fn warnings(e: &Elaborated) -> Vec<String> {
+    e.warnings.iter().map(render_plain).collect()
+}
+
+/// `gssm check`: the report as JSON (keys sorted, as `gssm check --json`
+/// prints it) and the rendered warnings.
+#[pyfunction]
+#[pyo3(signature = (path, text, group=None, max_elements=None, max_cosets=None, max_memory=None))]
+fn check(
+    py: Python<'_>,
+    path: Option<String>,
+    text: Option<String>,
+    group: Option<String>,
+    max_elements: Option<usize>,
+    max_cosets: Option<usize>,
+    max_memory: Option<usize>,
+) -> PyResult<(String, Vec<String>)> {
+    let limits = limits(max_elements, max_cosets, max_memory);
+    let run = move || -> Result<(String, Vec<String>), Failure> {
+        let e = Input::new(path, text)?.elaborate(group.as_deref(), &limits)?;
+        let value = serde_json::to_value(check_group(&e)).expect("the report serialises");
+        Ok((value.to_string(), warnings(&e)))
+    };
+    Ok(py.detach(run)?)
+}
+
+/// `gssm compile`: the weight file's bytes (the CLI's, for the same
+/// arguments) and the rendered warnings.
+#[pyfunction]
+#[pyo3(signature = (path, text, group, target, dtype, alphabet, bos=false, max_elements=None, max_cosets=None, max_memory=None))]
+#[allow(clippy::too_many_arguments)]
+fn compile<'py>(
+    py: Python<'py>,
+    path: Option<String>,
+    text: Option<String>,
+    group: Option<String>,
+    target: String,
+    dtype: String,
+    alphabet: String,
+    bos: bool,
+    max_elements: Option<usize>,
+    max_cosets: Option<usize>,
+    max_memory: Option<usize>,
+) -> PyResult<(Bound<'py, PyBytes>, Vec<String>)> {
+    let limits = limits(max_elements, max_cosets, max_memory);
+    let run = move || -> Result<(Vec<u8>, Vec<String>), Failure> {
+        let Some(t) = target::by_name(&target) else {
+            return Err(Failure::Argument(format!(
+                "unknown target '{target}': choose one of {}",
+                targets().join(", ")
+            )));
+        };
+        let dtype = match dtype.as_str() {
+            "float32" | "f32" => FloatDtype::F32,
+            "float64" | "f64" => FloatDtype::F64,
+            other => {
+                return Err(Failure::Argument(format!(
+                    "unknown dtype '{other}': choose float32 or float64"
+                )))
+            }
+        };
+        let alphabet = match alphabet.as_str() {
+            "elements" => Alphabet::Elements,
+            "generators" => Alphabet::Generators { inverses: false },
+            "generators+inverses" => Alphabet::Generators { inverses: true },
+            other => {
+                return Err(Failure::Argument(format!(
+                    "unknown alphabet '{other}': choose elements, generators or generators+inverses"
+                )))
+            }
+        };
+        let e = Input::new(path, text)?.elaborate(group.as_deref(), &limits)?;
+        let opts = CompileOptions {
+            alphabet,
+            dtype,
+            bos,
+        };
+        let (_, bytes) = compile_group(&e.group, &e.origin(), t, &opts)?;
+        Ok((bytes, warnings(&e)))
+    };
+    let (bytes, warnings) = py.detach(run)?;
+    Ok((PyBytes::new(py, &bytes), warnings))
+}
+
+/// `gssm verify` of a weight file's bytes: the report as JSON (as
+/// `gssm verify --json` prints it). With a source (path or text), the
+/// model's group is checked against the group it defines under the model's
+/// group name.
+#[pyfunction]
+#[pyo3(signature = (model, length, budget, backend, horizon_seqs, horizon_len, dtypes, seed, source_path=None, source_text=None, max_elements=None, max_cosets=None, max_memory=None))]
+#[allow(clippy::too_many_arguments)]
+fn verify(
+    py: Python<'_>,
+    model: &[u8],
+    length: Option<usize>,
+    budget: u64,
+    backend: Option<String>,
+    horizon_seqs: usize,
+    horizon_len: usize,
+    dtypes: Vec<String>,
+    seed: u64,
+    source_path: Option<String>,
+    source_text: Option<String>,
+    max_elements: Option<usize>,
+    max_cosets: Option<usize>,
+    max_memory: Option<usize>,
+) -> PyResult<String> {
+    let limits = limits(max_elements, max_cosets, max_memory);
+    let run = move || -> Result<String, Failure> {
+        let backend = match backend.as_deref() {
+            None => None,
+            Some("reference") => Some(Backend::Reference),
+            Some("jit") => Some(Backend::Jit),
+            Some("gpu") => Some(Backend::Gpu),
+            Some(other) => {
+                return Err(Failure::Argument(format!(
+                    "unknown backend '{other}': choose reference, jit or gpu"
+                )))
+            }
+        };
+        let dtypes = dtypes
+            .iter()
+            .map(|d| {
+                Dtype::parse(d).ok_or_else(|| {
+                    Failure::Argument(format!(
+                        "unknown dtype '{d}': choose from f64, f32, f16, bf16"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let model = load(model, &LoadLimits::default()).map_err(|e| {
+            Failure::Plain("model::invalid", format!("not a valid gssm model: {e}"))
+        })?;
+        let source = match (source_path, source_text) {
+            (None, None) => None,
+            (p, t) => {
+                let input = Input::new(p, t)?;
+                let e = input.elaborate(Some(&model.manifest.group.name), &limits)?;
+                Some((e, input.name().to_string()))
+            }
+        };
+        let options = Options {
+            length,
+            budget,
+            backend,
+            shard: None,
+            horizon_seqs,
+            horizon_len,
+            dtypes,
+            seed,
+        };
+        let source = source.as_ref().map(|(e, file)| SourceGroup {
+            group: &e.group,
+            file,
+        });
+        let report = verify_model(&model, &options, source, &mut ())
+            .map_err(|e| Failure::Plain("verify", e))?;
+        Ok(serde_json::to_string(&report).expect("the report serialises"))
+    };
+    Ok(py.detach(run)?)
+}
+
+/// The target names, in the order reports list them.
+#[pyfunction]
+fn targets() -> Vec<&'static str> {
+    target::all().iter().map(|t| t.name()).collect()
+}
+
+#[pymodule]
+mod _native {
+    #[pymodule_export]
+    use super::{check, compile, targets, verify, Error};
+}
