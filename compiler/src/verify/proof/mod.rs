@@ -38,8 +38,9 @@ pub struct ProofReport {
     pub transitions: usize,
     /// The first failure, if any.
     pub failure: Option<String>,
-    /// Set when the proof also shows the float model exact on every
-    /// reachable state, whatever the length: why.
+    /// What the proof shows of the float model's horizon, when it shows
+    /// something: infinite (exact on every reachable state) and why, or a
+    /// length every sequence is right for.
     pub horizon: Option<String>,
 }
 
