@@ -7,6 +7,7 @@
 //! Python extension alike.
 
 pub mod construct;
+pub mod dataset;
 pub mod diagnostics;
 pub mod elaborate;
 pub mod emit;

@@ -62,7 +62,7 @@ fn main() {
                 Err(e @ FormatError::Safetensors(_)) => kind(&e),
                 Err(e) => format!("rejected by decode: {}", kind(&e)),
                 Ok(m) => match validate(m, &LoadLimits::default()) {
-                    Ok(m) => format!("accepted ({} layers)", m.layers.len()),
+                    Ok(m) => format!("accepted ({})", gssm_fuzz::net_summary(&m)),
                     Err(e) => format!("rejected by validate: {}", kind(&e)),
                 },
             };

@@ -1,8 +1,9 @@
 //! Writes the seed corpora:
 //! - seeds/load: small valid weight files compiled by the real pipeline
 //!   from groups of every shape the format has (no layer, one layer,
-//!   several; width 1 and 2; f32 and f64; both targets that compile;
-//!   element and generator alphabets);
+//!   several; width 1 and 2; f32 and f64; the diagonal targets that
+//!   compile and the one-layer cells rnn, pd-ssm and deltaproduct; element
+//!   and generator alphabets; with and without a start token);
 //! - seeds/parse: the gssm sources written in the workspace's tests (string
 //!   literals that define a group), plus a few inputs for the generated-
 //!   program mode of parse_elaborate (a NUL byte, then generator choices).
@@ -16,6 +17,7 @@ use gssm_compiler::group::perm::{from_cycles, group_from_permutations};
 use gssm_compiler::group::{Group, Limits};
 use gssm_compiler::pipeline::{compile, Options, Origin};
 use gssm_compiler::target;
+use gssm_compiler::verify::proof;
 use gssm_runtime::format::{load, FloatDtype, LoadLimits};
 use std::path::Path;
 
@@ -149,13 +151,19 @@ fn load_seeds() {
     assert_eq!(q8.order(), 8);
     let elements = Alphabet::Elements;
     let words = Alphabet::Generators { inverses: true };
-    let cases: Vec<(&str, Group, &str, Alphabet, FloatDtype)> = vec![
+    let gens = Alphabet::Generators { inverses: false };
+    let s3 = || perms("S3", 3, &[&[&[1, 2, 3]], &[&[1, 2]]]);
+    let d8 = || perms("D8", 4, &[&[&[1, 2, 3, 4]], &[&[1, 3]]]);
+    let c6 = || perms("C6", 5, &[&[&[1, 2, 3], &[4, 5]]]);
+    // (name, group, target, alphabet, dtype, start token)
+    let cases: Vec<(&str, Group, &str, Alphabet, FloatDtype, bool)> = vec![
         (
             "trivial-aussm-f32",
             Group::trivial("1"),
             "aussm",
             elements,
             FloatDtype::F32,
+            false,
         ),
         (
             "c2-negmamba-f32",
@@ -163,6 +171,7 @@ fn load_seeds() {
             "neg-mamba",
             elements,
             FloatDtype::F32,
+            false,
         ),
         (
             "c6-aussm-f64",
@@ -170,6 +179,7 @@ fn load_seeds() {
             "aussm",
             elements,
             FloatDtype::F64,
+            false,
         ),
         (
             "v4-aussm-f32",
@@ -177,6 +187,7 @@ fn load_seeds() {
             "aussm",
             elements,
             FloatDtype::F32,
+            false,
         ),
         (
             "s3-aussm-f32",
@@ -184,6 +195,7 @@ fn load_seeds() {
             "aussm",
             elements,
             FloatDtype::F32,
+            false,
         ),
         (
             "s3-aussm-f64-words",
@@ -191,6 +203,7 @@ fn load_seeds() {
             "aussm",
             words,
             FloatDtype::F64,
+            false,
         ),
         (
             "d8-negmamba-f32",
@@ -198,14 +211,23 @@ fn load_seeds() {
             "neg-mamba",
             elements,
             FloatDtype::F32,
+            false,
         ),
-        ("q8-aussm-f32", q8, "aussm", elements, FloatDtype::F32),
+        (
+            "q8-aussm-f32",
+            q8,
+            "aussm",
+            elements,
+            FloatDtype::F32,
+            false,
+        ),
         (
             "a4-aussm-f32",
             perms("A4", 4, &[&[&[1, 2, 3]], &[&[1, 2], &[3, 4]]]),
             "aussm",
             elements,
             FloatDtype::F32,
+            false,
         ),
         (
             "s4-aussm-f32-words",
@@ -213,20 +235,139 @@ fn load_seeds() {
             "aussm",
             words,
             FloatDtype::F32,
+            false,
+        ),
+        // Start tokens on diagonal stacks (one layer, two layers).
+        (
+            "c6-aussm-f32-bos",
+            c6(),
+            "aussm",
+            elements,
+            FloatDtype::F32,
+            true,
+        ),
+        (
+            "s3-aussm-f64-words-bos",
+            s3(),
+            "aussm",
+            words,
+            FloatDtype::F64,
+            true,
+        ),
+        (
+            "d8-negmamba-f32-bos",
+            d8(),
+            "neg-mamba",
+            elements,
+            FloatDtype::F32,
+            true,
+        ),
+        // The one-layer cells, with and without a start token.
+        (
+            "trivial-rnn-f32",
+            Group::trivial("1"),
+            "rnn",
+            elements,
+            FloatDtype::F32,
+            false,
+        ),
+        ("s3-rnn-f32-gens", s3(), "rnn", gens, FloatDtype::F32, false),
+        (
+            "c6-rnn-f64-gens-bos",
+            c6(),
+            "rnn",
+            gens,
+            FloatDtype::F64,
+            true,
+        ),
+        (
+            "s3-rnn-f32-bos",
+            s3(),
+            "rnn",
+            elements,
+            FloatDtype::F32,
+            true,
+        ),
+        (
+            "s3-pdssm-f32",
+            s3(),
+            "pd-ssm",
+            elements,
+            FloatDtype::F32,
+            false,
+        ),
+        (
+            "d8-pdssm-f64-words",
+            d8(),
+            "pd-ssm",
+            words,
+            FloatDtype::F64,
+            false,
+        ),
+        (
+            "c6-pdssm-f32-bos",
+            c6(),
+            "pd-ssm",
+            elements,
+            FloatDtype::F32,
+            true,
+        ),
+        (
+            "s3-deltaproduct-f32",
+            s3(),
+            "deltaproduct",
+            elements,
+            FloatDtype::F32,
+            false,
+        ),
+        (
+            "c6-deltaproduct-f64",
+            c6(),
+            "deltaproduct",
+            elements,
+            FloatDtype::F64,
+            false,
+        ),
+        (
+            "d8-deltaproduct-f32-words-bos",
+            d8(),
+            "deltaproduct",
+            words,
+            FloatDtype::F32,
+            true,
+        ),
+        (
+            "s3-deltaproduct-f64-bos",
+            s3(),
+            "deltaproduct",
+            elements,
+            FloatDtype::F64,
+            true,
         ),
     ];
-    for (name, g, t, alphabet, dt) in cases {
+    for (name, g, t, alphabet, dtype, bos) in cases {
         let target = target::by_name(t).expect("known target");
-        let (model, bytes) = compile(&g, &Origin::default(), target, &Options::new(alphabet, dt))
+        let opts = Options {
+            alphabet,
+            dtype,
+            bos,
+        };
+        let (model, bytes) = compile(&g, &Origin::default(), target, &opts)
             .unwrap_or_else(|d| panic!("{name}: {d:?}"));
         let loaded = load(&bytes, &LoadLimits::default()).expect("a compiled file loads");
-        assert_eq!(loaded.readout, model.readout);
+        assert!(
+            loaded == model,
+            "{name}: a compiled file loads back different"
+        );
+        assert!(proof(&model).ok, "{name}: a compiled model fails its proof");
+        // The fuzz scripts cut inputs at 32 KiB (-max_len).
+        assert!(bytes.len() <= 32 << 10, "{name}: {} bytes", bytes.len());
         let path = dir.join(format!("{name}.st"));
         std::fs::write(&path, &bytes).expect("write seed");
         println!(
-            "{:>6} bytes  {} layers  {}",
+            "{:>6} bytes  {}  {}",
             bytes.len(),
-            model.layers.len(),
+            gssm_fuzz::net_summary(&model),
             path.display()
         );
     }

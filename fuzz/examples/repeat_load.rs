@@ -17,7 +17,7 @@ fn main() {
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         let outcomes: BTreeSet<String> = (0..CALLS)
             .map(|_| match load(&bytes, &LoadLimits::default()) {
-                Ok(m) => format!("accepted ({} layers)", m.layers.len()),
+                Ok(m) => format!("accepted ({})", gssm_fuzz::net_summary(&m)),
                 Err(e) => format!("rejected: {e}"),
             })
             .collect();

@@ -16,8 +16,9 @@ use gssm_compiler::group::Limits;
 use gssm_compiler::pipeline::{compile, Options};
 use gssm_compiler::target;
 use gssm_compiler::verify::{exhaustive_cpu, proof, same_group};
-use gssm_runtime::exec::{build, Backend};
+use gssm_runtime::exec::{build, Backend, ExecError};
 use gssm_runtime::format::{self, decode, encode, FloatDtype, LoadLimits};
+use gssm_runtime::ir::{Net, UNDECODABLE};
 use gssm_runtime::scalar::Dtype;
 use gssm_runtime::tokens::Tokens;
 use gssm_runtime::truth::running_products;
@@ -61,16 +62,27 @@ pub fn exercise(model: &ValidModel, salt: &[u8]) {
     let v = model.num_tokens();
     let n = model.order();
     let (batch, len) = (3, 6);
+    let bos = model.manifest.bos;
     let ids: Vec<u32> = (0..batch * len)
         .map(|i| {
             let b = salt
                 .get(salt.len().wrapping_sub(1 + i))
                 .copied()
                 .unwrap_or(i as u8);
-            (b as usize % v) as u32
+            match bos {
+                // A start-token model's sequences begin with it.
+                Some(s) if i % len == 0 => s,
+                _ => (b as usize % v) as u32,
+            }
         })
         .collect();
-    let toks = Tokens::new(model, batch, len, ids).expect("ids below the token count are valid");
+    let toks = Tokens::new(model, batch, len, ids)
+        .expect("ids below the token count, led by the start token, are valid");
+    // A diagonal stack always decodes to an element; a cell's state may
+    // decode to none where floats have drifted (and an RNN's logits may all
+    // be NaN in a narrow dtype), which the executors report as UNDECODABLE.
+    let diagonal = model.diagonal().is_some();
+    let in_range = |y: u32| (y as usize) < n || (!diagonal && y == UNDECODABLE);
     let mut reference = Vec::new();
     for dt in Dtype::ALL {
         let out = build(model, Backend::Reference, dt)
@@ -79,7 +91,7 @@ pub fn exercise(model: &ValidModel, salt: &[u8]) {
             .expect("the reference executor runs");
         assert_eq!(out.len(), batch * len);
         assert!(
-            out.iter().all(|&y| (y as usize) < n),
+            out.iter().all(|&y| in_range(y)),
             "output class outside the group"
         );
         reference.push((dt, out));
@@ -92,9 +104,19 @@ pub fn exercise(model: &ValidModel, salt: &[u8]) {
         .iter()
         .filter(|(dt, _)| matches!(dt, Dtype::F32 | Dtype::F64))
     {
-        let Ok(jit) = build(model, Backend::Jit, *dt) else {
-            continue;
+        let jit = match build(model, Backend::Jit, *dt) {
+            Ok(jit) => jit,
+            // The JIT runs diagonal stacks only, and must say so.
+            Err(ExecError::UnsupportedTarget { .. }) if !diagonal => continue,
+            Err(e) if !diagonal => {
+                panic!("the JIT refuses a one-layer cell with the wrong error: {e}")
+            }
+            Err(_) => continue,
         };
+        assert!(
+            diagonal,
+            "the JIT built a model that is not a diagonal stack"
+        );
         let out = jit.run(&toks).expect("the JIT runs a validated batch");
         assert_eq!(out.len(), batch * len);
         assert!(
@@ -113,12 +135,25 @@ pub fn exercise(model: &ValidModel, salt: &[u8]) {
 
     // Labels, ids and junk as the CLI reads them. Validated labels are
     // unique words, never numbers, so each reads back as its own id.
+    // A start-token model's sequence begins with the start token (its
+    // label, `<bos>`, is the last one).
     let labels = &model.manifest.tokens;
     let shown = labels.len().min(PARSE_LABELS);
-    let mut text = labels[..shown].join(" ");
+    let lead: Vec<u32> = bos.into_iter().collect();
+    let mut text = lead
+        .iter()
+        .map(|&b| labels[b as usize].as_str())
+        .chain(labels[..shown].iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" ");
     text.push_str(&format!(" {}", v - 1));
     let parsed = Tokens::parse(model, &text).expect("a model's own labels and ids parse");
-    let want: Vec<u32> = (0..shown as u32).chain([v as u32 - 1]).collect();
+    let want: Vec<u32> = lead
+        .iter()
+        .copied()
+        .chain(0..shown as u32)
+        .chain([v as u32 - 1])
+        .collect();
     assert_eq!(
         parsed.ids(),
         want,
@@ -131,12 +166,7 @@ pub fn exercise(model: &ValidModel, salt: &[u8]) {
     );
 
     // What `gssm verify` runs on a loaded file.
-    let codes = model.readout.len();
-    if codes
-        .saturating_mul(v)
-        .saturating_mul(model.layers.len().max(1))
-        <= VERIFY_BUDGET
-    {
+    if verify_work(model) <= VERIFY_BUDGET {
         let _ = proof(model);
         let _ = exhaustive_cpu::<f32>(model, if v <= 8 { 2 } else { 1 });
     }
@@ -156,26 +186,67 @@ pub fn exercise(model: &ValidModel, salt: &[u8]) {
 /// phase, b = 0), with every n ≤ 64. Then a short run keeps each state
 /// within rounding of a lattice point, at least π/64 from any decision
 /// boundary, so float executors must agree exactly.
+///
+/// With a start token (every sequence begins with it) the model starts
+/// from h0 = 0 and the start token's row instead has a = 0 and b on the
+/// lattice: it writes a lattice state whatever came before. Models that are
+/// not diagonal stacks are never compared (the JIT refuses them).
 fn on_lattice(model: &ValidModel) -> bool {
+    let Some(d) = model.diagonal() else {
+        return false;
+    };
+    let bos = model.manifest.bos.is_some();
     let near = |re: f64, im: f64, n: u32, mag: (f64, f64)| {
         let r = re.hypot(im);
         let t = im.atan2(re) * n as f64 / std::f64::consts::TAU;
         (mag.0..=mag.1).contains(&r) && (t - t.round()).abs() < 1e-5
     };
-    model.layers.iter().all(|l| {
+    d.layers.iter().all(|l| {
         let w = l.width();
+        let start = |k: usize| bos && k / w == l.num_tokens - 1;
         l.moduli.iter().all(|&n| n <= 64)
             && (0..l.a_re.len()).all(|k| {
-                near(
-                    l.a_re[k],
-                    l.a_im[k],
-                    l.moduli[k % w],
-                    (1.0 - 1e-6, 1.0 + 1e-6),
-                )
+                let n = l.moduli[k % w];
+                if start(k) {
+                    l.a_re[k] == 0.0
+                        && l.a_im[k] == 0.0
+                        && near(l.b_re[k], l.b_im[k], n, (0.5, 2.0))
+                } else {
+                    near(l.a_re[k], l.a_im[k], n, (1.0 - 1e-6, 1.0 + 1e-6))
+                        && l.b_re[k] == 0.0
+                        && l.b_im[k] == 0.0
+                }
             })
-            && l.b_re.iter().chain(&l.b_im).all(|&b| b == 0.0)
-            && (0..w).all(|j| near(l.h0_re[j], l.h0_im[j], l.moduli[j], (0.5, 2.0)))
+            && (0..w).all(|j| {
+                if bos {
+                    l.h0_re[j] == 0.0 && l.h0_im[j] == 0.0
+                } else {
+                    near(l.h0_re[j], l.h0_im[j], l.moduli[j], (0.5, 2.0))
+                }
+            })
     })
+}
+
+/// Rough cost of the proof and a length-2 exhaustive check on `model`:
+/// states (or, for a cell, group elements) × tokens × the work of one step.
+fn verify_work(model: &ValidModel) -> usize {
+    let v = model.num_tokens();
+    let (states, step) = match &model.net {
+        Net::Diagonal(d) => (d.readout.len(), d.layers.len().max(1)),
+        Net::Pd(c) => (model.order(), c.action.degree()),
+        Net::Delta(c) => (
+            model.order(),
+            (c.k.len() / v.max(1)).saturating_add(c.basis.len()),
+        ),
+        Net::Rnn(c) => (
+            model.order(),
+            c.weight_hh
+                .len()
+                .saturating_add(c.readout_weight.len())
+                .saturating_add(c.hidden()),
+        ),
+    };
+    states.saturating_mul(v).saturating_mul(step.max(1))
 }
 
 /// Limits for elaboration under fuzzing: the same mechanisms as the
@@ -258,8 +329,8 @@ pub fn elaborate(text: &str, salt: &[u8]) {
 }
 
 /// Check an elaboration's outcome; whether it built a group. `pick` chooses
-/// the alphabet and dtype compiled (both change the labels and floats the
-/// loader checks).
+/// the alphabet, dtype and start token compiled (all change the labels and
+/// floats the loader checks).
 fn built(r: Result<Elaborated, Diagnostic>, pick: u8) -> bool {
     let e = match r {
         Ok(e) => e,
@@ -292,8 +363,13 @@ fn built(r: Result<Elaborated, Diagnostic>, pick: u8) -> bool {
     } else {
         FloatDtype::F64
     };
+    let opts = Options {
+        alphabet,
+        dtype,
+        bos: pick & 8 != 0,
+    };
     for t in target::all() {
-        match compile(g, &origin, t, alphabet, dtype) {
+        match compile(g, &origin, t, &opts) {
             Ok((model, bytes)) => {
                 let report = proof(&model);
                 assert!(

@@ -14,6 +14,23 @@ pub mod mutate;
 pub mod raw;
 pub mod source;
 
+use gssm_runtime::ir::{Model, Net};
+
+/// What a model computes with, for the examples' summaries: "2 layers",
+/// "pd-ssm cell", ...; "+ bos" when it has a start token.
+pub fn net_summary(model: &Model) -> String {
+    let net = match &model.net {
+        Net::Diagonal(d) => format!("{} layers", d.layers.len()),
+        Net::Pd(_) => "a pd-ssm cell".into(),
+        Net::Delta(_) => "a deltaproduct cell".into(),
+        Net::Rnn(_) => "an rnn cell".into(),
+    };
+    match model.manifest.bos {
+        Some(_) => format!("{net} + bos"),
+        None => net,
+    }
+}
+
 /// SplitMix64: small, seedable, good enough to pick mutations.
 #[derive(Clone, Debug)]
 pub struct Rng(u64);

@@ -1,13 +1,16 @@
 //! Structure-aware mutation of weight files. A file is split into manifest
 //! and tensors ([`RawFile`]), changed the way a buggy writer or an attacker
 //! would change it (a manifest field, an unknown field, a label, a generator
-//! name or element, the target, a table entry, a shape, a dtype, a missing
-//! or extra tensor), or changed consistently (a layer's modulus with every
-//! dependent table resized, the last layer dropped, a generator renamed in
-//! every label, the target or float dtype switched with the tensors that
-//! depend on them), and written back. Byte-level mutation alone rarely gets
-//! past the safetensors header; this reaches every check behind it and,
-//! through the consistent edits, new valid models for the executors.
+//! name or element, the target, the start token, a table entry, a shape, a
+//! dtype, a missing or extra tensor), or changed consistently (a layer's
+//! modulus with every dependent table resized, the last layer dropped, a
+//! generator renamed in every label, the target or float dtype switched with
+//! the tensors that depend on them), and written back. Byte-level mutation
+//! alone rarely gets past the safetensors header; this reaches every check
+//! behind it and, through the consistent edits, new valid models for the
+//! executors. The seeds include the one-layer cells (rnn, pd-ssm,
+//! deltaproduct) and start-token models, whose tensors the generic edits
+//! reach the same way.
 
 use crate::raw::{dtype_size, RawFile, RawTensor};
 use crate::Rng;
@@ -23,7 +26,7 @@ const MAX_RESIZE: u64 = 1 << 16;
 pub fn mutate_file(bytes: &[u8], rng: &mut Rng) -> Option<Vec<u8>> {
     let mut f = RawFile::parse(bytes)?;
     for _ in 0..1 + rng.below(3) {
-        match rng.below(20) {
+        match rng.below(21) {
             0..=2 => manifest_value(&mut f, rng),
             3..=5 => tensor_entry(&mut f, rng),
             6 => shape(&mut f, rng),
@@ -37,7 +40,8 @@ pub fn mutate_file(bytes: &[u8], rng: &mut Rng) -> Option<Vec<u8>> {
             16 => target(&mut f, rng),
             17 => unknown_field(&mut f, rng),
             18 => set_dtype(&mut f, rng),
-            _ => retoken(&mut f, rng),
+            19 => retoken(&mut f, rng),
+            _ => start_token(&mut f, rng),
         }
     }
     Some(f.to_bytes())
@@ -121,6 +125,10 @@ fn mutate_value(v: &mut Value, rng: &mut Rng) {
                 "gssm-weights",
                 "gla",
                 "s4d",
+                "rnn",
+                "pd-ssm",
+                "deltaproduct",
+                "<bos>",
                 "e",
                 "a",
                 "a^-1",
@@ -395,6 +403,25 @@ fn other_name(name: &str, rng: &mut Rng) -> String {
                 "layer.0",
                 "",
                 "__metadata__",
+                // The one-layer cells' tensors.
+                "action.images",
+                "action.points",
+                "pd.index",
+                "pd.diag",
+                "pd.input",
+                "pd.h0",
+                "delta.basis",
+                "delta.offset",
+                "delta.k",
+                "delta.beta",
+                "delta.v",
+                "delta.h0",
+                "rnn.weight_ih",
+                "rnn.weight_hh",
+                "rnn.bias_ih",
+                "rnn.bias_hh",
+                "rnn.readout.weight",
+                "rnn.readout.bias",
             ])
             .to_string(),
     }
@@ -814,7 +841,8 @@ fn generators(f: &mut RawFile, rng: &mut Rng) {
 /// Name another target, known or not; mostly with the phase tensors made to
 /// match it (added from the codes for AUSSM, removed otherwise), so that
 /// layer-less models move between targets and AUSSM files with modulus-2
-/// layers become negative Mamba ones.
+/// layers become negative Mamba ones. A cell's file naming another cell's
+/// target (or a diagonal one) must be refused.
 fn target(f: &mut RawFile, rng: &mut Rng) {
     let Some(mut m) = f.manifest() else { return };
     let new = *rng.pick(&[
@@ -825,6 +853,11 @@ fn target(f: &mut RawFile, rng: &mut Rng) {
         "mamba",
         "gla",
         "s4d",
+        "rnn",
+        "pd-ssm",
+        "deltaproduct",
+        "pd_ssm",
+        "delta-product",
         "",
         "AUSSM",
         "aussm ",
@@ -924,6 +957,71 @@ fn set_dtype(f: &mut RawFile, rng: &mut Rng) {
     }
 }
 
+/// An edit of the start token (`manifest.bos`, format version 3): remove
+/// it (the last token is then a group token labelled `<bos>`, which is not
+/// a word), name the last token (valid only where it is labelled `<bos>`
+/// and is the identity), another or an out-of-range id, or a value of the
+/// wrong type; relabel a token `<bos>`; point the start token at another
+/// element; or claim format version 2, which has no start tokens.
+fn start_token(f: &mut RawFile, rng: &mut Rng) {
+    let Some(mut m) = f.manifest() else { return };
+    let v = m["tokens"].as_array().map_or(0, Vec::len);
+    let last = v.saturating_sub(1);
+    match rng.below(7) {
+        0 => {
+            if let Some(o) = m.as_object_mut() {
+                o.remove("bos");
+            }
+        }
+        1 => set_field(&mut m, "bos", json!(last)),
+        2 => {
+            let b = rng
+                .pick(&[
+                    json!(v),
+                    json!(0),
+                    json!(last.saturating_sub(1)),
+                    json!(-1),
+                    json!(u32::MAX),
+                    json!(u64::MAX),
+                    json!(null),
+                    json!("0"),
+                    json!(0.5),
+                ])
+                .clone();
+            set_field(&mut m, "bos", b);
+        }
+        3 => {
+            if let Some(a) = m.get_mut("tokens").and_then(Value::as_array_mut) {
+                if !a.is_empty() {
+                    let k = if rng.one_in(2) { last } else { rng.below(v) };
+                    a[k] = json!("<bos>");
+                }
+            }
+        }
+        4 => {
+            // The start token as another element.
+            let order = order(&m);
+            if let Some(t) = f.tensor_mut("tokens.element") {
+                let count = t.data.len() / 4;
+                if count > 0 {
+                    t.set_i32(count - 1, rng.below(order) as i32);
+                }
+            }
+        }
+        5 => set_field(&mut m, "format_version", json!(2)),
+        _ => {
+            // A start token claimed for the last token, labelled as one.
+            set_field(&mut m, "bos", json!(last));
+            if let Some(a) = m.get_mut("tokens").and_then(Value::as_array_mut) {
+                if let Some(l) = a.last_mut() {
+                    *l = json!("<bos>");
+                }
+            }
+        }
+    }
+    f.set_manifest(&m);
+}
+
 /// Point a token at another element with that element's output label (a
 /// valid model unless two tokens then share it); with no layers, also add a
 /// token that way.
@@ -933,7 +1031,9 @@ fn retoken(f: &mut RawFile, rng: &mut Rng) {
     if outputs.is_empty() {
         return;
     }
-    let no_layers = f.tensor("layer.0.moduli").is_none();
+    // A diagonal stack without layers: its tokens index no tensor but
+    // `tokens.element` (a cell's tensors have a row per token).
+    let no_layers = f.tensor("layer.0.moduli").is_none() && f.tensor("readout").is_some();
     let (Some(tokens), Some(t)) = (
         m.get_mut("tokens").and_then(Value::as_array_mut),
         f.tensor_mut("tokens.element"),

@@ -10,6 +10,7 @@
 //! `gssm.GssmError` from it. Work runs with the interpreter released.
 
 use gssm_compiler::construct::Alphabet;
+use gssm_compiler::dataset::{Dataset, Format, Spec};
 use gssm_compiler::diagnostics::{render_plain, Diagnostic};
 use gssm_compiler::elaborate::{load_file, load_source, Elaborated};
 use gssm_compiler::group::Limits;
@@ -204,16 +205,7 @@ fn compile<'py>(
                 )))
             }
         };
-        let alphabet = match alphabet.as_str() {
-            "elements" => Alphabet::Elements,
-            "generators" => Alphabet::Generators { inverses: false },
-            "generators+inverses" => Alphabet::Generators { inverses: true },
-            other => {
-                return Err(Failure::Argument(format!(
-                    "unknown alphabet '{other}': choose elements, generators or generators+inverses"
-                )))
-            }
-        };
+        let alphabet = alphabet_of(&alphabet)?;
         let e = Input::new(path, text)?.elaborate(group.as_deref(), &limits)?;
         let opts = CompileOptions {
             alphabet,
@@ -225,6 +217,70 @@ fn compile<'py>(
     };
     let (bytes, warnings) = py.detach(run)?;
     Ok((PyBytes::new(py, &bytes), warnings))
+}
+
+fn alphabet_of(name: &str) -> Result<Alphabet, Failure> {
+    match name {
+        "elements" => Ok(Alphabet::Elements),
+        "generators" => Ok(Alphabet::Generators { inverses: false }),
+        "generators+inverses" => Ok(Alphabet::Generators { inverses: true }),
+        other => Err(Failure::Argument(format!(
+            "unknown alphabet '{other}': choose elements, generators or generators+inverses"
+        ))),
+    }
+}
+
+/// `gssm data`: a word-problem dataset's bytes (the CLI's, for the same
+/// arguments), its vocabulary JSON and the rendered warnings. The dataset
+/// is built in memory, so its size bound must stay within `max_bytes`.
+#[pyfunction]
+#[pyo3(signature = (path, text, group, len, count, alphabet, seed, format, max_bytes, max_elements=None, max_cosets=None, max_memory=None))]
+#[allow(clippy::too_many_arguments)]
+fn data<'py>(
+    py: Python<'py>,
+    path: Option<String>,
+    text: Option<String>,
+    group: Option<String>,
+    len: usize,
+    count: u64,
+    alphabet: String,
+    seed: u64,
+    format: String,
+    max_bytes: usize,
+    max_elements: Option<usize>,
+    max_cosets: Option<usize>,
+    max_memory: Option<usize>,
+) -> PyResult<(Bound<'py, PyBytes>, String, Vec<String>)> {
+    let limits = limits(max_elements, max_cosets, max_memory);
+    let run = move || -> Result<(Vec<u8>, String, Vec<String>), Failure> {
+        let alphabet = alphabet_of(&alphabet)?;
+        let format = Format::parse(&format).ok_or_else(|| {
+            Failure::Argument(format!(
+                "unknown format '{format}': choose word-problem, word-problem-bos or jsonl"
+            ))
+        })?;
+        let e = Input::new(path, text)?.elaborate(group.as_deref(), &limits)?;
+        let spec = Spec {
+            alphabet,
+            len,
+            count,
+            seed,
+            format,
+        };
+        let d = Dataset::new(&e.group, spec).map_err(Failure::Argument)?;
+        let bound = d.max_bytes();
+        if bound > max_bytes as u128 {
+            return Err(Failure::Argument(format!(
+                "{count} sequences of {len} tokens may take up to {bound} bytes, more than max_bytes = {max_bytes}; lower count or len, raise max_bytes, or write a file with `gssm data`"
+            )));
+        }
+        let mut out = Vec::new();
+        d.write(&mut out, &mut |_| {})
+            .map_err(|e| Failure::Argument(e.to_string()))?;
+        Ok((out, d.vocab_json(), warnings(&e)))
+    };
+    let (bytes, vocab, warnings) = py.detach(run)?;
+    Ok((PyBytes::new(py, &bytes), vocab, warnings))
 }
 
 /// `gssm verify` of a weight file's bytes: the report as JSON (as
@@ -314,5 +370,5 @@ fn targets() -> Vec<&'static str> {
 #[pymodule]
 mod _native {
     #[pymodule_export]
-    use super::{check, compile, targets, verify, Error};
+    use super::{check, compile, data, targets, verify, Error};
 }

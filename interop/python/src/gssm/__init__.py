@@ -30,6 +30,7 @@ from .compiler import (
     check,
     compile,
     compile_bytes,
+    data,
     verify,
 )
 from .format import (
@@ -100,6 +101,7 @@ __all__ = [
     "check",
     # Not "compile": `from gssm import *` would hide the builtin.
     "compile_bytes",
+    "data",
     "dumps",
     "load",
     "loads",

@@ -310,6 +310,61 @@ def compile(
     return loads(data)
 
 
+@dataclass(frozen=True)
+class Dataset:
+    """A word-problem dataset as ``gssm data`` writes it: ``text`` (the CSV
+    or JSON lines, byte for byte the CLI's) and ``vocab`` (what the ids mean:
+    token and element labels as in the weight file's manifest)."""
+
+    text: str
+    vocab: Dict[str, Any]
+
+
+def data(
+    source_or_path: SourceOrPath,
+    group: Optional[str],
+    len: int,
+    count: int,
+    alphabet: str = "elements",
+    seed: int = 0,
+    format: str = "word-problem",
+    *,
+    path: Optional[Union[str, "os.PathLike[str]"]] = None,
+    max_bytes: int = 1 << 30,
+    max_elements: Optional[int] = None,
+    max_cosets: Optional[int] = None,
+    max_memory: Optional[int] = None,
+) -> Dataset:
+    """``count`` sequences of ``len`` tokens (token ids as :func:`compile`
+    numbers them for ``alphabet``) with their running products (element
+    ids), drawn by SplitMix64 from ``seed``: the same bytes as ``gssm data
+    FILE -g GROUP --len L --count N --alphabet A --seed S --format F``.
+    ``format`` is ``word-problem`` (CSV ``seed,input,target``),
+    ``word-problem-bos`` or ``jsonl``. The dataset is built in memory and
+    refused beforehand when its size bound passes ``max_bytes`` (use the CLI
+    to stream larger ones); with ``path`` it is also written there."""
+
+    src_path, src_text = _source(source_or_path)
+    raw, vocab, warns = _call(
+        "data",
+        src_path,
+        src_text,
+        group,
+        len,
+        count,
+        alphabet,
+        seed,
+        format,
+        max_bytes,
+        **_limits(max_elements, max_cosets, max_memory),
+    )
+    _warn(warns)
+    if path is not None:
+        with open(path, "wb") as f:
+            f.write(bytes(raw))
+    return Dataset(bytes(raw).decode("utf-8"), json.loads(vocab))
+
+
 def targets() -> List[str]:
     """The target names the compiler knows, in the order reports list them."""
     return list(_native().targets())

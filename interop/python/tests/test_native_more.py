@@ -1,0 +1,89 @@
+"""gssm.data and the one-layer targets through the native module, against
+the CLI and against products computed here by multiplying permutations."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+
+import pandas as pd
+import pytest
+from conftest import STDLIB, gssm_bin, need_native
+
+import gssm
+
+SEED = STDLIB / "seed.gssm"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def native():
+    return need_native()
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(gssm_bin()), *args], capture_output=True, timeout=600)
+
+
+@pytest.mark.parametrize("fmt", ["word-problem", "word-problem-bos", "jsonl"])
+def test_data_gives_the_cli_bytes(tmp_path, fmt):
+    out = tmp_path / "d"
+    r = cli("data", str(SEED), "-g", "A5", "--len", "12", "--count", "50", "--seed", "7",
+            "--format", fmt, "--alphabet", "generators+inverses", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    d = gssm.data(str(SEED), "A5", 12, 50, alphabet="generators+inverses", seed=7, format=fmt)
+    assert d.text.encode() == out.read_bytes()
+    assert d.vocab["tokens"] == ["t", "t^-1", "c", "c^-1"]
+
+
+def mul(p, q):
+    """p then q, on 0-based points (GAP's convention)."""
+    return tuple(q[i] for i in p)
+
+
+def test_data_labels_are_prefix_products():
+    # S3 = Symmetric(3): c = (1,2,3), t = (1,2); element labels are words.
+    gens = {"c": (1, 2, 0), "t": (1, 0, 2)}
+
+    def word(w):
+        g = (0, 1, 2)
+        if w == "e":
+            return g
+        for f in w.split("*"):
+            name, _, e = f.partition("^")
+            p = gens[name]
+            e = int(e) if e else 1
+            if e < 0:
+                p = tuple(sorted(range(3), key=lambda i: p[i]))
+            for _ in range(abs(e)):
+                g = mul(g, p)
+        return g
+
+    d = gssm.data(str(SEED), "S3", 20, 30, seed=3)
+    df = pd.read_csv(io.StringIO(d.text), dtype=str)
+    assert list(df.columns) == ["seed", "input", "target"]
+    toks = [word(t) for t in d.vocab["tokens"]]
+    outs = [word(o) for o in d.vocab["outputs"]]
+    for _, row in df.iterrows():
+        g = (0, 1, 2)
+        for x, y in zip(row["input"].split(), row["target"].split()):
+            g = mul(g, toks[int(x)])
+            assert outs[int(y)] == g
+
+
+def test_data_refuses_what_it_cannot_hold():
+    with pytest.raises(ValueError, match="max_bytes"):
+        gssm.data(str(SEED), "S3", 1000, 1000, max_bytes=1000)
+
+
+@pytest.mark.parametrize("target", ["rnn", "pd-ssm", "deltaproduct"])
+def test_one_layer_targets_compile_and_verify(target):
+    m = gssm.compile(str(SEED), "A5", target=target, alphabet="generators+inverses", bos=True)
+    assert m.manifest.bos == 4
+    r = gssm.verify(m, length=4, horizon_len=1000, dtypes=["f32"])
+    assert r.ok and r.proof.ok
+    assert r.exhaustive_backend == "reference"
+    if target != "deltaproduct":
+        assert r.proof.horizon.startswith("infinite")
+    s = gssm.check(str(SEED), "A5")
+    [t] = [t for t in s.targets if t.target == target]
+    assert t.layers == 1 and t.size
