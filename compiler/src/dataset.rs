@@ -224,7 +224,7 @@ impl<'g> Dataset<'g> {
         let toks = tokens(group, spec.alphabet);
         if toks.is_empty() {
             return Err(format!(
-                "{} has no generators, so the alphabet {} is empty; use the elements alphabet",
+                "{} has no generators, so the alphabet {} is empty; use --alphabet elements",
                 group.name,
                 alphabet_name(spec.alphabet)
             ));

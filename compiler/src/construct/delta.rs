@@ -10,7 +10,7 @@
 //! back as x = basis·h + offset. Floats are not exact here: the proof checks
 //! the exact representation and every stored bit; the horizon is measured.
 
-use super::{manifest, points, Tokens};
+use super::{cell_model, points, Tokens};
 use crate::group::Group;
 use gssm_runtime::ir::{DeltaCell, FloatDtype, Model, Net, PointAction};
 use gssm_runtime::valid::TargetKind;
@@ -203,11 +203,6 @@ pub fn construct(
         ));
     }
     let elements = toks.elements();
-    Ok(Model {
-        manifest: manifest(g, TargetKind::DeltaProduct, dtype, toks),
-        net: Net::Delta(cell(images, degree, &elements, toks.bos, dtype)),
-        group_table: g.table().to_vec(),
-        generators: g.generators().to_vec(),
-        token_elements: elements,
-    })
+    let net = Net::Delta(cell(images, degree, &elements, toks.bos, dtype));
+    Ok(cell_model(g, TargetKind::DeltaProduct, dtype, toks, net))
 }

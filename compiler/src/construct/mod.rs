@@ -14,10 +14,10 @@ pub mod rnn;
 pub use diagonal::construct;
 
 use crate::group::{Elem, Group};
-use gssm_runtime::ir::Model;
 use gssm_runtime::ir::{
     FloatDtype, GroupInfo, Manifest, BOS_LABEL, CONVENTION, FORMAT_NAME, FORMAT_VERSION,
 };
+use gssm_runtime::ir::{Model, Net};
 use gssm_runtime::valid::{LoadLimits, TargetKind};
 
 /// The model's input alphabet.
@@ -181,6 +181,17 @@ pub fn cell_size(g: &Group, kind: TargetKind, limits: &LoadLimits) -> (usize, St
                 )
             }
         }
+    }
+}
+
+/// The model of `g` with these tokens around a one-layer `net`.
+fn cell_model(g: &Group, kind: TargetKind, dtype: FloatDtype, toks: &Tokens, net: Net) -> Model {
+    Model {
+        manifest: manifest(g, kind, dtype, toks),
+        net,
+        group_table: g.table().to_vec(),
+        generators: g.generators().to_vec(),
+        token_elements: toks.elements(),
     }
 }
 

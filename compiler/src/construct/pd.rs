@@ -3,7 +3,7 @@
 //! points' values, permuted — is moved without arithmetic and is exact in
 //! every dtype. A start token has D = 0 and writes the points as b(x).
 
-use super::{manifest, points, Tokens};
+use super::{cell_model, points, Tokens};
 use crate::group::Group;
 use gssm_runtime::ir::{FloatDtype, Model, Net, PdCell, PointAction};
 use gssm_runtime::valid::TargetKind;
@@ -49,11 +49,6 @@ pub fn construct(
     dtype: FloatDtype,
 ) -> Model {
     let elements = toks.elements();
-    Model {
-        manifest: manifest(g, TargetKind::PdSsm, dtype, toks),
-        net: Net::Pd(cell(images, degree, &elements, toks.bos)),
-        group_table: g.table().to_vec(),
-        generators: g.generators().to_vec(),
-        token_elements: elements,
-    }
+    let net = Net::Pd(cell(images, degree, &elements, toks.bos));
+    cell_model(g, TargetKind::PdSsm, dtype, toks, net)
 }

@@ -10,7 +10,7 @@
 //! every dtype: the horizon is infinite. A start token switches every unit
 //! off (its input column is −1), which is the identity state.
 
-use super::{manifest, Tokens};
+use super::{cell_model, Tokens};
 use crate::group::Group;
 use gssm_runtime::ir::{FloatDtype, Model, Net, RnnCell};
 use gssm_runtime::valid::{LoadLimits, TargetKind};
@@ -98,11 +98,6 @@ pub fn construct(
 ) -> Result<Model, String> {
     check_size(g.order(), toks.group.len(), dtype, limits)?;
     let elements = toks.elements();
-    Ok(Model {
-        manifest: manifest(g, TargetKind::Rnn, dtype, toks),
-        net: Net::Rnn(cell(g.table(), g.order(), &elements, toks.bos)),
-        group_table: g.table().to_vec(),
-        generators: g.generators().to_vec(),
-        token_elements: elements,
-    })
+    let net = Net::Rnn(cell(g.table(), g.order(), &elements, toks.bos));
+    Ok(cell_model(g, TargetKind::Rnn, dtype, toks, net))
 }

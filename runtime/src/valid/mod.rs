@@ -485,6 +485,19 @@ fn check_action(
     Ok(())
 }
 
+/// Each (name, values, expected length): the length, then the values
+/// finite and representable in `dtype`.
+fn check_float_tensors(
+    tensors: &[(&str, &Vec<f64>, usize)],
+    dtype: FloatDtype,
+) -> Result<(), FormatError> {
+    for &(name, xs, len) in tensors {
+        check_len(name, xs.len(), len)?;
+        check_floats(name, xs, dtype)?;
+    }
+    Ok(())
+}
+
 /// `xs` is a permutation of 0..len.
 fn check_permutation(what: &str, xs: &[u32]) -> Result<(), FormatError> {
     let mut seen = vec![false; xs.len()];
@@ -515,14 +528,14 @@ fn check_pd(
             &c.index[x * deg..(x + 1) * deg],
         )?;
     }
-    for (name, xs, len) in [
-        ("pd.diag", &c.diag, vn),
-        ("pd.input", &c.input, vn),
-        ("pd.h0", &c.h0, deg),
-    ] {
-        check_len(name, xs.len(), len)?;
-        check_floats(name, xs, dtype)?;
-    }
+    check_float_tensors(
+        &[
+            ("pd.diag", &c.diag, vn),
+            ("pd.input", &c.input, vn),
+            ("pd.h0", &c.h0, deg),
+        ],
+        dtype,
+    )?;
     if bos {
         // The start token clears the state (D = 0) before writing it.
         zero_state("pd.h0", &c.h0)?;
@@ -566,17 +579,17 @@ fn check_delta(
     let vm = product([v, m], limits.max_table, "`delta.beta`")?;
     let vmd = product([vm, d], limits.max_table, "`delta.k`")?;
     let nd = product([deg, d], limits.max_table, "`delta.basis`")?;
-    for (name, xs, len) in [
-        ("delta.basis", &c.basis, nd),
-        ("delta.offset", &c.offset, deg),
-        ("delta.k", &c.k, vmd),
-        ("delta.beta", &c.beta, vm),
-        ("delta.v", &c.v, vm),
-        ("delta.h0", &c.h0, d),
-    ] {
-        check_len(name, xs.len(), len)?;
-        check_floats(name, xs, dtype)?;
-    }
+    check_float_tensors(
+        &[
+            ("delta.basis", &c.basis, nd),
+            ("delta.offset", &c.offset, deg),
+            ("delta.k", &c.k, vmd),
+            ("delta.beta", &c.beta, vm),
+            ("delta.v", &c.v, vm),
+            ("delta.h0", &c.h0, d),
+        ],
+        dtype,
+    )?;
     if let Some(i) = c.beta.iter().position(|b| !(0.0..=2.0).contains(b)) {
         return Err(bad(format!(
             "`delta.beta` entry {i} is {}, outside [0, 2]",
@@ -633,17 +646,17 @@ fn check_rnn(
     let hh = product([h, h], limits.max_table, "`rnn.weight_hh`")?;
     let hv = product([h, v], limits.max_table, "`rnn.weight_ih`")?;
     let nh = product([n, h], limits.max_table, "`rnn.readout.weight`")?;
-    for (name, xs, len) in [
-        ("rnn.weight_ih", &c.weight_ih, hv),
-        ("rnn.weight_hh", &c.weight_hh, hh),
-        ("rnn.bias_ih", &c.bias_ih, h),
-        ("rnn.bias_hh", &c.bias_hh, h),
-        ("rnn.readout.weight", &c.readout_weight, nh),
-        ("rnn.readout.bias", &c.readout_bias, n),
-    ] {
-        check_len(name, xs.len(), len)?;
-        check_floats(name, xs, dtype)?;
-    }
+    check_float_tensors(
+        &[
+            ("rnn.weight_ih", &c.weight_ih, hv),
+            ("rnn.weight_hh", &c.weight_hh, hh),
+            ("rnn.bias_ih", &c.bias_ih, h),
+            ("rnn.bias_hh", &c.bias_hh, h),
+            ("rnn.readout.weight", &c.readout_weight, nh),
+            ("rnn.readout.bias", &c.readout_bias, n),
+        ],
+        dtype,
+    )?;
     Ok(())
 }
 

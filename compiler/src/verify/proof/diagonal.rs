@@ -1,11 +1,9 @@
 //! The diagonal stack's proof (see the module above).
 
-use super::ProofReport;
+use super::{search, ProofReport};
 use gssm_runtime::ir::Diagonal;
-use gssm_runtime::truth::next_product;
 use gssm_runtime::valid::ValidModel;
 use gssm_runtime::values;
-use std::collections::HashMap;
 
 /// The first stored float that is not the construction's value.
 fn check_parameters(model: &ValidModel, d: &Diagonal) -> Result<(), String> {
@@ -89,7 +87,6 @@ pub fn proof(model: &ValidModel, d: &Diagonal) -> ProofReport {
     }
     let bos = model.manifest.bos.is_some();
     let k = d.layers.len();
-    let v0 = model.num_tokens();
     // Joint state: every layer's digit vector, flattened; h0 = 1 is digit 0
     // (with a start token: the state it writes, from which the sequence
     // begins).
@@ -113,71 +110,37 @@ pub fn proof(model: &ValidModel, d: &Diagonal) -> ProofReport {
             ),
         );
     }
-    let mut index: HashMap<Vec<u32>, usize> = HashMap::new();
-    let mut states = vec![init.clone()];
-    // BFS tree, so a failure can name the shortest sequence reaching it.
-    let mut parent: Vec<(usize, usize)> = vec![(usize::MAX, 0)];
-    index.insert(init, 0);
-    let mut transitions = 0usize;
-    let mut head = 0;
-    while head < states.len() {
-        let s = states[head].clone();
-        let here = d.readout[readout_of(&s)];
-        for x in 0..v0 {
-            let mut next = s.clone();
-            let mut v = x;
-            let mut off = 0;
-            for (i, l) in d.layers.iter().enumerate() {
-                let r = l.width();
-                // A start token (each layer's last) writes digit 0.
-                let start = bos && v + 1 == l.num_tokens;
-                for j in 0..r {
-                    next[off + j] = if start {
-                        0
-                    } else {
-                        (next[off + j] + l.transition_code[v * r + j]) % l.moduli[j]
-                    };
-                }
-                if i + 1 < k {
-                    v = l.cocycle[l.code_of(&next[off..off + r]) * l.num_tokens + v] as usize;
-                }
-                off += r;
+    let r = search(model, init, |s, x| {
+        let mut next = s.clone();
+        let mut v = x;
+        let mut off = 0;
+        for (i, l) in d.layers.iter().enumerate() {
+            let r = l.width();
+            // A start token (each layer's last) writes digit 0.
+            let start = bos && v + 1 == l.num_tokens;
+            for j in 0..r {
+                next[off + j] = if start {
+                    0
+                } else {
+                    (next[off + j] + l.transition_code[v * r + j]) % l.moduli[j]
+                };
             }
-            let got = d.readout[readout_of(&next)];
-            let want = next_product(model, here, x as u32);
-            transitions += 1;
-            if got != want {
-                let (o, t) = (&model.manifest.outputs, &model.manifest.tokens);
-                let mut seq = vec![t[x].as_str()];
-                let mut at = head;
-                while at != 0 {
-                    seq.push(t[parent[at].1].as_str());
-                    at = parent[at].0;
-                }
-                seq.reverse();
-                return fail(
-                    states.len(),
-                    transitions,
-                    format!(
-                        "after the tokens [{}] the model reads out {} but the product is {}",
-                        seq.join(" "),
-                        o[got as usize],
-                        o[want as usize]
-                    ),
-                );
+            if i + 1 < k {
+                v = l.cocycle[l.code_of(&next[off..off + r]) * l.num_tokens + v] as usize;
             }
-            if !index.contains_key(&next) {
-                index.insert(next.clone(), states.len());
-                states.push(next);
-                parent.push((head, x));
-            }
+            off += r;
         }
-        head += 1;
-    }
+        let got = d.readout[readout_of(&next)];
+        (next, Some(got))
+    });
+    let (states, transitions) = match r {
+        Ok(x) => x,
+        Err((states, transitions, msg)) => return fail(states, transitions, msg),
+    };
     ProofReport {
         ok: true,
         dtype,
-        states: states.len(),
+        states,
         transitions,
         failure: None,
         horizon: None,

@@ -24,8 +24,10 @@ mod cells;
 mod diagonal;
 
 use gssm_runtime::ir::Net;
+use gssm_runtime::truth::next_product;
 use gssm_runtime::valid::ValidModel;
 use serde::Serialize;
+use std::collections::HashMap;
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct ProofReport {
@@ -65,6 +67,59 @@ fn check_associative(model: &ValidModel) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Breadth-first search over exact states of type `S`, starting from
+/// `start` (the state a sequence begins in, whose product is the identity).
+/// `step(state, token)` gives the next exact state and the element it
+/// decodes to (None: it decodes to none).
+pub(super) fn search<S: Clone + Eq + std::hash::Hash>(
+    model: &ValidModel,
+    start: S,
+    mut step: impl FnMut(&S, usize) -> (S, Option<u32>),
+) -> Result<(usize, usize), (usize, usize, String)> {
+    let v = model.num_tokens();
+    let mut index: HashMap<S, usize> = HashMap::new();
+    let mut states = vec![(start.clone(), 0u32)];
+    let mut parent: Vec<(usize, usize)> = vec![(usize::MAX, 0)];
+    index.insert(start, 0);
+    let mut transitions = 0usize;
+    let mut head = 0;
+    while head < states.len() {
+        let (s, here) = states[head].clone();
+        for x in 0..v {
+            let (next, got) = step(&s, x);
+            let want = next_product(model, here, x as u32);
+            transitions += 1;
+            if got != Some(want) {
+                let (o, t) = (&model.manifest.outputs, &model.manifest.tokens);
+                let mut seq = vec![t[x].as_str()];
+                let mut at = head;
+                while at != 0 {
+                    seq.push(t[parent[at].1].as_str());
+                    at = parent[at].0;
+                }
+                seq.reverse();
+                let got = got.map_or("no element".to_string(), |g| o[g as usize].clone());
+                return Err((
+                    states.len(),
+                    transitions,
+                    format!(
+                        "after the tokens [{}] the model reads out {got} but the product is {}",
+                        seq.join(" "),
+                        o[want as usize]
+                    ),
+                ));
+            }
+            if !index.contains_key(&next) {
+                index.insert(next.clone(), states.len());
+                states.push((next, want));
+                parent.push((head, x));
+            }
+        }
+        head += 1;
+    }
+    Ok((states.len(), transitions))
 }
 
 pub fn proof(model: &ValidModel) -> ProofReport {

@@ -303,11 +303,19 @@ def compile(
     loaded from the same bytes as ``gssm compile`` writes (see
     :func:`compile_bytes`). A group the target cannot track raises
     :class:`GssmError` saying why."""
-    data, warns = _compile(
-        source_or_path, group, target, dtype, alphabet, bos, _limits(max_elements, max_cosets, max_memory)
+    return loads(
+        compile_bytes(
+            source_or_path,
+            group,
+            target,
+            dtype,
+            alphabet,
+            bos=bos,
+            max_elements=max_elements,
+            max_cosets=max_cosets,
+            max_memory=max_memory,
+        )
     )
-    _warn(warns)
-    return loads(data)
 
 
 @dataclass(frozen=True)
