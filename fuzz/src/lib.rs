@@ -20,7 +20,10 @@ use gssm_runtime::ir::{Model, Net};
 /// "pd-ssm cell", ...; "+ bos" when it has a start token.
 pub fn net_summary(model: &Model) -> String {
     let net = match &model.net {
-        Net::Diagonal(d) => format!("{} layers", d.layers.len()),
+        Net::Diagonal(d) => match d.layers.len() {
+            1 => "1 layer".into(),
+            k => format!("{k} layers"),
+        },
         Net::Pd(_) => "a pd-ssm cell".into(),
         Net::Delta(_) => "a deltaproduct cell".into(),
         Net::Rnn(_) => "an rnn cell".into(),

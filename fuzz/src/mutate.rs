@@ -672,7 +672,10 @@ fn garble(label: &str, g: &str, rng: &mut Rng) -> String {
             rng.pick(&["*", "^", "^2", "x", " ", "^-", "**e"])
         ),
         1 => format!("{}{label}", rng.pick(&["*", "^", "e*", " ", "-"])),
-        2 => label.replacen(g, rng.pick(&["", "e", "E", &g.to_uppercase()]), 1),
+        2 => {
+            let upper = g.to_uppercase();
+            label.replacen(g, *rng.pick(&["", "e", "E", upper.as_str()]), 1)
+        }
         _ => {
             let edge = [
                 "",

@@ -117,10 +117,11 @@ def _source(source_or_path: SourceOrPath) -> Tuple[Optional[str], Optional[str]]
     return s, None
 
 
-def _warn(rendered: Sequence[str]) -> None:
-    # Attributed to the caller of the public function that called this.
+def _warn(rendered: Sequence[str], depth: int = 0) -> None:
+    # Attributed to the caller of the public function that called this
+    # (`depth` more public functions in between).
     for w in rendered:
-        warnings.warn(w.rstrip("\n"), GssmWarning, stacklevel=3)
+        warnings.warn(w.rstrip("\n"), GssmWarning, stacklevel=3 + depth)
 
 
 def _limits(max_elements: Optional[int], max_cosets: Optional[int], max_memory: Optional[int]) -> Dict[str, Any]:
@@ -277,10 +278,23 @@ def compile_bytes(
     """The weight file :func:`compile` builds its model from: the bytes
     ``gssm compile FILE -g GROUP --target T --dtype D --alphabet A [--bos]``
     writes."""
-    data, warns = _compile(
-        source_or_path, group, target, dtype, alphabet, bos, _limits(max_elements, max_cosets, max_memory)
+    return _compile_bytes(
+        source_or_path, group, target, dtype, alphabet, bos, _limits(max_elements, max_cosets, max_memory), 1
     )
-    _warn(warns)
+
+
+def _compile_bytes(
+    source_or_path: SourceOrPath,
+    group: Optional[str],
+    target: str,
+    dtype: str,
+    alphabet: str,
+    bos: bool,
+    limits: Dict[str, Any],
+    depth: int,
+) -> bytes:
+    data, warns = _compile(source_or_path, group, target, dtype, alphabet, bos, limits)
+    _warn(warns, depth)
     return data
 
 
@@ -304,16 +318,8 @@ def compile(
     :func:`compile_bytes`). A group the target cannot track raises
     :class:`GssmError` saying why."""
     return loads(
-        compile_bytes(
-            source_or_path,
-            group,
-            target,
-            dtype,
-            alphabet,
-            bos=bos,
-            max_elements=max_elements,
-            max_cosets=max_cosets,
-            max_memory=max_memory,
+        _compile_bytes(
+            source_or_path, group, target, dtype, alphabet, bos, _limits(max_elements, max_cosets, max_memory), 1
         )
     )
 
