@@ -27,4 +27,10 @@ if $gssm compile stdlib/seed.gssm -g A5 --target aussm -o "$out/a5.safetensors";
   echo "unexpected: A5 compiled" >&2
   exit 1
 fi
+echo; echo "== A5 in one layer: pd-ssm on its 5 points, and an Elman RNN for torch.nn.RNN"
+$gssm compile stdlib/seed.gssm -g A5 --target pd-ssm -o "$out/a5.pd-ssm.safetensors"
+$gssm verify "$out/a5.pd-ssm.safetensors" --length 3 --horizon-len 10000
+$gssm compile stdlib/seed.gssm -g A5 --target rnn --alphabet generators+inverses -o "$out/a5.rnn.safetensors"
+$gssm export "$out/a5.rnn.safetensors" --format torch-rnn -o "$out/a5-torch-rnn"
+
 echo; echo "demo finished: weight files are in $out/"
