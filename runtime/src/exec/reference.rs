@@ -145,6 +145,27 @@ fn dot<R: Real>(a: &[R], b: &[R]) -> R {
     s
 }
 
+/// The non-zero entries of a state, with their indices. Only these
+/// contribute to a product with it; skipping the zero ones changes no sum
+/// but the sign of a zero, which ReLU and argmax do not see.
+fn nonzero<R: Real>(x: &[R]) -> Vec<(usize, R)> {
+    x.iter()
+        .enumerate()
+        .filter(|(_, x)| x.to_f64() != 0.0)
+        .map(|(j, &x)| (j, x))
+        .collect()
+}
+
+/// Σ_j w[j]·x_j over the non-zero entries, in order, each product rounded,
+/// then each sum.
+fn sparse_dot<R: Real>(w: &[R], active: &[(usize, R)]) -> R {
+    let mut s = R::from_f64(0.0);
+    for &(j, x) in active {
+        s = s.add(w[j].mul(x));
+    }
+    s
+}
+
 impl<R: Real> Stepper<R> {
     pub fn new(model: &ValidModel) -> Self {
         let v = model.num_tokens();
@@ -323,27 +344,12 @@ impl<R: Real> Stepper<R> {
                 readout_bias,
             } => {
                 let hn = *hidden;
-                // Only non-zero state entries contribute; skipping the zero
-                // ones changes no sum but the sign of a zero, which ReLU
-                // removes.
-                let active: Vec<(usize, R)> = state
-                    .x
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, x)| x.to_f64() != 0.0)
-                    .map(|(j, &x)| (j, x))
-                    .collect();
-                let sparse = |w: &[R]| {
-                    let mut s = R::from_f64(0.0);
-                    for &(j, x) in &active {
-                        s = s.add(w[j].mul(x));
-                    }
-                    s
-                };
+                let active = nonzero(&state.x);
                 let next: Vec<R> = (0..hn)
                     .map(|i| {
                         let a = weight_ih[i * num_tokens + t].add(bias_ih[i]);
-                        let b = sparse(&weight_hh[i * hn..(i + 1) * hn]).add(bias_hh[i]);
+                        let b =
+                            sparse_dot(&weight_hh[i * hn..(i + 1) * hn], &active).add(bias_hh[i]);
                         let pre = a.add(b);
                         if pre.to_f64() > 0.0 {
                             pre
@@ -353,20 +359,11 @@ impl<R: Real> Stepper<R> {
                     })
                     .collect();
                 state.x = next;
-                let active: Vec<(usize, R)> = state
-                    .x
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, x)| x.to_f64() != 0.0)
-                    .map(|(j, &x)| (j, x))
-                    .collect();
+                let active = nonzero(&state.x);
                 let mut best = (f64::NEG_INFINITY, UNDECODABLE);
                 for (g, &bias) in readout_bias.iter().enumerate() {
-                    let mut s = R::from_f64(0.0);
-                    for &(j, x) in &active {
-                        s = s.add(readout_weight[g * hn + j].mul(x));
-                    }
-                    let logit = s.add(bias).to_f64();
+                    let w = &readout_weight[g * hn..(g + 1) * hn];
+                    let logit = sparse_dot(w, &active).add(bias).to_f64();
                     if logit > best.0 {
                         best = (logit, g as u32);
                     }
