@@ -1,5 +1,8 @@
 //! Finite automata: the checked, plain form of an `automaton` definition
-//! ([`Automaton`]), built from the AST by [`elaborate`].
+//! ([`Automaton`]), built from the AST by [`elaborate`], and the analysis of
+//! its transformation monoid in [`monoid`].
+
+pub mod monoid;
 
 use crate::diagnostics::{Diagnostic, Source, Span};
 use crate::parse::ast::{AutoStmt, AutomatonDef, Ident, Transform};
