@@ -409,3 +409,30 @@ fn the_full_transformation_monoid_on_five_points() {
     // Idempotents of T_n: sum over image sizes k of C(n, k) k^(n-k).
     assert_eq!(an.idempotents, 5 + 10 * 8 + 10 * 9 + 5 * 4 + 1);
 }
+
+#[test]
+fn the_check_report_rules_out_targets_by_the_monoid_groups() {
+    use gssm_compiler::report::automaton::check_automaton;
+    let ruled_out = |text: &str| -> Vec<String> {
+        let r = check_automaton(&automaton(text), &Limits::default()).unwrap();
+        r.targets
+            .into_iter()
+            .filter(|t| t.impossible)
+            .map(|t| t.target)
+            .collect()
+    };
+    assert!(ruled_out(FLIP_FLOP).is_empty());
+    let parity = "automaton P { states e, o; start e; symbol a: (e, o) }";
+    assert_eq!(ruled_out(parity), ["mamba", "gla", "s4d"]);
+    let c3 = "automaton C { states a, b, c; start a; symbol x: (a, b, c); symbol r: * -> a }";
+    assert_eq!(ruled_out(c3), ["neg-mamba", "mamba", "gla", "s4d"]);
+    let a5 = "automaton A5 { states a, b, c, d, e; start a; symbol x: (a, b, c, d, e); symbol y: (a, b, c) }";
+    assert_eq!(ruled_out(a5), ["aussm", "neg-mamba", "mamba", "gla", "s4d"]);
+    let r = check_automaton(&automaton(c3), &Limits::default()).unwrap();
+    assert_eq!(
+        (r.monoid_size, r.idempotents, r.verdict.as_str()),
+        (6, 4, "solvable")
+    );
+    assert_eq!(r.subgroups.len(), 1);
+    assert_eq!((r.subgroups[0].order, r.subgroups[0].image_size), (3, 3));
+}

@@ -2,6 +2,7 @@
 //! limits as flags, diagnostics and warnings printed to stderr.
 
 use super::common::report;
+use gssm_compiler::automaton::Automaton;
 use gssm_compiler::elaborate::{load_file, Elaborated};
 use gssm_compiler::group::{Group, Limits};
 use gssm_compiler::pipeline::Origin;
@@ -90,6 +91,38 @@ pub fn load_elaborated(
             }
             Ok(e)
         }
+        Err(d) => {
+            report(&d);
+            Err(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// The automaton `name` names, or (without a name) the file's last
+/// definition when that is an automaton; `None` when the subcommand should
+/// treat the argument as a group. Load errors are left to the group path,
+/// which reports them.
+pub fn load_automaton(
+    file: &Path,
+    name: Option<&str>,
+    limits: &SourceLimits,
+) -> Result<Option<Automaton>, ExitCode> {
+    let Ok(p) = load_file(file, &limits.get()) else {
+        return Ok(None);
+    };
+    let result = match name {
+        Some(n) => p.automaton(Some(n)),
+        None => {
+            let last_group = p.definitions().last().map(|d| d.span.start);
+            match p.automata().last() {
+                Some(a) if last_group.is_none_or(|g| g < a.span.start) => p.automaton(None),
+                _ => return Ok(None),
+            }
+        }
+    };
+    match result {
+        Ok(a) => Ok(Some(a)),
+        Err(d) if d.code == "name::unknown-automaton" => Ok(None),
         Err(d) => {
             report(&d);
             Err(ExitCode::FAILURE)
