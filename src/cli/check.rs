@@ -7,7 +7,7 @@
 //! the flags and renders it (`text` names each line of the text form).
 
 use super::common::report;
-use super::source::{load_automaton, load_elaborated, SourceLimits};
+use super::source::{elaborated_from, load_automaton, SourceLimits};
 use gssm_compiler::automaton::Automaton;
 use gssm_compiler::diagnostics::Diagnostic;
 use gssm_compiler::report::automaton::check_automaton;
@@ -30,12 +30,12 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> ExitCode {
-    match load_automaton(&a.file, a.group.as_deref(), &a.limits) {
-        Ok(Some(aut)) => return run_automaton(&aut, &a),
-        Ok(None) => {}
+    let program = match load_automaton(&a.file, a.group.as_deref(), &a.limits) {
+        Ok(Ok(aut)) => return run_automaton(&aut, &a),
+        Ok(Err(p)) => p,
         Err(code) => return code,
-    }
-    let e = match load_elaborated(&a.file, a.group.as_deref(), &a.limits) {
+    };
+    let e = match elaborated_from(&program, a.group.as_deref()) {
         Ok(e) => e,
         Err(code) => return code,
     };
