@@ -89,3 +89,39 @@ fn check_errors_exit_non_zero() {
     assert_ne!(code, 0);
     insta::assert_snapshot!("error_max_elements", out);
 }
+
+#[test]
+fn check_an_automaton() {
+    let dir = std::env::temp_dir().join(format!("gssm-check-automaton-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("counter.gssm");
+    std::fs::write(
+        &file,
+        "group G = < a | a^2 >\n\
+         automaton Counter3 { states q0, q1, q2; start q0; symbol inc: (q0, q1, q2); symbol reset: * -> q0 }\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    // The last definition is the automaton.
+    let (out, code) = check(&[path]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with("Counter3: automaton, 3 states, symbols inc, reset\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("monoid       6 elements, 4 idempotents"),
+        "{out}"
+    );
+    assert!(out.contains("verdict      solvable"), "{out}");
+    assert!(out.contains("subgroup     order 3 on 3 states"), "{out}");
+    assert!(out.contains("  mamba        impossible:"), "{out}");
+    // A group by name still gets the group report.
+    let (out, code) = check(&[path, "G"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("G: order 2"), "{out}");
+    let (out, code) = check(&[path, "Counter3", "--max-elements", "4"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("more than 4 elements"), "{out}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -6,6 +6,7 @@
 //! gathers what `gssm check` and `gssm verify` report, for the CLI and the
 //! Python extension alike.
 
+pub mod automaton;
 pub mod construct;
 pub mod dataset;
 pub mod diagnostics;

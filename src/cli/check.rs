@@ -6,7 +6,11 @@
 //! The report itself is `gssm_compiler::report::check`; this module parses
 //! the flags and renders it (`text` names each line of the text form).
 
-use super::source::{load_elaborated, SourceLimits};
+use super::common::report;
+use super::source::{elaborated_from, load_automaton, SourceLimits};
+use gssm_compiler::automaton::Automaton;
+use gssm_compiler::diagnostics::Diagnostic;
+use gssm_compiler::report::automaton::check_automaton;
 use gssm_compiler::report::check;
 use serde_json::Value;
 use std::process::ExitCode;
@@ -26,7 +30,12 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> ExitCode {
-    let e = match load_elaborated(&a.file, a.group.as_deref(), &a.limits) {
+    let program = match load_automaton(&a.file, a.group.as_deref(), &a.limits) {
+        Ok(Ok(aut)) => return run_automaton(&aut, &a),
+        Ok(Err(p)) => p,
+        Err(code) => return code,
+    };
+    let e = match elaborated_from(&program, a.group.as_deref()) {
         Ok(e) => e,
         Err(code) => return code,
     };
@@ -41,6 +50,88 @@ pub fn run(a: Args) -> ExitCode {
         print!("{}", text(&r));
     }
     ExitCode::SUCCESS
+}
+
+/// `gssm check` on an automaton: its monoid's report, as text or JSON.
+fn run_automaton(aut: &Automaton, a: &Args) -> ExitCode {
+    let r = match check_automaton(aut, &a.limits.get()) {
+        Ok(r) => r,
+        Err(e) => {
+            report(&Diagnostic::error("automaton::monoid", e.to_string()).help(
+                "the monoid is enumerated element by element: raise --max-elements, or use fewer states or symbols",
+            ));
+            return ExitCode::FAILURE;
+        }
+    };
+    let r = serde_json::to_value(r).expect("the report serialises");
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&r).expect("JSON values serialise")
+        );
+    } else {
+        print!("{}", automaton_text(&r));
+    }
+    ExitCode::SUCCESS
+}
+
+/// The text form of an automaton's report.
+fn automaton_text(r: &Value) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let symbols: Vec<&str> = r["symbols"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let _ = writeln!(
+        s,
+        "{}: automaton, {} states, symbols {}",
+        r["name"].as_str().unwrap_or(""),
+        r["states"],
+        symbols.join(", ")
+    );
+    let _ = writeln!(
+        s,
+        "  monoid       {} elements, {} idempotents",
+        r["monoid_size"], r["idempotents"]
+    );
+    let verdict = match r["verdict"].as_str().unwrap_or("") {
+        "aperiodic" => "aperiodic (star-free: a cascade of resets)".to_string(),
+        "solvable" => "solvable (resets and abelian groups)".to_string(),
+        v => match r["subgroups"]
+            .as_array()
+            .and_then(|a| a.iter().find(|g| g["is_solvable"].as_bool() == Some(false)))
+        {
+            Some(g) => format!("{v} (holds a non-solvable group of order {})", g["order"]),
+            None => v.to_string(),
+        },
+    };
+    let _ = writeln!(s, "  verdict      {verdict}");
+    let subgroups = r["subgroups"].as_array().cloned().unwrap_or_default();
+    if subgroups.is_empty() {
+        let _ = writeln!(s, "  subgroups    none but the trivial");
+    }
+    for g in &subgroups {
+        let _ = writeln!(
+            s,
+            "  subgroup     order {} on {} states, abelian {}, solvable {}",
+            g["order"],
+            g["image_size"],
+            yes_no(&g["is_abelian"]),
+            yes_no(&g["is_solvable"])
+        );
+    }
+    let _ = writeln!(s, "\ntargets:");
+    for t in r["targets"].as_array().cloned().unwrap_or_default() {
+        let tn = t["target"].as_str().unwrap_or("");
+        let why = t["reason"].as_str().unwrap_or("");
+        if t["impossible"].as_bool() == Some(true) {
+            let _ = writeln!(s, "  {tn:<12} impossible: {why}");
+        } else {
+            let _ = writeln!(s, "  {tn:<12} {why}");
+        }
+    }
+    s
 }
 
 /// "C2 x C4" from invariant factors; "1" for the trivial group.

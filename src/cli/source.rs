@@ -2,7 +2,9 @@
 //! limits as flags, diagnostics and warnings printed to stderr.
 
 use super::common::report;
-use gssm_compiler::elaborate::{load_file, Elaborated};
+use gssm_compiler::automaton::Automaton;
+use gssm_compiler::diagnostics::Diagnostic;
+use gssm_compiler::elaborate::{load_file, Elaborated, Program};
 use gssm_compiler::group::{Group, Limits};
 use gssm_compiler::pipeline::Origin;
 use std::path::Path;
@@ -77,6 +79,11 @@ pub fn load_elaborated(
         },
         Err(d) => Err(d),
     };
+    finish(result)
+}
+
+/// Print the warnings of an elaborated group, or its error.
+fn finish(result: Result<Elaborated, Diagnostic>) -> Result<Elaborated, ExitCode> {
     match result {
         Ok(e) => {
             for w in e.warnings.iter().take(MAX_SHOWN_WARNINGS) {
@@ -95,6 +102,52 @@ pub fn load_elaborated(
             Err(ExitCode::FAILURE)
         }
     }
+}
+
+/// The automaton `name` names, or (without a name) the file's last
+/// definition when that is an automaton; `None` when the subcommand should
+/// treat the argument as a group. The file is read once, here: a pipe
+/// cannot be read twice, so the group path takes the program back.
+pub fn load_automaton(
+    file: &Path,
+    name: Option<&str>,
+    limits: &SourceLimits,
+) -> Result<Result<Automaton, Program>, ExitCode> {
+    let p = match load_file(file, &limits.get()) {
+        Ok(p) => p,
+        Err(d) => {
+            report(&d);
+            return Err(ExitCode::FAILURE);
+        }
+    };
+    let result = match name {
+        Some(n) => p.automaton(Some(n)),
+        None => {
+            let last_group = p.definitions().last().map(|d| d.span.start);
+            match p.automata().last() {
+                Some(a) if last_group.is_none_or(|g| g < a.span.start) => p.automaton(None),
+                _ => return Ok(Err(p)),
+            }
+        }
+    };
+    match result {
+        Ok(a) => Ok(Ok(a)),
+        Err(d) if d.code == "name::unknown-automaton" => Ok(Err(p)),
+        Err(d) => {
+            report(&d);
+            Err(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// Elaborate `group` from a program already loaded, as
+/// [`load_elaborated`] does from a file.
+pub fn elaborated_from(p: &Program, group: Option<&str>) -> Result<Elaborated, ExitCode> {
+    let result = match group {
+        Some(expr) => p.eval(expr),
+        None => p.group(None, &[]),
+    };
+    finish(result)
 }
 
 /// The group and where it came from, for the pipeline (`gssm compile`).

@@ -111,7 +111,9 @@ impl<'p> Elab<'p> {
     fn def(&self, id: DefId) -> &'p ast::GroupDef {
         match &self.prog.files[id.file].ast.items[id.item] {
             ast::Item::Group(g) => g,
-            ast::Item::Import(_) => unreachable!("scopes hold only group definitions"),
+            ast::Item::Import(_) | ast::Item::Automaton(_) => {
+                unreachable!("group references resolve only to group definitions")
+            }
         }
     }
 
@@ -361,6 +363,15 @@ impl<'p> Elab<'p> {
         let Some(&def_id) = self.scope(file).get(&id.name) else {
             return Err(self.unknown_group(file, id));
         };
+        if let ast::Item::Automaton(a) = &self.prog.files[def_id.file].ast.items[def_id.item] {
+            return Err(Diagnostic::error(
+                "name::not-a-group",
+                format!("`{}` is an automaton, not a group", id.name),
+            )
+            .at(&src, id.span, "an automaton")
+            .help("automata are analysed with `gssm check`; a group expression needs a group")
+            .note(self.src(def_id.file), a.name.span, "defined here"));
+        }
         let def = self.def(def_id);
         let params = def.params.as_deref().unwrap_or(&[]);
         let given = args.map_or(0, <[_]>::len);

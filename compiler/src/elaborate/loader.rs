@@ -8,7 +8,7 @@
 
 use super::stdlib;
 use crate::diagnostics::{Diagnostic, Source, Span};
-use crate::parse::ast::{self, GroupDef, Item};
+use crate::parse::ast::{self, Item};
 use crate::parse::parse_file;
 use std::collections::HashMap;
 use std::io::Read;
@@ -88,11 +88,9 @@ impl<'a> Loader<'a> {
         self.load(key, source, false, dir)
     }
 
-    pub fn def(&self, id: DefId) -> &GroupDef {
-        match &self.files[id.file].ast.items[id.item] {
-            Item::Group(g) => g,
-            Item::Import(_) => unreachable!("scopes hold only group definitions"),
-        }
+    /// The name a definition (group or automaton) gives.
+    pub fn def_name(&self, id: DefId) -> &ast::Ident {
+        def_name(&self.files[id.file].ast.items[id.item])
     }
 
     fn load(
@@ -120,7 +118,7 @@ impl<'a> Loader<'a> {
             .iter()
             .filter_map(|it| match it {
                 Item::Import(i) => Some(i.clone()),
-                Item::Group(_) => None,
+                Item::Group(_) | Item::Automaton(_) => None,
             })
             .collect();
         let mut scope: HashMap<String, DefId> = HashMap::new();
@@ -140,13 +138,17 @@ impl<'a> Loader<'a> {
                 scope.insert(name, id);
             }
         }
+        // Groups and automata share one namespace.
         for (item, it) in self.files[idx].ast.items.iter().enumerate() {
-            let Item::Group(g) = it else { continue };
-            let id = DefId { file: idx, item };
-            if let Some(&prev) = scope.get(&g.name.name) {
-                return Err(self.conflict(&g.name.name, id, prev, &source, g.name.span));
+            if matches!(it, Item::Import(_)) {
+                continue;
             }
-            scope.insert(g.name.name.clone(), id);
+            let name = def_name(it);
+            let id = DefId { file: idx, item };
+            if let Some(&prev) = scope.get(&name.name) {
+                return Err(self.conflict(&name.name, id, prev, &source, name.span));
+            }
+            scope.insert(name.name.clone(), id);
         }
         self.files[idx].scope = scope;
         self.stack.pop();
@@ -154,7 +156,7 @@ impl<'a> Loader<'a> {
     }
 
     fn conflict(&self, name: &str, new: DefId, prev: DefId, src: &Source, at: Span) -> Diagnostic {
-        let prev_def = self.def(prev);
+        let prev_name = self.def_name(prev);
         let prev_file = &self.files[prev.file].source;
         let new_file = &self.files[new.file].source;
         let what = if new.file == prev.file {
@@ -170,7 +172,7 @@ impl<'a> Loader<'a> {
             .help(format!("rename one of the two definitions of `{name}`"))
             .note(
                 prev_file,
-                prev_def.name.span,
+                prev_name.span,
                 format!("`{name}` is first defined here"),
             )
     }
@@ -270,6 +272,15 @@ impl<'a> Loader<'a> {
                 Ok(text.clone())
             }
         }
+    }
+}
+
+/// The name a group or automaton definition gives.
+fn def_name(it: &Item) -> &ast::Ident {
+    match it {
+        Item::Group(g) => &g.name,
+        Item::Automaton(a) => &a.name,
+        Item::Import(_) => unreachable!("scopes hold only definitions"),
     }
 }
 

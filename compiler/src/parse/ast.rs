@@ -19,6 +19,54 @@ pub struct File {
 pub enum Item {
     Import(Import),
     Group(Box<GroupDef>),
+    Automaton(Box<AutomatonDef>),
+}
+
+/// `automaton NAME { statements }`, statements in source order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AutomatonDef {
+    pub name: Ident,
+    pub stmts: Vec<AutoStmt>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum AutoStmt {
+    /// `states q0, q1, …`.
+    States(Vec<Ident>, Span),
+    /// `start q`.
+    Start(Ident, Span),
+    /// `accept q, …` (possibly empty).
+    Accept(Vec<Ident>, Span),
+    /// `symbol a: …`.
+    Symbol(SymbolDef),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SymbolDef {
+    pub name: Ident,
+    pub transform: Transform,
+    pub span: Span,
+}
+
+/// How a symbol moves the states.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Transform {
+    /// `p -> q, * -> r`: every state listed once; `*` (`None`) maps the
+    /// states not listed.
+    Clauses(Vec<Clause>),
+    /// `(p, q)(r, s, t)`: a permutation, the states not named fixed.
+    Cycles(Vec<Vec<Ident>>),
+    /// `id`.
+    Identity,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Clause {
+    /// `None` for `*`.
+    pub from: Option<Ident>,
+    pub to: Ident,
+    pub span: Span,
 }
 
 /// `import "families"` or `import "dir/file.gssm"`.

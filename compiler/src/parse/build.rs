@@ -27,11 +27,72 @@ pub(super) fn file(src: &Source, p: Pair<Rule>) -> Result<File> {
         match it.as_rule() {
             Rule::import => items.push(Item::Import(import(it))),
             Rule::group_def => items.push(Item::Group(Box::new(group_def(src, it)?))),
+            Rule::automaton_def => items.push(Item::Automaton(Box::new(automaton_def(it)))),
             Rule::EOI => {}
             r => unreachable!("file item {r:?}"),
         }
     }
     Ok(File { items })
+}
+
+fn automaton_def(p: Pair<Rule>) -> AutomatonDef {
+    let sp = span(&p);
+    let mut inner = p.into_inner().filter(|q| q.as_rule() != Rule::kw_automaton);
+    let name = ident(inner.next().expect("def_name"));
+    let idents = |q: Pair<Rule>| -> Vec<Ident> {
+        q.into_inner()
+            .filter(|r| r.as_rule() == Rule::ident)
+            .map(ident)
+            .collect()
+    };
+    let mut stmts = Vec::new();
+    for q in inner {
+        let qs = span(&q);
+        stmts.push(match q.as_rule() {
+            Rule::states_decl => AutoStmt::States(idents(q), qs),
+            Rule::start_decl => {
+                AutoStmt::Start(idents(q).into_iter().next().expect("start state"), qs)
+            }
+            Rule::accept_decl => AutoStmt::Accept(idents(q), qs),
+            Rule::symbol_decl => {
+                let mut si = q.into_inner().skip(1);
+                let name = ident(si.next().expect("symbol name"));
+                let t = si.next().expect("transform");
+                let transform = match t.as_rule() {
+                    Rule::identity_map => Transform::Identity,
+                    Rule::state_cycles => Transform::Cycles(
+                        t.into_inner()
+                            .map(|c| c.into_inner().map(ident).collect())
+                            .collect(),
+                    ),
+                    Rule::clause_list => Transform::Clauses(
+                        t.into_inner()
+                            .map(|c| {
+                                let cs = span(&c);
+                                let mut ci = c.into_inner();
+                                let f = ci.next().expect("clause source");
+                                let from = (f.as_rule() == Rule::ident).then(|| ident(f));
+                                let to = ident(ci.next().expect("clause target"));
+                                Clause { from, to, span: cs }
+                            })
+                            .collect(),
+                    ),
+                    r => unreachable!("transform {r:?}"),
+                };
+                AutoStmt::Symbol(SymbolDef {
+                    name,
+                    transform,
+                    span: qs,
+                })
+            }
+            r => unreachable!("automaton statement {r:?}"),
+        });
+    }
+    AutomatonDef {
+        name,
+        stmts,
+        span: sp,
+    }
 }
 
 fn import(p: Pair<Rule>) -> Import {

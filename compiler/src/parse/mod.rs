@@ -235,6 +235,14 @@ fn describe_rule(r: Rule) -> Option<&'static str> {
         Rule::path => "a quoted module name or path",
         Rule::message => "a quoted message",
         Rule::group_def => "`group`",
+        Rule::automaton_def => "`automaton`",
+        Rule::states_decl | Rule::kw_states => "`states`",
+        Rule::start_decl | Rule::kw_start => "`start`",
+        Rule::accept_decl | Rule::kw_accept => "`accept`",
+        Rule::symbol_decl | Rule::kw_symbol => "`symbol`",
+        Rule::clause | Rule::clause_list | Rule::state_cycles | Rule::identity_map => {
+            "a transformation such as `p -> q, * -> r`, `(p, q)` or `id`"
+        }
         Rule::import => "`import`",
         Rule::EOI => "end of input",
         Rule::binop => "an operator",
@@ -268,6 +276,22 @@ fn syntax_hint(text: &str, pos: usize, rules: &[Rule], tokens: &[String]) -> Str
     if before.ends_with('^') {
         return "an exponent is a number, a parameter or a parenthesised integer expression: `a^3`, `a^-1`, `a^n`, `a^(n/2)`".into();
     }
+    if rules.iter().any(|r| {
+        matches!(
+            r,
+            Rule::clause | Rule::clause_list | Rule::state_cycles | Rule::identity_map
+        )
+    }) {
+        return "a symbol's transformation is a map `p -> q, q -> p, * -> r` (`*`: every state not listed), cycles of states `(p, q)(r, s, t)`, or `id`".into();
+    }
+    if rules.iter().any(|r| {
+        matches!(
+            r,
+            Rule::states_decl | Rule::start_decl | Rule::accept_decl | Rule::symbol_decl
+        )
+    }) {
+        return "an automaton's body is statements separated by `;`: `states q0, q1; start q0; accept q1; symbol a: q0 -> q1, q1 -> q0`".into();
+    }
     if rules.contains(&Rule::relation)
         || rules.contains(&Rule::word)
         || rules.contains(&Rule::factor)
@@ -278,7 +302,7 @@ fn syntax_hint(text: &str, pos: usize, rules: &[Rule], tokens: &[String]) -> Str
         return "permutations are written as cycles of points from 1: `(1,2,3)(4,5)`, ranges `(1..n)`, comprehensions `(1,2,k) for k in 3..n`".into();
     }
     if rules.contains(&Rule::group_def) || rules.contains(&Rule::import) {
-        return "a file is a list of `import \"module\"` and `group NAME = EXPR` statements".into();
+        return "a file is a list of `import \"module\"`, `group NAME = EXPR` and `automaton NAME { … }` statements".into();
     }
     if rules.contains(&Rule::gexpr) || rules.contains(&Rule::gpow) || rules.contains(&Rule::call) {
         return "a group is a presentation `< a | a^3 >`, a permutation group `perm { (1,2,3) }`, a name such as `C6` or `Dihedral(8)`, or a product `A x B`, `N : H by { … }`".into();
