@@ -118,8 +118,9 @@ fn the_loader_refuses_broken_structure() {
     m.manifest.bos = Some(0);
     refused(m, "must be the last token");
     let mut m = model("pd-ssm", true);
-    let last = m.token_elements.len() - 1;
-    m.token_elements[last] = 1;
+    let te = &mut m.group_mut().unwrap().token_elements;
+    let last = te.len() - 1;
+    te[last] = 1;
     refused(m, "must be 0");
     let mut m = model("aussm", true);
     m.diagonal_mut().unwrap().layers[0].h0_re[0] = 1.0;
@@ -174,12 +175,9 @@ fn the_proof_refuses_every_changed_value() {
     // The group table itself: a wrong product the cells follow.
     let mut m = model("rnn", false);
     let n = m.order();
-    let (a, b) = (m.group_table[n + 1], m.group_table[n + 2]);
-    m.group_table[n + 1] = b;
-    m.group_table[n + 2] = a;
-    let (c, d) = (m.group_table[2 * n + 1], m.group_table[2 * n + 2]);
-    m.group_table[2 * n + 1] = d;
-    m.group_table[2 * n + 2] = c;
+    let t = &mut m.group_mut().unwrap().table;
+    t.swap(n + 1, n + 2);
+    t.swap(2 * n + 1, 2 * n + 2);
     let v = validate(m, &LoadLimits::default());
     if let Ok(v) = v {
         assert!(!proof(&v).ok, "a changed table passed the proof");

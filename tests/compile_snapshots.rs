@@ -60,7 +60,8 @@ fn dump(bytes: &[u8]) -> String {
     let mut s = serde_json::to_string_pretty(&model.manifest).unwrap();
     s.push_str(&format!(
         "\ngroup.generators = {:?}\ntokens.element = {:?}\n",
-        model.generators, model.token_elements,
+        model.group().unwrap().generators,
+        model.group().unwrap().token_elements,
     ));
     let short = |xs: &[f64]| -> String {
         let v: Vec<String> = xs.iter().map(|x| format!("{x:.6}")).collect();

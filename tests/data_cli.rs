@@ -419,7 +419,10 @@ fn ids_match_the_compiled_model() {
         );
         assert_eq!(strings(&vocab, "tokens"), m.manifest.tokens);
         assert_eq!(strings(&vocab, "outputs"), m.manifest.outputs);
-        assert_eq!(strings(&vocab, "generators"), m.manifest.group.generators);
+        assert_eq!(
+            strings(&vocab, "generators"),
+            m.manifest.group.as_ref().unwrap().generators
+        );
         let te: Vec<u32> = vocab["token_elements"]
             .as_array()
             .unwrap()

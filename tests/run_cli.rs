@@ -76,7 +76,7 @@ fn s3_labels() -> &'static Labels {
         for g in 0..6 {
             for h in 0..6 {
                 assert_eq!(
-                    elems[m.mul(g as u32, h as u32) as usize],
+                    elems[m.group().unwrap().mul(6, g as u32, h as u32) as usize],
                     mul(elems[g], elems[h]),
                     "group.table[{g}, {h}]"
                 );

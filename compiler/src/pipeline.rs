@@ -2,14 +2,17 @@
 //! target in, a validated model and its weight-file bytes out. Errors become
 //! diagnostics pointing at the group's definition.
 
-use crate::construct::{self, construct, Alphabet, Tokens};
+use crate::automaton::holonomy::Cascade;
+use crate::automaton::monoid::{analyse, Verdict};
+use crate::automaton::Automaton;
+use crate::construct::{self, automaton, construct, Alphabet, Tokens};
 use crate::diagnostics::{Diagnostic, Source, Span};
 use crate::emit::emit;
-use crate::group::{Elem, Group};
+use crate::group::{Elem, Group, Limits};
 use crate::target::{plan, plan_with_series, Target};
 use gssm_runtime::format::LoadLimits;
 use gssm_runtime::ir::FloatDtype;
-use gssm_runtime::valid::{validate, ValidModel};
+use gssm_runtime::valid::{validate, TargetKind, ValidModel};
 
 /// Where the group came from, for error messages.
 #[derive(Clone, Debug, Default)]
@@ -126,4 +129,118 @@ fn diagonal_plan(
             origin.locate(d, None, &format!("{} (order {}) defined here", g.name, g.order()))
         })?,
     })
+}
+
+/// Compile an automaton for a diagonal target: a permutation automaton as
+/// its group (read out as the start state moved by the tracked element),
+/// any other through its holonomy cascade, one layer per level.
+pub fn compile_automaton(
+    a: &Automaton,
+    origin: &Origin,
+    target: &dyn Target,
+    opts: &Options,
+    limits: &Limits,
+) -> Result<(ValidModel, Vec<u8>), Diagnostic> {
+    let refuse = |msg: String, help: Option<String>| {
+        let mut d = Diagnostic::error(
+            "target::automaton",
+            format!("{} cannot be compiled for {}: {msg}", a.name, target.name()),
+        );
+        if let Some(h) = help {
+            d = d.help(h);
+        }
+        origin.locate(d, None, "automaton defined here")
+    };
+    let kind = target.kind();
+    if opts.bos {
+        return Err(refuse(
+            "an automaton model starts in its start state; it takes no start token".into(),
+            Some("drop --bos".into()),
+        ));
+    }
+    if !kind.is_diagonal() || kind == TargetKind::S4d {
+        return Err(refuse(
+            format!("{} is not a target for automata", target.name()),
+            Some("automata compile to stacks of diagonal layers: aussm, neg-mamba, mamba, gla".into()),
+        ));
+    }
+    let analysis = analyse(a, limits).map_err(|e| refuse(e.to_string(), None))?;
+    // The class each target's layers realise, checked on the monoid itself:
+    // a cyclic group of order p inside it needs a layer that rotates by p.
+    let cyclic = |bad: &dyn Fn(usize) -> bool| {
+        let m = &analysis.monoid;
+        (0..m.size() as u32)
+            .map(|x| (x, m.period(x)))
+            .find(|&(_, p)| bad(p))
+    };
+    let out_of_class = match kind {
+        TargetKind::Mamba | TargetKind::Gla => cyclic(&|p| p > 1),
+        TargetKind::NegMamba => cyclic(&|p| p > 2),
+        _ => None,
+    };
+    if let Some((x, p)) = out_of_class {
+        let word = analysis.monoid.word(x);
+        let names: Vec<&str> = word.iter().map(|&s| a.symbols[s].0.as_str()).collect();
+        let class = match kind {
+            TargetKind::NegMamba => "elementary abelian 2-groups (eigenvalues ±1)",
+            _ => "no group but the trivial one (transitions in [0, 1] only keep and reset)",
+        };
+        return Err(refuse(
+            format!(
+                "its transition monoid contains the cyclic group C{p} (the word `{}` acts with period {p}), and {} layers realise {class}",
+                names.join(" "),
+                target.name()
+            ),
+            Some(match kind {
+                TargetKind::NegMamba if p % 2 == 0 && p.is_power_of_two() => {
+                    "use aussm, whose layers rotate by any root of unity".to_string()
+                }
+                _ => "use aussm (abelian groups and resets)".to_string(),
+            }),
+        ));
+    }
+    if let Verdict::NonSolvable { order } = analysis.verdict {
+        return Err(refuse(
+            format!("its transition monoid contains a non-solvable group of order {order}, which no stack of diagonal layers tracks"),
+            None,
+        ));
+    }
+    let load = LoadLimits::default();
+    let located = |e: String| {
+        origin.locate(
+            Diagnostic::error("construct", e),
+            None,
+            "while compiling this automaton",
+        )
+    };
+    let permutations = a
+        .symbols
+        .iter()
+        .all(|(_, m)| {
+            let mut seen = vec![false; m.len()];
+            m.iter().all(|&y| !std::mem::replace(&mut seen[y as usize], true))
+        });
+    let model = if permutations {
+        let (g, toks, image) = automaton::as_group(a, limits).map_err(|r| located(r.0))?;
+        let p = diagonal_plan(&g, origin, target)?;
+        let mut m = construct(&g, &p, target, &toks, opts.dtype).map_err(located)?;
+        if let Some(d) = m.diagonal_mut() {
+            for y in d.readout.iter_mut() {
+                *y = image[*y as usize];
+            }
+        }
+        m.manifest = automaton::automaton_manifest(a, kind, opts.dtype);
+        m.truth = automaton::automaton_truth(a);
+        m
+    } else {
+        let cascade = Cascade::new(a, limits).map_err(|e| refuse(e.to_string(), None))?;
+        automaton::construct(a, &cascade, target, opts.dtype, limits, &load)
+            .map_err(|r| refuse(r.0, None))?
+    };
+    let model = validate(model, &load).map_err(|e| {
+        located(format!("the compiled model cannot be written: {e}"))
+    })?;
+    let bytes = emit(&model)
+        .map_err(|e| Diagnostic::error("emit", format!("cannot write the weight file: {e}")))?;
+    Ok((model, bytes))
 }

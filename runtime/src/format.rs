@@ -12,9 +12,13 @@
 //! | `group.table` | I32 | [N, N] Cayley table, `table[g, h] = g·h` |
 //! | `group.generators` | I32 | [num generators] generator → element id |
 //! | `tokens.element` | I32 | [V_0] token id → element id |
-//! | `readout` | I32 | [C_0·C_1⋯C_{k-1}] joint code → output element id |
+//! | `automaton.delta` | I32 | [V_0, S] `delta[v, q]` = state reached from q by token v (instead of the three above) |
+//! | `automaton.start` | I32 | [1] the start state |
+//! | `automaton.accept` | I32 | [S] 1 for accepting states, else 0 |
+//! | `readout` | I32 | [C_0·C_1⋯C_{k-1}] joint code → output (element or state) id |
 //! | `layer.i.moduli` | I32 | [r_i] |
-//! | `layer.i.transition.code` | I32 | [V_i, r_i] exact phase numerators |
+//! | `layer.i.coords` | I32 | [r_i] 0 = phase, 1 = register (absent: all phases) |
+//! | `layer.i.transition.code` | I32 | [V_i, r_i] exact transition codes (`ir::Coord`) |
 //! | `layer.i.transition.re`, `.im` | F | [V_i, r_i] a(v) |
 //! | `layer.i.transition.phase` | F | [V_i, r_i] arg a(v) in [0, 2π) (aussm only) |
 //! | `layer.i.input.re`, `.im` | F | [V_i, r_i] b(v) |
@@ -42,8 +46,8 @@
 
 pub use crate::ir::FloatDtype;
 use crate::ir::{
-    DeltaCell, Diagonal, Layer, Manifest, Model, Net, PdCell, PointAction, RnnCell, FORMAT_NAME,
-    FORMAT_VERSION, FORMAT_VERSIONS_READ,
+    AutomatonTruth, Coord, DeltaCell, Diagonal, GroupTruth, Layer, Manifest, Model, Net, PdCell,
+    PointAction, RnnCell, Truth, FORMAT_NAME, FORMAT_VERSION, FORMAT_VERSIONS_READ,
 };
 pub use crate::valid::LoadLimits;
 use crate::valid::{validate, ValidModel};
@@ -131,15 +135,18 @@ pub fn encode(model: &ValidModel) -> Result<Vec<u8>, FormatError> {
     let floats = |name: &str, shape: Vec<usize>, x: &[f64]| -> Tensor {
         (name.to_string(), dtype.st(), shape, float_bytes(x, dtype))
     };
-    let mut tensors: Vec<Tensor> = vec![
-        ints("group.table", vec![n, n], &model.group_table),
-        ints(
-            "group.generators",
-            vec![model.generators.len()],
-            &model.generators,
-        ),
-        ints("tokens.element", vec![v], &model.token_elements),
-    ];
+    let mut tensors: Vec<Tensor> = match &model.truth {
+        Truth::Group(g) => vec![
+            ints("group.table", vec![n, n], &g.table),
+            ints("group.generators", vec![g.generators.len()], &g.generators),
+            ints("tokens.element", vec![v], &g.token_elements),
+        ],
+        Truth::Automaton(a) => vec![
+            ints("automaton.delta", vec![v, n], &a.delta),
+            ints("automaton.start", vec![1], &[a.start]),
+            ints("automaton.accept", vec![n], &a.accept),
+        ],
+    };
     let action = |t: &mut Vec<Tensor>, a: &PointAction| {
         t.push(ints("action.images", vec![n, a.degree()], &a.images));
         t.push(floats("action.points", vec![a.degree()], &a.points));
@@ -152,6 +159,10 @@ pub fn encode(model: &ValidModel) -> Result<Vec<u8>, FormatError> {
                 let (v, r) = (l.num_tokens, l.width());
                 let p = |s: &str| format!("layer.{i}.{s}");
                 tensors.push(ints(&p("moduli"), vec![r], &l.moduli));
+                if l.coords.iter().any(|&c| c != Coord::Phase) {
+                    let ids: Vec<u32> = l.coords.iter().map(|c| c.id()).collect();
+                    tensors.push(ints(&p("coords"), vec![r], &ids));
+                }
                 tensors.push(ints(&p("transition.code"), vec![v, r], &l.transition_code));
                 tensors.push(floats(&p("transition.re"), vec![v, r], &l.a_re));
                 tensors.push(floats(&p("transition.im"), vec![v, r], &l.a_im));
@@ -386,6 +397,22 @@ fn read_diagonal(rd: &mut Reader, dt: FloatDtype) -> Result<Diagonal, FormatErro
         let p = |s: &str| format!("layer.{i}.{s}");
         let (moduli, rs) = rd.ints(&p("moduli"), &[None])?;
         let r = rs[0];
+        let coords = if rd.has(&p("coords")) {
+            let (ids, _) = rd.ints(&p("coords"), &[Some(r)])?;
+            ids.iter()
+                .enumerate()
+                .map(|(j, &id)| {
+                    Coord::from_id(id).ok_or_else(|| FormatError::Range {
+                        name: p("coords"),
+                        index: j,
+                        value: id as i64,
+                        bound: 2,
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            vec![Coord::Phase; r]
+        };
         let (transition_code, vr) = rd.ints(&p("transition.code"), &[None, Some(r)])?;
         let v = vr[0];
         let sh = [Some(v), Some(r)];
@@ -407,6 +434,7 @@ fn read_diagonal(rd: &mut Reader, dt: FloatDtype) -> Result<Diagonal, FormatErro
         codes_all.push(codes);
         layers.push(Layer {
             moduli,
+            coords,
             num_tokens: v,
             transition_code,
             a_re,
@@ -459,10 +487,26 @@ pub fn decode(bytes: &[u8]) -> Result<Model, FormatError> {
         seen: BTreeSet::new(),
     };
     let n = manifest.outputs.len();
-    let (group_table, _) = rd.ints("group.table", &[Some(n), Some(n)])?;
-    let (generators, _) = rd.ints("group.generators", &[Some(manifest.group.generators.len())])?;
-    let (token_elements, _) = rd.ints("tokens.element", &[Some(manifest.tokens.len())])?;
     let v = manifest.tokens.len();
+    // The manifest says what is tracked; the validator checks it says one
+    // thing.
+    let truth = match (&manifest.group, &manifest.automaton) {
+        (Some(g), None) => Truth::Group(GroupTruth {
+            table: rd.ints("group.table", &[Some(n), Some(n)])?.0,
+            generators: rd.ints("group.generators", &[Some(g.generators.len())])?.0,
+            token_elements: rd.ints("tokens.element", &[Some(v)])?.0,
+        }),
+        (None, Some(_)) => Truth::Automaton(AutomatonTruth {
+            delta: rd.ints("automaton.delta", &[Some(v), Some(n)])?.0,
+            start: rd.ints("automaton.start", &[Some(1)])?.0[0],
+            accept: rd.ints("automaton.accept", &[Some(n)])?.0,
+        }),
+        _ => {
+            return Err(FormatError::Manifest(
+                "the manifest must describe exactly one of `group` and `automaton`".into(),
+            ))
+        }
+    };
     // The tensors present say which kind of net this is; the validator
     // checks that it is the target's.
     let net = if rd.has("pd.index") {
@@ -517,9 +561,7 @@ pub fn decode(bytes: &[u8]) -> Result<Model, FormatError> {
     Ok(Model {
         manifest,
         net,
-        group_table,
-        generators,
-        token_elements,
+        truth,
     })
 }
 

@@ -1,6 +1,7 @@
 //! The SSM IR: plain data describing a sequence model that tracks a finite
-//! group — a stack of diagonal SSM layers ([`Diagonal`]) or one
-//! non-diagonal cell ([`PdCell`], [`DeltaCell`], [`RnnCell`]). The compiler
+//! group or the state of a finite automaton ([`Truth`]) — a stack of
+//! diagonal SSM layers ([`Diagonal`]) or one non-diagonal cell ([`PdCell`],
+//! [`DeltaCell`], [`RnnCell`]). The compiler
 //! produces it, `format` serialises it, [`crate::valid`] checks it, and every
 //! executor consumes the checked [`crate::valid::ValidModel`]. It knows
 //! nothing of the source language.
@@ -8,7 +9,8 @@
 //! Diagonal semantics (per time step t, layers in order 0..k):
 //!   v_0 = x_t (input token id);
 //!   layer i: h_i <- a_i[v_i] ⊙ h_i + b_i[v_i]   (complex, elementwise)
-//!            q_ij = round(arg(h_ij) · n_ij / 2π) mod n_ij   (state code digits)
+//!            q_ij = round(arg(h_ij) · n_ij / 2π) mod n_ij   (a phase digit)
+//!            q_ij = #{θ ∈ REGISTER_THRESHOLDS : re h_ij ≥ θ}  (a register digit)
 //!            code_i = q_i0 + n_i0·(q_i1 + n_i1·(q_i2 + …))  (mixed radix)
 //!            v_{i+1} = cocycle_i[code_i · V_i + v_i]        (i < k-1)
 //!   y_t = readout[code_0 + C_0·(code_1 + C_1·(code_2 + …))]  (C_i = ∏_j n_ij)
@@ -29,14 +31,51 @@ pub struct Model {
     pub manifest: Manifest,
     /// The recurrence and its decoding.
     pub net: Net,
-    /// Cayley table of the tracked group: `group_table[g * order + h] = g·h`.
-    /// Output class ids are element ids; element 0 is the identity.
-    pub group_table: Vec<u32>,
+    /// What the outputs must equal: the ground truth's own description.
+    pub truth: Truth,
+}
+
+/// The tracked object, carried in the file so that the ground truth never
+/// comes from the layers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Truth {
+    /// Output t is the running product x_1⋯x_t in a finite group.
+    Group(GroupTruth),
+    /// Output t is the state of a deterministic automaton after x_1…x_t.
+    Automaton(AutomatonTruth),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupTruth {
+    /// Cayley table: `table[g * order + h] = g·h`. Output class ids are
+    /// element ids; element 0 is the identity.
+    pub table: Vec<u32>,
     /// Generator i (named `manifest.group.generators[i]`) -> element id.
     /// Labels are words in these generators.
     pub generators: Vec<u32>,
     /// Input token id -> element id.
     pub token_elements: Vec<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AutomatonTruth {
+    /// `delta[v * S + q]`: the state reached from state q by token v.
+    /// Output class ids are state ids.
+    pub delta: Vec<u32>,
+    /// The state before any token.
+    pub start: u32,
+    /// `accept[q]`: 1 when state q accepts, else 0.
+    pub accept: Vec<u32>,
+}
+
+impl AutomatonTruth {
+    pub fn num_states(&self) -> usize {
+        self.accept.len()
+    }
+    #[inline]
+    pub fn next(&self, q: u32, v: u32) -> u32 {
+        self.delta[v as usize * self.accept.len() + q as usize]
+    }
 }
 
 /// What the model computes with: one kind per target family.
@@ -157,14 +196,63 @@ impl RnnCell {
     }
 }
 
+/// How a component of a diagonal layer holds and decodes its state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Coord {
+    /// A point of the circle: digit = round(arg h · n / 2π) mod n. Code
+    /// c < n rotates (a = exp(2πi·c/n), b = 0); code n ≤ c < 2n resets to
+    /// digit c − n (a = 0, b = exp(2πi·(c−n)/n)). h0 = exp(2πi·d/n) for its
+    /// digit d.
+    Phase,
+    /// A real two-bit register holding the current bit and the bit before
+    /// the last write: h ∈ [4·cur + prev, 4·cur + prev + 1/2), digit =
+    /// 2·cur + prev (modulus 4), read by comparing re h with
+    /// [`REGISTER_THRESHOLDS`]. Code 0 keeps (a = 1, b = 0); code 1 + c
+    /// writes bit c (a = 1/4, b = 4c), which shifts the old current bit into
+    /// `prev`. h0 = 5·d for a start with cur = prev = d. Every value is a
+    /// dyadic rational with few bits, so it is exact or stays well inside
+    /// its interval in every float type.
+    Register,
+}
+
+/// Decision boundaries of a register digit: digit = how many of these are
+/// ≤ re h.
+pub const REGISTER_THRESHOLDS: [f64; 3] = [0.75, 2.5, 4.75];
+
+impl Coord {
+    pub fn id(self) -> u32 {
+        match self {
+            Coord::Phase => 0,
+            Coord::Register => 1,
+        }
+    }
+    pub fn from_id(id: u32) -> Option<Coord> {
+        match id {
+            0 => Some(Coord::Phase),
+            1 => Some(Coord::Register),
+            _ => None,
+        }
+    }
+}
+
+/// A register's digit for the value `re`.
+#[inline(always)]
+pub fn register_digit(re: f64) -> u32 {
+    REGISTER_THRESHOLDS.iter().map(|&t| u32::from(re >= t)).sum()
+}
+
 /// One diagonal layer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Layer {
     /// n_j for each state component; the layer's width is `moduli.len()`.
     pub moduli: Vec<u32>,
+    /// Per component, how it is decoded; [`Coord::Register`] components
+    /// have modulus 4.
+    pub coords: Vec<Coord>,
     /// Number of distinct input tokens V of this layer.
     pub num_tokens: usize,
-    /// Exact transition codes c[v][j] in Z_{n_j}: a[v][j] = exp(2πi·c/n_j).
+    /// Exact transition codes c[v][j] (see [`Coord`]): for phases,
+    /// a[v][j] = exp(2πi·c/n_j) when c < n_j.
     pub transition_code: Vec<u32>,
     /// Float transition a(v), row-major [V][width], as stored (already
     /// rounded to the file's dtype).
@@ -215,12 +303,13 @@ impl Layer {
 }
 
 impl Model {
-    /// |G|: one output label per element.
+    /// Number of output classes: the group's order or the automaton's
+    /// number of states (one output label each).
     pub fn order(&self) -> usize {
         self.manifest.outputs.len()
     }
     pub fn num_tokens(&self) -> usize {
-        self.token_elements.len()
+        self.manifest.tokens.len()
     }
     /// The diagonal layers, when the model is a diagonal stack.
     pub fn diagonal(&self) -> Option<&Diagonal> {
@@ -235,9 +324,57 @@ impl Model {
             _ => None,
         }
     }
-    /// Product of the group table: g·h.
-    pub fn mul(&self, g: u32, h: u32) -> u32 {
-        self.group_table[g as usize * self.order() + h as usize]
+    /// The tracked group, when the model tracks one.
+    pub fn group(&self) -> Option<&GroupTruth> {
+        match &self.truth {
+            Truth::Group(g) => Some(g),
+            Truth::Automaton(_) => None,
+        }
+    }
+    pub fn group_mut(&mut self) -> Option<&mut GroupTruth> {
+        match &mut self.truth {
+            Truth::Group(g) => Some(g),
+            Truth::Automaton(_) => None,
+        }
+    }
+    /// The tracked automaton, when the model tracks one.
+    pub fn automaton(&self) -> Option<&AutomatonTruth> {
+        match &self.truth {
+            Truth::Automaton(a) => Some(a),
+            Truth::Group(_) => None,
+        }
+    }
+    /// The output before any token: the identity, or the start state.
+    pub fn initial_output(&self) -> u32 {
+        match &self.truth {
+            Truth::Group(_) => 0,
+            Truth::Automaton(a) => a.start,
+        }
+    }
+    /// The true output after token `t` from output `y`: the running product
+    /// times the token's element (a start token resets it to the identity),
+    /// or the automaton's transition.
+    #[inline]
+    pub fn next_output(&self, y: u32, t: u32) -> u32 {
+        match &self.truth {
+            Truth::Group(g) => {
+                if self.manifest.bos == Some(t) {
+                    0
+                } else {
+                    let n = self.order();
+                    g.table[y as usize * n + g.token_elements[t as usize] as usize]
+                }
+            }
+            Truth::Automaton(a) => a.next(y, t),
+        }
+    }
+}
+
+impl GroupTruth {
+    /// Product of the Cayley table, g·h, in a group of order `n`.
+    #[inline]
+    pub fn mul(&self, n: usize, g: u32, h: u32) -> u32 {
+        self.table[g as usize * n + h as usize]
     }
 }
 
@@ -282,7 +419,12 @@ pub struct Manifest {
     pub format_version: u32,
     /// "gssm <version>": provenance, not a fact the model depends on.
     pub compiler: String,
-    pub group: GroupInfo,
+    /// The tracked group (absent for an automaton).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<GroupInfo>,
+    /// The tracked automaton (absent for a group).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automaton: Option<AutomatonInfo>,
     /// Stated once, everywhere: products read left to right.
     pub convention: String,
     /// Target architecture, one of [`crate::valid::TargetKind`]'s names.
@@ -312,10 +454,29 @@ pub struct GroupInfo {
     pub generators: Vec<String>,
 }
 
+impl Manifest {
+    /// The tracked group's or automaton's name.
+    pub fn name(&self) -> &str {
+        match (&self.group, &self.automaton) {
+            (Some(g), _) => &g.name,
+            (None, Some(a)) => &a.name,
+            (None, None) => "",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutomatonInfo {
+    /// The automaton's name as the source gave it (provenance).
+    pub name: String,
+}
+
 pub const FORMAT_NAME: &str = "gssm-weights";
-pub const FORMAT_VERSION: u32 = 3;
-/// Versions this build reads: 2 (diagonal targets, no start token) and 3.
-pub const FORMAT_VERSIONS_READ: [u32; 2] = [2, 3];
+pub const FORMAT_VERSION: u32 = 4;
+/// Versions this build reads: 2 (diagonal targets, no start token), 3
+/// (one-layer cells, start tokens) and 4 (automata, register components).
+pub const FORMAT_VERSIONS_READ: [u32; 3] = [2, 3, 4];
 /// Label of the start token.
 pub const BOS_LABEL: &str = "<bos>";
 pub const CONVENTION: &str =

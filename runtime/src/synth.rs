@@ -3,8 +3,8 @@
 //! labels a valid model needs. Not part of the stable API.
 
 use crate::ir::{
-    Diagonal, FloatDtype, GroupInfo, Layer, Manifest, Model, Net, CONVENTION, FORMAT_NAME,
-    FORMAT_VERSION,
+    Diagonal, FloatDtype, GroupInfo, GroupTruth, Layer, Manifest, Model, Net, Truth, CONVENTION,
+    FORMAT_NAME, FORMAT_VERSION,
 };
 use crate::valid::{validate, LoadLimits, ValidModel};
 
@@ -53,10 +53,11 @@ pub fn cyclic_model(
             format: FORMAT_NAME.into(),
             format_version: FORMAT_VERSION,
             compiler: "synthetic".into(),
-            group: GroupInfo {
+            group: Some(GroupInfo {
                 name: format!("C{n}"),
                 generators: vec!["a".into()],
-            },
+            }),
+            automaton: None,
             convention: CONVENTION.into(),
             target: target.into(),
             dtype: dtype.manifest_name().into(),
@@ -65,9 +66,11 @@ pub fn cyclic_model(
             outputs: (0..n).map(label).collect(),
         },
         net: Net::Diagonal(Diagonal { layers, readout }),
-        group_table,
-        generators: vec![(1 % n) as u32],
-        token_elements,
+        truth: Truth::Group(GroupTruth {
+            table: group_table,
+            generators: vec![(1 % n) as u32],
+            token_elements,
+        }),
     }
 }
 

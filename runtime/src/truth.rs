@@ -9,7 +9,7 @@ use crate::valid::ValidModel;
 pub fn running_products(model: &ValidModel, tokens: &Tokens) -> Vec<u32> {
     let mut out = Vec::with_capacity(tokens.ids().len());
     for b in 0..tokens.batch() {
-        let mut g = 0u32; // identity
+        let mut g = model.initial_output();
         for &t in tokens.row(b) {
             g = next_product(model, g, t);
             out.push(g);
@@ -21,9 +21,5 @@ pub fn running_products(model: &ValidModel, tokens: &Tokens) -> Vec<u32> {
 /// The running product after reading token `t` with product `g` so far.
 #[inline]
 pub fn next_product(model: &ValidModel, g: u32, t: u32) -> u32 {
-    if model.manifest.bos == Some(t) {
-        0
-    } else {
-        model.mul(g, model.token_elements[t as usize])
-    }
+    model.next_output(g, t)
 }

@@ -10,7 +10,8 @@
 use gssm_runtime::exec::{build, Backend};
 use gssm_runtime::format::{encode, load, FloatDtype, LoadLimits, MANIFEST_KEY};
 use gssm_runtime::ir::{
-    Diagonal, GroupInfo, Layer, Manifest, Model, Net, CONVENTION, FORMAT_NAME, FORMAT_VERSION,
+    Diagonal, GroupInfo, GroupTruth, Layer, Manifest, Model, Net, Truth, CONVENTION, FORMAT_NAME,
+    FORMAT_VERSION,
 };
 use gssm_runtime::scalar::Dtype;
 use gssm_runtime::tokens::Tokens;
@@ -50,6 +51,7 @@ fn layer(
     let dt = FloatDtype::F32;
     let a = |k: usize| values::transition(transition_code[k], moduli[k % r], dt);
     Layer {
+        coords: vec![gssm_runtime::ir::Coord::Phase; moduli.len()],
         num_tokens,
         a_re: (0..n).map(|k| a(k).0).collect(),
         a_im: (0..n).map(|k| a(k).1).collect(),
@@ -95,10 +97,11 @@ fn s3_model() -> Model {
             format: FORMAT_NAME.into(),
             format_version: FORMAT_VERSION,
             compiler: "gssm test".into(),
-            group: GroupInfo {
+            group: Some(GroupInfo {
                 name: "S3".into(),
                 generators: vec!["r".into(), "s".into()],
-            },
+            }),
+            automaton: None,
             convention: CONVENTION.into(),
             target: "aussm".into(),
             dtype: "float32".into(),
@@ -110,9 +113,11 @@ fn s3_model() -> Model {
             layers: vec![l0, l1],
             readout,
         }),
-        group_table: (0..36).map(|k| s3_mul(k / 6, k % 6)).collect(),
-        generators: vec![1, 3],
-        token_elements: (0..6).collect(),
+        truth: Truth::Group(GroupTruth {
+            table: (0..36).map(|k| s3_mul(k / 6, k % 6)).collect(),
+            generators: vec![1, 3],
+            token_elements: (0..6).collect(),
+        }),
     }
 }
 
@@ -343,7 +348,7 @@ rejects! {
     manifest_unknown_field => with_manifest(|m| m["series_orders"] = json!([6, 3, 1]));
     manifest_unknown_group_field => with_manifest(|m| m["group"]["order"] = json!(6));
     wrong_format_name => with_manifest(|m| m["format"] = json!("onnx"));
-    future_version => with_manifest(|m| m["format_version"] = json!(4));
+    future_version => with_manifest(|m| m["format_version"] = json!(5));
     older_version => with_manifest(|m| m["format_version"] = json!(1));
     unknown_float_dtype => with_manifest(|m| m["dtype"] = json!("float16"));
     dtype_disagrees_with_the_tensors => with_manifest(|m| m["dtype"] = json!("float64"));

@@ -71,6 +71,7 @@ fn unit_layer(moduli: Vec<u32>, codes: Vec<u32>, num_tokens: usize, cocycle: Vec
     let w = moduli.len();
     let phase = |k: usize| TAU * codes[k] as f64 / moduli[k % w] as f64;
     Layer {
+        coords: vec![gssm_runtime::ir::Coord::Phase; moduli.len()],
         num_tokens,
         a_re: (0..codes.len()).map(|k| phase(k).cos()).collect(),
         a_im: (0..codes.len()).map(|k| phase(k).sin()).collect(),
@@ -465,7 +466,7 @@ fn horizon_matches_a_cpu_replay() {
             let mut st = stepper.init();
             let mut g = 0u32;
             for (t, &x) in toks.iter().enumerate() {
-                g = model.mul(g, model.token_elements[x as usize]);
+                g = model.next_output(g, x);
                 if stepper.step(&mut st, x) != g {
                     want = Some(want.map_or(t + 1, |w| w.min(t + 1)));
                     break;
@@ -696,7 +697,7 @@ fn horizon_beyond_one_dispatch_finds_the_cpu_first_wrong_step() {
         let mut st = stepper.init();
         let mut g = 0u32;
         for (t, &x) in toks.iter().enumerate() {
-            g = model.mul(g, model.token_elements[x as usize]);
+            g = model.next_output(g, x);
             if stepper.step(&mut st, x) != g {
                 want = Some(want.map_or(t + 1, |w| w.min(t + 1)));
                 break;

@@ -60,6 +60,7 @@ fn unitary_layer(rng: &mut Rng, v: usize, moduli: Vec<u32>, next: Option<usize>)
     let phase = |k: usize| TAU * codes[k] as f64 / moduli[k % w] as f64;
     let codes_n: usize = moduli.iter().map(|&n| n as usize).product();
     Layer {
+        coords: vec![gssm_runtime::ir::Coord::Phase; moduli.len()],
         num_tokens: v,
         a_re: (0..v * w).map(|k| phase(k).cos()).collect(),
         a_im: (0..v * w).map(|k| phase(k).sin()).collect(),
@@ -300,6 +301,7 @@ fn cyclic_model(n: u32) -> ValidModel {
     let v = n as usize;
     let phase = |x: usize| TAU * x as f64 / n as f64;
     let layer = Layer {
+        coords: vec![gssm_runtime::ir::Coord::Phase],
         moduli: vec![n],
         num_tokens: v,
         transition_code: (0..n).collect(),
@@ -429,6 +431,7 @@ fn exhaustive_of_length_zero_checks_nothing() {
 fn decoder_model(n: u32, points: &[(f64, f64)]) -> ValidModel {
     let v = points.len();
     let layer = Layer {
+        coords: vec![gssm_runtime::ir::Coord::Phase],
         moduli: vec![n],
         num_tokens: v,
         transition_code: vec![0; v],

@@ -158,7 +158,7 @@ pub fn run(a: Args) -> ExitCode {
     let ok = results.iter().all(|t| t.correct);
     if a.json {
         let r = Report {
-            group: model.manifest.group.name.clone(),
+            group: model.manifest.name().to_string(),
             order: model.order(),
             layers: gssm_compiler::report::verify::shape(&model).0,
             batch: a.batch,

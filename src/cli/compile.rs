@@ -1,9 +1,9 @@
 //! `gssm compile FILE -g GROUP --target T -o OUT`: weights as safetensors.
 
 use super::common::{fail, report};
-use super::source::{load_group, SourceLimits};
+use super::source::{elaborated_from, load_automaton, SourceLimits};
 use gssm_compiler::construct::Alphabet;
-use gssm_compiler::pipeline::{compile, Options};
+use gssm_compiler::pipeline::{compile, compile_automaton, Options, Origin};
 use gssm_compiler::target;
 use gssm_runtime::format::FloatDtype;
 use std::path::PathBuf;
@@ -66,8 +66,26 @@ pub fn run(a: Args) -> ExitCode {
             names.join(", ")
         ));
     };
-    let (group, origin) = match load_group(&a.file, a.group.as_deref(), &a.limits) {
-        Ok(x) => x,
+    // An automaton's name, or the file's last definition when it is one;
+    // otherwise a group expression.
+    let program = match load_automaton(&a.file, a.group.as_deref(), &a.limits) {
+        Ok(Ok(aut)) => {
+            let opts = Options {
+                alphabet: Alphabet::Elements,
+                dtype: dtype_of(a.dtype),
+                bos: a.bos,
+            };
+            let r = compile_automaton(&aut, &Origin::default(), t, &opts, &a.limits.get());
+            return finish(r, &a, &aut.name, &format!("{} states", aut.states.len()), t.name(), start);
+        }
+        Ok(Err(p)) => p,
+        Err(code) => return code,
+    };
+    let (group, origin) = match elaborated_from(&program, a.group.as_deref()) {
+        Ok(e) => {
+            let origin = e.origin();
+            (e.group, origin)
+        }
         Err(code) => return code,
     };
     let alphabet = match a.alphabet {
@@ -75,16 +93,33 @@ pub fn run(a: Args) -> ExitCode {
         AlphabetArg::Generators => Alphabet::Generators { inverses: false },
         AlphabetArg::GeneratorsInverses => Alphabet::Generators { inverses: true },
     };
-    let dtype = match a.dtype {
-        FloatArg::F32 => FloatDtype::F32,
-        FloatArg::F64 => FloatDtype::F64,
-    };
     let opts = Options {
         alphabet,
-        dtype,
+        dtype: dtype_of(a.dtype),
         bos: a.bos,
     };
-    let (model, bytes) = match compile(&group, &origin, t, &opts) {
+    let r = compile(&group, &origin, t, &opts);
+    let size = format!("order {}", group.order());
+    finish(r, &a, &group.name, &size, t.name(), start)
+}
+
+fn dtype_of(d: FloatArg) -> FloatDtype {
+    match d {
+        FloatArg::F32 => FloatDtype::F32,
+        FloatArg::F64 => FloatDtype::F64,
+    }
+}
+
+/// Write the compiled file and say what was written, or report why not.
+fn finish(
+    r: Result<(gssm_runtime::valid::ValidModel, Vec<u8>), gssm_compiler::diagnostics::Diagnostic>,
+    a: &Args,
+    name: &str,
+    size: &str,
+    target: &str,
+    start: Instant,
+) -> ExitCode {
+    let (model, bytes) = match r {
         Ok(x) => x,
         Err(d) => {
             report(&d);
@@ -93,16 +128,14 @@ pub fn run(a: Args) -> ExitCode {
     };
     let out = a
         .output
-        .unwrap_or_else(|| PathBuf::from(format!("{}.{}.safetensors", group.name, t.name())));
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("{name}.{target}.safetensors")));
     if let Err(e) = std::fs::write(&out, &bytes) {
         return fail(format!("cannot write {}: {e}", out.display()));
     }
     let (layers, widths) = gssm_compiler::report::verify::shape(&model);
     eprintln!(
-        "compiled {} (order {}) for {}: {} layer(s) of widths {:?}, {} tokens; wrote {} ({} bytes) in {:.1} ms",
-        group.name,
-        group.order(),
-        t.name(),
+        "compiled {name} ({size}) for {target}: {} layer(s) of widths {:?}, {} tokens; wrote {} ({} bytes) in {:.1} ms",
         layers,
         widths,
         model.num_tokens(),

@@ -7,7 +7,7 @@
 //! [`diagonal_layer`] is the only kind there is so far.
 
 use super::common::{fail, load_model, ModelLimits};
-use gssm_runtime::ir::{Diagonal, Layer, Net};
+use gssm_runtime::ir::{Diagonal, Layer, Net, Truth};
 use gssm_runtime::valid::ValidModel;
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -119,25 +119,34 @@ impl View {
         let m = &model.manifest;
         let (num_layers, widths) = gssm_compiler::report::verify::shape(model);
         let widths: Vec<String> = widths.iter().map(|w| w.to_string()).collect();
-        let generators: Vec<String> = m
-            .group
-            .generators
-            .iter()
-            .zip(&model.generators)
-            .map(|(name, &x)| {
-                let label = &m.outputs[x as usize];
-                if label == name {
-                    name.clone()
-                } else {
-                    format!("{name} = {label}")
-                }
-            })
-            .collect();
+        let generators: Vec<String> = match (&m.group, model.group()) {
+            (Some(info), Some(g)) => info
+                .generators
+                .iter()
+                .zip(&g.generators)
+                .map(|(name, &x)| {
+                    let label = &m.outputs[x as usize];
+                    if label == name {
+                        name.clone()
+                    } else {
+                        format!("{name} = {label}")
+                    }
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let what = match model.automaton() {
+            Some(a) => format!(
+                "automaton, {} states, start {}",
+                model.order(),
+                m.outputs[a.start as usize]
+            ),
+            None => format!("order {}", model.order()),
+        };
         let summary = vec![
             format!(
-                "{}: order {}, target {}, {}, {} layer{} of width{} {}",
-                m.group.name,
-                model.order(),
+                "{}: {what}, target {}, {}, {} layer{} of width{} {}",
+                m.name(),
                 m.target,
                 m.dtype,
                 num_layers,
@@ -149,7 +158,11 @@ impl View {
                     widths.join(", ")
                 }
             ),
-            format!("generators: {}", generators.join(", ")),
+            if model.automaton().is_some() {
+                format!("states: {}", m.outputs.join(" "))
+            } else {
+                format!("generators: {}", generators.join(", "))
+            },
             format!(
                 "tokens ({}): {}{}",
                 m.tokens.len(),
@@ -165,14 +178,28 @@ impl View {
             node: "tokens".into(),
             cluster: None,
             title: format!("tokens ({})", m.tokens.len()),
-            columns: vec!["id".into(), "token".into(), "element".into()],
-            rows: m
-                .tokens
-                .iter()
-                .zip(&model.token_elements)
-                .enumerate()
+            columns: vec![
+                "id".into(),
+                "token".into(),
+                if model.automaton().is_some() {
+                    "maps the states to".into()
+                } else {
+                    "element".into()
+                },
+            ],
+            rows: (0..m.tokens.len())
                 .take(shown.rows)
-                .map(|(i, (t, &x))| vec![i.to_string(), t.clone(), m.outputs[x as usize].clone()])
+                .map(|i| {
+                    let what = match &model.truth {
+                        Truth::Group(g) => m.outputs[g.token_elements[i] as usize].clone(),
+                        Truth::Automaton(a) => (0..model.order() as u32)
+                            .take(shown.rows)
+                            .map(|q| m.outputs[a.next(q, i as u32) as usize].as_str())
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    };
+                    vec![i.to_string(), m.tokens[i].clone(), what]
+                })
                 .collect(),
             more_rows: elided(m.tokens.len(), shown.rows, "tokens"),
             more_columns: None,

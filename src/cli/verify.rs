@@ -91,9 +91,12 @@ impl Observer for Printer {
         if self.json {
             return;
         }
-        let name = &model.manifest.group.name;
+        let name = model.manifest.name();
         match source {
             Some(s) => println!("group: {name} is the source's group ({s})"),
+            None if model.automaton().is_some() => println!(
+                "automaton: {name}, its transitions carried in the file (`automaton.delta`); the name is a label"
+            ),
             None => println!(
                 "group: the name {name} is a label (pass --source FILE to check it against its source)"
             ),
@@ -106,11 +109,21 @@ impl Observer for Printer {
         }
         match &pr.failure {
             None => println!(
-                "proof: ok: every stored {} value is the construction's, bit for bit; the table is associative; {} reachable joint states × {} tokens = {} transitions, each reading out the group product",
+                "proof: ok: every stored {} value is the construction's, bit for bit; {}; {} reachable joint states × {} tokens = {} transitions, each reading out {}",
                 pr.dtype,
+                if model.automaton().is_some() {
+                    "the truth is the file's automaton"
+                } else {
+                    "the table is associative"
+                },
                 pr.states,
                 model.num_tokens(),
-                pr.transitions
+                pr.transitions,
+                if model.automaton().is_some() {
+                    "the automaton's state"
+                } else {
+                    "the group product"
+                }
             ),
             Some(f) => println!("proof: FAILED: {f}"),
         }
@@ -214,8 +227,13 @@ pub fn run(a: Args) -> ExitCode {
     if !a.json {
         let (layers, widths) = shape(&model);
         println!(
-            "model: {} (order {}), target {}, {} layer(s) of widths {:?}, {}{}",
-            m.group.name,
+            "model: {} ({} {}), target {}, {} layer(s) of widths {:?}, {}{}",
+            m.name(),
+            if model.automaton().is_some() {
+                "states"
+            } else {
+                "order"
+            },
             model.order(),
             m.target,
             layers,
@@ -232,7 +250,12 @@ pub fn run(a: Args) -> ExitCode {
     // are printed here.
     let source = match &a.source {
         None => None,
-        Some(file) => match load_elaborated(file, Some(&m.group.name), &a.source_limits) {
+        Some(_) if m.group.is_none() => {
+            return fail(
+                "--source checks a group's name against its source; this file tracks an automaton",
+            )
+        }
+        Some(file) => match load_elaborated(file, Some(m.name()), &a.source_limits) {
             Ok(e) => Some((e, file.display().to_string())),
             Err(code) => return code,
         },

@@ -2,6 +2,7 @@
 //! ([`Automaton`]), built from the AST by [`elaborate`], and the analysis of
 //! its transformation monoid in [`monoid`].
 
+pub mod holonomy;
 pub mod monoid;
 
 use crate::diagnostics::{Diagnostic, Source, Span};

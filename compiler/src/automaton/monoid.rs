@@ -77,6 +77,25 @@ impl Monoid {
         })
     }
 
+    /// A shortest word (symbol indices) for element `x`: elements were
+    /// found breadth first, so the first edge into an element is its
+    /// discovery.
+    pub fn word(&self, x: u32) -> Vec<usize> {
+        let mut word = Vec::new();
+        let mut y = x;
+        while y != 0 {
+            let k = self
+                .right
+                .iter()
+                .position(|&z| z == y)
+                .expect("every element but the identity has an edge into it");
+            word.push(k % self.symbols);
+            y = (k / self.symbols) as u32;
+        }
+        word.reverse();
+        word
+    }
+
     pub fn size(&self) -> usize {
         self.elements.len()
     }

@@ -17,7 +17,7 @@
 use super::{manifest, Tokens};
 use crate::group::{Elem, Group};
 use crate::target::{Plan, Target};
-use gssm_runtime::ir::{Diagonal, FloatDtype, Layer, Model, Net};
+use gssm_runtime::ir::{Coord, Diagonal, FloatDtype, Layer, Model, Net};
 use gssm_runtime::values;
 
 /// Build the IR with floats in `dtype`: the values of
@@ -114,6 +114,7 @@ pub fn construct(
             Vec::new()
         };
         layers.push(Layer {
+            coords: vec![Coord::Phase; moduli.len()],
             moduli,
             num_tokens: v,
             transition_code,
@@ -144,9 +145,7 @@ pub fn construct(
     Ok(Model {
         manifest: manifest(g, target.kind(), dtype, toks),
         net: Net::Diagonal(Diagonal { layers, readout }),
-        group_table: g.table().to_vec(),
-        generators: g.generators().to_vec(),
-        token_elements: toks.elements(),
+        truth: super::group_truth(g, toks),
     })
 }
 

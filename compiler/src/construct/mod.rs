@@ -6,6 +6,7 @@
 //! elements, the group table), so the proof rebuilds them with the same
 //! functions and compares every bit.
 
+pub mod automaton;
 pub mod delta;
 pub mod diagonal;
 pub mod pd;
@@ -15,7 +16,8 @@ pub use diagonal::construct;
 
 use crate::group::{Elem, Group};
 use gssm_runtime::ir::{
-    FloatDtype, GroupInfo, Manifest, BOS_LABEL, CONVENTION, FORMAT_NAME, FORMAT_VERSION,
+    FloatDtype, GroupInfo, GroupTruth, Manifest, Truth, BOS_LABEL, CONVENTION, FORMAT_NAME,
+    FORMAT_VERSION,
 };
 use gssm_runtime::ir::{Model, Net};
 use gssm_runtime::valid::{LoadLimits, TargetKind};
@@ -88,20 +90,32 @@ pub fn tokens(g: &Group, alphabet: Alphabet) -> Vec<(Elem, String)> {
 
 /// The manifest of a model of `g` for `kind` with these tokens.
 pub fn manifest(g: &Group, kind: TargetKind, dtype: FloatDtype, toks: &Tokens) -> Manifest {
+    let mut m = manifest_fields(kind, dtype);
+    m.group = Some(GroupInfo {
+        name: g.name.clone(),
+        generators: g.generator_names().to_vec(),
+    });
+    m.bos = toks.bos.then_some(toks.group.len() as u32);
+    m.tokens = toks.labels();
+    m.outputs = g.labels().to_vec();
+    m
+}
+
+/// The fields every manifest shares; what is tracked, the tokens and the
+/// outputs are filled in by the caller.
+pub fn manifest_fields(kind: TargetKind, dtype: FloatDtype) -> Manifest {
     Manifest {
         format: FORMAT_NAME.into(),
         format_version: FORMAT_VERSION,
         compiler: format!("gssm {}", env!("CARGO_PKG_VERSION")),
-        group: GroupInfo {
-            name: g.name.clone(),
-            generators: g.generator_names().to_vec(),
-        },
+        group: None,
+        automaton: None,
         convention: CONVENTION.into(),
         target: kind.name().into(),
         dtype: dtype.manifest_name().into(),
-        bos: toks.bos.then_some(toks.group.len() as u32),
-        tokens: toks.labels(),
-        outputs: g.labels().to_vec(),
+        bos: None,
+        tokens: Vec::new(),
+        outputs: Vec::new(),
     }
 }
 
@@ -189,10 +203,17 @@ fn cell_model(g: &Group, kind: TargetKind, dtype: FloatDtype, toks: &Tokens, net
     Model {
         manifest: manifest(g, kind, dtype, toks),
         net,
-        group_table: g.table().to_vec(),
+        truth: group_truth(g, toks),
+    }
+}
+
+/// The ground truth of a model of `g` with these tokens.
+pub fn group_truth(g: &Group, toks: &Tokens) -> Truth {
+    Truth::Group(GroupTruth {
+        table: g.table().to_vec(),
         generators: g.generators().to_vec(),
         token_elements: toks.elements(),
-    }
+    })
 }
 
 /// The value marking point j in a state vector: j + 1, exact in every dtype

@@ -125,7 +125,9 @@ impl Options {
     /// The backend asked for, or the default for `model`.
     pub fn backend_for(&self, model: &ValidModel) -> Backend {
         self.backend.unwrap_or(
-            if model.diagonal().is_some() && model.manifest.bos.is_none() {
+            if gssm_runtime::exec::diagonal_only(model, Backend::Jit).is_ok()
+                && model.manifest.bos.is_none()
+            {
                 Backend::Jit
             } else {
                 Backend::Reference
@@ -169,7 +171,7 @@ pub fn verify(
             Err(why) => {
                 return Err(format!(
                     "the file's group is not {} as {} defines it: {why}",
-                    m.group.name, s.file
+                    m.name(), s.file
                 ))
             }
         },
@@ -246,7 +248,7 @@ pub fn verify(
     let ok = pr.ok && complete && ex.mismatches == 0;
     let (layers, widths) = shape(model);
     Ok(Report {
-        group: m.group.name.clone(),
+        group: m.name().to_string(),
         order: model.order(),
         target: m.target.clone(),
         layers,

@@ -65,14 +65,14 @@ fn run<R: Real>(
         if let Some(b) = bos {
             stepper.step(&mut st, b);
         }
-        let mut g = 0u32;
+        let mut g = model.initial_output();
         let mut since = 0u64;
         for t in 1..=max_len as u64 {
             if t >= best.load(Ordering::Relaxed) {
                 break;
             }
             let x = (splitmix64(&mut rng) % v) as u32;
-            g = model.mul(g, model.token_elements[x as usize]);
+            g = model.next_output(g, x);
             since += 1;
             if since == 1 << 16 {
                 progress(done.fetch_add(since, Ordering::Relaxed) + since);

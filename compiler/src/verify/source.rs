@@ -8,12 +8,15 @@ use crate::group::Group;
 use gssm_runtime::valid::ValidModel;
 
 pub fn same_group(model: &ValidModel, g: &Group) -> Result<(), String> {
-    let name = &model.manifest.group.name;
-    if g.generator_names() != model.manifest.group.generators.as_slice() {
+    let (Some(info), Some(truth)) = (&model.manifest.group, model.group()) else {
+        return Err("the file tracks an automaton, not a group".into());
+    };
+    let name = &info.name;
+    if g.generator_names() != info.generators.as_slice() {
         return Err(format!(
             "the source's {name} has generators [{}], the file [{}]",
             g.generator_names().join(", "),
-            model.manifest.group.generators.join(", ")
+            info.generators.join(", ")
         ));
     }
     let n = model.order();
@@ -32,8 +35,8 @@ pub fn same_group(model: &ValidModel, g: &Group) -> Result<(), String> {
     while head < queue.len() {
         let x = queue[head];
         head += 1;
-        for (i, (&s, &t)) in model.generators.iter().zip(g.generators()).enumerate() {
-            let (y, want) = (model.mul(x, s), g.mul(image[x as usize], t));
+        for (i, (&s, &t)) in truth.generators.iter().zip(g.generators()).enumerate() {
+            let (y, want) = (truth.mul(n, x, s), g.mul(image[x as usize], t));
             match image[y as usize] {
                 u32::MAX => {
                     if used[want as usize] {
@@ -51,7 +54,7 @@ pub fn same_group(model: &ValidModel, g: &Group) -> Result<(), String> {
                     return Err(format!(
                         "the file's group is not the source's {name}: {}·{} is {} in the file but {} in the source",
                         model.manifest.outputs[x as usize],
-                        model.manifest.group.generators[i],
+                        info.generators[i],
                         model.manifest.outputs[y as usize],
                         g.label(want)
                     ))

@@ -3,7 +3,7 @@
 //! type so the precision sweep can run it in f64, f32, f16 and bf16.
 
 use super::{Backend, ExecError, Executor};
-use crate::ir::{Net, PointAction, UNDECODABLE};
+use crate::ir::{register_digit, Coord, Net, PointAction, UNDECODABLE};
 use crate::scalar::{phase_digit, Dtype, Real};
 use crate::tokens::Tokens;
 use crate::valid::ValidModel;
@@ -17,6 +17,7 @@ struct LayerParams<R> {
     width: usize,
     num_tokens: usize,
     moduli: Vec<u32>,
+    coords: Vec<Coord>,
     a: Vec<(R, R)>,
     b: Vec<(R, R)>,
     h0: Vec<(R, R)>,
@@ -186,6 +187,7 @@ impl<R: Real> Stepper<R> {
                             width: l.width(),
                             num_tokens: l.num_tokens,
                             moduli: l.moduli.clone(),
+                            coords: l.coords.clone(),
                             a: cv(&l.a_re, &l.a_im),
                             b: cv(&l.b_re, &l.b_im),
                             h0: cv(&l.h0_re, &l.h0_im),
@@ -278,7 +280,11 @@ impl<R: Real> Stepper<R> {
                         let h = &mut state.h[l.offset + j];
                         *h = R::cmul_add(l.a[k], *h, l.b[k]);
                         let n = l.moduli[j];
-                        code += phase_digit(R::arg(h.0, h.1), n) as usize * radix;
+                        let digit = match l.coords[j] {
+                            Coord::Phase => phase_digit(R::arg(h.0, h.1), n),
+                            Coord::Register => register_digit(h.0.to_f64()),
+                        };
+                        code += digit as usize * radix;
                         radix *= n as usize;
                     }
                     joint += code * stride;

@@ -1,12 +1,13 @@
 //! Labels are words in the generators ("e", "a", "a^-1", "a^2*b"): each must
 //! evaluate, by the group table, to the element it labels.
 
-use crate::ir::Model;
+use crate::ir::GroupTruth;
 use std::collections::HashMap;
 
 /// Evaluates label words against a model's table and generators.
 pub struct Words<'a> {
-    model: &'a Model,
+    group: &'a GroupTruth,
+    order: usize,
     index: HashMap<&'a str, usize>,
     /// Inverse of each generator, found when first needed.
     inverses: Vec<Option<u32>>,
@@ -14,10 +15,10 @@ pub struct Words<'a> {
 
 impl<'a> Words<'a> {
     /// The generator names must already be checked unique identifiers.
-    pub fn new(model: &'a Model) -> Self {
-        let names = &model.manifest.group.generators;
+    pub fn new(group: &'a GroupTruth, names: &'a [String], order: usize) -> Self {
         Words {
-            model,
+            group,
+            order,
             index: names
                 .iter()
                 .enumerate()
@@ -50,23 +51,27 @@ impl<'a> Words<'a> {
                 .get(name)
                 .ok_or_else(|| format!("'{name}' is not a generator"))?;
             let x = self.gen_pow(i, exp);
-            acc = self.model.mul(acc, x);
+            acc = self.mul(acc, x);
         }
         Ok(acc)
     }
 
     fn gen_pow(&mut self, i: usize, exp: i64) -> u32 {
-        let g = self.model.generators[i];
+        let g = self.group.generators[i];
         let base = if exp < 0 { self.inverse(i) } else { g };
         let (mut e, mut b, mut acc) = (exp.unsigned_abs(), base, 0u32);
         while e > 0 {
             if e & 1 == 1 {
-                acc = self.model.mul(acc, b);
+                acc = self.mul(acc, b);
             }
-            b = self.model.mul(b, b);
+            b = self.mul(b, b);
             e >>= 1;
         }
         acc
+    }
+
+    fn mul(&self, g: u32, h: u32) -> u32 {
+        self.group.mul(self.order, g, h)
     }
 
     fn inverse(&mut self, i: usize) -> u32 {
@@ -75,11 +80,11 @@ impl<'a> Words<'a> {
         }
         // g^-1 is the last power before the identity; the table is a
         // validated Latin square, so the powers return to e within |G| steps.
-        let g = self.model.generators[i];
+        let g = self.group.generators[i];
         let (mut prev, mut x) = (0u32, g);
         while x != 0 {
             prev = x;
-            x = self.model.mul(x, g);
+            x = self.mul(x, g);
         }
         self.inverses[i] = Some(prev);
         prev

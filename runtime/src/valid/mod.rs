@@ -17,8 +17,9 @@ pub use labels::{check_generator_name, Words};
 
 use crate::format::FormatError;
 use crate::ir::{
-    DeltaCell, Diagonal, FloatDtype, Layer, Model, Net, PdCell, PointAction, RnnCell, BOS_LABEL,
-    CONVENTION, FORMAT_NAME, FORMAT_VERSIONS_READ,
+    AutomatonTruth, Coord, DeltaCell, Diagonal, FloatDtype, GroupInfo, GroupTruth, Layer, Model,
+    Net, PdCell, PointAction, RnnCell, Truth, BOS_LABEL, CONVENTION, FORMAT_NAME,
+    FORMAT_VERSIONS_READ,
 };
 use std::collections::HashSet;
 use std::ops::Deref;
@@ -117,6 +118,11 @@ impl TargetKind {
     pub fn has_layers(self) -> bool {
         matches!(self, TargetKind::Aussm | TargetKind::NegMamba)
     }
+    /// Whether a phase component of this target may rotate (the others
+    /// only keep and reset, with a ∈ {0, 1}).
+    pub fn rotates(self) -> bool {
+        matches!(self, TargetKind::Aussm | TargetKind::NegMamba)
+    }
     /// Whether the file carries `layer.i.transition.phase`.
     pub fn has_phases(self) -> bool {
         self == TargetKind::Aussm
@@ -127,7 +133,9 @@ impl TargetKind {
     pub fn allows_modulus(self, n: u32) -> bool {
         match self {
             TargetKind::Aussm => true,
-            TargetKind::NegMamba => n == 2,
+            // ±1: negative Mamba rotates by −1, Mamba and GLA only reset to
+            // ±1.
+            TargetKind::NegMamba | TargetKind::Mamba | TargetKind::Gla => n == 2,
             _ => false,
         }
     }
@@ -261,35 +269,14 @@ pub fn validate(model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatE
         ))
     })?;
 
-    // The group: order, table, generators.
+    // What is tracked: a group (order, table, generators) or an automaton.
     let n = model.order();
     if n == 0 || n > limits.max_order {
         return Err(limit(format!(
-            "group order {n} (the number of output labels) is outside 1..={}",
+            "{n} output labels (group elements or automaton states) is outside 1..={}",
             limits.max_order
         )));
     }
-    check_len("group.table", model.group_table.len(), n * n)?;
-    check_range("group.table", &model.group_table, n)?;
-    check_latin_square(&model.group_table, n)?;
-    let names = &m.group.generators;
-    if names.len() > limits.max_table {
-        return Err(limit(format!("{} generators", names.len())));
-    }
-    check_len("group.generators", model.generators.len(), names.len())?;
-    check_range("group.generators", &model.generators, n)?;
-    let mut seen = HashSet::new();
-    for (i, name) in names.iter().enumerate() {
-        check_generator_name(name)
-            .map_err(|e| bad(format!("manifest `group.generators[{i}]`: {e}")))?;
-        if !seen.insert(name.as_str()) {
-            return Err(bad(format!(
-                "manifest `group.generators` names '{name}' twice"
-            )));
-        }
-    }
-
-    // Tokens.
     let v0 = model.num_tokens();
     if v0 == 0 || v0 > limits.max_table {
         return Err(limit(format!(
@@ -297,8 +284,26 @@ pub fn validate(model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatE
             limits.max_table
         )));
     }
-    check_len("manifest tokens", m.tokens.len(), v0)?;
-    check_range("tokens.element", &model.token_elements, n)?;
+    match (&model.truth, &m.group, &m.automaton) {
+        (Truth::Group(g), Some(info), None) => check_group(g, info, n, v0, limits)?,
+        (Truth::Automaton(a), None, Some(_)) => {
+            if m.format_version < 4 {
+                return Err(bad(format!(
+                    "format version {} has no automata",
+                    m.format_version
+                )));
+            }
+            if m.bos.is_some() {
+                return Err(bad("an automaton model has no start token"));
+            }
+            check_automaton(a, n, v0, limits)?
+        }
+        _ => {
+            return Err(bad(
+                "the manifest must describe what the tensors track: `group` with `group.*` tensors, or `automaton` with `automaton.*` tensors",
+            ))
+        }
+    }
 
     if m.format_version == 2 && (m.bos.is_some() || !target.is_diagonal()) {
         return Err(bad(format!(
@@ -319,16 +324,36 @@ pub fn validate(model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatE
                 m.tokens[v0 - 1]
             )));
         }
-        if model.token_elements[v0 - 1] != 0 {
+        if model.group().is_some_and(|g| g.token_elements[v0 - 1] != 0) {
             return Err(bad(
                 "the start token's `tokens.element` entry must be 0 (the identity)",
             ));
         }
     }
     let bos = m.bos.is_some();
+    if model.automaton().is_some() && model.diagonal().is_none() {
+        return Err(bad(
+            "an automaton model is a stack of diagonal layers; its file has a one-layer cell",
+        ));
+    }
     match (&model.net, target) {
         (Net::Diagonal(d), t) if t.is_diagonal() => {
-            check_diagonal(d, n, v0, bos, target, dtype, limits)?
+            let automaton = model.automaton().is_some();
+            if m.format_version < 4
+                && d.layers.iter().any(|l| {
+                    l.coords.iter().any(|&c| c != Coord::Phase)
+                        || l.transition_code
+                            .iter()
+                            .enumerate()
+                            .any(|(k, &c)| c >= l.moduli[k % l.width().max(1)])
+                })
+            {
+                return Err(bad(format!(
+                    "format version {} has neither registers nor resets",
+                    m.format_version
+                )));
+            }
+            check_diagonal(d, n, v0, bos, automaton, target, dtype, limits)?
         }
         (Net::Pd(c), TargetKind::PdSsm) => check_pd(c, n, v0, bos, dtype, limits)?,
         (Net::Delta(c), TargetKind::DeltaProduct) => check_delta(c, n, v0, bos, dtype, limits)?,
@@ -342,19 +367,91 @@ pub fn validate(model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatE
         }
     }
 
-    // Labels: unique words that evaluate to their elements.
-    let mut words = Words::new(&model);
-    check_labels("outputs", &m.outputs, &mut words, |i| i as u32)?;
-    let group_tokens = v0 - usize::from(bos);
-    check_labels("tokens", &m.tokens[..group_tokens], &mut words, |v| {
-        model.token_elements[v]
-    })?;
-    drop(words);
+    match &model.truth {
+        // Labels: unique words that evaluate to their elements.
+        Truth::Group(g) => {
+            let names = &m.group.as_ref().expect("checked above").generators;
+            let mut words = Words::new(g, names, n);
+            check_labels("outputs", &m.outputs, &mut words, |i| i as u32)?;
+            let group_tokens = v0 - usize::from(bos);
+            check_labels("tokens", &m.tokens[..group_tokens], &mut words, |v| {
+                g.token_elements[v]
+            })?;
+        }
+        // Labels: the source's names, unique.
+        Truth::Automaton(_) => {
+            check_names("outputs", &m.outputs)?;
+            check_names("tokens", &m.tokens)?;
+        }
+    }
     Ok(ValidModel {
         model,
         dtype,
         target,
     })
+}
+
+fn check_group(
+    g: &GroupTruth,
+    info: &GroupInfo,
+    n: usize,
+    v0: usize,
+    limits: &LoadLimits,
+) -> Result<(), FormatError> {
+    check_len("group.table", g.table.len(), n * n)?;
+    check_range("group.table", &g.table, n)?;
+    check_latin_square(&g.table, n)?;
+    let names = &info.generators;
+    if names.len() > limits.max_table {
+        return Err(limit(format!("{} generators", names.len())));
+    }
+    check_len("group.generators", g.generators.len(), names.len())?;
+    check_range("group.generators", &g.generators, n)?;
+    let mut seen = HashSet::new();
+    for (i, name) in names.iter().enumerate() {
+        check_generator_name(name)
+            .map_err(|e| bad(format!("manifest `group.generators[{i}]`: {e}")))?;
+        if !seen.insert(name.as_str()) {
+            return Err(bad(format!(
+                "manifest `group.generators` names '{name}' twice"
+            )));
+        }
+    }
+    check_len("tokens.element", g.token_elements.len(), v0)?;
+    check_range("tokens.element", &g.token_elements, n)
+}
+
+/// Transitions in range and total; the start state and acceptance flags.
+fn check_automaton(
+    a: &AutomatonTruth,
+    n: usize,
+    v0: usize,
+    limits: &LoadLimits,
+) -> Result<(), FormatError> {
+    let cells = product([v0, n], limits.max_table, "`automaton.delta`")?;
+    check_len("automaton.delta", a.delta.len(), cells)?;
+    check_range("automaton.delta", &a.delta, n)?;
+    check_range("automaton.start", &[a.start], n)?;
+    check_len("automaton.accept", a.accept.len(), n)?;
+    check_range("automaton.accept", &a.accept, 2)
+}
+
+/// Automaton labels: non-empty, printable, unique.
+fn check_names(field: &str, labels: &[String]) -> Result<(), FormatError> {
+    let mut seen = HashSet::with_capacity(labels.len());
+    for (i, label) in labels.iter().enumerate() {
+        if label.is_empty() || label.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(bad(format!(
+                "manifest `{field}[{i}]` '{label}' is empty or has spaces or control characters"
+            )));
+        }
+        if !seen.insert(label.as_str()) {
+            return Err(bad(format!(
+                "manifest `{field}[{i}]` repeats the label '{label}'"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The diagonal stack: every layer, the chain of token counts, the readout,
@@ -364,6 +461,7 @@ fn check_diagonal(
     n: usize,
     v0: usize,
     bos: bool,
+    automaton: bool,
     target: TargetKind,
     dtype: FloatDtype,
     limits: &LoadLimits,
@@ -372,7 +470,9 @@ fn check_diagonal(
     if k > limits.max_layers {
         return Err(limit(format!("{k} layers (at most {})", limits.max_layers)));
     }
-    if k > 0 && !target.has_layers() {
+    // Mamba and GLA layers only keep and reset: no group but the trivial
+    // one, and input-independent S4D layers nothing.
+    if k > 0 && !target.has_layers() && (!automaton || target == TargetKind::S4d) {
         return Err(bad(format!(
             "target {} tracks only the trivial group and has no layers, but the file has {k}",
             target.name()
@@ -703,6 +803,14 @@ fn check_layer(
             limits.max_width
         )));
     }
+    check_len(&p("coords"), l.coords.len(), r)?;
+    if let Some(j) = (0..r).find(|&j| l.coords[j] == Coord::Register && l.moduli[j] != 4) {
+        return Err(bad(format!(
+            "`{}` entry {j} is {}, but a register component has modulus 4",
+            p("moduli"),
+            l.moduli[j]
+        )));
+    }
     if let Some(j) = l.moduli.iter().position(|&x| x < 2) {
         return Err(bad(format!(
             "`{}` entry {j} is {}, must be at least 2",
@@ -710,7 +818,9 @@ fn check_layer(
             l.moduli[j]
         )));
     }
-    if let Some(j) = l.moduli.iter().position(|&x| !target.allows_modulus(x)) {
+    if let Some(j) =
+        (0..r).find(|&j| l.coords[j] == Coord::Phase && !target.allows_modulus(l.moduli[j]))
+    {
         return Err(bad(format!(
             "`{}` entry {j} is {}: a {} layer cannot realise a cyclic factor of that order",
             p("moduli"),
@@ -734,7 +844,24 @@ fn check_layer(
     )?;
     check_len(&p("transition.code"), l.transition_code.len(), vr)?;
     for (idx, &c) in l.transition_code.iter().enumerate() {
-        let bound = l.moduli[idx % r] as usize;
+        let j = idx % r;
+        // Phases: rotations below n, resets from n to 2n; registers: keep,
+        // write 0, write 1.
+        let bound = match l.coords[j] {
+            Coord::Phase => 2 * l.moduli[j] as usize,
+            Coord::Register => 3,
+        };
+        if l.coords[j] == Coord::Phase
+            && !target.rotates()
+            && c != 0
+            && (c as usize) < l.moduli[j] as usize
+        {
+            return Err(bad(format!(
+                "`{}` entry {idx} rotates by code {c}, but a {} layer only keeps and resets",
+                p("transition.code"),
+                target.name()
+            )));
+        }
         if c as usize >= bound {
             return Err(FormatError::Range {
                 name: p("transition.code"),

@@ -7,7 +7,7 @@
 
 use super::{search, ProofReport};
 use crate::construct::{delta, pd, rnn};
-use gssm_runtime::ir::{DeltaCell, PdCell, PointAction, RnnCell};
+use gssm_runtime::ir::{DeltaCell, GroupTruth, PdCell, PointAction, RnnCell};
 use gssm_runtime::valid::ValidModel;
 use std::collections::HashMap;
 
@@ -122,7 +122,7 @@ fn exact_integers(n: usize) -> String {
 pub fn pd(model: &ValidModel, c: &PdCell) -> ProofReport {
     let bos = model.manifest.bos.is_some();
     let n = c.action.degree();
-    let want = pd::cell(&c.action.images, n, &model.token_elements, bos);
+    let want = pd::cell(&c.action.images, n, &group(model).token_elements, bos);
     let r = same_floats("action.points", &c.action.points, &want.action.points)
         .and_then(|()| same_ints("pd.index", &c.index, &want.index))
         .and_then(|()| same_floats("pd.diag", &c.diag, &want.diag))
@@ -157,7 +157,7 @@ pub fn delta(model: &ValidModel, c: &DeltaCell) -> ProofReport {
     let want = delta::cell(
         &c.action.images,
         n,
-        &model.token_elements,
+        &group(model).token_elements,
         bos,
         model.dtype(),
     );
@@ -174,7 +174,7 @@ pub fn delta(model: &ValidModel, c: &DeltaCell) -> ProofReport {
     let group_tokens = v - usize::from(bos);
     let r = r.and_then(|()| {
         for x in 0..group_tokens {
-            let g = model.token_elements[x] as usize;
+            let g = group(model).token_elements[x] as usize;
             let perm = c.action.row(g);
             let mut at: Vec<usize> = (0..n).collect();
             for (p, q) in delta::transpositions(perm) {
@@ -205,7 +205,7 @@ pub fn delta(model: &ValidModel, c: &DeltaCell) -> ProofReport {
             if model.manifest.bos == Some(x as u32) {
                 (arr.identity(), Some(0))
             } else {
-                let g = model.token_elements[x] as usize;
+                let g = group(model).token_elements[x] as usize;
                 arr.step(s, c.action.row(g))
             }
         })
@@ -249,7 +249,7 @@ fn delta_bound(model: &ValidModel, c: &DeltaCell) -> String {
     let want = delta::cell(
         &c.action.images,
         c.action.degree(),
-        &model.token_elements,
+        &group(model).token_elements,
         false,
         model.dtype(),
     );
@@ -276,7 +276,7 @@ fn delta_bound(model: &ValidModel, c: &DeltaCell) -> String {
 pub fn rnn(model: &ValidModel, c: &RnnCell) -> ProofReport {
     let bos = model.manifest.bos.is_some();
     let n = model.order();
-    let want = rnn::cell(&model.group_table, n, &model.token_elements, bos);
+    let want = rnn::cell(&group(model).table, n, &group(model).token_elements, bos);
     let r = same_floats("rnn.weight_ih", &c.weight_ih, &want.weight_ih)
         .and_then(|()| same_floats("rnn.weight_hh", &c.weight_hh, &want.weight_hh))
         .and_then(|()| same_floats("rnn.bias_ih", &c.bias_ih, &want.bias_ih))
@@ -330,4 +330,11 @@ pub fn rnn(model: &ValidModel, c: &RnnCell) -> ProofReport {
                 .into(),
         ),
     )
+}
+
+/// The tracked group: the validator admits cells only for group models.
+fn group(model: &ValidModel) -> &GroupTruth {
+    model
+        .group()
+        .expect("the validator admits one-layer cells only for groups")
 }

@@ -1,12 +1,16 @@
 //! The diagonal stack's proof (see the module above).
 
 use super::{search, ProofReport};
-use gssm_runtime::ir::Diagonal;
+use gssm_runtime::ir::{register_digit, Coord, Diagonal};
+use gssm_runtime::scalar::phase_digit;
 use gssm_runtime::valid::ValidModel;
 use gssm_runtime::values;
 
-/// The first stored float that is not the construction's value.
-fn check_parameters(model: &ValidModel, d: &Diagonal) -> Result<(), String> {
+/// The initial digit of every component (read from h0, then checked to be
+/// that digit's exact value), or the first stored float that is not the
+/// construction's value.
+fn check_parameters(model: &ValidModel, d: &Diagonal) -> Result<Vec<u32>, String> {
+    let mut init = Vec::new();
     let dt = model.dtype();
     let dn = dt.manifest_name();
     let bos = model.manifest.bos.is_some();
@@ -34,7 +38,8 @@ fn check_parameters(model: &ValidModel, d: &Diagonal) -> Result<(), String> {
                     "tensor `layer.{i}.{t}` entry {k} (token {v}, component {j}) is {got:e}, but the construction stores {want:e} for c/n = {c}/{n} in {dn}"
                 )
             };
-            let (re, im) = values::transition(c, n, dt);
+            let coord = l.coords[j];
+            let ((re, im), (bre, bim)) = values::coord_transition(coord, c, n, dt);
             if !same(l.a_re[k], re) {
                 return Err(at("transition.re", l.a_re[k], re));
             }
@@ -42,34 +47,59 @@ fn check_parameters(model: &ValidModel, d: &Diagonal) -> Result<(), String> {
                 return Err(at("transition.im", l.a_im[k], im));
             }
             if let Some(ph) = &l.phase {
-                let want = values::phase(c, n, dt);
+                // Only rotations have a phase; resets and registers store 0.
+                let want = if coord == Coord::Phase && c < n {
+                    values::phase(c, n, dt)
+                } else {
+                    0.0
+                };
                 if !same(ph[k], want) {
                     return Err(at("transition.phase", ph[k], want));
                 }
             }
-            if !same(l.b_re[k], values::B.0) {
-                return Err(at("input.re", l.b_re[k], values::B.0));
+            if !same(l.b_re[k], bre) {
+                return Err(at("input.re", l.b_re[k], bre));
             }
-            if !same(l.b_im[k], values::B.1) {
-                return Err(at("input.im", l.b_im[k], values::B.1));
+            if !same(l.b_im[k], bim) {
+                return Err(at("input.im", l.b_im[k], bim));
             }
         }
         // With a start token the model runs from the zero state (the
         // loader checked h0 = 0).
-        for j in (0..r).filter(|_| !bos) {
-            for (t, got, want) in [
-                ("h0.re", l.h0_re[j], values::H0.0),
-                ("h0.im", l.h0_im[j], values::H0.1),
-            ] {
+        for j in 0..r {
+            let (coord, n) = (l.coords[j], l.moduli[j]);
+            let digit = match coord {
+                _ if bos => 0,
+                Coord::Phase => phase_digit(l.h0_im[j].atan2(l.h0_re[j]), n),
+                Coord::Register => register_digit(l.h0_re[j]),
+            };
+            init.push(digit);
+            if bos {
+                continue;
+            }
+            let want = values::coord_h0(coord, digit, n, dt);
+            for (t, got, want) in [("h0.re", l.h0_re[j], want.0), ("h0.im", l.h0_im[j], want.1)] {
                 if !same(got, want) {
                     return Err(format!(
-                        "tensor `layer.{i}.{t}` entry {j} is {got:e}, but the initial state is exactly {want:e}"
+                        "tensor `layer.{i}.{t}` entry {j} is {got:e}, but the initial state of digit {digit} is exactly {want:e}"
                     ));
                 }
             }
         }
     }
-    Ok(())
+    Ok(init)
+}
+
+/// Whether every float the model computes stays exact: no component
+/// rotates (a ∈ {0, 1} on phases), so states are stored values or
+/// registers, which stay inside their intervals in every float type.
+fn never_rotates(d: &Diagonal) -> bool {
+    d.layers.iter().all(|l| {
+        let r = l.width();
+        l.transition_code.iter().enumerate().all(|(k, &c)| {
+            l.coords[k % r] == Coord::Register || c == 0 || c >= l.moduli[k % r]
+        })
+    })
 }
 
 pub fn proof(model: &ValidModel, d: &Diagonal) -> ProofReport {
@@ -82,15 +112,15 @@ pub fn proof(model: &ValidModel, d: &Diagonal) -> ProofReport {
         failure: Some(msg),
         horizon: None,
     };
-    if let Err(e) = check_parameters(model, d) {
-        return fail(0, 0, e);
-    }
+    let init = match check_parameters(model, d) {
+        Ok(init) => init,
+        Err(e) => return fail(0, 0, e),
+    };
     let bos = model.manifest.bos.is_some();
     let k = d.layers.len();
-    // Joint state: every layer's digit vector, flattened; h0 = 1 is digit 0
-    // (with a start token: the state it writes, from which the sequence
-    // begins).
-    let init: Vec<u32> = vec![0; d.layers.iter().map(|l| l.width()).sum()];
+    // Joint state: every layer's digit vector, flattened, from h0's digits
+    // (with a start token: the state it writes, digit 0, from which the
+    // sequence begins).
     let readout_of = |digits: &[u32]| -> usize {
         let (mut joint, mut stride, mut off) = (0usize, 1usize, 0usize);
         for l in &d.layers {
@@ -100,13 +130,15 @@ pub fn proof(model: &ValidModel, d: &Diagonal) -> ProofReport {
         }
         joint
     };
-    if d.readout[readout_of(&init)] != 0 {
+    let first = model.initial_output();
+    if d.readout[readout_of(&init)] != first {
         return fail(
             1,
             0,
             format!(
-                "the initial state reads out {}, not the identity",
-                model.manifest.outputs[d.readout[readout_of(&init)] as usize]
+                "the initial state reads out {}, not {}",
+                model.manifest.outputs[d.readout[readout_of(&init)] as usize],
+                model.manifest.outputs[first as usize]
             ),
         );
     }
@@ -122,7 +154,12 @@ pub fn proof(model: &ValidModel, d: &Diagonal) -> ProofReport {
                 next[off + j] = if start {
                     0
                 } else {
-                    (next[off + j] + l.transition_code[v * r + j]) % l.moduli[j]
+                    values::coord_next(
+                        l.coords[j],
+                        next[off + j],
+                        l.transition_code[v * r + j],
+                        l.moduli[j],
+                    )
                 };
             }
             if i + 1 < k {
@@ -143,6 +180,8 @@ pub fn proof(model: &ValidModel, d: &Diagonal) -> ProofReport {
         states,
         transitions,
         failure: None,
-        horizon: None,
+        horizon: never_rotates(d).then(|| {
+            "infinite: no component rotates, so every state is a stored value or a register inside its interval, in every float type".to_string()
+        }),
     }
 }

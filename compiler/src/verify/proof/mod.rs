@@ -23,7 +23,7 @@
 mod cells;
 mod diagonal;
 
-use gssm_runtime::ir::Net;
+use gssm_runtime::ir::{GroupTruth, Net};
 use gssm_runtime::truth::next_product;
 use gssm_runtime::valid::ValidModel;
 use serde::Serialize;
@@ -49,18 +49,24 @@ pub struct ProofReport {
 /// Light's associativity test: (x·s)·y = x·(s·y) for every x, y and
 /// generator s. The elements for which it holds are closed under products,
 /// so it then holds for all.
-fn check_associative(model: &ValidModel) -> Result<(), String> {
-    let n = model.order() as u32;
-    for (i, &s) in model.generators.iter().enumerate() {
-        for x in 0..n {
-            let xs = model.mul(x, s);
-            for y in 0..n {
-                if model.mul(xs, y) != model.mul(x, model.mul(s, y)) {
+fn check_associative(model: &ValidModel, g: &GroupTruth) -> Result<(), String> {
+    let n = model.order();
+    let mul = |x: u32, y: u32| g.mul(n, x, y);
+    let names = model
+        .manifest
+        .group
+        .as_ref()
+        .map_or(&[][..], |i| &i.generators[..]);
+    for (i, &s) in g.generators.iter().enumerate() {
+        for x in 0..n as u32 {
+            let xs = mul(x, s);
+            for y in 0..n as u32 {
+                if mul(xs, y) != mul(x, mul(s, y)) {
                     let o = &model.manifest.outputs;
                     return Err(format!(
                         "tensor `group.table` is not associative: ({}·{})·{} ≠ {}·({}·{}) for generator {}",
                         o[x as usize], o[s as usize], o[y as usize], o[x as usize], o[s as usize], o[y as usize],
-                        model.manifest.group.generators[i]
+                        names[i]
                     ));
                 }
             }
@@ -70,7 +76,8 @@ fn check_associative(model: &ValidModel) -> Result<(), String> {
 }
 
 /// Breadth-first search over exact states of type `S`, starting from
-/// `start` (the state a sequence begins in, whose product is the identity).
+/// `start` (the state a sequence begins in, whose true output is the identity or
+/// the automaton's start state).
 /// `step(state, token)` gives the next exact state and the element it
 /// decodes to (None: it decodes to none).
 pub(super) fn search<S: Clone + Eq + std::hash::Hash>(
@@ -80,7 +87,7 @@ pub(super) fn search<S: Clone + Eq + std::hash::Hash>(
 ) -> Result<(usize, usize), (usize, usize, String)> {
     let v = model.num_tokens();
     let mut index: HashMap<S, usize> = HashMap::new();
-    let mut states = vec![(start.clone(), 0u32)];
+    let mut states = vec![(start.clone(), model.initial_output())];
     let mut parent: Vec<(usize, usize)> = vec![(usize::MAX, 0)];
     index.insert(start, 0);
     let mut transitions = 0usize;
@@ -105,7 +112,7 @@ pub(super) fn search<S: Clone + Eq + std::hash::Hash>(
                     states.len(),
                     transitions,
                     format!(
-                        "after the tokens [{}] the model reads out {got} but the product is {}",
+                        "after the tokens [{}] the model reads out {got} but the truth is {}",
                         seq.join(" "),
                         o[want as usize]
                     ),
@@ -123,7 +130,7 @@ pub(super) fn search<S: Clone + Eq + std::hash::Hash>(
 }
 
 pub fn proof(model: &ValidModel) -> ProofReport {
-    if let Err(e) = check_associative(model) {
+    if let Err(e) = model.group().map_or(Ok(()), |g| check_associative(model, g)) {
         return ProofReport {
             ok: false,
             dtype: model.dtype().manifest_name(),

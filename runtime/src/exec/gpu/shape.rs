@@ -56,9 +56,12 @@ impl Shape {
     /// size) for the shaders, within the device's offset range.
     pub fn new(model: &ValidModel) -> Result<Shape, String> {
         let order = model.order();
-        let v0 = model.token_elements.len();
+        let v0 = model.num_tokens();
         let diag = super::super::diagonal_only(model, super::super::Backend::Gpu)
             .map_err(|e| e.to_string())?;
+        let group = model
+            .group()
+            .expect("diagonal_only refuses models without a group");
         let k = diag.layers.len();
         let mut floats: Vec<[f32; 4]> = Vec::new();
         let mut ints: Vec<u32> = Vec::new();
@@ -118,9 +121,9 @@ impl Shape {
         let readout_off = ints.len() as u32;
         ints.extend_from_slice(&diag.readout);
         let group_table_off = ints.len() as u32;
-        ints.extend_from_slice(&model.group_table);
+        ints.extend_from_slice(&group.table);
         let token_elements_off = ints.len() as u32;
-        ints.extend_from_slice(&model.token_elements);
+        ints.extend_from_slice(&group.token_elements);
         if ints.len() as u64 > MAX_ENTRIES {
             return Err(bad("tables too large for the device"));
         }

@@ -91,10 +91,14 @@ impl Jit {
             });
         }
         let lanes = self.lanes();
+        super::super::diagonal_only(model, super::super::Backend::Jit)?;
+        let group = model
+            .group()
+            .expect("diagonal_only refuses models without a group");
         let walk = Walk {
             jit: self,
-            table: &model.group_table,
-            elements: &model.token_elements,
+            table: &group.table,
+            elements: &group.token_elements,
             order,
             v,
             length,
