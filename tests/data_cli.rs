@@ -429,7 +429,7 @@ fn ids_match_the_compiled_model() {
             .iter()
             .map(|x| x.as_u64().unwrap() as u32)
             .collect();
-        assert_eq!(te, m.token_elements);
+        assert_eq!(te, m.group().unwrap().token_elements);
         let rows = parse_csv(std::str::from_utf8(&bytes).unwrap());
         let inputs = tmp(&format!("{group}.{}.inputs", alphabet.replace('+', "_")));
         let text: String = rows[1..].iter().map(|r| format!("{}\n", r[1])).collect();

@@ -185,7 +185,7 @@ fn c60_horizon_beyond_one_dispatch_equals_the_cpu() {
             if want.is_some_and(|w| t + 1 >= w) {
                 break;
             }
-            g = model.mul(g, model.token_elements[x as usize]);
+            g = model.next_output(g, x);
             if stepper.step(&mut st, x) != g {
                 want = Some(t + 1);
                 break;

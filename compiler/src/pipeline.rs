@@ -161,7 +161,10 @@ pub fn compile_automaton(
     if !kind.is_diagonal() || kind == TargetKind::S4d {
         return Err(refuse(
             format!("{} is not a target for automata", target.name()),
-            Some("automata compile to stacks of diagonal layers: aussm, neg-mamba, mamba, gla".into()),
+            Some(
+                "automata compile to stacks of diagonal layers: aussm, neg-mamba, mamba, gla"
+                    .into(),
+            ),
         ));
     }
     let analysis = analyse(a, limits).map_err(|e| refuse(e.to_string(), None))?;
@@ -213,13 +216,11 @@ pub fn compile_automaton(
             "while compiling this automaton",
         )
     };
-    let permutations = a
-        .symbols
-        .iter()
-        .all(|(_, m)| {
-            let mut seen = vec![false; m.len()];
-            m.iter().all(|&y| !std::mem::replace(&mut seen[y as usize], true))
-        });
+    let permutations = a.symbols.iter().all(|(_, m)| {
+        let mut seen = vec![false; m.len()];
+        m.iter()
+            .all(|&y| !std::mem::replace(&mut seen[y as usize], true))
+    });
     let model = if permutations {
         let (g, toks, image) = automaton::as_group(a, limits).map_err(|r| located(r.0))?;
         let p = diagonal_plan(&g, origin, target)?;
@@ -237,9 +238,8 @@ pub fn compile_automaton(
         automaton::construct(a, &cascade, target, opts.dtype, limits, &load)
             .map_err(|r| refuse(r.0, None))?
     };
-    let model = validate(model, &load).map_err(|e| {
-        located(format!("the compiled model cannot be written: {e}"))
-    })?;
+    let model = validate(model, &load)
+        .map_err(|e| located(format!("the compiled model cannot be written: {e}")))?;
     let bytes = emit(&model)
         .map_err(|e| Diagnostic::error("emit", format!("cannot write the weight file: {e}")))?;
     Ok((model, bytes))

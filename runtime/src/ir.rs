@@ -238,7 +238,10 @@ impl Coord {
 /// A register's digit for the value `re`.
 #[inline(always)]
 pub fn register_digit(re: f64) -> u32 {
-    REGISTER_THRESHOLDS.iter().map(|&t| u32::from(re >= t)).sum()
+    REGISTER_THRESHOLDS
+        .iter()
+        .map(|&t| u32::from(re >= t))
+        .sum()
 }
 
 /// One diagonal layer.

@@ -74,6 +74,41 @@ pub fn phase(c: u32, n: u32, dtype: FloatDtype) -> f64 {
 pub const H0: (f64, f64) = (1.0, 0.0);
 pub const B: (f64, f64) = (0.0, 0.0);
 
+/// A component's transition (a, b) for exact code `c` (see
+/// [`crate::ir::Coord`]), rounded to `dtype`.
+pub fn coord_transition(
+    coord: Coord,
+    c: u32,
+    n: u32,
+    dtype: FloatDtype,
+) -> ((f64, f64), (f64, f64)) {
+    match coord {
+        Coord::Phase if c < n => (transition(c, n, dtype), B),
+        Coord::Phase => ((0.0, 0.0), transition(c - n, n, dtype)),
+        Coord::Register if c == 0 => ((1.0, 0.0), B),
+        Coord::Register => ((0.25, 0.0), (4.0 * f64::from(c - 1), 0.0)),
+    }
+}
+
+/// A component's initial state for digit `d`: a root of unity, or a
+/// register holding cur = d / 2, prev = d % 2.
+pub fn coord_h0(coord: Coord, d: u32, n: u32, dtype: FloatDtype) -> (f64, f64) {
+    match coord {
+        Coord::Phase => transition(d, n, dtype),
+        Coord::Register => (f64::from(4 * (d / 2) + d % 2), 0.0),
+    }
+}
+
+/// The digit a component moves to from digit `d` under exact code `c`.
+pub fn coord_next(coord: Coord, d: u32, c: u32, n: u32) -> u32 {
+    match coord {
+        Coord::Phase if c < n => (d + c) % n,
+        Coord::Phase => c - n,
+        Coord::Register if c == 0 => d,
+        Coord::Register => 2 * (c - 1) + d / 2,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,37 +147,3 @@ mod tests {
     }
 }
 
-/// A component's transition (a, b) for exact code `c` (see
-/// [`crate::ir::Coord`]), rounded to `dtype`.
-pub fn coord_transition(
-    coord: Coord,
-    c: u32,
-    n: u32,
-    dtype: FloatDtype,
-) -> ((f64, f64), (f64, f64)) {
-    match coord {
-        Coord::Phase if c < n => (transition(c, n, dtype), B),
-        Coord::Phase => ((0.0, 0.0), transition(c - n, n, dtype)),
-        Coord::Register if c == 0 => ((1.0, 0.0), B),
-        Coord::Register => ((0.25, 0.0), (4.0 * f64::from(c - 1), 0.0)),
-    }
-}
-
-/// A component's initial state for digit `d`: a root of unity, or a
-/// register holding cur = d / 2, prev = d % 2.
-pub fn coord_h0(coord: Coord, d: u32, n: u32, dtype: FloatDtype) -> (f64, f64) {
-    match coord {
-        Coord::Phase => transition(d, n, dtype),
-        Coord::Register => (f64::from(4 * (d / 2) + d % 2), 0.0),
-    }
-}
-
-/// The digit a component moves to from digit `d` under exact code `c`.
-pub fn coord_next(coord: Coord, d: u32, c: u32, n: u32) -> u32 {
-    match coord {
-        Coord::Phase if c < n => (d + c) % n,
-        Coord::Phase => c - n,
-        Coord::Register if c == 0 => d,
-        Coord::Register => 2 * (c - 1) + d / 2,
-    }
-}

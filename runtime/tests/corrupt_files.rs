@@ -452,7 +452,7 @@ fn limits_are_checked_on_consistent_files() {
     };
     assert_eq!(
         small(|l| l.max_order = 5),
-        "model exceeds a load limit: group order 6 (the number of output labels) is outside 1..=5"
+        "model exceeds a load limit: 6 output labels (group elements or automaton states) is outside 1..=5"
     );
     assert_eq!(
         small(|l| l.max_layers = 1),

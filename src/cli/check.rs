@@ -121,14 +121,42 @@ fn automaton_text(r: &Value) -> String {
             yes_no(&g["is_solvable"])
         );
     }
+    match r["cascade_depth"].as_u64() {
+        Some(d) => {
+            let _ = writeln!(s, "  cascade      {d} level(s) (holonomy decomposition)");
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "  cascade      not built: {}",
+                r["cascade_error"].as_str().unwrap_or("")
+            );
+        }
+    }
     let _ = writeln!(s, "\ntargets:");
     for t in r["targets"].as_array().cloned().unwrap_or_default() {
         let tn = t["target"].as_str().unwrap_or("");
-        let why = t["reason"].as_str().unwrap_or("");
-        if t["impossible"].as_bool() == Some(true) {
-            let _ = writeln!(s, "  {tn:<12} impossible: {why}");
-        } else {
-            let _ = writeln!(s, "  {tn:<12} {why}");
+        match t["layers"].as_u64() {
+            Some(k) => {
+                let widths: Vec<String> = t["widths"]
+                    .as_array()
+                    .map(|w| w.iter().map(|x| x.to_string()).collect())
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    s,
+                    "  {tn:<12} {k} layer{} of width{} {}",
+                    if k == 1 { "" } else { "s" },
+                    if k == 1 { "" } else { "s" },
+                    widths.join(", ")
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "  {tn:<12} impossible: {}",
+                    t["reason"].as_str().unwrap_or("")
+                );
+            }
         }
     }
     s

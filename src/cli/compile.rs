@@ -76,7 +76,14 @@ pub fn run(a: Args) -> ExitCode {
                 bos: a.bos,
             };
             let r = compile_automaton(&aut, &Origin::default(), t, &opts, &a.limits.get());
-            return finish(r, &a, &aut.name, &format!("{} states", aut.states.len()), t.name(), start);
+            return finish(
+                r,
+                &a,
+                &aut.name,
+                &format!("{} states", aut.states.len()),
+                t.name(),
+                start,
+            );
         }
         Ok(Err(p)) => p,
         Err(code) => return code,

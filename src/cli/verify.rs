@@ -248,18 +248,17 @@ pub fn run(a: Args) -> ExitCode {
     }
     // The group the source defines under the file's name; its diagnostics
     // are printed here.
-    let source = match &a.source {
-        None => None,
-        Some(_) if m.group.is_none() => {
-            return fail(
+    let source =
+        match &a.source {
+            None => None,
+            Some(_) if m.group.is_none() => return fail(
                 "--source checks a group's name against its source; this file tracks an automaton",
-            )
-        }
-        Some(file) => match load_elaborated(file, Some(m.name()), &a.source_limits) {
-            Ok(e) => Some((e, file.display().to_string())),
-            Err(code) => return code,
-        },
-    };
+            ),
+            Some(file) => match load_elaborated(file, Some(m.name()), &a.source_limits) {
+                Ok(e) => Some((e, file.display().to_string())),
+                Err(code) => return code,
+            },
+        };
     let options = Options {
         length: a.length,
         budget: a.budget,

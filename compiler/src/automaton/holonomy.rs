@@ -206,12 +206,10 @@ impl Cascade {
             // Tiles of other members are equivalent to tiles of r, so the
             // tiles of r and the classes directly below stand for them all.
             let below_tiles = kept.iter().map(|&t| height[class[t as usize] as usize]);
+            let (class, img) = (&class, &img);
             let below_images = classes[c]
                 .iter()
-                .flat_map(|&x| {
-                    let (class, img) = (&class, &img);
-                    (0..k).map(move |s| class[img[x as usize * k + s] as usize])
-                })
+                .flat_map(|&x| (0..k).map(move |s| class[img[x as usize * k + s] as usize]))
                 .filter(|&d| d as usize != c)
                 .map(|d| height[d as usize]);
             height[c] = 1 + below_tiles.chain(below_images).max().unwrap_or(0);
@@ -392,7 +390,8 @@ impl Cascade {
                     let ps = self.img_of(p, s);
                     if self.class[ps] == c {
                         let g = self.level_perm(level, p, s, ps);
-                        if g.iter().enumerate().any(|(i, &j)| i as u32 != j) && seen.insert(g.clone())
+                        if g.iter().enumerate().any(|(i, &j)| i as u32 != j)
+                            && seen.insert(g.clone())
                         {
                             gens.push(g);
                         }

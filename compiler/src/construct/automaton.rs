@@ -29,8 +29,7 @@ use crate::group::{Elem, Group, Limits};
 use crate::structure::abelian::factor;
 use crate::target::Target;
 use gssm_runtime::ir::{
-    AutomatonInfo, AutomatonTruth, Coord, Diagonal, FloatDtype, Layer, Manifest, Model, Net,
-    Truth,
+    AutomatonInfo, AutomatonTruth, Coord, Diagonal, FloatDtype, Layer, Manifest, Model, Net, Truth,
 };
 use gssm_runtime::valid::{LoadLimits, TargetKind};
 use gssm_runtime::values;
@@ -156,7 +155,8 @@ fn level_code(size: usize, maps: &[LocalMap], limits: &Limits) -> Result<LevelCo
             for (j, &s) in g.generators().iter().enumerate() {
                 let y = g.mul(x, s);
                 if perms[y as usize].is_none() {
-                    perms[y as usize] = Some(compose(perms[x as usize].as_ref().unwrap(), &gens[j]));
+                    perms[y as usize] =
+                        Some(compose(perms[x as usize].as_ref().unwrap(), &gens[j]));
                     queue.push(y);
                 }
             }
@@ -171,9 +171,7 @@ fn level_code(size: usize, maps: &[LocalMap], limits: &Limits) -> Result<LevelCo
     }
     let all: Vec<Elem> = group.elements().collect();
     let f = factor(&group, &all, &[0])?;
-    let digits: Vec<Vec<u32>> = (0..group.order())
-        .map(|e| f.digits(f.code_of[e]))
-        .collect();
+    let digits: Vec<Vec<u32>> = (0..group.order()).map(|e| f.digits(f.code_of[e])).collect();
     let elem_of: HashMap<Vec<u32>, Elem> = perms
         .iter()
         .enumerate()
@@ -198,7 +196,11 @@ fn level_code(size: usize, maps: &[LocalMap], limits: &Limits) -> Result<LevelCo
     }
     let bits = bits_for(base.len());
     // A level without state to hold still needs a component.
-    let bits = if bits == 0 && f.invariant_factors.is_empty() { 1 } else { bits };
+    let bits = if bits == 0 && f.invariant_factors.is_empty() {
+        1
+    } else {
+        bits
+    };
     Ok(LevelCode {
         bits,
         moduli: f.invariant_factors.clone(),
@@ -274,8 +276,11 @@ pub fn construct(
     }
     let mut codes = Vec::with_capacity(depth);
     for (i, level) in cascade.levels().iter().enumerate() {
-        let code = level_code(level.size, &maps[i], limits)
-            .map_err(|why| Refusal(format!("level {i} of the cascade cannot be one layer: {why}")))?;
+        let code = level_code(level.size, &maps[i], limits).map_err(|why| {
+            Refusal(format!(
+                "level {i} of the cascade cannot be one layer: {why}"
+            ))
+        })?;
         let rotates = !code.moduli.is_empty();
         let resets = maps[i].iter().any(|m| matches!(m, LocalMap::Const(_)));
         if rotates && resets && i + 1 < depth {
@@ -284,7 +289,11 @@ pub fn construct(
                 code.perms.len()
             )));
         }
-        if let Some(&n) = code.moduli.iter().find(|&&n| !kind.rotates() || !kind.allows_modulus(n)) {
+        if let Some(&n) = code
+            .moduli
+            .iter()
+            .find(|&&n| !kind.rotates() || !kind.allows_modulus(n))
+        {
             return Err(Refusal(format!(
                 "level {i} of the cascade needs a cyclic factor C{n}, which {} cannot realise",
                 target.name()
@@ -440,10 +449,7 @@ pub fn automaton_manifest(a: &Automaton, kind: TargetKind, dtype: FloatDtype) ->
 /// A permutation automaton compiled as its group: the group the symbols
 /// generate, with one token per symbol, read out as the start state moved
 /// by the tracked element.
-pub fn as_group(
-    a: &Automaton,
-    limits: &Limits,
-) -> Result<(Group, Tokens, Vec<u32>), Refusal> {
+pub fn as_group(a: &Automaton, limits: &Limits) -> Result<(Group, Tokens, Vec<u32>), Refusal> {
     let perms: Vec<Vec<u32>> = a.symbols.iter().map(|(_, m)| m.clone()).collect();
     let names: Vec<String> = (0..perms.len()).map(|i| format!("x{i}")).collect();
     let g = group_from_permutations(&a.name, names, &perms, limits)

@@ -1,15 +1,17 @@
 //! What `gssm check` reports about an automaton: its transformation
 //! monoid's size, idempotents and maximal subgroups, the verdict
-//! (aperiodic / solvable / non-solvable), and per target whether its
-//! layers can realise the monoid's groups at all. Layer counts come with
-//! the holonomy decomposition (docs/automata-plan.md); until then a target
-//! that is not ruled out says so.
+//! (aperiodic / solvable / non-solvable), the depth of its holonomy
+//! cascade, and per target the layers the compiler builds or why it
+//! cannot (the pipeline's own answer, so `check` and `compile` agree).
 
+use crate::automaton::holonomy::Cascade;
 use crate::automaton::monoid::{analyse, MonoidError, Verdict};
 use crate::automaton::Automaton;
+use crate::construct::Alphabet;
 use crate::group::Limits;
-use crate::structure::least_series;
+use crate::pipeline::{compile_automaton, Options, Origin};
 use crate::target;
+use gssm_runtime::ir::FloatDtype;
 use serde::Serialize;
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -24,6 +26,11 @@ pub struct AutomatonStructure {
     pub verdict: String,
     /// One per J-class with a non-trivial maximal subgroup.
     pub subgroups: Vec<SubgroupReport>,
+    /// Levels of the holonomy cascade (None when it could not be built;
+    /// `cascade_error` says why).
+    pub cascade_depth: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cascade_error: Option<String>,
     /// One entry per target, in [`target::all`]'s order.
     pub targets: Vec<AutomatonTarget>,
 }
@@ -40,10 +47,11 @@ pub struct SubgroupReport {
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct AutomatonTarget {
     pub target: String,
-    /// Whether the monoid's groups rule the target out (then `reason` says
-    /// why). Not ruled out is not yet a promise of a construction: that
-    /// comes with the holonomy decomposition.
-    pub impossible: bool,
+    /// Layers of the compiled model, and their widths; None when the
+    /// target cannot (then `reason` says why).
+    pub layers: Option<usize>,
+    pub widths: Vec<usize>,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub reason: String,
 }
 
@@ -54,45 +62,36 @@ pub fn check_automaton(a: &Automaton, limits: &Limits) -> Result<AutomatonStruct
         Verdict::Solvable => "solvable",
         Verdict::NonSolvable { .. } => "non-solvable",
     };
-    let pending = "not ruled out by the monoid's groups; the layer count comes with the holonomy decomposition, not yet implemented";
+    // Each target's answer is the pipeline's: compile in memory.
+    let opts = Options::new(Alphabet::Elements, FloatDtype::F32);
     let targets = target::all()
         .iter()
-        .map(|&t| {
-            let name = t.name().to_string();
-            if !t.kind().is_diagonal() {
-                return AutomatonTarget {
-                    target: name,
-                    impossible: false,
-                    reason: pending.into(),
-                };
-            }
-            let blocked = match t.factor_class() {
-                None => an.subgroups.first().map(|s| {
-                    format!(
-                        "{}'s layers realise no non-trivial group, and the monoid holds a group of order {} (the monoid is not aperiodic)",
-                        t.name(),
-                        s.group.order()
-                    )
-                }),
-                Some(class) => an
-                    .subgroups
-                    .iter()
-                    .find(|s| least_series(&s.group, class).is_err())
-                    .map(|s| {
-                        format!(
-                            "the monoid holds a group of order {} with no series of {} factors",
-                            s.group.order(),
-                            class.describe()
-                        )
-                    }),
-            };
-            AutomatonTarget {
-                target: name,
-                impossible: blocked.is_some(),
-                reason: blocked.unwrap_or_else(|| pending.into()),
-            }
-        })
+        .map(
+            |&t| match compile_automaton(a, &Origin::default(), t, &opts, limits) {
+                Ok((m, _)) => {
+                    let (layers, widths) = super::verify::shape(&m);
+                    AutomatonTarget {
+                        target: t.name().into(),
+                        layers: Some(layers),
+                        widths,
+                        reason: String::new(),
+                    }
+                }
+                Err(d) => AutomatonTarget {
+                    target: t.name().into(),
+                    layers: None,
+                    widths: Vec::new(),
+                    // The pipeline's message less its "X cannot be compiled for T:" lead.
+                    reason: d
+                        .message
+                        .split_once(": ")
+                        .map_or(d.message.as_str(), |(_, why)| why)
+                        .to_string(),
+                },
+            },
+        )
         .collect();
+    let cascade = Cascade::new(a, limits);
     Ok(AutomatonStructure {
         name: a.name.clone(),
         states: a.states.len(),
@@ -111,6 +110,8 @@ pub fn check_automaton(a: &Automaton, limits: &Limits) -> Result<AutomatonStruct
                 is_solvable: s.solvable,
             })
             .collect(),
+        cascade_depth: cascade.as_ref().ok().map(|c| c.levels().len()),
+        cascade_error: cascade.err().map(|e| e.to_string()),
         targets,
     })
 }

@@ -171,7 +171,8 @@ pub fn verify(
             Err(why) => {
                 return Err(format!(
                     "the file's group is not {} as {} defines it: {why}",
-                    m.name(), s.file
+                    m.name(),
+                    s.file
                 ))
             }
         },

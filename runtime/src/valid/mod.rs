@@ -339,7 +339,9 @@ pub fn validate(model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatE
     match (&model.net, target) {
         (Net::Diagonal(d), t) if t.is_diagonal() => {
             let automaton = model.automaton().is_some();
-            if m.format_version < 4
+            // Resets and registers hold an automaton's states; a group's
+            // layers only rotate (its start token has its own rule).
+            if (m.format_version < 4 || !automaton)
                 && d.layers.iter().any(|l| {
                     l.coords.iter().any(|&c| c != Coord::Phase)
                         || l.transition_code
@@ -348,12 +350,16 @@ pub fn validate(model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatE
                             .any(|(k, &c)| c >= l.moduli[k % l.width().max(1)])
                 })
             {
-                return Err(bad(format!(
-                    "format version {} has neither registers nor resets",
-                    m.format_version
-                )));
+                return Err(bad(if automaton {
+                    format!(
+                        "format version {} has neither registers nor resets",
+                        m.format_version
+                    )
+                } else {
+                    "a group model's layers only rotate: no registers, and every transition code below its modulus".to_string()
+                }));
             }
-            check_diagonal(d, n, v0, bos, automaton, target, dtype, limits)?
+            check_diagonal(d, &model, target, dtype, limits)?
         }
         (Net::Pd(c), TargetKind::PdSsm) => check_pd(c, n, v0, bos, dtype, limits)?,
         (Net::Delta(c), TargetKind::DeltaProduct) => check_delta(c, n, v0, bos, dtype, limits)?,
@@ -458,14 +464,14 @@ fn check_names(field: &str, labels: &[String]) -> Result<(), FormatError> {
 /// and the start token's rows.
 fn check_diagonal(
     d: &Diagonal,
-    n: usize,
-    v0: usize,
-    bos: bool,
-    automaton: bool,
+    model: &Model,
     target: TargetKind,
     dtype: FloatDtype,
     limits: &LoadLimits,
 ) -> Result<(), FormatError> {
+    let (n, v0) = (model.order(), model.num_tokens());
+    let bos = model.manifest.bos.is_some();
+    let automaton = model.automaton().is_some();
     let k = d.layers.len();
     if k > limits.max_layers {
         return Err(limit(format!("{k} layers (at most {})", limits.max_layers)));

@@ -96,9 +96,10 @@ fn check_parameters(model: &ValidModel, d: &Diagonal) -> Result<Vec<u32>, String
 fn never_rotates(d: &Diagonal) -> bool {
     d.layers.iter().all(|l| {
         let r = l.width();
-        l.transition_code.iter().enumerate().all(|(k, &c)| {
-            l.coords[k % r] == Coord::Register || c == 0 || c >= l.moduli[k % r]
-        })
+        l.transition_code
+            .iter()
+            .enumerate()
+            .all(|(k, &c)| l.coords[k % r] == Coord::Register || c == 0 || c >= l.moduli[k % r])
     })
 }
 

@@ -130,7 +130,10 @@ pub(super) fn search<S: Clone + Eq + std::hash::Hash>(
 }
 
 pub fn proof(model: &ValidModel) -> ProofReport {
-    if let Err(e) = model.group().map_or(Ok(()), |g| check_associative(model, g)) {
+    if let Err(e) = model
+        .group()
+        .map_or(Ok(()), |g| check_associative(model, g))
+    {
         return ProofReport {
             ok: false,
             dtype: model.dtype().manifest_name(),
