@@ -8,7 +8,9 @@
 
 use super::common::{fail, load_model, BackendArg, DtypeArg, ModelLimits};
 use super::source::{load_elaborated, SourceLimits};
-use gssm_compiler::report::verify::{shape, verify, Exhaustive, Observer, Options, SourceGroup};
+use gssm_compiler::report::verify::{
+    shape, verify, Exhaustive, Observer, Options, Precision, SourceGroup,
+};
 use gssm_compiler::verify::{HorizonReport, ProofReport};
 use gssm_runtime::scalar::Dtype;
 use gssm_runtime::valid::ValidModel;
@@ -42,6 +44,13 @@ pub struct Args {
     /// Longest random sequence for the precision horizon (0 skips it).
     #[arg(long, default_value_t = Options::default().horizon_len)]
     pub horizon_len: usize,
+    /// Most (float state, digit) pairs the precision proof explores per
+    /// component (0 skips it).
+    #[arg(long, default_value_t = Options::default().closure_limit)]
+    pub closure_limit: usize,
+    /// Longest adversarial sequence searched where the proof fails.
+    #[arg(long, default_value_t = Options::default().worst_len)]
+    pub worst_len: usize,
     /// Dtypes whose horizon to measure.
     #[arg(long, value_enum, value_delimiter = ',', default_values = ["f64", "f32", "f16", "bf16"])]
     pub dtypes: Vec<DtypeArg>,
@@ -129,6 +138,25 @@ impl Observer for Printer {
         }
         if let Some(h) = &pr.horizon {
             println!("proof: horizon {h}");
+        }
+    }
+
+    fn precision(&mut self, p: &Precision) {
+        if self.json {
+            return;
+        }
+        let c = &p.closure;
+        println!("precision {:>5}  {}", c.dtype, c.summary());
+        if let Some(w) = &p.worst_case {
+            match (w.horizon, &w.sequence) {
+                (Some(t), Some(how)) => {
+                    println!("                 worst case found: wrong at step {t} ({how})")
+                }
+                _ => println!(
+                    "                 worst case: no search sequence went wrong within {} steps",
+                    w.max_len
+                ),
+            }
         }
     }
 
@@ -266,6 +294,8 @@ pub fn run(a: Args) -> ExitCode {
         shard: a.shard,
         horizon_seqs: a.horizon_seqs,
         horizon_len: a.horizon_len,
+        closure_limit: a.closure_limit,
+        worst_len: a.worst_len,
         dtypes: a.dtypes.iter().map(|&d| d.into()).collect(),
         seed: a.seed,
     };

@@ -9,7 +9,8 @@
 use crate::group::Group;
 use crate::verify::exhaustive::count_sequences;
 use crate::verify::{
-    exhaustive_cpu, horizon, proof, same_group, ExhaustiveReport, HorizonReport, ProofReport,
+    closure, exhaustive_cpu, horizon, proof, same_group, worst_case, ClosureReport,
+    ExhaustiveReport, HorizonReport, ProofReport, WorstCase,
 };
 use gssm_runtime::exec::{expected_sequences, gpu, jit, Backend};
 use gssm_runtime::ir::Net;
@@ -35,6 +36,11 @@ pub struct Options {
     pub horizon_seqs: usize,
     /// Longest random sequence for the precision horizon (0 skips it).
     pub horizon_len: usize,
+    /// Most (float state, digit) pairs the closure proof explores per
+    /// component (0 skips the precision proof).
+    pub closure_limit: usize,
+    /// Longest adversarial sequence searched where no proof exists.
+    pub worst_len: usize,
     /// Dtypes whose horizon to measure, in this order.
     pub dtypes: Vec<Dtype>,
     /// Seed of the random sequences.
@@ -50,6 +56,8 @@ impl Default for Options {
             shard: None,
             horizon_seqs: 4,
             horizon_len: 1_000_000,
+            closure_limit: 1 << 16,
+            worst_len: 20_000,
             dtypes: Dtype::ALL.to_vec(),
             seed: 0,
         }
@@ -85,9 +93,19 @@ pub struct Report {
     pub exhaustive_dtype: &'static str,
     pub exhaustive_backend: &'static str,
     pub horizons: Vec<HorizonReport>,
+    /// Per dtype: the closure proof, and where it fails a worst-case search.
+    pub precision: Vec<Precision>,
     /// The proof, the source check (if asked) and the complete exhaustive
     /// check passed.
     pub ok: bool,
+}
+
+/// The precision proof in one dtype.
+#[derive(Clone, Debug, Serialize)]
+pub struct Precision {
+    pub closure: ClosureReport,
+    /// Searched only where the closure is not proved.
+    pub worst_case: Option<WorstCase>,
 }
 
 /// The exhaustive check as it finished.
@@ -117,6 +135,8 @@ pub trait Observer: Sync {
     /// Steps of the current horizon run done so far (from worker threads).
     fn horizon_progress(&self, _steps: u64) {}
     fn horizon(&mut self, _horizon: &HorizonReport) {}
+    /// The precision proof (and worst-case search) in one dtype.
+    fn precision(&mut self, _precision: &Precision) {}
 }
 
 impl Observer for () {}
@@ -246,6 +266,20 @@ pub fn verify(
             horizons.push(h);
         }
     }
+    let mut precision = Vec::new();
+    if options.closure_limit > 0 && pr.ok && model.diagonal().is_some() {
+        for &d in &options.dtypes {
+            let c = closure(model, d, options.closure_limit);
+            let worst_case = (!c.proved && options.worst_len > 0)
+                .then(|| worst_case(model, d, options.worst_len, options.seed));
+            let p = Precision {
+                closure: c,
+                worst_case,
+            };
+            observer.precision(&p);
+            precision.push(p);
+        }
+    }
     let ok = pr.ok && complete && ex.mismatches == 0;
     let (layers, widths) = shape(model);
     Ok(Report {
@@ -263,6 +297,7 @@ pub fn verify(
         exhaustive_dtype: dtype.name(),
         exhaustive_backend: backend,
         horizons,
+        precision,
         ok,
     })
 }
