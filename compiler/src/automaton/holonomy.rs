@@ -234,8 +234,8 @@ impl Cascade {
             }
         }
         let mut rho: Vec<Vec<u32>> = vec![Vec::new(); count];
-        for c in 0..nc {
-            let r = rep[c] as usize;
+        for &r in &rep {
+            let r = r as usize;
             if size[r] == 1 {
                 continue;
             }

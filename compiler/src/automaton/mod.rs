@@ -1,6 +1,7 @@
 //! Finite automata: the checked, plain form of an `automaton` definition
-//! ([`Automaton`]), built from the AST by [`elaborate`], and the analysis of
-//! its transformation monoid in [`monoid`].
+//! ([`Automaton`]), built from the AST by [`elaborate`], the analysis of
+//! its transformation monoid in [`monoid`], and its cascade of
+//! permutation-reset levels in [`holonomy`].
 
 pub mod holonomy;
 pub mod monoid;
