@@ -1,8 +1,8 @@
 //! Float types the executors and the precision sweep run in.
 //!
 //! f16 and bf16 are emulated: values are stored in the narrow type and every
-//! arithmetic result is computed in f32 and rounded back once, as hardware
-//! with narrow storage and f32 arithmetic does.
+//! operation's result is computed in f32 (exact for one product of narrow
+//! values) and rounded back, as elementwise narrow-type kernels do.
 
 use half::{bf16, f16};
 use std::fmt::Debug;
@@ -70,10 +70,15 @@ macro_rules! narrow_real {
             }
             #[inline(always)]
             fn cmul_add(a: (Self, Self), h: (Self, Self), b: (Self, Self)) -> (Self, Self) {
+                // Each product, then each sum, rounded to the narrow type
+                // (f32 holds each exact product): the weight file's
+                // arithmetic, as NumPy's float16 and PyTorch's bfloat16
+                // elementwise operations compute it.
                 let (ar, ai, hr, hi) = (a.0.to_f32(), a.1.to_f32(), h.0.to_f32(), h.1.to_f32());
+                let r = |x: f32| <$t>::from_f32(x).to_f32();
                 (
-                    <$t>::from_f32(ar * hr - ai * hi + b.0.to_f32()),
-                    <$t>::from_f32(ar * hi + ai * hr + b.1.to_f32()),
+                    <$t>::from_f32(r(r(ar * hr) - r(ai * hi)) + b.0.to_f32()),
+                    <$t>::from_f32(r(r(ar * hi) + r(ai * hr)) + b.1.to_f32()),
                 )
             }
             #[inline(always)]

@@ -140,7 +140,7 @@ fn search<R: Real>(
     let mut best: Option<(usize, String)> = None;
     let better = |best: &Option<(usize, String)>, t: usize| best.as_ref().is_none_or(|b| t < b.0);
     // Each token repeated.
-    for x in 0..v {
+    for (x, label) in labels.iter().enumerate().take(v) {
         let mut st = start();
         let mut y = model.initial_output();
         for t in 1..=max_len {
@@ -149,7 +149,7 @@ fn search<R: Real>(
             }
             y = model.next_output(y, x as u32);
             if stepper.step(&mut st, x as u32) != y {
-                best = Some((t, format!("`{}` repeated", labels[x])));
+                best = Some((t, format!("`{label}` repeated")));
                 break;
             }
         }
@@ -159,7 +159,7 @@ fn search<R: Real>(
     let mut st = start();
     let mut exact = exact_of(&st);
     let mut y = model.initial_output();
-    let mut rng = seed ^ 0x5EED_0F_AD5E_u64;
+    let mut rng = seed ^ 0x005E_ED0F_AD5E_u64;
     for t in 1..=max_len {
         if !better(&best, t) {
             break;

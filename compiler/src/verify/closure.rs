@@ -10,13 +10,13 @@
 //! right after every sequence of every length in that arithmetic: the
 //! horizon is infinite, proved rather than measured.
 //!
-//! The arithmetic is every variant an executor may use, at once: each
-//! product rounded then each sum (the reference and the JIT), either
-//! product fused into its sum (FMA, as GPU drivers and vectorised CPU
-//! kernels may contract), and for f16/bf16 both "in f32, rounded once"
-//! (the reference) and "every operation rounded to the narrow type"
-//! (NumPy's float16). A state may step to each variant's result, so a
-//! proof holds whichever an executor picks, step by step.
+//! The arithmetic is the weight file's: each product rounded to the dtype,
+//! then each sum, re = (a_re·h_re − a_im·h_im) + b_re and im = (a_re·h_im +
+//! a_im·h_re) + b_im, no fused multiply-add (`scalar::Real::cmul_add`; the
+//! reference, the JIT, NumPy and PyTorch compute exactly this). A second
+//! search adds the fused variants (either product fused into its sum), which
+//! a GPU driver may contract to: there a state may step to each variant's
+//! result, so that proof holds whichever the executor picks, step by step.
 //!
 //! Components that never rotate (registers, and phases that only keep or
 //! reset) hold stored values or stay inside their register intervals and
@@ -60,6 +60,8 @@ pub struct ClosureReport {
     /// Every component exact or closed: the model is right for every
     /// sequence of every length in this dtype.
     pub proved: bool,
+    /// Also with fused multiply-adds anywhere (checked only when `proved`).
+    pub proved_fused: bool,
     pub components: Vec<ComponentOrbit>,
 }
 
@@ -75,11 +77,16 @@ impl ClosureReport {
                     _ => 0,
                 })
                 .sum();
+            let fused = if self.proved_fused {
+                "; also with fused multiply-adds"
+            } else {
+                "; not with fused multiply-adds (a GPU driver may fuse)"
+            };
             return if states == 0 {
                 "infinite (proved: no component rotates)".to_string()
             } else {
                 format!(
-                    "infinite (proved: every rotating component's rounded orbit closes, {states} states in all)"
+                    "infinite (proved: every rotating component's rounded orbit closes, {states} states in all{fused})"
                 )
             };
         }
@@ -113,9 +120,9 @@ trait Arith: Copy {
     fn from_f64(x: f64) -> Self;
     fn to_f64(self) -> f64;
     fn bits(self) -> u64;
-    /// Every way an executor may compute x·y − z·w (then + b), rounded to
-    /// this type.
-    fn dot_variants(x: Self, y: Self, z: Self, w: Self, b: Self, out: &mut Vec<Self>);
+    /// x·y − z·w + b as the weight file computes it (first), then, with
+    /// `fused`, either product fused into the difference.
+    fn dot_variants(x: Self, y: Self, z: Self, w: Self, b: Self, fused: bool, out: &mut Vec<Self>);
     fn arg(re: Self, im: Self) -> f64;
 }
 
@@ -131,10 +138,20 @@ macro_rules! native {
             fn bits(self) -> u64 {
                 self.to_bits() as u64
             }
-            fn dot_variants(x: Self, y: Self, z: Self, w: Self, b: Self, out: &mut Vec<Self>) {
+            fn dot_variants(
+                x: Self,
+                y: Self,
+                z: Self,
+                w: Self,
+                b: Self,
+                fused: bool,
+                out: &mut Vec<Self>,
+            ) {
                 out.push((x * y - z * w) + b);
-                out.push(x.mul_add(y, -(z * w)) + b);
-                out.push((-z).mul_add(w, x * y) + b);
+                if fused {
+                    out.push(x.mul_add(y, -(z * w)) + b);
+                    out.push((-z).mul_add(w, x * y) + b);
+                }
             }
             fn arg(re: Self, im: Self) -> f64 {
                 im.atan2(re) as f64
@@ -157,18 +174,27 @@ macro_rules! narrow {
             fn bits(self) -> u64 {
                 self.to_bits() as u64
             }
-            fn dot_variants(x: Self, y: Self, z: Self, w: Self, b: Self, out: &mut Vec<Self>) {
-                let (xf, yf, zf, wf, bf) = (x.to_f32(), y.to_f32(), z.to_f32(), w.to_f32(), b.to_f32());
+            fn dot_variants(
+                x: Self,
+                y: Self,
+                z: Self,
+                w: Self,
+                b: Self,
+                fused: bool,
+                out: &mut Vec<Self>,
+            ) {
+                let (xf, yf, zf, wf, bf) =
+                    (x.to_f32(), y.to_f32(), z.to_f32(), w.to_f32(), b.to_f32());
                 let n = <$t>::from_f32;
-                // In f32, rounded once (the reference executor).
-                out.push(n(xf * yf - zf * wf + bf));
-                // Every operation rounded to the narrow type.
+                // Every operation rounded to the narrow type (f32 holds
+                // each exact product, and each sum rounds once more).
                 let p = n(xf * yf).to_f32();
                 let q = n(zf * wf).to_f32();
                 out.push(n(n(p - q).to_f32() + bf));
-                // Fused in f32, then rounded.
-                out.push(n(xf.mul_add(yf, -(zf * wf)) + bf));
-                out.push(n((-zf).mul_add(wf, xf * yf) + bf));
+                if fused {
+                    out.push(n(n(xf.mul_add(yf, -q)).to_f32() + bf));
+                    out.push(n(n((-zf).mul_add(wf, p)).to_f32() + bf));
+                }
             }
             fn arg(re: Self, im: Self) -> f64 {
                 im.to_f32().atan2(re.to_f32()) as f64
@@ -182,28 +208,39 @@ narrow!(bf16);
 /// The closure of every component of `model` in `dtype`, each search
 /// stopped past `limit` states.
 pub fn closure(model: &ValidModel, dtype: Dtype, limit: usize) -> ClosureReport {
-    let components = match model.diagonal() {
+    let run = |fused: bool| match model.diagonal() {
         Some(d) => match dtype {
-            Dtype::F64 => components::<f64>(model, d, limit),
-            Dtype::F32 => components::<f32>(model, d, limit),
-            Dtype::F16 => components::<f16>(model, d, limit),
-            Dtype::Bf16 => components::<bf16>(model, d, limit),
+            Dtype::F64 => components::<f64>(model, d, limit, fused),
+            Dtype::F32 => components::<f32>(model, d, limit, fused),
+            Dtype::F16 => components::<f16>(model, d, limit, fused),
+            Dtype::Bf16 => components::<bf16>(model, d, limit, fused),
         },
         // One-layer cells have their own proofs.
         None => Vec::new(),
     };
-    let proved = model.diagonal().is_some()
-        && components
-            .iter()
-            .all(|c| matches!(c.orbit, Orbit::Exact | Orbit::Closed { .. }));
+    let all_closed = |cs: &[ComponentOrbit]| {
+        model.diagonal().is_some()
+            && cs
+                .iter()
+                .all(|c| matches!(c.orbit, Orbit::Exact | Orbit::Closed { .. }))
+    };
+    let components = run(false);
+    let proved = all_closed(&components);
+    let proved_fused = proved && all_closed(&run(true));
     ClosureReport {
         dtype: dtype.name(),
         proved,
+        proved_fused,
         components,
     }
 }
 
-fn components<T: Arith>(model: &ValidModel, d: &Diagonal, limit: usize) -> Vec<ComponentOrbit> {
+fn components<T: Arith>(
+    model: &ValidModel,
+    d: &Diagonal,
+    limit: usize,
+    fused: bool,
+) -> Vec<ComponentOrbit> {
     let bos = model.manifest.bos.is_some();
     let mut out = Vec::new();
     for (i, l) in d.layers.iter().enumerate() {
@@ -219,7 +256,7 @@ fn components<T: Arith>(model: &ValidModel, d: &Diagonal, limit: usize) -> Vec<C
                     .enumerate()
                     .any(|(v, &c)| c != 0 && c < n && !(bos && v + 1 == l.num_tokens));
             let orbit = if rotates {
-                search::<T>(model, l, j, bos, limit)
+                search::<T>(l, j, bos, limit, fused)
             } else {
                 Orbit::Exact
             };
@@ -234,19 +271,22 @@ fn components<T: Arith>(model: &ValidModel, d: &Diagonal, limit: usize) -> Vec<C
     out
 }
 
+/// A token's (a, b) in the search's float type, and its exact code.
+type Move<T> = ((T, T), (T, T), u32);
+
 /// Breadth first over (float state, digit) pairs of component j.
 fn search<T: Arith>(
-    _model: &ValidModel,
     l: &gssm_runtime::ir::Layer,
     j: usize,
     bos: bool,
     limit: usize,
+    fused: bool,
 ) -> Orbit {
     let r = l.width();
     let n = l.moduli[j];
     let t = |x: f64| T::from_f64(x);
     // Distinct (a, b, code) rows: tokens that act alike are explored once.
-    let mut moves: Vec<((T, T), (T, T), u32)> = Vec::new();
+    let mut moves: Vec<Move<T>> = Vec::new();
     let mut seen_rows = std::collections::HashSet::new();
     for v in 0..l.num_tokens {
         let k = v * r + j;
@@ -264,7 +304,11 @@ fn search<T: Arith>(
             c,
         );
         if seen_rows.insert(row) {
-            moves.push(((t(l.a_re[k]), t(l.a_im[k])), (t(l.b_re[k]), t(l.b_im[k])), c));
+            moves.push((
+                (t(l.a_re[k]), t(l.a_im[k])),
+                (t(l.b_re[k]), t(l.b_im[k])),
+                c,
+            ));
         }
     }
     let (h0, d0) = if bos {
@@ -291,10 +335,10 @@ fn search<T: Arith>(
             };
             res.clear();
             ims.clear();
-            T::dot_variants(ar, h.0, ai, h.1, br, &mut res);
+            T::dot_variants(ar, h.0, ai, h.1, br, fused, &mut res);
             // im = ar·hi + ai·hr = ar·hi − (−ai)·hr.
             let nai = T::from_f64(-ai.to_f64());
-            T::dot_variants(ar, h.1, nai, h.0, bi, &mut ims);
+            T::dot_variants(ar, h.1, nai, h.0, bi, fused, &mut ims);
             for &re in &res {
                 for &im in &ims {
                     let got = phase_digit(T::arg(re, im), n);

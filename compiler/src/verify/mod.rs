@@ -15,9 +15,9 @@ pub mod horizon;
 pub mod proof;
 pub mod source;
 
-pub use exhaustive::{exhaustive_cpu, ExhaustiveReport};
 pub use adversarial::{worst_case, WorstCase};
 pub use closure::{closure, ClosureReport};
+pub use exhaustive::{exhaustive_cpu, ExhaustiveReport};
 pub use horizon::{horizon, HorizonReport};
 pub use proof::{proof, ProofReport};
 pub use source::same_group;
