@@ -336,7 +336,7 @@ fn verify(
             (None, None) => None,
             (p, t) => {
                 let input = Input::new(p, t)?;
-                let e = input.elaborate(Some(&model.manifest.group.name), &limits)?;
+                let e = input.elaborate(Some(model.manifest.name()), &limits)?;
                 Some((e, input.name().to_string()))
             }
         };
@@ -349,6 +349,7 @@ fn verify(
             horizon_len,
             dtypes,
             seed,
+            ..Options::default()
         };
         let source = source.as_ref().map(|(e, file)| SourceGroup {
             group: &e.group,
