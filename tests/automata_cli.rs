@@ -11,7 +11,7 @@ use gssm_runtime::exec::reference::Reference;
 use gssm_runtime::exec::Executor;
 use gssm_runtime::scalar::Dtype;
 use gssm_runtime::tokens::Tokens;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const LANGS: &str = "stdlib/languages.gssm";
@@ -60,7 +60,7 @@ fn compile(lang: &str, target: &str) -> Result<PathBuf, String> {
     }
 }
 
-fn layers(file: &PathBuf) -> usize {
+fn layers(file: &Path) -> usize {
     let bytes = std::fs::read(file).unwrap();
     let m = gssm_runtime::format::load(&bytes, &Default::default()).unwrap();
     m.diagonal()
@@ -70,7 +70,7 @@ fn layers(file: &PathBuf) -> usize {
 }
 
 /// The model's outputs on random words equal the automaton's own run.
-fn agrees_with_automaton(lang: &str, file: &PathBuf) {
+fn agrees_with_automaton(lang: &str, file: &Path) {
     let p = load_file(std::path::Path::new(LANGS), &Limits::default()).unwrap();
     let a = p.automaton(Some(lang)).unwrap();
     let bytes = std::fs::read(file).unwrap();
@@ -104,7 +104,7 @@ fn agrees_with_automaton(lang: &str, file: &PathBuf) {
     }
 }
 
-fn verify(file: &PathBuf) -> String {
+fn verify(file: &Path) -> String {
     let (text, code) = gssm(&[
         "verify",
         file.to_str().unwrap(),
@@ -233,7 +233,7 @@ fn check_snapshots_of_the_languages() {
 }
 
 /// Everything but the big tables of a compiled file, for snapshots.
-fn dump(file: &PathBuf) -> String {
+fn dump(file: &Path) -> String {
     let bytes = std::fs::read(file).unwrap();
     let m = gssm_runtime::format::load(&bytes, &Default::default()).unwrap();
     let mut s = serde_json::to_string_pretty(&m.manifest).unwrap();

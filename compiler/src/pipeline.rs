@@ -41,6 +41,18 @@ pub struct Options {
     pub alphabet: Alphabet,
     pub dtype: FloatDtype,
     pub bos: bool,
+    pub coordinates: Coordinates,
+}
+
+/// How an abelian factor is written in a layer's components.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Coordinates {
+    /// Invariant factors: the least width (C60 is one component).
+    #[default]
+    Invariant,
+    /// Prime powers: smaller moduli, whose rounded orbits close more often
+    /// (C60 as C4 × C3 × C5, three components).
+    Primary,
 }
 
 impl Options {
@@ -49,6 +61,7 @@ impl Options {
             alphabet,
             dtype,
             bos: false,
+            coordinates: Coordinates::Invariant,
         }
     }
 }
@@ -70,7 +83,7 @@ pub fn compile(
     let toks = Tokens::new(g, opts.alphabet, opts.bos).map_err(located)?;
     let limits = LoadLimits::default();
     let model = if target.kind().is_diagonal() {
-        let p = diagonal_plan(g, origin, target)?;
+        let p = coordinates(diagonal_plan(g, origin, target)?, opts.coordinates);
         construct(g, &p, target, &toks, opts.dtype).map_err(located)?
     } else {
         if origin.series.is_some() {
@@ -104,6 +117,14 @@ pub fn compile(
 
 /// The series a diagonal target's layers follow: the source's, checked, or
 /// the least-depth one.
+/// The plan's factors in the chosen coordinates.
+fn coordinates(mut p: crate::target::Plan, c: Coordinates) -> crate::target::Plan {
+    if c == Coordinates::Primary {
+        p.factors = p.factors.iter().map(|f| f.primary()).collect();
+    }
+    p
+}
+
 fn diagonal_plan(
     g: &Group,
     origin: &Origin,
@@ -223,7 +244,7 @@ pub fn compile_automaton(
     });
     let model = if permutations {
         let (g, toks, image) = automaton::as_group(a, limits).map_err(|r| located(r.0))?;
-        let p = diagonal_plan(&g, origin, target)?;
+        let p = coordinates(diagonal_plan(&g, origin, target)?, opts.coordinates);
         let mut m = construct(&g, &p, target, &toks, opts.dtype).map_err(located)?;
         if let Some(d) = m.diagonal_mut() {
             for y in d.readout.iter_mut() {
@@ -235,7 +256,7 @@ pub fn compile_automaton(
         m
     } else {
         let cascade = Cascade::new(a, limits).map_err(|e| refuse(e.to_string(), None))?;
-        automaton::construct(a, &cascade, target, opts.dtype, limits, &load)
+        automaton::construct(a, &cascade, target, opts, limits, &load)
             .map_err(|r| refuse(r.0, None))?
     };
     let model = validate(model, &load)

@@ -3,7 +3,7 @@
 use super::common::{fail, report};
 use super::source::{elaborated_from, load_automaton, SourceLimits};
 use gssm_compiler::construct::Alphabet;
-use gssm_compiler::pipeline::{compile, compile_automaton, Options, Origin};
+use gssm_compiler::pipeline::{compile, compile_automaton, Coordinates, Options, Origin};
 use gssm_compiler::target;
 use gssm_runtime::format::FloatDtype;
 use std::path::PathBuf;
@@ -19,6 +19,21 @@ pub enum AlphabetArg {
     /// The generators and their inverses (the word problem).
     #[value(name = "generators+inverses")]
     GeneratorsInverses,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CoordinatesArg {
+    Invariant,
+    Primary,
+}
+
+impl From<CoordinatesArg> for Coordinates {
+    fn from(c: CoordinatesArg) -> Coordinates {
+        match c {
+            CoordinatesArg::Invariant => Coordinates::Invariant,
+            CoordinatesArg::Primary => Coordinates::Primary,
+        }
+    }
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +67,10 @@ pub struct Args {
     /// h = 0 need; every sequence then begins with it.
     #[arg(long)]
     pub bos: bool,
+    /// How each abelian factor is written: invariant factors (least width)
+    /// or prime powers (smaller moduli, whose float orbits close more often).
+    #[arg(long, value_enum, default_value = "invariant")]
+    pub coordinates: CoordinatesArg,
     #[command(flatten)]
     pub limits: SourceLimits,
 }
@@ -74,6 +93,7 @@ pub fn run(a: Args) -> ExitCode {
                 alphabet: Alphabet::Elements,
                 dtype: dtype_of(a.dtype),
                 bos: a.bos,
+                coordinates: a.coordinates.into(),
             };
             let r = compile_automaton(&aut, &Origin::default(), t, &opts, &a.limits.get());
             return finish(
@@ -104,6 +124,7 @@ pub fn run(a: Args) -> ExitCode {
         alphabet,
         dtype: dtype_of(a.dtype),
         bos: a.bos,
+        coordinates: a.coordinates.into(),
     };
     let r = compile(&group, &origin, t, &opts);
     let size = format!("order {}", group.order());

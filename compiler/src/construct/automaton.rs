@@ -26,6 +26,7 @@ use crate::automaton::holonomy::{Cascade, LocalMap};
 use crate::automaton::Automaton;
 use crate::group::perm::{compose, group_from_permutations};
 use crate::group::{Elem, Group, Limits};
+use crate::pipeline::{Coordinates, Options};
 use crate::structure::abelian::factor;
 use crate::target::Target;
 use gssm_runtime::ir::{
@@ -131,7 +132,12 @@ fn bits_for(n: usize) -> usize {
 }
 
 /// The coding of a level whose local maps are `maps` on `size` states.
-fn level_code(size: usize, maps: &[LocalMap], limits: &Limits) -> Result<LevelCode, String> {
+fn level_code(
+    size: usize,
+    maps: &[LocalMap],
+    coordinates: Coordinates,
+    limits: &Limits,
+) -> Result<LevelCode, String> {
     let gens: Vec<Vec<u32>> = maps
         .iter()
         .filter_map(|m| match m {
@@ -171,6 +177,10 @@ fn level_code(size: usize, maps: &[LocalMap], limits: &Limits) -> Result<LevelCo
     }
     let all: Vec<Elem> = group.elements().collect();
     let f = factor(&group, &all, &[0])?;
+    let f = match coordinates {
+        Coordinates::Invariant => f,
+        Coordinates::Primary => f.primary(),
+    };
     let digits: Vec<Vec<u32>> = (0..group.order()).map(|e| f.digits(f.code_of[e])).collect();
     let elem_of: HashMap<Vec<u32>, Elem> = perms
         .iter()
@@ -196,14 +206,14 @@ fn level_code(size: usize, maps: &[LocalMap], limits: &Limits) -> Result<LevelCo
     }
     let bits = bits_for(base.len());
     // A level without state to hold still needs a component.
-    let bits = if bits == 0 && f.invariant_factors.is_empty() {
+    let bits = if bits == 0 && f.moduli.is_empty() {
         1
     } else {
         bits
     };
     Ok(LevelCode {
         bits,
-        moduli: f.invariant_factors.clone(),
+        moduli: f.moduli.clone(),
         perms,
         elem_of,
         digits,
@@ -222,11 +232,12 @@ pub fn construct(
     a: &Automaton,
     cascade: &Cascade,
     target: &dyn Target,
-    dtype: FloatDtype,
+    opts: &Options,
     limits: &Limits,
     load: &LoadLimits,
 ) -> Result<Model, Refusal> {
     let kind = target.kind();
+    let dtype = opts.dtype;
     let depth = cascade.levels().len();
     let v0 = a.symbols.len();
     let step = |c: &[u32], s: usize| -> Vec<u32> {
@@ -276,7 +287,7 @@ pub fn construct(
     }
     let mut codes = Vec::with_capacity(depth);
     for (i, level) in cascade.levels().iter().enumerate() {
-        let code = level_code(level.size, &maps[i], limits).map_err(|why| {
+        let code = level_code(level.size, &maps[i], opts.coordinates, limits).map_err(|why| {
             Refusal(format!(
                 "level {i} of the cascade cannot be one layer: {why}"
             ))

@@ -56,7 +56,7 @@ pub fn construct(
         } else {
             plan.series[i].clone()
         };
-        let moduli = f.invariant_factors.clone();
+        let moduli = f.moduli.clone();
         let r = moduli.len();
         let v = inputs.len() + usize::from(bos);
         let mut transition_code = Vec::with_capacity(v * r);

@@ -15,8 +15,13 @@ pub struct AbelianFactor {
     pub invariant_factors: Vec<u32>,
     /// Elementary divisors (prime powers), ascending, as GAP lists them.
     pub prime_powers: Vec<u32>,
+    /// The coordinates' moduli, one layer component each: the invariant
+    /// factors, or in primary coordinates ([`AbelianFactor::primary`]) each
+    /// invariant factor's prime powers.
+    pub moduli: Vec<u32>,
     /// For every element of the ambient group: its coset's mixed-radix code
-    /// (digit j in Z_{n_j}, digit 0 least significant), or `u32::MAX` outside U.
+    /// (digit j in Z_{moduli[j]}, digit 0 least significant), or `u32::MAX`
+    /// outside U.
     pub code_of: Vec<u32>,
     /// Transversal: code → element of U in that coset; `transversal[0]` = e.
     pub transversal: Vec<Elem>,
@@ -28,7 +33,7 @@ impl AbelianFactor {
     }
     /// Digits of a mixed-radix code.
     pub fn digits(&self, mut code: u32) -> Vec<u32> {
-        self.invariant_factors
+        self.moduli
             .iter()
             .map(|&n| {
                 let d = code % n;
@@ -40,7 +45,7 @@ impl AbelianFactor {
     /// Code of digit vector (each digit reduced mod its modulus).
     pub fn code(&self, digits: &[u32]) -> u32 {
         let mut code = 0u32;
-        for (d, n) in digits.iter().zip(&self.invariant_factors).rev() {
+        for (d, n) in digits.iter().zip(&self.moduli).rev() {
             code = code * n + d % n;
         }
         code
@@ -51,12 +56,67 @@ impl AbelianFactor {
         let s: Vec<u32> = da.iter().zip(&db).map(|(x, y)| x + y).collect();
         self.code(&s)
     }
+    /// The same factor in primary coordinates: each invariant factor's
+    /// cyclic group split into its prime-power parts by the Chinese
+    /// remainder theorem (C60 as C4 × C3 × C5), which can make a layer's
+    /// components smaller moduli at the cost of width.
+    pub fn primary(&self) -> AbelianFactor {
+        let mut moduli = Vec::new();
+        // Per old coordinate: the range of new coordinates it splits into.
+        let mut parts = Vec::new();
+        for &n in &self.moduli {
+            let start = moduli.len();
+            let mut rest = n;
+            let mut p = 2;
+            while rest > 1 {
+                if rest % p == 0 {
+                    let mut q = 1;
+                    while rest % p == 0 {
+                        rest /= p;
+                        q *= p;
+                    }
+                    moduli.push(q);
+                }
+                p += 1;
+            }
+            parts.push(start..moduli.len());
+        }
+        let recode = |code: u32| -> u32 {
+            let old = self.digits(code);
+            let mut digits = vec![0; moduli.len()];
+            for (d, range) in old.iter().zip(&parts) {
+                for k in range.clone() {
+                    digits[k] = d % moduli[k];
+                }
+            }
+            let mut c = 0u32;
+            for (d, n) in digits.iter().zip(&moduli).rev() {
+                c = c * n + d;
+            }
+            c
+        };
+        let mut transversal = vec![0; self.transversal.len()];
+        for (c, &x) in self.transversal.iter().enumerate() {
+            transversal[recode(c as u32) as usize] = x;
+        }
+        AbelianFactor {
+            invariant_factors: self.invariant_factors.clone(),
+            prime_powers: self.prime_powers.clone(),
+            code_of: self
+                .code_of
+                .iter()
+                .map(|&c| if c == u32::MAX { c } else { recode(c) })
+                .collect(),
+            transversal,
+            moduli,
+        }
+    }
     /// Difference a − b in the factor.
     pub fn sub(&self, a: u32, b: u32) -> u32 {
         let (da, db) = (self.digits(a), self.digits(b));
         let s: Vec<u32> = da
             .iter()
-            .zip(db.iter().zip(&self.invariant_factors))
+            .zip(db.iter().zip(&self.moduli))
             .map(|(x, (y, n))| x + n - y)
             .collect();
         self.code(&s)
@@ -213,6 +273,7 @@ pub fn factor(g: &Group, upper: &[Elem], lower: &[Elem]) -> Result<AbelianFactor
         code_of[x as usize] = code_of_coset[coset[x as usize] as usize];
     }
     Ok(AbelianFactor {
+        moduli: invariant_factors.clone(),
         invariant_factors,
         prime_powers,
         code_of,

@@ -211,6 +211,7 @@ fn compile<'py>(
             alphabet,
             dtype,
             bos,
+            coordinates: Default::default(),
         };
         let (_, bytes) = compile_group(&e.group, &e.origin(), t, &opts)?;
         Ok((bytes, warnings(&e)))
