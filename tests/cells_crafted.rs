@@ -20,6 +20,7 @@ fn model(target: &str, bos: bool) -> Model {
         alphabet: Alphabet::Generators { inverses: true },
         dtype: FloatDtype::F32,
         bos,
+        coordinates: Default::default(),
     };
     stdlib_model_with("S3", target, &opts).into_model()
 }
