@@ -10,8 +10,10 @@ use crate::diagnostics::{Diagnostic, Source, Span};
 use crate::emit::emit;
 use crate::group::{Elem, Group, Limits};
 use crate::target::{plan, plan_with_series, Target};
+use crate::verify::{closure, ClosureReport};
 use gssm_runtime::format::LoadLimits;
 use gssm_runtime::ir::FloatDtype;
+use gssm_runtime::scalar::Dtype;
 use gssm_runtime::valid::{validate, TargetKind, ValidModel};
 
 /// Where the group came from, for error messages.
@@ -264,4 +266,38 @@ pub fn compile_automaton(
     let bytes = emit(&model)
         .map_err(|e| Diagnostic::error("emit", format!("cannot write the weight file: {e}")))?;
     Ok((model, bytes))
+}
+
+/// Compile in the cheapest coordinates whose horizon is proved infinite in
+/// `dtype` (invariant factors first: the least width; then prime powers),
+/// with `compile_one` compiling in the coordinates it is given; or say,
+/// per choice, which component stops the proof.
+pub fn compile_proved(
+    compile_one: impl Fn(&Options) -> Result<(ValidModel, Vec<u8>), Diagnostic>,
+    opts: &Options,
+    dtype: Dtype,
+    limit: usize,
+) -> Result<(ValidModel, Vec<u8>, ClosureReport), Diagnostic> {
+    let mut why = Vec::new();
+    for c in [Coordinates::Invariant, Coordinates::Primary] {
+        let o = Options {
+            coordinates: c,
+            ..*opts
+        };
+        let (model, bytes) = compile_one(&o)?;
+        let report = closure(&model, dtype, limit);
+        if report.proved {
+            return Ok((model, bytes, report));
+        }
+        why.push(format!("{c:?} coordinates: {}", report.summary()).to_lowercase());
+    }
+    Err(Diagnostic::error(
+        "precision::unproved",
+        format!(
+            "no choice of coordinates proves the horizon infinite in {}: {}",
+            dtype.name(),
+            why.join("; ")
+        ),
+    )
+    .help("drop --precision, or choose another dtype; `gssm verify` measures the horizon and searches for worst cases"))
 }

@@ -1,11 +1,16 @@
 //! `gssm compile FILE -g GROUP --target T -o OUT`: weights as safetensors.
 
+use super::common::DtypeArg;
 use super::common::{fail, report};
 use super::source::{elaborated_from, load_automaton, SourceLimits};
 use gssm_compiler::construct::Alphabet;
-use gssm_compiler::pipeline::{compile, compile_automaton, Coordinates, Options, Origin};
+use gssm_compiler::diagnostics::Diagnostic;
+use gssm_compiler::pipeline::{
+    compile, compile_automaton, compile_proved, Coordinates, Options, Origin,
+};
 use gssm_compiler::target;
 use gssm_runtime::format::FloatDtype;
+use gssm_runtime::valid::ValidModel;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -71,6 +76,15 @@ pub struct Args {
     /// or prime powers (smaller moduli, whose float orbits close more often).
     #[arg(long, value_enum, default_value = "invariant")]
     pub coordinates: CoordinatesArg,
+    /// Pick the cheapest coordinates whose horizon is proved infinite in
+    /// this dtype (overrides --coordinates), or fail saying which
+    /// component prevents it.
+    #[arg(long, value_enum)]
+    pub precision: Option<DtypeArg>,
+    /// Most (float state, digit) pairs the precision proof explores per
+    /// component.
+    #[arg(long, default_value_t = 1 << 16)]
+    pub closure_limit: usize,
     #[command(flatten)]
     pub limits: SourceLimits,
 }
@@ -95,7 +109,9 @@ pub fn run(a: Args) -> ExitCode {
                 bos: a.bos,
                 coordinates: a.coordinates.into(),
             };
-            let r = compile_automaton(&aut, &Origin::default(), t, &opts, &a.limits.get());
+            let one =
+                |o: &Options| compile_automaton(&aut, &Origin::default(), t, o, &a.limits.get());
+            let r = proved(&a, one, &opts);
             return finish(
                 r,
                 &a,
@@ -126,9 +142,24 @@ pub fn run(a: Args) -> ExitCode {
         bos: a.bos,
         coordinates: a.coordinates.into(),
     };
-    let r = compile(&group, &origin, t, &opts);
+    let r = proved(&a, |o: &Options| compile(&group, &origin, t, o), &opts);
     let size = format!("order {}", group.order());
     finish(r, &a, &group.name, &size, t.name(), start)
+}
+
+/// The model in the asked coordinates, or with `--precision` in the
+/// cheapest ones whose horizon is proved infinite in that dtype.
+fn proved(
+    a: &Args,
+    one: impl Fn(&Options) -> Result<(ValidModel, Vec<u8>), Diagnostic>,
+    opts: &Options,
+) -> Result<(ValidModel, Vec<u8>), Diagnostic> {
+    let Some(d) = a.precision else {
+        return one(opts);
+    };
+    let (model, bytes, report) = compile_proved(one, opts, d.into(), a.closure_limit)?;
+    eprintln!("precision {}: {}", report.dtype, report.summary());
+    Ok((model, bytes))
 }
 
 fn dtype_of(d: FloatArg) -> FloatDtype {
@@ -140,7 +171,7 @@ fn dtype_of(d: FloatArg) -> FloatDtype {
 
 /// Write the compiled file and say what was written, or report why not.
 fn finish(
-    r: Result<(gssm_runtime::valid::ValidModel, Vec<u8>), gssm_compiler::diagnostics::Diagnostic>,
+    r: Result<(ValidModel, Vec<u8>), Diagnostic>,
     a: &Args,
     name: &str,
     size: &str,
