@@ -289,7 +289,11 @@ pub fn compile_proved(
         if report.proved {
             return Ok((model, bytes, report));
         }
-        why.push(format!("{c:?} coordinates: {}", report.summary()).to_lowercase());
+        let name = match c {
+            Coordinates::Invariant => "invariant",
+            Coordinates::Primary => "primary",
+        };
+        why.push(format!("{name} coordinates: {}", report.summary()));
     }
     Err(Diagnostic::error(
         "precision::unproved",

@@ -29,6 +29,9 @@ pub struct WorstCase {
     pub horizon: Option<usize>,
     /// How that sequence was made.
     pub sequence: Option<String>,
+    /// The sequence itself (token ids), to replay on any executor.
+    #[serde(skip)]
+    pub tokens: Vec<u32>,
 }
 
 pub fn worst_case(model: &ValidModel, dtype: Dtype, max_len: usize, seed: u64) -> WorstCase {
@@ -41,11 +44,16 @@ pub fn worst_case(model: &ValidModel, dtype: Dtype, max_len: usize, seed: u64) -
             Dtype::Bf16 => search::<bf16>(model, d, max_len, seed),
         },
     };
+    let (horizon, sequence, tokens) = match found {
+        Some((t, how, tokens)) => (Some(t), Some(how), tokens),
+        None => (None, None, Vec::new()),
+    };
     WorstCase {
         dtype: dtype.name(),
         max_len,
-        horizon: found.as_ref().map(|f| f.0),
-        sequence: found.map(|f| f.1),
+        horizon,
+        sequence,
+        tokens,
     }
 }
 
@@ -121,7 +129,7 @@ fn search<R: Real>(
     d: &Diagonal,
     max_len: usize,
     seed: u64,
-) -> Option<(usize, String)> {
+) -> Option<(usize, String, Vec<u32>)> {
     let stepper = Stepper::<R>::new(model);
     let bos = model.manifest.bos;
     let v = model.num_tokens() - usize::from(bos.is_some());
@@ -137,8 +145,10 @@ fn search<R: Real>(
         let h: Vec<(f64, f64)> = st.h.iter().map(|p| (p.0.to_f64(), p.1.to_f64())).collect();
         Exact::new(d, &h)
     };
-    let mut best: Option<(usize, String)> = None;
-    let better = |best: &Option<(usize, String)>, t: usize| best.as_ref().is_none_or(|b| t < b.0);
+    let mut best: Option<(usize, String, Vec<u32>)> = None;
+    let better =
+        |best: &Option<(usize, String, Vec<u32>)>, t: usize| best.as_ref().is_none_or(|b| t < b.0);
+    let prefix: Vec<u32> = bos.into_iter().collect();
     // Each token repeated.
     for (x, label) in labels.iter().enumerate().take(v) {
         let mut st = start();
@@ -149,7 +159,9 @@ fn search<R: Real>(
             }
             y = model.next_output(y, x as u32);
             if stepper.step(&mut st, x as u32) != y {
-                best = Some((t, format!("`{label}` repeated")));
+                let mut tokens = prefix.clone();
+                tokens.extend(std::iter::repeat_n(x as u32, t));
+                best = Some((t, format!("`{label}` repeated"), tokens));
                 break;
             }
         }
@@ -160,6 +172,7 @@ fn search<R: Real>(
     let mut exact = exact_of(&st);
     let mut y = model.initial_output();
     let mut rng = seed ^ 0x005E_ED0F_AD5E_u64;
+    let mut walk = prefix.clone();
     for t in 1..=max_len {
         if !better(&best, t) {
             break;
@@ -180,10 +193,11 @@ fn search<R: Real>(
             }
         }
         let x = pick.1;
+        walk.push(x as u32);
         y = model.next_output(y, x as u32);
         exact.step(x, false);
         if stepper.step(&mut st, x as u32) != y {
-            best = Some((t, "greedy toward the decision boundaries".to_string()));
+            best = Some((t, "greedy toward the decision boundaries".to_string(), walk));
             break;
         }
     }
