@@ -3,6 +3,7 @@
 const MODULES: &[(&str, &str)] = &[
     ("families", include_str!("../../../stdlib/families.gssm")),
     ("seed", include_str!("../../../stdlib/seed.gssm")),
+    ("languages", include_str!("../../../stdlib/languages.gssm")),
 ];
 
 /// Source text of the stdlib module `name`.
