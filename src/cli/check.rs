@@ -19,8 +19,9 @@ use std::process::ExitCode;
 pub struct Args {
     /// Source file (.gssm).
     pub file: std::path::PathBuf,
-    /// Group to check: a name, or an expression such as 'Dihedral(8) x C2'
-    /// (default: the last group defined in the file).
+    /// Group or automaton to check: a name, an expression such as
+    /// 'Dihedral(8) x C2', or an automaton with its arguments such as
+    /// 'CounterReset(3)' (default: the last definition in the file).
     pub group: Option<String>,
     /// Print one JSON object instead of text.
     #[arg(long)]

@@ -121,17 +121,24 @@ pub fn load_automaton(
         }
     };
     let result = match name {
-        Some(n) => p.automaton(Some(n)),
+        Some(n) => p.automaton_with_warnings(Some(n)),
         None => {
             let last_group = p.definitions().last().map(|d| d.span.start);
             match p.automata().last() {
-                Some(a) if last_group.is_none_or(|g| g < a.span.start) => p.automaton(None),
+                Some(a) if last_group.is_none_or(|g| g < a.span.start) => {
+                    p.automaton_with_warnings(None)
+                }
                 _ => return Ok(Err(p)),
             }
         }
     };
     match result {
-        Ok(a) => Ok(Ok(a)),
+        Ok((a, warnings)) => {
+            for w in &warnings {
+                report(w);
+            }
+            Ok(Ok(a))
+        }
         Err(d) if d.code == "name::unknown-automaton" => Ok(Err(p)),
         Err(d) => {
             report(&d);

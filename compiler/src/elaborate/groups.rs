@@ -123,6 +123,12 @@ impl<'p> Elab<'p> {
         self.gexpr(file, &mut Vars::default(), e, None)
     }
 
+    /// Elaborate a group expression written in `file` (an automaton's
+    /// `G acting on points`), with the definition's parameters in `vars`.
+    pub(super) fn expr_in(&mut self, file: usize, vars: &mut Vars, e: &GExpr) -> Result<Value> {
+        self.gexpr(file, vars, e, None)
+    }
+
     /// Source and span a value is reported under: its definition, or the
     /// expression itself.
     pub fn origin_of(&self, v: &Value) -> (Source, Span) {

@@ -6,6 +6,7 @@
 //! into an [`Elaborated`]: the [`Group`], where it was defined, the series
 //! hint if the definition gave one, and warnings.
 
+mod automata;
 mod groups;
 pub mod int;
 mod loader;
@@ -80,6 +81,8 @@ pub struct Program {
     limits: Limits,
     /// Elaborated definitions by (definition, arguments).
     cache: RefCell<HashMap<(DefId, Vec<i64>), groups::Cached>>,
+    /// Elaborated automata by (definition, arguments), with their warnings.
+    automaton_cache: RefCell<HashMap<(DefId, Vec<i64>), automata::Cached>>,
 }
 
 pub use loader::{read_source, ReadError, MAX_IMPORT_DEPTH, MAX_PROGRAM_BYTES, MAX_SOURCE_BYTES};
@@ -121,6 +124,7 @@ impl Program {
             main,
             limits: *limits,
             cache: RefCell::new(HashMap::new()),
+            automaton_cache: RefCell::new(HashMap::new()),
         }
     }
 
@@ -229,76 +233,6 @@ impl Program {
             series: v.series,
             warnings,
         })
-    }
-
-    /// The automata the main file defines, in order.
-    pub fn automata(&self) -> Vec<Definition> {
-        self.files[self.main]
-            .ast
-            .items
-            .iter()
-            .filter_map(|it| match it {
-                Item::Automaton(a) => Some(Definition {
-                    name: a.name.name.clone(),
-                    params: None,
-                    span: a.span,
-                }),
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// Elaborate automaton `name` (default: the last one the main file
-    /// defines), defined in the main file or an import.
-    pub fn automaton(&self, name: Option<&str>) -> Result<crate::automaton::Automaton, Diagnostic> {
-        let main = &self.files[self.main];
-        let name = match name {
-            Some(n) => n.to_string(),
-            None => match self.automata().last() {
-                Some(d) => d.name.clone(),
-                None => {
-                    return Err(Diagnostic::error("name::no-automaton", format!("{} defines no automaton", main.source.name))
-                        .help("add a definition such as `automaton Parity { states e, o; start e; symbol a: (e, o); }`"))
-                }
-            },
-        };
-        let found =
-            main.scope
-                .get(&name)
-                .and_then(|id| match &self.files[id.file].ast.items[id.item] {
-                    Item::Automaton(a) => Some((id.file, a)),
-                    _ => None,
-                });
-        let Some((file, def)) = found else {
-            let known: Vec<String> = main
-                .scope
-                .iter()
-                .filter(|(_, id)| {
-                    matches!(self.files[id.file].ast.items[id.item], Item::Automaton(_))
-                })
-                .map(|(n, _)| n.clone())
-                .collect();
-            let what = if main.scope.contains_key(&name) {
-                "is a group, not an automaton"
-            } else {
-                "is not defined or imported"
-            };
-            let help = match naming::suggest(&name, known.iter().map(String::as_str)) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None if known.is_empty() => {
-                    "define one with `automaton NAME { states …; start …; symbol …; }`".to_string()
-                }
-                None => {
-                    let mut k = known.clone();
-                    k.sort();
-                    format!("automata in scope: {}", k.join(", "))
-                }
-            };
-            return Err(
-                Diagnostic::error("name::unknown-automaton", format!("`{name}` {what}")).help(help),
-            );
-        };
-        crate::automaton::elaborate(&self.files[file].source, def)
     }
 
     fn def_params(&self, id: DefId) -> Option<&Vec<crate::parse::ast::Ident>> {

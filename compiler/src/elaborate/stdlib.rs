@@ -3,6 +3,7 @@
 const MODULES: &[(&str, &str)] = &[
     ("families", include_str!("../../../stdlib/families.gssm")),
     ("seed", include_str!("../../../stdlib/seed.gssm")),
+    ("languages", include_str!("../../../stdlib/languages.gssm")),
 ];
 
 /// Source text of the stdlib module `name`.
@@ -16,11 +17,22 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 }
 
 /// The stdlib module that defines group `name`, for "did you forget an
-/// import" hints. Scans definitions textually: cheap and never fails.
+/// import" hints.
 pub fn defining_module(name: &str) -> Option<&'static str> {
+    module_defining("group ", name)
+}
+
+/// The stdlib module that defines automaton `name`.
+pub fn defining_module_of_automaton(name: &str) -> Option<&'static str> {
+    module_defining("automaton ", name)
+}
+
+/// Scans definitions textually (lines starting with `keyword`): cheap and
+/// never fails.
+fn module_defining(keyword: &str, name: &str) -> Option<&'static str> {
     MODULES.iter().find_map(|&(m, text)| {
         text.lines()
-            .filter_map(|l| l.trim_start().strip_prefix("group "))
+            .filter_map(|l| l.trim_start().strip_prefix(keyword))
             .any(|rest| {
                 let def: String = rest
                     .chars()

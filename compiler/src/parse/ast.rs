@@ -22,29 +22,102 @@ pub enum Item {
     Automaton(Box<AutomatonDef>),
 }
 
-/// `automaton NAME { statements }`, statements in source order.
+/// `automaton NAME(params) guards …`: a body of statements, a group's
+/// action on points, or a regular expression.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AutomatonDef {
     pub name: Ident,
-    pub stmts: Vec<AutoStmt>,
+    /// `None` for `automaton A …`; `Some` (possibly empty) for `A(…)`.
+    pub params: Option<Vec<Ident>>,
+    pub guards: Vec<Guard>,
+    pub body: AutomatonBody,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum AutomatonBody {
+    /// `{ statements }`, in source order.
+    Stmts(Vec<AutoStmt>),
+    /// `= G acting on points { start …; accept … }`: the statements (start
+    /// and accept only) are optional.
+    Action {
+        group: GExpr,
+        stmts: Vec<AutoStmt>,
+        span: Span,
+    },
+    /// `= regex "…" over a, b`.
+    Regex(RegexSource),
+}
+
+/// `regex "pattern" over a, b`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegexSource {
+    /// The text between the quotes, as written (the regex's own escapes).
+    pub pattern: String,
+    /// Span of the text between the quotes.
+    pub pattern_span: Span,
+    /// The one-character symbols.
+    pub alphabet: Vec<Ident>,
     pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum AutoStmt {
-    /// `states q0, q1, …`.
-    States(Vec<Ident>, Span),
+    /// `states q0, q[0..n-1], s[d, x] for d in 0..m for x in 0..k^d-1`.
+    States(Vec<StateEntry>, Span),
     /// `start q`.
-    Start(Ident, Span),
+    Start(StateRef, Span),
     /// `accept q, …` (possibly empty).
-    Accept(Vec<Ident>, Span),
+    Accept(Vec<StateEntry>, Span),
     /// `symbol a: …`.
     Symbol(SymbolDef),
 }
 
+/// A state as named: `q`, `q[i]`, or several, `q[0..n-1]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateRef {
+    pub name: Ident,
+    /// `None` for a plain name; the index entries otherwise.
+    pub index: Option<Vec<Entry>>,
+    pub span: Span,
+}
+
+/// An entry of a `states` or `accept` list, with its loops and condition.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateEntry {
+    pub state: StateRef,
+    pub fors: Vec<ForClause>,
+    pub cond: Option<IExpr>,
+    pub span: Span,
+}
+
+/// How a symbol is named.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SymbolName {
+    /// `a` or `o[j]`.
+    Name(StateRef),
+    /// `0`, `1`: digits as written.
+    Digits(Ident),
+    /// `"o{j}"`: a message, interpolations evaluated.
+    Text(Message),
+}
+
+impl SymbolName {
+    pub fn span(&self) -> Span {
+        match self {
+            SymbolName::Name(r) => r.span,
+            SymbolName::Digits(d) => d.span,
+            SymbolName::Text(m) => m.span,
+        }
+    }
+}
+
+/// `symbol NAME for … if …: transform`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SymbolDef {
-    pub name: Ident,
+    pub name: SymbolName,
+    pub fors: Vec<ForClause>,
+    pub cond: Option<IExpr>,
     pub transform: Transform,
     pub span: Span,
 }
@@ -56,16 +129,19 @@ pub enum Transform {
     /// states not listed.
     Clauses(Vec<Clause>),
     /// `(p, q)(r, s, t)`: a permutation, the states not named fixed.
-    Cycles(Vec<Vec<Ident>>),
+    Cycles(Vec<Vec<StateRef>>),
     /// `id`.
     Identity,
 }
 
+/// `p -> q for i in a..b if cond`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Clause {
     /// `None` for `*`.
-    pub from: Option<Ident>,
-    pub to: Ident,
+    pub from: Option<StateRef>,
+    pub to: StateRef,
+    pub fors: Vec<ForClause>,
+    pub cond: Option<IExpr>,
     pub span: Span,
 }
 

@@ -27,7 +27,7 @@ pub(super) fn file(src: &Source, p: Pair<Rule>) -> Result<File> {
         match it.as_rule() {
             Rule::import => items.push(Item::Import(import(it))),
             Rule::group_def => items.push(Item::Group(Box::new(group_def(src, it)?))),
-            Rule::automaton_def => items.push(Item::Automaton(Box::new(automaton_def(it)))),
+            Rule::automaton_def => items.push(Item::Automaton(Box::new(automaton_def(src, it)?))),
             Rule::EOI => {}
             r => unreachable!("file item {r:?}"),
         }
@@ -35,64 +35,241 @@ pub(super) fn file(src: &Source, p: Pair<Rule>) -> Result<File> {
     Ok(File { items })
 }
 
-fn automaton_def(p: Pair<Rule>) -> AutomatonDef {
+fn automaton_def(src: &Source, p: Pair<Rule>) -> Result<AutomatonDef> {
     let sp = span(&p);
     let mut inner = p.into_inner().filter(|q| q.as_rule() != Rule::kw_automaton);
     let name = ident(inner.next().expect("def_name"));
-    let idents = |q: Pair<Rule>| -> Vec<Ident> {
-        q.into_inner()
-            .filter(|r| r.as_rule() == Rule::ident)
-            .map(ident)
-            .collect()
-    };
-    let mut stmts = Vec::new();
+    let mut params = None;
+    let mut guards = Vec::new();
+    let mut body = None;
     for q in inner {
-        let qs = span(&q);
-        stmts.push(match q.as_rule() {
-            Rule::states_decl => AutoStmt::States(idents(q), qs),
-            Rule::start_decl => {
-                AutoStmt::Start(idents(q).into_iter().next().expect("start state"), qs)
+        match q.as_rule() {
+            Rule::params => params = Some(q.into_inner().map(ident).collect()),
+            Rule::guard => guards.push(guard(src, q)?),
+            Rule::auto_body => body = Some(AutomatonBody::Stmts(auto_stmts(src, q)?)),
+            Rule::action_source => {
+                let qs = span(&q);
+                let mut group = None;
+                let mut stmts = Vec::new();
+                for r in q.into_inner() {
+                    match r.as_rule() {
+                        Rule::gexpr => group = Some(gexpr(src, r)?),
+                        Rule::auto_body => stmts = auto_stmts(src, r)?,
+                        _ => {} // the words `acting on points`
+                    }
+                }
+                body = Some(AutomatonBody::Action {
+                    group: group.expect("acting group"),
+                    stmts,
+                    span: qs,
+                });
             }
-            Rule::accept_decl => AutoStmt::Accept(idents(q), qs),
+            Rule::regex_source => {
+                let qs = span(&q);
+                let mut pattern = None;
+                let mut alphabet = Vec::new();
+                for r in q.into_inner() {
+                    match r.as_rule() {
+                        Rule::regex_str => {
+                            let t = r.into_inner().next().expect("regex_text");
+                            pattern = Some((t.as_str().to_string(), span(&t)));
+                        }
+                        Rule::regex_symbol => alphabet.push(ident(r)),
+                        _ => {} // the words `regex`, `over`
+                    }
+                }
+                let (pattern, pattern_span) = pattern.expect("regex pattern");
+                body = Some(AutomatonBody::Regex(RegexSource {
+                    pattern,
+                    pattern_span,
+                    alphabet,
+                    span: qs,
+                }));
+            }
+            r => unreachable!("automaton_def part {r:?}"),
+        }
+    }
+    Ok(AutomatonDef {
+        name,
+        params,
+        guards,
+        body: body.expect("automaton body"),
+        span: sp,
+    })
+}
+
+fn auto_stmts(src: &Source, p: Pair<Rule>) -> Result<Vec<AutoStmt>> {
+    let mut stmts = Vec::new();
+    for q in p.into_inner() {
+        let qs = span(&q);
+        let rule = q.as_rule();
+        let mut parts = q.into_inner().skip(1); // the statement's keyword
+        stmts.push(match rule {
+            Rule::states_decl => AutoStmt::States(
+                parts.map(|e| state_entry(src, e)).collect::<Result<_>>()?,
+                qs,
+            ),
+            Rule::start_decl => {
+                AutoStmt::Start(state_ref(src, parts.next().expect("start state"))?, qs)
+            }
+            Rule::accept_decl => AutoStmt::Accept(
+                parts.map(|e| state_entry(src, e)).collect::<Result<_>>()?,
+                qs,
+            ),
             Rule::symbol_decl => {
-                let mut si = q.into_inner().skip(1);
-                let name = ident(si.next().expect("symbol name"));
-                let t = si.next().expect("transform");
-                let transform = match t.as_rule() {
-                    Rule::identity_map => Transform::Identity,
-                    Rule::state_cycles => Transform::Cycles(
-                        t.into_inner()
-                            .map(|c| c.into_inner().map(ident).collect())
-                            .collect(),
-                    ),
-                    Rule::clause_list => Transform::Clauses(
-                        t.into_inner()
-                            .map(|c| {
-                                let cs = span(&c);
-                                let mut ci = c.into_inner();
-                                let f = ci.next().expect("clause source");
-                                let from = (f.as_rule() == Rule::ident).then(|| ident(f));
-                                let to = ident(ci.next().expect("clause target"));
-                                Clause { from, to, span: cs }
-                            })
-                            .collect(),
-                    ),
-                    r => unreachable!("transform {r:?}"),
+                let n = parts.next().expect("symbol_name");
+                let n = n.into_inner().next().expect("symbol name");
+                let name = match n.as_rule() {
+                    Rule::number => SymbolName::Digits(ident(n)),
+                    Rule::message => SymbolName::Text(message(src, n)?),
+                    _ => SymbolName::Name(state_ref(src, n)?),
                 };
+                let mut fors = Vec::new();
+                let mut cond = None;
+                let mut transform = None;
+                for r in parts {
+                    match r.as_rule() {
+                        Rule::for_clause => fors.push(for_clause(src, r, fors.len())?),
+                        Rule::if_clause => cond = Some(if_clause(src, r)?),
+                        Rule::identity_map => transform = Some(Transform::Identity),
+                        Rule::state_cycles => {
+                            let mut cycles = Vec::new();
+                            for c in r.into_inner() {
+                                cycles.push(
+                                    c.into_inner()
+                                        .map(|x| state_ref(src, x))
+                                        .collect::<Result<_>>()?,
+                                );
+                            }
+                            transform = Some(Transform::Cycles(cycles));
+                        }
+                        Rule::clause_list => {
+                            let clauses = r
+                                .into_inner()
+                                .map(|c| clause(src, c))
+                                .collect::<Result<_>>()?;
+                            transform = Some(Transform::Clauses(clauses));
+                        }
+                        r => unreachable!("symbol part {r:?}"),
+                    }
+                }
                 AutoStmt::Symbol(SymbolDef {
                     name,
-                    transform,
+                    fors,
+                    cond,
+                    transform: transform.expect("transform"),
                     span: qs,
                 })
             }
             r => unreachable!("automaton statement {r:?}"),
         });
     }
-    AutomatonDef {
-        name,
-        stmts,
-        span: sp,
+    Ok(stmts)
+}
+
+fn clause(src: &Source, p: Pair<Rule>) -> Result<Clause> {
+    let sp = span(&p);
+    let mut inner = p.into_inner();
+    let f = inner.next().expect("clause source");
+    let from = match f.as_rule() {
+        Rule::star => None,
+        _ => Some(state_ref(src, f)?),
+    };
+    let to = state_ref(src, inner.next().expect("clause target"))?;
+    let mut fors = Vec::new();
+    let mut cond = None;
+    for r in inner {
+        match r.as_rule() {
+            Rule::for_clause => fors.push(for_clause(src, r, fors.len())?),
+            _ => cond = Some(if_clause(src, r)?),
+        }
     }
+    Ok(Clause {
+        from,
+        to,
+        fors,
+        cond,
+        span: sp,
+    })
+}
+
+fn state_entry(src: &Source, p: Pair<Rule>) -> Result<StateEntry> {
+    let sp = span(&p);
+    let mut inner = p.into_inner();
+    let state = state_ref(src, inner.next().expect("state_ref"))?;
+    let mut fors = Vec::new();
+    let mut cond = None;
+    for r in inner {
+        match r.as_rule() {
+            Rule::for_clause => fors.push(for_clause(src, r, fors.len())?),
+            _ => cond = Some(if_clause(src, r)?),
+        }
+    }
+    Ok(StateEntry {
+        state,
+        fors,
+        cond,
+        span: sp,
+    })
+}
+
+fn state_ref(src: &Source, p: Pair<Rule>) -> Result<StateRef> {
+    let sp = span(&p);
+    let mut inner = p.into_inner();
+    let name = ident(inner.next().expect("state name"));
+    let index = match inner.next() {
+        Some(ix) => Some(
+            ix.into_inner()
+                .map(|e| entry(src, e))
+                .collect::<Result<_>>()?,
+        ),
+        None => None,
+    };
+    Ok(StateRef {
+        name,
+        index,
+        span: sp,
+    })
+}
+
+/// `a` or `a..b`.
+fn entry(src: &Source, e: Pair<Rule>) -> Result<Entry> {
+    let es = span(&e);
+    let mut ei = e.into_inner();
+    let a = iexpr(src, ei.next().expect("point"))?;
+    Ok(match ei.next() {
+        Some(b) => Entry::Range(a, iexpr(src, b)?, es),
+        None => Entry::Point(a),
+    })
+}
+
+fn if_clause(src: &Source, p: Pair<Rule>) -> Result<IExpr> {
+    iexpr(src, p.into_inner().next().expect("condition"))
+}
+
+/// A `for` clause, the `count`-th (from 0) on its item.
+fn for_clause(src: &Source, q: Pair<Rule>, count: usize) -> Result<ForClause> {
+    let fs = span(&q);
+    if count == MAX_FOR_CLAUSES {
+        return Err(Diagnostic::error(
+            "syntax::loops",
+            format!("more than {MAX_FOR_CLAUSES} `for` clauses on one item"),
+        )
+        .at(src, fs, format!("`for` clause number {}", MAX_FOR_CLAUSES + 1))
+        .help(format!(
+            "each `for` clause is a nested loop, and loops nest at most {MAX_FOR_CLAUSES} deep: drop clauses whose variable the item does not use, or list the generators over fewer loops"
+        )));
+    }
+    let mut fi = q.into_inner();
+    let var = ident(fi.next().expect("loop variable"));
+    let from = iexpr(src, fi.next().expect("from"))?;
+    let to = iexpr(src, fi.next().expect("to"))?;
+    Ok(ForClause {
+        var,
+        from,
+        to,
+        span: fs,
+    })
 }
 
 fn import(p: Pair<Rule>) -> Import {
@@ -401,43 +578,15 @@ fn perm_item(src: &Source, p: Pair<Rule>) -> Result<PermItem> {
             Rule::perm => {
                 for c in q.into_inner() {
                     let cs = span(&c);
-                    let mut entries = Vec::new();
-                    for e in c.into_inner() {
-                        let es = span(&e);
-                        let mut ei = e.into_inner();
-                        let a = iexpr(src, ei.next().expect("point"))?;
-                        entries.push(match ei.next() {
-                            Some(b) => Entry::Range(a, iexpr(src, b)?, es),
-                            None => Entry::Point(a),
-                        });
-                    }
+                    let entries = c
+                        .into_inner()
+                        .map(|e| entry(src, e))
+                        .collect::<Result<_>>()?;
                     cycles.push(Cycle { entries, span: cs });
                 }
             }
-            Rule::for_clause => {
-                let fs = span(&q);
-                if fors.len() == MAX_FOR_CLAUSES {
-                    return Err(Diagnostic::error(
-                        "syntax::loops",
-                        format!("more than {MAX_FOR_CLAUSES} `for` clauses on one item"),
-                    )
-                    .at(src, fs, format!("`for` clause number {}", MAX_FOR_CLAUSES + 1))
-                    .help(format!(
-                        "each `for` clause is a nested loop, and loops nest at most {MAX_FOR_CLAUSES} deep: drop clauses whose variable the item does not use, or list the generators over fewer loops"
-                    )));
-                }
-                let mut fi = q.into_inner();
-                let var = ident(fi.next().expect("loop variable"));
-                let from = iexpr(src, fi.next().expect("from"))?;
-                let to = iexpr(src, fi.next().expect("to"))?;
-                fors.push(ForClause {
-                    var,
-                    from,
-                    to,
-                    span: fs,
-                });
-            }
-            Rule::if_clause => cond = Some(iexpr(src, q.into_inner().next().expect("condition"))?),
+            Rule::for_clause => fors.push(for_clause(src, q, fors.len())?),
+            Rule::if_clause => cond = Some(if_clause(src, q)?),
             r => unreachable!("perm item part {r:?}"),
         }
     }

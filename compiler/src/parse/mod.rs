@@ -243,6 +243,17 @@ fn describe_rule(r: Rule) -> Option<&'static str> {
         Rule::clause | Rule::clause_list | Rule::state_cycles | Rule::identity_map => {
             "a transformation such as `p -> q, * -> r`, `(p, q)` or `id`"
         }
+        Rule::state_ref | Rule::state_entry => "a state",
+        Rule::state_index => "an index `[i]`",
+        Rule::symbol_name => "a symbol name",
+        Rule::auto_body => "`{ … }`",
+        Rule::action_source | Rule::kw_acting => "`acting on points`",
+        Rule::kw_on => "`on`",
+        Rule::kw_points => "`points`",
+        Rule::regex_source | Rule::kw_regex => "`regex \"…\"`",
+        Rule::regex_str => "a quoted regular expression",
+        Rule::kw_over => "`over`",
+        Rule::regex_symbol => "a one-character symbol (a letter or a digit)",
         Rule::import => "`import`",
         Rule::EOI => "end of input",
         Rule::binop => "an operator",
@@ -291,6 +302,18 @@ fn syntax_hint(text: &str, pos: usize, rules: &[Rule], tokens: &[String]) -> Str
         )
     }) {
         return "an automaton's body is statements separated by `;`: `states q0, q1; start q0; accept q1; symbol a: q0 -> q1, q1 -> q0`".into();
+    }
+    if rules
+        .iter()
+        .any(|r| matches!(r, Rule::kw_acting | Rule::kw_on | Rule::kw_points))
+    {
+        return "an automaton from a group is `automaton NAME = GROUP acting on points`".into();
+    }
+    if rules
+        .iter()
+        .any(|r| matches!(r, Rule::kw_over | Rule::regex_symbol | Rule::regex_str))
+    {
+        return "an automaton from a regular expression is `automaton NAME = regex \"(ab)*\" over a, b`: the symbols are single letters or digits".into();
     }
     if rules.contains(&Rule::relation)
         || rules.contains(&Rule::word)
