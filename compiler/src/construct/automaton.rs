@@ -14,7 +14,9 @@
 //! write, so the orbit index before a reset is still readable; under a
 //! permutation the old state is the new one moved back. That recovers
 //! every upper level's old state, except the group part of a level that
-//! both rotates and resets — which is why such a level must be the last.
+//! both rotates and resets: below such a level (when others follow) a
+//! delay layer writes the level's new state into registers every step, so
+//! they hold the state one step before too.
 //!
 //! Layer i's tokens are the reachable tuples (symbol, old states of levels
 //! 0..i); its cocycle appends its own old state; the readout decodes every
@@ -58,9 +60,6 @@ struct LevelCode {
 }
 
 impl LevelCode {
-    fn width(&self) -> usize {
-        self.bits + self.moduli.len()
-    }
     fn coords(&self) -> Vec<Coord> {
         let mut c = vec![Coord::Register; self.bits];
         c.extend(self.moduli.iter().map(|_| Coord::Phase));
@@ -223,6 +222,15 @@ fn level_code(
     })
 }
 
+/// A layer of the model: a cascade level, or a delay layer after a level
+/// that rotates and resets, holding that level's state now and one step
+/// before in `bits` registers.
+#[derive(Clone, Copy, Debug)]
+enum Step {
+    Level(usize),
+    Delay(usize, usize),
+}
+
 /// Why an automaton cannot be compiled for a target.
 #[derive(Debug)]
 pub struct Refusal(pub String);
@@ -268,38 +276,26 @@ pub fn construct(
         }
         head += 1;
     }
-    // Layer i's tokens: reachable (symbol, old states of levels < i); and
-    // each level's local maps.
-    let mut tuples: Vec<BTreeSet<Vec<u32>>> = vec![BTreeSet::new(); depth.max(1)];
+    // Each level's local maps, and its coding.
     let mut maps: Vec<Vec<LocalMap>> = vec![Vec::new(); depth];
     for c in &order {
         for s in 0..v0 {
-            for i in 0..depth {
-                let mut t = vec![s as u32];
-                t.extend_from_slice(&c[..i]);
-                tuples[i].insert(t);
+            for (i, mi) in maps.iter_mut().enumerate() {
                 let m = cascade.local(i, s, &c[..i]);
-                if !maps[i].contains(&m) {
-                    maps[i].push(m);
+                if !mi.contains(&m) {
+                    mi.push(m);
                 }
             }
         }
     }
     let mut codes = Vec::with_capacity(depth);
+    let mut steps = Vec::with_capacity(depth);
     for (i, level) in cascade.levels().iter().enumerate() {
         let code = level_code(level.size, &maps[i], opts.coordinates, limits).map_err(|why| {
             Refusal(format!(
                 "level {i} of the cascade cannot be one layer: {why}"
             ))
         })?;
-        let rotates = !code.moduli.is_empty();
-        let resets = maps[i].iter().any(|m| matches!(m, LocalMap::Const(_)));
-        if rotates && resets && i + 1 < depth {
-            return Err(Refusal(format!(
-                "level {i} of the cascade both permutes (a group of order {}) and resets, above other levels; gssm compiles such a level only as the last",
-                code.perms.len()
-            )));
-        }
         if let Some(&n) = code
             .moduli
             .iter()
@@ -310,45 +306,89 @@ pub fn construct(
                 target.name()
             )));
         }
+        steps.push(Step::Level(i));
+        // A level that rotates and resets keeps no old group element: a
+        // delay layer hands its old state down instead.
+        let resets = maps[i].iter().any(|m| matches!(m, LocalMap::Const(_)));
+        if !code.moduli.is_empty() && resets && i + 1 < depth {
+            steps.push(Step::Delay(i, bits_for(level.size).max(1)));
+        }
         codes.push(code);
+    }
+    // Each step's tokens: the reachable tuples (symbol, old states of the
+    // levels above; for a delay layer also its level's new state).
+    let mut tuples: Vec<BTreeSet<Vec<u32>>> = vec![BTreeSet::new(); steps.len()];
+    for c in &order {
+        for s in 0..v0 {
+            let new = step(c, s);
+            for (k, st) in steps.iter().enumerate() {
+                let mut t = vec![s as u32];
+                match *st {
+                    Step::Level(i) => t.extend_from_slice(&c[..i]),
+                    Step::Delay(i, _) => {
+                        t.extend_from_slice(&c[..i]);
+                        t.push(new[i]);
+                    }
+                }
+                tuples[k].insert(t);
+            }
+        }
     }
     let index: Vec<HashMap<&Vec<u32>, u32>> = tuples
         .iter()
         .map(|ts| ts.iter().enumerate().map(|(k, t)| (t, k as u32)).collect())
         .collect();
-    let mut layers = Vec::with_capacity(depth);
+    let mut layers = Vec::with_capacity(steps.len());
     let mut joint = 1usize;
-    for (i, code) in codes.iter().enumerate() {
-        let toks: Vec<&Vec<u32>> = tuples[i].iter().collect();
-        let (v, r) = (toks.len(), code.width());
-        let moduli = code.all_moduli();
-        let coords = code.coords();
+    for (k, st) in steps.iter().enumerate() {
+        let toks: Vec<&Vec<u32>> = tuples[k].iter().collect();
+        let (moduli, coords, init) = match *st {
+            Step::Level(i) => (
+                codes[i].all_moduli(),
+                codes[i].coords(),
+                codes[i].initial_digits(start[i]),
+            ),
+            Step::Delay(i, bits) => (
+                vec![4; bits],
+                vec![Coord::Register; bits],
+                (0..bits).map(|b| 3 * (start[i] >> b & 1)).collect(),
+            ),
+        };
+        let (v, r) = (toks.len(), moduli.len());
         let num_codes: usize = moduli.iter().map(|&n| n as usize).product();
         joint = joint
             .checked_mul(num_codes)
             .filter(|&j| j <= load.max_table)
             .ok_or_else(|| {
                 Refusal(format!(
-                    "the readout would exceed {} entries (layer {i} has {num_codes} state codes)",
+                    "the readout would exceed {} entries (layer {k} has {num_codes} state codes)",
                     load.max_table
                 ))
             })?;
         if num_codes.saturating_mul(v) > load.max_table {
             return Err(Refusal(format!(
-                "layer {i}'s decoder would have {num_codes} × {v} entries, more than {}",
+                "layer {k}'s decoder would have {num_codes} × {v} entries, more than {}",
                 load.max_table
             )));
         }
-        let local = |t: &Vec<u32>| cascade.local(i, t[0] as usize, &t[1..]);
         let mut transition_code = Vec::with_capacity(v * r);
         for t in &toks {
-            transition_code.extend(code.codes(&local(t)));
+            match *st {
+                Step::Level(i) => transition_code
+                    .extend(codes[i].codes(&cascade.local(i, t[0] as usize, &t[1..]))),
+                // Every step writes the level's new state, so the register
+                // keeps the one before as well.
+                Step::Delay(_, bits) => {
+                    let x = t[t.len() - 1];
+                    transition_code.extend((0..bits).map(|b| 1 + (x >> b & 1)));
+                }
+            }
         }
         let (mut a_re, mut a_im, mut b_re, mut b_im) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut phase = Vec::new();
-        for (k, &c) in transition_code.iter().enumerate() {
-            let (coord, n) = (coords[k % r], moduli[k % r]);
+        for (q, &c) in transition_code.iter().enumerate() {
+            let (coord, n) = (coords[q % r], moduli[q % r]);
             let ((ar, ai), (br, bi)) = values::coord_transition(coord, c, n, dtype);
             a_re.push(ar);
             a_im.push(ai);
@@ -360,12 +400,11 @@ pub fn construct(
                 0.0
             });
         }
-        let init = code.initial_digits(start[i]);
         let h0: Vec<(f64, f64)> = (0..r)
             .map(|j| values::coord_h0(coords[j], init[j], moduli[j], dtype))
             .collect();
         let mut cocycle = Vec::new();
-        if i + 1 < depth {
+        if let Some(next) = steps.get(k + 1) {
             cocycle.reserve(num_codes * v);
             let mut digits = vec![0u32; r];
             for c in 0..num_codes {
@@ -374,16 +413,33 @@ pub fn construct(
                     *d = (rest % n as usize) as u32;
                     rest /= n as usize;
                 }
-                let read = code.read(&digits);
                 for t in &toks {
-                    let next = read
-                        .and_then(|(now, prev)| code.before(&local(t), now, prev))
-                        .and_then(|old| {
-                            let mut u = (*t).clone();
-                            u.push(old);
-                            index[i + 1].get(&u).copied()
-                        });
-                    cocycle.push(next.unwrap_or(0));
+                    let u: Option<Vec<u32>> = match (*st, *next) {
+                        // The level's old state appended.
+                        (Step::Level(i), Step::Level(_)) => codes[i]
+                            .read(&digits)
+                            .and_then(|(now, prev)| {
+                                let m = cascade.local(i, t[0] as usize, &t[1..]);
+                                codes[i].before(&m, now, prev)
+                            })
+                            .map(|old| [&t[..], &[old]].concat()),
+                        // Its new state, for the delay layer to keep.
+                        (Step::Level(i), Step::Delay(..)) => codes[i]
+                            .read(&digits)
+                            .map(|(now, _)| [&t[..], &[now]].concat()),
+                        // The delay layer's previous value replaces the new
+                        // state: the level's old state.
+                        (Step::Delay(..), _) => {
+                            let prev: u32 = digits
+                                .iter()
+                                .enumerate()
+                                .map(|(b, &d)| (d & 1) << b)
+                                .sum();
+                            Some([&t[..t.len() - 1], &[prev]].concat())
+                        }
+                    };
+                    let id = u.and_then(|u| index[k + 1].get(&u).copied());
+                    cocycle.push(id.unwrap_or(0));
                 }
             }
         }
@@ -402,20 +458,22 @@ pub fn construct(
             cocycle,
         });
     }
-    // Readout: every layer's current local state, then the cascade's
-    // decoding.
+    // Readout: every level's current local state (delay layers hold
+    // nothing new), then the cascade's decoding.
     let mut readout = Vec::with_capacity(joint);
     let mut state = vec![0u32; depth];
     for j in 0..joint {
         let mut rest = j;
         let mut ok = true;
-        for (i, l) in layers.iter().enumerate() {
+        for (l, st) in layers.iter().zip(&steps) {
             let nc = l.num_codes();
             let digits = l.digits_of(rest % nc);
             rest /= nc;
-            match codes[i].read(&digits) {
-                Some((x, _)) => state[i] = x,
-                None => ok = false,
+            if let Step::Level(i) = *st {
+                match codes[i].read(&digits) {
+                    Some((x, _)) => state[i] = x,
+                    None => ok = false,
+                }
             }
         }
         readout.push(if ok { cascade.decode(&state) } else { 0 });
