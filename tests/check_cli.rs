@@ -124,4 +124,17 @@ fn check_an_automaton() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("more than 4 elements"), "{out}");
     std::fs::remove_dir_all(&dir).ok();
+    // A parameterised automaton, named with its arguments.
+    let (out, code) = check(&["stdlib/languages.gssm", "CounterReset(3)"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with("CounterReset(3): automaton, 3 states, symbols inc, reset\n"),
+        "{out}"
+    );
+    let (out, code) = check(&["stdlib/languages.gssm", "CounterReset(1)"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("CounterReset(n) needs n >= 2, but n = 1"),
+        "{out}"
+    );
 }
