@@ -1,5 +1,6 @@
 """Perturb the phases of a compiled AUSSM model with Gaussian noise of
-increasing size and print the accuracy of the decoded running products.
+increasing size and print the accuracy of the decoded outputs (running
+products of a group, or an automaton's states).
 
     gssm compile stdlib/<file>.gssm -g S3 --target aussm -o S3.safetensors
     python examples/perturb.py S3.safetensors [--batch 200] [--length 200]
@@ -21,13 +22,16 @@ SIGMAS = [0.0, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3]
 
 
 def perturbed(model: gssm.Model, sigma: float, rng: np.random.Generator) -> gssm.Model:
-    """A copy with θ + N(0, σ²) on every phase, a = exp(iθ) recomputed."""
+    """A copy with θ + δ on every phase, δ ~ N(0, σ²), and the stored
+    transition rotated by δ (as GssmModule does when θ is trained): a reset
+    (a = 0) stays one and a register's a keeps its modulus."""
     m = copy.deepcopy(model)
     for l in m.layers:
-        th = l.phase.astype(np.float64) + rng.normal(0.0, sigma, size=l.phase.shape)
-        l.phase = np.mod(th, 2 * np.pi).astype(l.phase.dtype)
-        l.a_re = np.cos(th).astype(l.a_re.dtype)
-        l.a_im = np.sin(th).astype(l.a_im.dtype)
+        d = rng.normal(0.0, sigma, size=l.phase.shape)
+        l.phase = np.mod(l.phase.astype(np.float64) + d, 2 * np.pi).astype(l.phase.dtype)
+        a = (l.a_re.astype(np.float64) + 1j * l.a_im.astype(np.float64)) * np.exp(1j * d)
+        l.a_re = a.real.astype(l.a_re.dtype)
+        l.a_im = a.imag.astype(l.a_im.dtype)
     return m
 
 
@@ -75,8 +79,8 @@ def main(argv: Optional[List[str]] = None) -> None:
 
     rng = np.random.default_rng(a.seed)
     x = rng.integers(0, model.num_tokens, size=(a.batch, a.length))
-    truth = model.running_products(x)
-    print(f"{model.manifest.group.name}: {len(model.layers)} layers, moduli "
+    truth = model.truth(x)
+    print(f"{model.manifest.name}: {len(model.layers)} layers, moduli "
           f"{[l.moduli.tolist() for l in model.layers]}, {a.batch} sequences x {a.length} steps, "
           f"{'torch' if use_torch else 'numpy'} {model.manifest.dtype}")
     print(f"{'sigma':>8}  {'accuracy':>8}  {'median first error':>18}")

@@ -9,12 +9,15 @@
 //! the diagnostic rendered as the CLI prints it; the Python side raises
 //! `gssm.GssmError` from it. Work runs with the interpreter released.
 
+use gssm_compiler::automaton::Automaton;
 use gssm_compiler::construct::Alphabet;
 use gssm_compiler::dataset::{Dataset, Format, Spec};
 use gssm_compiler::diagnostics::{render_plain, Diagnostic};
-use gssm_compiler::elaborate::{load_file, load_source, Elaborated};
+use gssm_compiler::elaborate::{load_file, load_source, Elaborated, Program};
 use gssm_compiler::group::Limits;
-use gssm_compiler::pipeline::{compile as compile_group, Options as CompileOptions};
+use gssm_compiler::pipeline::{
+    compile as compile_group, compile_automaton, Options as CompileOptions, Origin,
+};
 use gssm_compiler::report::check as check_group;
 use gssm_compiler::report::verify::{verify as verify_model, Options, SourceGroup};
 use gssm_compiler::target;
@@ -129,17 +132,67 @@ impl Input {
         }
     }
 
+    fn program(&self, limits: &Limits) -> Result<Program, Failure> {
+        Ok(match self {
+            Input::Path(p) => load_file(Path::new(p), limits)?,
+            Input::Text(t) => load_source(TEXT_NAME, t, limits)?,
+        })
+    }
+
     /// Build `group` (a name or a group expression; default: the last group
     /// defined), as `gssm check` and `gssm compile` do.
     fn elaborate(&self, group: Option<&str>, limits: &Limits) -> Result<Elaborated, Failure> {
-        let program = match self {
-            Input::Path(p) => load_file(Path::new(p), limits)?,
-            Input::Text(t) => load_source(TEXT_NAME, t, limits)?,
-        };
-        Ok(match group {
-            Some(expr) => program.eval(expr)?,
-            None => program.group(None, &[])?,
-        })
+        elaborate(&self.program(limits)?, group)
+    }
+
+    /// Build `group`, refusing an automaton by name (or as the last
+    /// definition when no name is given) with `what` in the message: only
+    /// `compile` takes automata.
+    fn group_only(
+        &self,
+        group: Option<&str>,
+        limits: &Limits,
+        what: &str,
+    ) -> Result<Elaborated, Failure> {
+        let program = self.program(limits)?;
+        if let Some(a) = automaton_of(&program, group)? {
+            return Err(Failure::Plain(
+                "automaton",
+                format!(
+                    "{what} takes a group, but {} is an automaton; gssm.compile compiles it, and `gssm check` reports its monoid",
+                    a.name
+                ),
+            ));
+        }
+        elaborate(&program, group)
+    }
+}
+
+fn elaborate(program: &Program, group: Option<&str>) -> Result<Elaborated, Failure> {
+    Ok(match group {
+        Some(expr) => program.eval(expr)?,
+        None => program.group(None, &[])?,
+    })
+}
+
+/// The automaton `name` names, or with no name the main file's last
+/// definition when it is an automaton; `None` when a group is meant (as
+/// `gssm compile` chooses).
+fn automaton_of(program: &Program, name: Option<&str>) -> Result<Option<Automaton>, Failure> {
+    let result = match name {
+        Some(n) => program.automaton(Some(n)),
+        None => {
+            let last_group = program.definitions().last().map(|d| d.span.start);
+            match program.automata().last() {
+                Some(a) if last_group.is_none_or(|g| g < a.span.start) => program.automaton(None),
+                _ => return Ok(None),
+            }
+        }
+    };
+    match result {
+        Ok(a) => Ok(Some(a)),
+        Err(d) if d.code == "name::unknown-automaton" => Ok(None),
+        Err(d) => Err(d.into()),
     }
 }
 
@@ -163,7 +216,7 @@ fn check(
 ) -> PyResult<(String, Vec<String>)> {
     let limits = limits(max_elements, max_cosets, max_memory);
     let run = move || -> Result<(String, Vec<String>), Failure> {
-        let e = Input::new(path, text)?.elaborate(group.as_deref(), &limits)?;
+        let e = Input::new(path, text)?.group_only(group.as_deref(), &limits, "gssm.check")?;
         let value = serde_json::to_value(check_group(&e)).expect("the report serialises");
         Ok((value.to_string(), warnings(&e)))
     };
@@ -206,7 +259,19 @@ fn compile<'py>(
             }
         };
         let alphabet = alphabet_of(&alphabet)?;
-        let e = Input::new(path, text)?.elaborate(group.as_deref(), &limits)?;
+        let program = Input::new(path, text)?.program(&limits)?;
+        // An automaton's name, or the file's last definition when it is
+        // one, as `gssm compile` chooses; otherwise a group expression.
+        if let Some(a) = automaton_of(&program, group.as_deref())? {
+            let opts = CompileOptions {
+                alphabet: Alphabet::Elements,
+                dtype,
+                bos,
+            };
+            let (_, bytes) = compile_automaton(&a, &Origin::default(), t, &opts, &limits)?;
+            return Ok((bytes, Vec::new()));
+        }
+        let e = elaborate(&program, group.as_deref())?;
         let opts = CompileOptions {
             alphabet,
             dtype,
@@ -260,7 +325,7 @@ fn data<'py>(
                 "unknown format '{format}': choose word-problem, word-problem-bos or jsonl"
             ))
         })?;
-        let e = Input::new(path, text)?.elaborate(group.as_deref(), &limits)?;
+        let e = Input::new(path, text)?.group_only(group.as_deref(), &limits, "gssm.data")?;
         let spec = Spec {
             alphabet,
             len,
@@ -333,11 +398,16 @@ fn verify(
         let model = load(model, &LoadLimits::default()).map_err(|e| {
             Failure::Plain("model::invalid", format!("not a valid gssm model: {e}"))
         })?;
-        let source = match (source_path, source_text) {
-            (None, None) => None,
-            (p, t) => {
+        let source = match (source_path, source_text, &model.manifest.group) {
+            (None, None, _) => None,
+            (_, _, None) => {
+                return Err(Failure::Argument(
+                    "source checks a group's name against its source; this file tracks an automaton, whose transitions it carries".into(),
+                ))
+            }
+            (p, t, Some(g)) => {
                 let input = Input::new(p, t)?;
-                let e = input.elaborate(Some(model.manifest.name()), &limits)?;
+                let e = input.elaborate(Some(&g.name), &limits)?;
                 Some((e, input.name().to_string()))
             }
         };

@@ -86,13 +86,18 @@ def write_ids(path: Path, tokens: np.ndarray) -> None:
             f.write("\n")
 
 
-def cli_run(model_path: Path, tokens: np.ndarray, workdir: Path, dtype: Optional[str] = None) -> np.ndarray:
-    """`gssm run MODEL --input FILE --ids`: one output line per sequence."""
+def cli_run(
+    model_path: Path, tokens: np.ndarray, workdir: Path, dtype: Optional[str] = None, backend: Optional[str] = None
+) -> np.ndarray:
+    """`gssm run MODEL --input FILE --ids [--backend B]`: one output line per
+    sequence (automaton models need `--backend reference`)."""
     inp = workdir / f"in_{os.getpid()}_{abs(hash(str(model_path)))}.txt"
     write_ids(inp, tokens)
     cmd = [str(gssm_bin()), "run", str(model_path), "--input", str(inp), "--ids"]
     if dtype:
         cmd += ["--dtype", {"float32": "f32", "float64": "f64"}.get(dtype, dtype)]
+    if backend:
+        cmd += ["--backend", backend]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, f"{' '.join(cmd)} failed:\n{r.stderr}"
     rows = [list(map(int, line.split())) for line in r.stdout.splitlines() if line.strip()]

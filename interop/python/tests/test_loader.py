@@ -162,7 +162,7 @@ def cocycle_on_last_layer(t, m):
 
 CASES = [
     # manifest
-    ("future version", set_field("format_version", 4), gssm.VersionError, "version 4"),
+    ("future version", set_field("format_version", 5), gssm.VersionError, "version 5"),
     ("version 1", set_field("format_version", 1), gssm.VersionError, "older gssm"),
     ("wrong format", set_field("format", "other-weights"), gssm.WrongFormatError, "other-weights"),
     ("unknown dtype", set_field("dtype", "float16"), gssm.ManifestError, "float16"),
@@ -203,7 +203,8 @@ CASES = [
     ("readout entry", set_entry("readout", (1,), 6), gssm.RangeError, "readout"),
     ("token element", set_entry("tokens.element", (5,), 99), gssm.RangeError, "tokens.element"),
     ("cocycle entry", set_entry("layer.0.cocycle", (1, 2), 3), gssm.RangeError, "layer.0.cocycle"),
-    ("transition code", set_entry("layer.1.transition.code", (0, 0), 3), gssm.RangeError, "transition.code"),
+    # Codes n..2n-1 of a phase are resets (format version 4): 2n is out of range.
+    ("transition code", set_entry("layer.1.transition.code", (0, 0), 6), gssm.RangeError, "transition.code"),
     ("modulus 1", modulus_one_on_last_layer, gssm.InconsistentError, "must be at least 2"),
     ("modulus vs cocycle", set_entry("layer.0.moduli", (0,), 1), gssm.ShapeError, "layer.0.cocycle"),
     ("not a group table", swap_table_entries, gssm.InconsistentError, "row 1 repeats"),

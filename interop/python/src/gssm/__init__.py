@@ -1,10 +1,12 @@
-"""gssm: load and run weight files of diagonal SSMs compiled from finite groups.
+"""gssm: load and run weight files of sequence models compiled from finite
+groups and automata.
 
 >>> import gssm
 >>> m = gssm.load("S3.aussm.safetensors")
 >>> x = m.encode("t c t")                 # token labels (words in the generators) -> ids
 >>> m.decode(m.run(x))                    # NumPy executor -> element labels
 >>> (m.run(x) == m.running_products(x)).all()
+>>> (m.run(x) == m.truth(x)).all()        # running products, or an automaton's states
 
 ``gssm.GssmModule`` (PyTorch, imported on first use) runs the same model as
 an ``nn.Module`` with trainable parameters.
@@ -63,6 +65,7 @@ from .format import (
     validate,
 )
 from .format import BOS_LABEL, DIAGONAL_TARGETS, READ_VERSIONS, UNDECODABLE, Action, DeltaLayer, PdLayer, RnnLayer
+from .format import AutomatonInfo, AutomatonTruth, GroupTruth
 from .model import Model, TokenError
 from .numpy_exec import run, states
 
@@ -112,6 +115,7 @@ __all__ = [
     "verify",
 ]
 __all__ += ["BOS_LABEL", "DIAGONAL_TARGETS", "READ_VERSIONS", "UNDECODABLE", "Action", "DeltaLayer", "PdLayer", "RnnLayer"]
+__all__ += ["AutomatonInfo", "AutomatonTruth", "GroupTruth"]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,5 +1,9 @@
 """Compiled models as other frameworks' own layers (torch imported on use).
 
+Both exports take group models: an automaton model (format version 4) is a
+stack of diagonal layers, neither an ``rnn`` nor a ``deltaproduct`` cell,
+and is refused with a message saying so.
+
 ``torch_rnn`` — an ``rnn`` model as PyTorch's own classes
 ================================================================
 
@@ -125,6 +129,13 @@ from .numpy_exec import action_keys, row_keys
 
 
 def _need(model: Model, target: str) -> None:
+    # Automata compile to diagonal stacks only; say so rather than name the
+    # target alone.
+    if model.automaton is not None:
+        raise ValueError(
+            f"this export is for group models ({target}), but the model tracks the automaton "
+            f"{model.manifest.name} (a {model.target} stack of diagonal layers)"
+        )
     if model.target != target:
         raise ValueError(f"this export needs a {target} model, but the model's target is {model.target}")
 

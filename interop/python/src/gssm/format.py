@@ -1,10 +1,11 @@
-"""Reading, validating and writing gssm weight files (format versions 2 and 3).
+"""Reading, validating and writing gssm weight files (format versions 2, 3
+and 4).
 
 A weight file is safetensors with real tensors only and a JSON manifest in
 ``__metadata__["gssm"]``. Tensor names (i = layer index from 0, F = the
-manifest's float dtype, N = the group order = the number of output labels,
-V_i = the layer's token count, r_i = its width, C_i = prod(moduli) = its
-number of state codes):
+manifest's float dtype, N = the number of output labels: the group order or
+the automaton's number of states, V_i = the layer's token count, r_i = its
+width, C_i = prod(moduli) = its number of state codes):
 
 ========================================  =====  ===========================
 name                                      dtype  shape
@@ -12,8 +13,13 @@ name                                      dtype  shape
 ``group.table``                           I32    [N, N], table[g, h] = g·h
 ``group.generators``                      I32    [number of generators]
 ``tokens.element``                        I32    [V_0]
+``automaton.delta`` (automata, instead    I32    [V_0, N], delta[v, q] = the
+of the three above)                              state q goes to on token v
+``automaton.start``                       I32    [1]
+``automaton.accept``                      I32    [N], 1 for accepting states
 ``readout``                               I32    [C_0·C_1⋯C_{k-1}]
 ``layer.i.moduli``                        I32    [r_i]
+``layer.i.coords`` (version 4, optional)  I32    [r_i], 0 phase, 1 register
 ``layer.i.transition.code``               I32    [V_i, r_i]
 ``layer.i.transition.re`` / ``.im``       F      [V_i, r_i]
 ``layer.i.transition.phase`` (aussm)      F      [V_i, r_i]
@@ -58,17 +64,40 @@ label ``<bos>`` and its element the identity, the model runs from the zero
 state, and every layer's tables make the start token reset the state (the
 rules are checked below, target by target).
 
+Version 4 adds automata and two kinds of component. The manifest has
+exactly one of ``group`` and ``automaton`` (``{"name": …}``); an automaton
+model carries ``automaton.*`` instead of ``group.*`` and ``tokens.element``,
+its token and output labels are the source's symbol and state names
+(unique, non-empty, without spaces or control characters), its output after
+x_1…x_t is the state reached from ``start`` (class ids are state ids), it
+has no start token and it is always a stack of diagonal layers. A layer's
+``coords`` (absent: all phases) give each component's kind:
+
+* phase, modulus n: code c < n rotates (a = exp(2πi·c/n), b = 0), code
+  n ≤ c < 2n resets (a = 0, b = exp(2πi·(c−n)/n)); digit
+  round(arg h·n/2π) mod n; h0 = exp(2πi·d/n) for its initial digit d;
+* register, modulus 4: code 0 keeps (a = 1, b = 0), code 1 + bit writes the
+  bit (a = 1/4, b = 4·bit); digit = how many of 0.75, 2.5, 4.75 are ≤ re h
+  (2·current bit + previous bit); h0 = 4·(d // 2) + d % 2.
+
+Resets and registers need version 4. mamba and gla layers (automata only)
+have phases of modulus 2 that only keep (code 0) or reset, and registers;
+neg-mamba phases have modulus 2; aussm phases any modulus. Stored phases
+(aussm) are 0 for resets and registers.
+
 :func:`load` applies the same checks as the Rust loader (``runtime/src/
 format.rs`` and ``runtime/src/valid``): every index an executor uses is in
 bounds, floats are finite and of the stored dtype, the group table is a Latin
-square with identity 0, the target is known and its layer class respected,
-labels are unique words in the generators that evaluate to their elements,
+square with identity 0 (an automaton's transitions, start state and
+acceptance flags in range), the target is known and its layer class and
+transition codes respected, labels are unique words in the generators that
+evaluate to their elements (an automaton's: unique names),
 and no manifest field or tensor is missing or unexpected. For the version 3
 targets: permutation rows (``action.images``, ``pd.index``), action rows
 distinct with row 0 the identity, distinct points, β in [0, 2], and the
 start-token rules. That the floats are
-the construction's values and that the model computes the group product is
-left to ``gssm verify``.
+the construction's values and that the model computes the group product (or
+the automaton's state) is left to ``gssm verify``.
 """
 
 from __future__ import annotations
@@ -88,10 +117,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 FORMAT_NAME = "gssm-weights"
 #: The version writers write.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 #: The versions this reader reads: a version 2 file is a version 3 file
-#: without ``bos``, with a diagonal target.
-READ_VERSIONS = (2, 3)
+#: without ``bos``, with a diagonal target; version 4 adds automata,
+#: registers and resets.
+READ_VERSIONS = (2, 3, 4)
 MANIFEST_KEY = "gssm"
 #: The one product convention of gssm models (Rust ``ir::CONVENTION``).
 CONVENTION = "left-to-right: y_t = x_1*x_2*...*x_t; for permutations p*q applies p first (GAP)"
@@ -113,9 +143,17 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 # Rust i32 entries are read as u32: anything negative is out of this range.
 _I32_BOUND = 1 << 31
-_MANIFEST_FIELDS = ("format", "format_version", "compiler", "group", "convention", "target", "dtype", "bos", "tokens", "outputs")
-_MANIFEST_FIELDS_V2 = tuple(f for f in _MANIFEST_FIELDS if f != "bos")
+_MANIFEST_FIELDS = ("format", "format_version", "compiler", "group", "automaton", "convention", "target", "dtype")
+_MANIFEST_FIELDS += ("bos", "tokens", "outputs")
+_MANIFEST_FIELDS_V3 = tuple(f for f in _MANIFEST_FIELDS if f != "automaton")
+_MANIFEST_FIELDS_V2 = tuple(f for f in _MANIFEST_FIELDS_V3 if f != "bos")
 _GROUP_FIELDS = ("name", "generators")
+_AUTOMATON_FIELDS = ("name",)
+#: Component kinds of ``layer.i.coords``.
+COORD_PHASE, COORD_REGISTER = 0, 1
+#: A register's digit is how many of these are ≤ re h (Rust
+#: ``ir::REGISTER_THRESHOLDS``).
+REGISTER_THRESHOLDS = (0.75, 2.5, 4.75)
 _DTYPES = {"float32": ("F32", np.float32), "float64": ("F64", np.float64)}
 
 
@@ -126,8 +164,9 @@ def target_is_diagonal(target: str) -> bool:
 
 
 def target_has_layers(target: str) -> bool:
-    """Whether a target's layers can change state; the others track only the
-    trivial group and have no layers."""
+    """Whether a target's layers can track a group; the others track only
+    the trivial group and have no layers in a group model (mamba and gla
+    layers keep and reset, which only an automaton model uses)."""
     return target in ("aussm", "neg-mamba")
 
 
@@ -136,12 +175,19 @@ def target_has_phases(target: str) -> bool:
     return target == "aussm"
 
 
+def target_rotates(target: str) -> bool:
+    """Whether a phase component of the target may rotate; mamba and gla
+    phases only keep and reset (a ∈ {0, 1})."""
+    return target in ("aussm", "neg-mamba")
+
+
 def target_allows_modulus(target: str, n: int) -> bool:
-    """Whether one layer of the target can carry a component of modulus n:
-    AUSSM any root of unity, neg-mamba ±1 only."""
+    """Whether one layer of the target can carry a phase component of
+    modulus n: AUSSM any root of unity, neg-mamba ±1 (rotating by −1), mamba
+    and gla ±1 (reset only)."""
     if target == "aussm":
         return True
-    return target == "neg-mamba" and n == 2
+    return target in ("neg-mamba", "mamba", "gla") and n == 2
 
 
 # --------------------------------------------------------------------------
@@ -226,14 +272,21 @@ class GroupInfo:
 
 
 @dataclass(frozen=True)
+class AutomatonInfo:
+    #: The automaton's name as the source gave it (provenance).
+    name: str
+
+
+@dataclass(frozen=True)
 class Manifest:
     """The JSON manifest (``__metadata__["gssm"]``). It repeats no size:
-    those come from the tensors (see :class:`gssm.Model`)."""
+    those come from the tensors (see :class:`gssm.Model`). Exactly one of
+    ``group`` and ``automaton`` is set (``automaton`` from format version 4)."""
 
     format: str
     format_version: int
     compiler: str
-    group: GroupInfo
+    group: Optional[GroupInfo]
     convention: str
     target: str
     dtype: str
@@ -242,6 +295,15 @@ class Manifest:
     #: The start token's id (format version 3), or None: no start token.
     bos: Optional[int] = None
     raw: Dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: The tracked automaton (format version 4), or None: a group.
+    automaton: Optional[AutomatonInfo] = None
+
+    @property
+    def name(self) -> str:
+        """The tracked group's or automaton's name."""
+        if self.group is not None:
+            return self.group.name
+        return self.automaton.name if self.automaton is not None else ""
 
     def to_json(self) -> str:
         """Serialise with the Rust field order (so rewriting is byte-stable).
@@ -251,11 +313,12 @@ class Manifest:
             "format": self.format,
             "format_version": self.format_version,
             "compiler": self.compiler,
-            "group": {"name": self.group.name, "generators": list(self.group.generators)},
-            "convention": self.convention,
-            "target": self.target,
-            "dtype": self.dtype,
         }
+        if self.group is not None:
+            d["group"] = {"name": self.group.name, "generators": list(self.group.generators)}
+        if self.automaton is not None:
+            d["automaton"] = {"name": self.automaton.name}
+        d.update(convention=self.convention, target=self.target, dtype=self.dtype)
         if self.bos is not None or "bos" in self.raw:
             d["bos"] = self.bos
         d["tokens"] = list(self.tokens)
@@ -296,6 +359,9 @@ class Layer:
     h0_im: np.ndarray
     cocycle: Optional[np.ndarray]  # int64 [C, V]; None on the last layer
     phase: Optional[np.ndarray] = None  # [V, r], aussm only
+    #: int64 [r]: each component's kind (COORD_PHASE, COORD_REGISTER), as
+    #: ``layer.i.coords``; None (no tensor) means every component is a phase.
+    coords: Optional[np.ndarray] = None
 
     @property
     def width(self) -> int:
@@ -311,13 +377,38 @@ class Layer:
         return math.prod(int(n) for n in np.asarray(self.moduli).tolist())
 
     @property
+    def coord_kinds(self) -> np.ndarray:
+        """int64 [r]: each component's kind, 0 (phase) where no ``coords``."""
+        if self.coords is None:
+            return np.zeros(self.width, np.int64)
+        return np.asarray(self.coords, np.int64)
+
+    @property
+    def registers(self) -> np.ndarray:
+        """bool [r]: which components are registers."""
+        return self.coord_kinds == COORD_REGISTER
+
+    @property
+    def is_group_layer(self) -> bool:
+        """Whether every component is a phase that only rotates, so the
+        layer tracks an abelian group (every layer of a group model)."""
+        tc = np.asarray(self.transition_code)
+        return not self.registers.any() and bool((tc < np.asarray(self.moduli)[None, :]).all())
+
+    def _group_layer(self) -> None:
+        if not self.is_group_layer:
+            raise ValueError("this layer has registers or resets (an automaton model's): it tracks no abelian group")
+
+    @property
     def factor_order(self) -> int:
         """Order of the abelian factor the layer tracks: its number of codes."""
+        self._group_layer()
         return self.num_codes
 
     @property
     def prime_power_invariants(self) -> List[int]:
         """Elementary divisors of Z_{n_0} × Z_{n_1} × ⋯, ascending."""
+        self._group_layer()
         return sorted(q for n in np.asarray(self.moduli).tolist() for _, q in _prime_powers(int(n)))
 
     @property
@@ -325,6 +416,7 @@ class Layer:
         """Invariant factors d_1 | d_2 | ⋯ of the same group, ascending (the
         moduli themselves when they are already in that form, as the
         compiler writes them)."""
+        self._group_layer()
         by_prime: Dict[int, List[int]] = {}
         for n in np.asarray(self.moduli).tolist():
             for p, q in _prime_powers(int(n)):
@@ -348,6 +440,36 @@ class Layer:
             out.append(code % n)
             code //= n
         return out
+
+
+@dataclass
+class AutomatonTruth:
+    """An automaton model's ground truth, as the file carries it: output t
+    is the state reached from ``start`` by tokens x_1…x_t."""
+
+    delta: np.ndarray  # int64 [V, S], delta[v, q] = the state q goes to on v
+    start: int
+    accept: np.ndarray  # int64 [S], 1 for accepting states
+
+    @property
+    def num_states(self) -> int:
+        return int(np.shape(self.accept)[0])
+
+    def next(self, q: int, v: int) -> int:
+        return int(self.delta[v, q])
+
+    def accepts(self, q: int) -> bool:
+        return bool(self.accept[q])
+
+
+@dataclass(frozen=True)
+class GroupTruth:
+    """A group model's ground truth: the Cayley table, each generator's and
+    each token's element (views of the model's own arrays)."""
+
+    table: np.ndarray  # int64 [N, N]
+    generators: np.ndarray  # int64 [number of generators]
+    token_elements: np.ndarray  # int64 [V]
 
 
 @dataclass
@@ -524,7 +646,8 @@ def _no_unknown(d: Dict[str, Any], known: Sequence[str], where: str = "") -> Non
 
 
 def _versions() -> str:
-    return " and ".join(str(v) for v in READ_VERSIONS)
+    vs = [str(v) for v in READ_VERSIONS]
+    return ", ".join(vs[:-1]) + " and " + vs[-1]
 
 
 def _unique_keys(pairs):
@@ -560,9 +683,24 @@ def parse_manifest(text: str) -> Manifest:
         raise VersionError(f"format version {ver} is not supported: this reader reads versions {_versions()}{older}")
     if ver < 3 and "bos" in d:
         raise ManifestError(f"field `bos` (a start token) needs format version 3, but the file is version {ver}")
-    _no_unknown(d, _MANIFEST_FIELDS if ver >= 3 else _MANIFEST_FIELDS_V2)
-    g = _req(d, "group", "obj")
-    _no_unknown(g, _GROUP_FIELDS, "group")
+    if ver < 4 and "automaton" in d:
+        raise ManifestError(f"field `automaton` needs format version 4, but the file is version {ver}")
+    _no_unknown(d, _MANIFEST_FIELDS if ver >= 4 else _MANIFEST_FIELDS_V3 if ver == 3 else _MANIFEST_FIELDS_V2)
+    # null is an absent field, as serde reads an Option.
+    has_group, has_automaton = d.get("group") is not None, d.get("automaton") is not None
+    if has_group and has_automaton:
+        raise ManifestError("the manifest must describe exactly one of `group` and `automaton`, but it has both")
+    group = automaton = None
+    if has_automaton:
+        a = _req(d, "automaton", "obj")
+        _no_unknown(a, _AUTOMATON_FIELDS, "automaton")
+        automaton = AutomatonInfo(name=_req(a, "name", "str", "automaton"))
+    elif ver >= 4 and not has_group:
+        raise ManifestError("the manifest must describe exactly one of `group` and `automaton`, but it has neither")
+    else:
+        g = _req(d, "group", "obj")
+        _no_unknown(g, _GROUP_FIELDS, "group")
+        group = GroupInfo(name=_req(g, "name", "str", "group"), generators=list(_req(g, "generators", "str_list", "group")))
     bos = d.get("bos")
     if bos is not None and not _KINDS["uint"][0](bos):
         raise ManifestError(f"field `bos` must be null or a token id, found {bos!r}")
@@ -570,7 +708,7 @@ def parse_manifest(text: str) -> Manifest:
         format=fmt,
         format_version=ver,
         compiler=_req(d, "compiler", "str"),
-        group=GroupInfo(name=_req(g, "name", "str", "group"), generators=list(_req(g, "generators", "str_list", "group"))),
+        group=group,
         convention=_req(d, "convention", "str"),
         target=_req(d, "target", "str"),
         dtype=_req(d, "dtype", "str"),
@@ -578,6 +716,7 @@ def parse_manifest(text: str) -> Manifest:
         outputs=list(_req(d, "outputs", "str_list")),
         bos=bos,
         raw=d,
+        automaton=automaton,
     )
 
 
@@ -760,40 +899,27 @@ def validate(model: "Model", limits: LoadLimits = LoadLimits()) -> None:
             raise InconsistentError(f"a start token (`bos`) needs format version 3, but the file is version {m.format_version}")
     fdt = m.dtype
 
-    # The group: order, table, generators.
     n = len(m.outputs)
     if n == 0 or n > limits.max_order:
-        raise LimitError(f"group order {n} (the number of output labels) is outside 1..={limits.max_order}")
-    table = _ints("group.table", model.group_table, [n, n])
-    _check_range("group.table", table, n)
-    _check_latin_square(table, n)
-    names = list(m.group.generators)
-    if len(names) > limits.max_table:
-        raise LimitError(f"{len(names)} generators")
-    gens = _ints("group.generators", model.generators, [len(names)])
-    _check_range("group.generators", gens, n)
-    seen = set()
-    for i, name in enumerate(names):
-        try:
-            check_generator_name(name)
-        except InconsistentError as e:
-            raise InconsistentError(f"manifest `group.generators[{i}]`: {e}") from None
-        if name in seen:
-            raise InconsistentError(f"manifest `group.generators` names '{name}' twice")
-        seen.add(name)
-
-    # Tokens.
-    te = np.asarray(model.token_elements)
-    if te.ndim != 1:
-        raise ShapeError(f"tensor `tokens.element` has shape {list(te.shape)}, expected [{len(m.tokens)}]")
-    v0 = int(te.shape[0])
-    if v0 == 0 or v0 > limits.max_table:
-        raise LimitError(f"{v0} tokens (need 1..={limits.max_table})")
-    if len(m.tokens) != v0:
-        raise InconsistentError(f"manifest `tokens` has {len(m.tokens)} labels, but `tokens.element` has {v0} entries")
-    tok = _ints("tokens.element", te, [v0])
-    _check_range("tokens.element", tok, n)
-    bos = m.bos
+        raise LimitError(
+            f"{n} output labels (the group's order or the automaton's number of states) is outside 1..={limits.max_order}"
+        )
+    aut = model.automaton
+    if (aut is not None, m.automaton is not None, m.group is not None, model.group_table is not None) not in (
+        (False, False, True, True),
+        (True, True, False, False),
+    ):
+        raise InconsistentError(
+            "the manifest must describe what the tensors track: `group` with `group.*` tensors, "
+            "or `automaton` with `automaton.*` tensors"
+        )
+    if aut is not None:
+        v0 = _check_automaton(model, n, limits)
+        tok = None
+        bos = None
+    else:
+        table, gens, names, tok, v0 = _check_group(model, n, limits)
+        bos = m.bos
     if bos is not None:
         if bos != v0 - 1:
             raise InconsistentError(
@@ -808,8 +934,12 @@ def validate(model: "Model", limits: LoadLimits = LoadLimits()) -> None:
         for what, part in (("action", model.action), ("pd-ssm layer", model.pd), ("deltaproduct layer", model.delta), ("rnn", model.rnn)):
             if part is not None:
                 raise InconsistentError(f"the model has an {what}, but target {m.target} has diagonal layers only")
-        _check_diagonal(model, v0, fdt, limits)
+        _check_diagonal(model, n, v0, fdt, limits)
     else:
+        if aut is not None:
+            raise InconsistentError(
+                f"an automaton model is a stack of diagonal layers, but target {m.target} is a one-layer cell"
+            )
         if model.layers:
             raise InconsistentError(f"target {m.target} has no diagonal layers, but the model has {len(model.layers)}")
         if model.readout is not None:
@@ -829,20 +959,106 @@ def validate(model: "Model", limits: LoadLimits = LoadLimits()) -> None:
             else:
                 _check_delta(model.delta, v0, deg, fdt, limits, bos)
 
-    # Labels: unique words that evaluate to their elements.
-    words = Words(table, gens.tolist(), names)
-    _check_labels("outputs", m.outputs, words, list(range(n)))
-    _check_labels("tokens", m.tokens, words, tok.tolist(), bos)
+    if aut is not None:
+        # Labels: the source's symbol and state names.
+        _check_names("outputs", m.outputs)
+        _check_names("tokens", m.tokens)
+    else:
+        # Labels: unique words that evaluate to their elements.
+        words = Words(table, gens.tolist(), names)
+        _check_labels("outputs", m.outputs, words, list(range(n)))
+        _check_labels("tokens", m.tokens, words, tok.tolist(), bos)
 
 
-def _check_diagonal(model: "Model", v0: int, fdt: str, limits: LoadLimits) -> None:
+def _check_group(model: "Model", n: int, limits: LoadLimits) -> Tuple[np.ndarray, np.ndarray, List[str], np.ndarray, int]:
+    """The group table, generators and token elements; returns them with
+    the generator names and the token count."""
+    m = model.manifest
+    assert m.group is not None
+    table = _ints("group.table", model.group_table, [n, n])
+    _check_range("group.table", table, n)
+    _check_latin_square(table, n)
+    names = list(m.group.generators)
+    if len(names) > limits.max_table:
+        raise LimitError(f"{len(names)} generators")
+    gens = _ints("group.generators", model.generators, [len(names)])
+    _check_range("group.generators", gens, n)
+    seen = set()
+    for i, name in enumerate(names):
+        try:
+            check_generator_name(name)
+        except InconsistentError as e:
+            raise InconsistentError(f"manifest `group.generators[{i}]`: {e}") from None
+        if name in seen:
+            raise InconsistentError(f"manifest `group.generators` names '{name}' twice")
+        seen.add(name)
+
+    te = np.asarray(model.token_elements)
+    if te.ndim != 1:
+        raise ShapeError(f"tensor `tokens.element` has shape {list(te.shape)}, expected [{len(m.tokens)}]")
+    v0 = int(te.shape[0])
+    if v0 == 0 or v0 > limits.max_table:
+        raise LimitError(f"{v0} tokens (need 1..={limits.max_table})")
+    if len(m.tokens) != v0:
+        raise InconsistentError(f"manifest `tokens` has {len(m.tokens)} labels, but `tokens.element` has {v0} entries")
+    tok = _ints("tokens.element", te, [v0])
+    _check_range("tokens.element", tok, n)
+    return table, gens, names, tok, v0
+
+
+def _check_automaton(model: "Model", n: int, limits: LoadLimits) -> int:
+    """Transitions in range and total, the start state and the acceptance
+    flags (format version 4, no start token); returns the token count."""
+    m = model.manifest
+    aut = model.automaton
+    assert aut is not None
+    v0 = len(m.tokens)
+    if v0 == 0 or v0 > limits.max_table:
+        raise LimitError(f"{v0} tokens (need 1..={limits.max_table})")
+    if m.format_version < 4:
+        raise InconsistentError(f"format version {m.format_version} has no automata (they need version 4)")
+    if m.bos is not None:
+        raise InconsistentError("an automaton model has no start token: it starts in its start state")
+    _limit_product([v0, n], limits.max_table, "`automaton.delta`")
+    delta = _ints("automaton.delta", aut.delta, [v0, n])
+    _check_range("automaton.delta", delta, n)
+    start = _ints("automaton.start", np.asarray([aut.start]).reshape(-1), [1])
+    _check_range("automaton.start", start, n)
+    accept = _ints("automaton.accept", aut.accept, [n])
+    _check_range("automaton.accept", accept, 2)
+    return v0
+
+
+def _check_names(fld: str, labels: Sequence[str]) -> None:
+    """Automaton labels: non-empty, without spaces or control characters,
+    unique."""
+    seen = set()
+    for i, label in enumerate(labels):
+        if label == "" or any(c.isspace() or _is_control(c) for c in label):
+            raise InconsistentError(f"manifest `{fld}[{i}]` '{label}' is empty or has spaces or control characters")
+        if label in seen:
+            raise InconsistentError(f"manifest `{fld}[{i}]` repeats the label '{label}'")
+        seen.add(label)
+
+
+def _is_control(c: str) -> bool:
+    # Rust's char::is_control: the general category Cc.
+    import unicodedata
+
+    return unicodedata.category(c) == "Cc"
+
+
+def _check_diagonal(model: "Model", n: int, v0: int, fdt: str, limits: LoadLimits) -> None:
     """Layers and readout of a diagonal target."""
     m = model.manifest
     bos = m.bos is not None
+    automaton = model.automaton is not None
     k = len(model.layers)
     if k > limits.max_layers:
         raise LimitError(f"{k} layers (at most {limits.max_layers})")
-    if k > 0 and not target_has_layers(m.target):
+    # Mamba and GLA layers only keep and reset: no group but the trivial
+    # one; input-independent S4D layers track nothing.
+    if k > 0 and not target_has_layers(m.target) and (not automaton or m.target == "s4d"):
         raise InconsistentError(f"target {m.target} tracks only the trivial group and has no layers, but the file has {k}")
     joint = 1
     for i, layer in enumerate(model.layers):
@@ -850,11 +1066,10 @@ def _check_diagonal(model: "Model", v0: int, fdt: str, limits: LoadLimits) -> No
         # token count bounds this layer's cocycle.
         nxt = model.layers[i + 1].transition_code if i + 1 < k else None
         v_next = None if nxt is None else (int(np.shape(nxt)[0]) if np.ndim(nxt) else 0)
-        codes = _check_layer(i, layer, v_next, m.target, fdt, limits, bos)
+        codes = _check_layer(i, layer, v_next, m.target, fdt, limits, bos, m.format_version)
         if i == 0 and layer.num_tokens != v0:
             raise InconsistentError(f"layer 0 has {layer.num_tokens} tokens, but the model has {v0}")
         joint = _limit_product([joint, codes], limits.max_table, "the readout table")
-    n = int(np.shape(model.group_table)[0])
     if model.readout is None:
         raise MissingTensorError("tensor `readout` is missing")
     readout = _ints("readout", model.readout, [joint])
@@ -887,10 +1102,17 @@ def _check_labels(
 
 
 def _check_layer(
-    i: int, l: Layer, v_next: Optional[int], target: str, fdt: str, limits: LoadLimits, bos: bool = False
+    i: int,
+    l: Layer,
+    v_next: Optional[int],
+    target: str,
+    fdt: str,
+    limits: LoadLimits,
+    bos: bool = False,
+    version: int = FORMAT_VERSION,
 ) -> int:
-    """One layer's sizes, indices and floats, and with a start token its
-    last token's rows; returns its number of codes."""
+    """One layer's sizes, component kinds, indices and floats, and with a
+    start token its last token's rows; returns its number of codes."""
     p = lambda s: f"layer.{i}.{s}"  # noqa: E731
     if np.ndim(l.moduli) != 1:
         raise ShapeError(f"tensor `{p('moduli')}` has shape {list(np.shape(l.moduli))}, expected [width]")
@@ -898,11 +1120,20 @@ def _check_layer(
     if r == 0 or r > limits.max_width:
         raise InconsistentError(f"layer {i} has width {r} (need 1..={limits.max_width})")
     moduli = _ints(p("moduli"), l.moduli, [r])
+    if l.coords is None:
+        register = np.zeros(r, bool)
+    else:
+        coords = _ints(p("coords"), l.coords, [r])
+        _check_range(p("coords"), coords, 2)
+        register = coords == COORD_REGISTER
+    for j, x in enumerate(moduli.tolist()):
+        if register[j] and x != 4:
+            raise InconsistentError(f"`{p('moduli')}` entry {j} is {x}, but a register component has modulus 4")
     for j, x in enumerate(moduli.tolist()):
         if x < 2:
             raise InconsistentError(f"`{p('moduli')}` entry {j} is {x}, must be at least 2")
     for j, x in enumerate(moduli.tolist()):
-        if not target_allows_modulus(target, x):
+        if not register[j] and not target_allows_modulus(target, x):
             raise InconsistentError(
                 f"`{p('moduli')}` entry {j} is {x}: a {target} layer cannot realise a cyclic factor of that order"
             )
@@ -914,7 +1145,20 @@ def _check_layer(
         raise LimitError(f"layer {i} has {v} tokens")
     _limit_product([v, r], limits.max_table, f"layer {i}'s transitions")
     tc = _ints(p("transition.code"), l.transition_code, [v, r])
-    _check_range(p("transition.code"), tc, moduli[None, :])
+    # Phases: rotations below n, resets from n to 2n; registers: keep,
+    # write 0, write 1. mamba and gla phases only keep and reset.
+    rotates = ~register[None, :] & (tc != 0) & (tc < moduli[None, :])
+    if not target_rotates(target) and rotates.any():
+        idx = int(np.flatnonzero(rotates.reshape(-1))[0])
+        bad_range = np.flatnonzero(((tc < 0) | (tc >= np.where(register, 3, 2 * moduli)[None, :])).reshape(-1))
+        if not bad_range.size or idx < int(bad_range[0]):
+            c = int(tc.reshape(-1)[idx])
+            raise InconsistentError(
+                f"`{p('transition.code')}` entry {idx} rotates by code {c}, but a {target} layer only keeps and resets"
+            )
+    _check_range(p("transition.code"), tc, np.where(register, 3, 2 * moduli)[None, :])
+    if version < 4 and (register.any() or (tc >= moduli[None, :]).any()):
+        raise InconsistentError(f"format version {version} has neither registers nor resets (they need version 4)")
     floats = [
         ("transition.re", l.a_re, [v, r]),
         ("transition.im", l.a_im, [v, r]),
@@ -1130,23 +1374,34 @@ def loads(data: bytes, limits: LoadLimits = LoadLimits()) -> "Model":
 
     rd = _Reader(header, tensors)
     n = len(man.outputs)
-    table = rd.ints("group.table", [n, n])
-    generators = rd.ints("group.generators", [len(man.group.generators)])
-    token_elements = rd.ints("tokens.element", [len(man.tokens)])
+    v = len(man.tokens)
+    # The manifest says what is tracked (parse_manifest checked it says one
+    # thing); the other kind's tensors are then unexpected.
+    truth: Dict[str, Any]
+    if man.automaton is not None:
+        _limit_product([v, n], limits.max_table, "`automaton.delta`")
+        truth = {
+            "group_table": None,
+            "token_elements": None,
+            "automaton": AutomatonTruth(
+                delta=rd.ints("automaton.delta", [v, n]),
+                start=int(rd.ints("automaton.start", [1])[0]),
+                accept=rd.ints("automaton.accept", [n]),
+            ),
+        }
+    else:
+        assert man.group is not None
+        truth = {
+            "group_table": rd.ints("group.table", [n, n]),
+            "generators": rd.ints("group.generators", [len(man.group.generators)]),
+            "token_elements": rd.ints("tokens.element", [v]),
+        }
     if man.target in TARGETS and not target_is_diagonal(man.target):
         parts = _read_one_layer(rd, man, n, fdt, limits)
         for name in sorted(tensors):
             if name not in rd.seen:
                 raise UnexpectedTensorError(f"unexpected tensor `{name}`: not part of a gssm model with this manifest")
-        model = Model(
-            manifest=man,
-            layers=[],
-            readout=None,
-            group_table=table,
-            token_elements=token_elements,
-            generators=generators,
-            **parts,
-        )
+        model = Model(manifest=man, layers=[], readout=None, **truth, **parts)
         validate(model, limits)
         return model
     # Layers are numbered from 0 without gaps; a stray `layer.j.*` is
@@ -1159,6 +1414,7 @@ def loads(data: bytes, limits: LoadLimits = LoadLimits()) -> "Model":
         p = f"layer.{i}."
         moduli = rd.ints(p + "moduli", [None])
         r = int(moduli.shape[0])
+        coords = rd.ints(p + "coords", [r]) if rd.has(p + "coords") else None
         tc = rd.ints(p + "transition.code", [None, r])
         sh = [int(tc.shape[0]), r]
         a_re = rd.floats(p + "transition.re", sh, fdt)
@@ -1178,6 +1434,7 @@ def loads(data: bytes, limits: LoadLimits = LoadLimits()) -> "Model":
                 h0_im=rd.floats(p + "h0.im", [r], fdt),
                 cocycle=None,
                 phase=phase,
+                coords=coords,
             )
         )
     for i in range(k - 1):
@@ -1187,14 +1444,7 @@ def loads(data: bytes, limits: LoadLimits = LoadLimits()) -> "Model":
     for name in sorted(tensors):
         if name not in rd.seen:
             raise UnexpectedTensorError(f"unexpected tensor `{name}`: not part of a gssm model with this manifest")
-    model = Model(
-        manifest=man,
-        layers=layers,
-        readout=readout,
-        group_table=table,
-        token_elements=token_elements,
-        generators=generators,
-    )
+    model = Model(manifest=man, layers=layers, readout=readout, **truth)
     validate(model, limits)
     return model
 
@@ -1275,11 +1525,19 @@ def dumps(model: "Model", limits: LoadLimits = LoadLimits()) -> bytes:
     fdt = np.dtype(_DTYPES[man.dtype][1]).newbyteorder("<")
     i32 = lambda a: np.ascontiguousarray(np.asarray(a), dtype="<i4")  # noqa: E731
     fl = lambda a: np.ascontiguousarray(np.asarray(a), dtype=fdt)  # noqa: E731
-    t: Dict[str, np.ndarray] = {
-        "group.table": i32(model.group_table),
-        "group.generators": i32(model.generators),
-        "tokens.element": i32(model.token_elements),
-    }
+    aut = model.automaton
+    if aut is not None:
+        t: Dict[str, np.ndarray] = {
+            "automaton.delta": i32(aut.delta),
+            "automaton.start": i32([aut.start]),
+            "automaton.accept": i32(aut.accept),
+        }
+    else:
+        t = {
+            "group.table": i32(model.group_table),
+            "group.generators": i32(model.generators),
+            "tokens.element": i32(model.token_elements),
+        }
     if model.readout is not None:
         t["readout"] = i32(model.readout)
     if model.action is not None:
@@ -1316,6 +1574,8 @@ def dumps(model: "Model", limits: LoadLimits = LoadLimits()) -> bytes:
     for i, l in enumerate(model.layers):
         p = f"layer.{i}."
         t[p + "moduli"] = i32(l.moduli)
+        if l.coords is not None:
+            t[p + "coords"] = i32(l.coords)
         t[p + "transition.code"] = i32(l.transition_code)
         t[p + "transition.re"] = fl(l.a_re)
         t[p + "transition.im"] = fl(l.a_im)

@@ -7,7 +7,7 @@ from typing import List, Optional, Sequence, Union
 
 import numpy as np
 
-from .format import UNDECODABLE, Action, DeltaLayer, Layer, Manifest, PdLayer, RnnLayer
+from .format import UNDECODABLE, Action, AutomatonTruth, DeltaLayer, GroupTruth, Layer, Manifest, PdLayer, RnnLayer
 
 TokenInput = Union[np.ndarray, Sequence[int], Sequence[Sequence[int]]]
 
@@ -21,15 +21,17 @@ class Model:
     """A gssm model (see :mod:`gssm.format` for the tensors). Every size is
     read from the tables, never from the manifest.
 
-    Diagonal targets have ``layers`` and ``readout``; the others have no
-    layers, ``readout`` None and one of ``rnn``, ``pd`` or ``delta`` (the
-    last two with ``action``)."""
+    A model tracks a group (``group_table``, ``token_elements``,
+    ``generators``; ``automaton`` None) or, from format version 4, an
+    automaton (``automaton``; the group fields None). Diagonal targets have
+    ``layers`` and ``readout``; the others have no layers, ``readout`` None
+    and one of ``rnn``, ``pd`` or ``delta`` (the last two with ``action``)."""
 
     manifest: Manifest
     layers: List[Layer]
     readout: Optional[np.ndarray]  # int64 [C_0⋯C_{k-1}]; None unless diagonal
-    group_table: np.ndarray  # int64 [N, N]
-    token_elements: np.ndarray  # int64 [V_0]
+    group_table: Optional[np.ndarray] = None  # int64 [N, N]; None for an automaton
+    token_elements: Optional[np.ndarray] = None  # int64 [V_0]; None for an automaton
     #: Generator i's element id (its name is ``manifest.group.generators[i]``).
     generators: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     #: The faithful action (pd-ssm, deltaproduct).
@@ -37,17 +39,59 @@ class Model:
     pd: Optional[PdLayer] = None
     delta: Optional[DeltaLayer] = None
     rnn: Optional[RnnLayer] = None
+    #: The tracked automaton's transitions, start state and acceptance flags
+    #: (format version 4), or None: the model tracks a group.
+    automaton: Optional[AutomatonTruth] = None
 
     # -- basic facts -------------------------------------------------------
 
     @property
+    def group(self) -> Optional[GroupTruth]:
+        """The tracked group's tables, or None for an automaton model."""
+        if self.automaton is not None or self.group_table is None:
+            return None
+        return GroupTruth(self.group_table, self.generators, self.token_elements)
+
+    @property
+    def tracks(self) -> str:
+        """``"group"`` or ``"automaton"``."""
+        return "automaton" if self.automaton is not None else "group"
+
+    @property
+    def name(self) -> str:
+        """The tracked group's or automaton's name."""
+        return self.manifest.name
+
+    @property
     def order(self) -> int:
-        """|G|, the side of ``group.table`` (= the number of output labels)."""
+        """The number of output classes: |G|, the side of ``group.table``, or
+        the automaton's number of states (= the number of output labels)."""
+        if self.automaton is not None:
+            return self.automaton.num_states
         return int(np.shape(self.group_table)[0])
 
     @property
+    def num_states(self) -> int:
+        """An automaton's number of states."""
+        return self._need_automaton("num_states").num_states
+
+    @property
     def num_tokens(self) -> int:
+        if self.automaton is not None:
+            return int(np.shape(self.automaton.delta)[0])
         return int(self.token_elements.shape[0])
+
+    def _need_group(self, what: str) -> None:
+        if self.automaton is not None:
+            raise ValueError(
+                f"{what} is for group models, but this model tracks the automaton {self.manifest.name}"
+                " (use Model.truth or Model.running_states)"
+            )
+
+    def _need_automaton(self, what: str) -> AutomatonTruth:
+        if self.automaton is None:
+            raise ValueError(f"{what} is for automaton models, but this model tracks the group {self.manifest.name}")
+        return self.automaton
 
     @property
     def target(self) -> str:
@@ -68,6 +112,7 @@ class Model:
 
     @property
     def generator_names(self) -> List[str]:
+        self._need_group("Model.generator_names")
         return list(self.manifest.group.generators)
 
     @property
@@ -87,6 +132,9 @@ class Model:
     def series_orders(self) -> List[int]:
         """Orders of G = G_0 ⊳ G_1 ⊳ ⋯ ⊳ G_k = 1 as the layers track it:
         |G_i| is the product of the code counts of layers i, i+1, …."""
+        # An automaton's layers are a cascade of resets and registers, not a
+        # subnormal series.
+        self._need_group("Model.series_orders")
         out = [1]
         for l in reversed(self.layers):
             out.append(out[-1] * l.num_codes)
@@ -103,8 +151,9 @@ class Model:
         else:
             shape = f"layers={len(self.layers)} widths={[l.width for l in self.layers]}"
         bos = "" if m.bos is None else f" bos={m.bos}"
+        size = f"automaton, {self.order} states" if self.automaton is not None else f"order {self.order}"
         return (
-            f"<gssm.Model {m.group.name} (order {self.order}) target={m.target} "
+            f"<gssm.Model {m.name} ({size}) target={m.target} "
             f"dtype={m.dtype} {shape} tokens={self.num_tokens}{bos}>"
         )
 
@@ -177,7 +226,7 @@ class Model:
         return labs[a].tolist()
 
     def decode(self, outputs: TokenInput) -> Union[str, List]:
-        """Output ids (element ids) to element labels (same nesting);
+        """Output ids (element or state ids) to their labels (same nesting);
         :data:`gssm.UNDECODABLE` becomes ``?``."""
         a = np.asarray(outputs)
         if a.dtype.kind not in "iu":
@@ -191,6 +240,43 @@ class Model:
 
     # -- ground truth ------------------------------------------------------
 
+    def truth(self, tokens: TokenInput) -> np.ndarray:
+        """What the outputs must be, from the file's own description of what
+        it tracks (never from the layers): :meth:`running_products` for a
+        group, :meth:`running_states` for an automaton.
+
+        Accepts [T] or [B, T]; returns the same shape, int64.
+        """
+        if self.automaton is not None:
+            return self.running_states(tokens)
+        return self.running_products(tokens)
+
+    def running_states(self, tokens: TokenInput) -> np.ndarray:
+        """Ground truth from ``automaton.delta``: y_t = the state reached
+        from ``automaton.start`` by x_1…x_t (state ids).
+
+        Accepts [T] or [B, T]; returns the same shape, int64.
+        """
+        aut = self._need_automaton("Model.running_states")
+        a = self.check_tokens(tokens)
+        one = a.ndim == 1
+        a2 = a.reshape(1, -1) if one else a
+        if a2.ndim != 2:
+            raise TokenError(f"tokens must have shape [T] or [B, T], got {a.shape}")
+        delta = np.asarray(aut.delta, np.int64)
+        out = np.empty(a2.shape, np.int64)
+        q = np.full(a2.shape[0], int(aut.start), np.int64)
+        for t in range(a2.shape[1]):
+            q = delta[a2[:, t], q]
+            out[:, t] = q
+        return out[0] if one else out
+
+    def accepts(self, tokens: TokenInput) -> np.ndarray:
+        """Whether an automaton accepts each prefix: ``accept`` of
+        :meth:`running_states` (bool, same shape)."""
+        aut = self._need_automaton("Model.accepts")
+        return np.asarray(aut.accept, np.int64)[self.running_states(tokens)] == 1
+
     def running_products(self, tokens: TokenInput) -> np.ndarray:
         """Ground truth from ``group.table``: y_t = x_1·x_2⋯x_t (element ids);
         with a start token, the product of the elements read since the last
@@ -198,6 +284,7 @@ class Model:
 
         Accepts [T] or [B, T]; returns the same shape, int64.
         """
+        self._need_group("Model.running_products")
         a = self.check_tokens(tokens)
         one = a.ndim == 1
         a2 = a.reshape(1, -1) if one else a
@@ -216,6 +303,7 @@ class Model:
 
     def multiply(self, g: int, h: int) -> int:
         """g·h from the Cayley table."""
+        self._need_group("Model.multiply")
         return int(self.group_table[g, h])
 
     def evaluate(self, word: str) -> int:
@@ -223,6 +311,7 @@ class Model:
         the group table, left to right, as the loader checks labels."""
         from .format import InconsistentError, Words
 
+        self._need_group("Model.evaluate")
         try:
             return Words(self.group_table, self.generators, self.manifest.group.generators).eval(word)
         except InconsistentError as e:

@@ -3,7 +3,8 @@
 Diagonal targets, per time step t and layer i (v_0 = x_t)::
 
     h_i   <- a_i[v_i] ⊙ h_i + b_i[v_i]                 (complex, elementwise)
-    q_ij   = round(arg(h_ij)·n_ij/2π) mod n_ij
+    q_ij   = round(arg(h_ij)·n_ij/2π) mod n_ij          (a phase component)
+    q_ij   = #{θ in (0.75, 2.5, 4.75) : re(h_ij) ≥ θ}   (a register component)
     code_i = q_i0 + n_i0·(q_i1 + n_i1·(…))
     v_{i+1} = cocycle_i[code_i, v_i]                    (i < k-1)
     y_t    = readout[code_0 + C_0·(code_1 + C_1·(…))]
@@ -11,7 +12,9 @@ Diagonal targets, per time step t and layer i (v_0 = x_t)::
 Arithmetic follows the Rust reference executor operation by operation:
 re = (ar·hr − ai·hi) + br and im = (ar·hi + ai·hr) + bi, each operation
 rounded in the run dtype; arg by atan2 in the run dtype; the digit in float64
-with round-half-away-from-zero.
+with round-half-away-from-zero (a register's: re h compared in float64).
+Resets (a = 0) and registers are the same recurrence with other values, so
+only the decoding depends on a component's kind.
 
 The one-layer targets of format version 3 (every float in the run dtype,
 each product rounded before it is added):
@@ -38,7 +41,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .format import UNDECODABLE
+from .format import REGISTER_THRESHOLDS, UNDECODABLE
 from .model import Model, TokenInput
 
 TAU = 2.0 * math.pi
@@ -143,12 +146,33 @@ def phase_digits(re: np.ndarray, im: np.ndarray, moduli: np.ndarray) -> np.ndarr
     return np.mod(k, moduli)
 
 
+def register_digits(re: np.ndarray) -> np.ndarray:
+    """A register's digit: how many of the thresholds are ≤ re (NaN -> 0)."""
+    x = np.asarray(re).astype(np.float64)
+    out = np.zeros(x.shape, np.int64)
+    for t in REGISTER_THRESHOLDS:
+        out += x >= t
+    return out
+
+
+def layer_digits(re: np.ndarray, im: np.ndarray, moduli: np.ndarray, registers: Optional[np.ndarray]) -> np.ndarray:
+    """Each component's digit by its kind (``registers``: bool [r], None
+    when the layer has none)."""
+    q = phase_digits(re, im, moduli)
+    if registers is not None:
+        q = np.where(registers, register_digits(re), q)
+    return q
+
+
 class _Prepared:
     """Per-layer tables converted for one run dtype."""
 
     def __init__(self, model: Model, dt: np.dtype):
         self.layers: List[Tuple[np.ndarray, ...]] = []
+        self.registers: List[Optional[np.ndarray]] = []
         for l in model.layers:
+            reg = l.registers
+            self.registers.append(reg if reg.any() else None)
             r = l.width
             radix = np.ones(r, dtype=np.int64)
             if r > 1:
@@ -253,7 +277,7 @@ def _stepper(model: Model, dt: np.dtype):
 
 
 def run(model: Model, tokens: TokenInput, dtype: Optional[Union[str, np.dtype, type]] = None) -> np.ndarray:
-    """Decoded output ids (element ids, or :data:`UNDECODABLE`) for tokens
+    """Decoded output ids (element or state ids, or :data:`UNDECODABLE`) for tokens
     [T] or [B, T]; same shape, int64. A model with a start token needs every
     sequence to begin with it (:class:`TokenError` otherwise)."""
     dt = resolve_dtype(model, dtype)
@@ -288,7 +312,7 @@ def run(model: Model, tokens: TokenInput, dtype: Optional[Union[str, np.dtype, t
                 nr = ar * hr - ai * hi + br
                 ni = ar * hi + ai * hr + bi
                 hs[i] = (nr, ni)
-                q = phase_digits(nr, ni, mod)
+                q = layer_digits(nr, ni, mod, p.registers[i])
                 code = (q * radix).sum(axis=1)
                 joint += code * stride
                 stride = stride * ncodes
@@ -329,6 +353,6 @@ def states(model: Model, tokens: TokenInput, dtype: Optional[Union[str, np.dtype
                 res[i][:, t].real = nr
                 res[i][:, t].imag = ni
                 if i < last:
-                    code = (phase_digits(nr, ni, mod) * radix).sum(axis=1)
+                    code = (layer_digits(nr, ni, mod, p.registers[i]) * radix).sum(axis=1)
                     v = coc[code * ntok + v]
     return res

@@ -4,9 +4,14 @@ The layer parameters are ``nn.Parameter`` s in the target architecture's own
 parameterisation, so training can start from compiled weights:
 
 * AUSSM: ``theta`` [V, r] (from ``layer.i.transition.phase``), a = exp(iθ);
-* neg-mamba: ``a_re`` [V, r], the real transition (``a_im`` is a zero buffer);
+* neg-mamba, mamba, gla: ``a_re`` [V, r], the real transition (``a_im`` is
+  a zero buffer);
 
 plus ``b_re``, ``b_im`` [V, r] (input term) and ``h0_re``, ``h0_im`` [r].
+Automaton models (format version 4) use the same parameters: a reset is
+a = 0 with b its target point, a register component a real a ∈ {1, 1/4}
+with b ∈ {0, 4} (for AUSSM a₀ = 0, 1 or 1/4 and θ₀ = 0, below), and the
+register's digit is read from re h by thresholds, not by its angle.
 
 The one-layer targets of format version 3:
 
@@ -52,7 +57,7 @@ from typing import Any, List, Optional, Tuple, Union
 import torch
 from torch import nn
 
-from .format import UNDECODABLE, PathLike
+from .format import REGISTER_THRESHOLDS, UNDECODABLE, PathLike
 from .model import Model
 
 TAU = 2.0 * math.pi
@@ -124,6 +129,12 @@ class GssmLayer(nn.Module):
         for j in range(1, r):
             radix[j] = radix[j - 1] * int(layer.moduli[j - 1])
         self.register_buffer("moduli", torch.as_tensor(layer.moduli, dtype=torch.int64))
+        # Register components are decoded by thresholds on re h, phases by
+        # their angle; the recurrence is the same for both.
+        reg = layer.registers
+        self.has_registers = bool(reg.any())
+        self.register_buffer("registers", torch.as_tensor(reg, dtype=torch.bool))
+        self.register_buffer("thresholds", torch.as_tensor(REGISTER_THRESHOLDS, dtype=torch.float64))
         self.register_buffer("moduli_f", torch.as_tensor(layer.moduli, dtype=torch.float64))
         self.register_buffer("radix", torch.as_tensor(radix, dtype=torch.int64))
         coc = layer.cocycle.reshape(-1) if layer.cocycle is not None else []
@@ -148,14 +159,19 @@ class GssmLayer(nn.Module):
         return re, im
 
     def digits(self, re: torch.Tensor, im: torch.Tensor) -> torch.Tensor:
-        """q = round(atan2(im, re)·n/2π) mod n, digit arithmetic in float64."""
+        """Phases: q = round(atan2(im, re)·n/2π) mod n, digit arithmetic in
+        float64; registers: how many thresholds are ≤ re h (in float64)."""
         angle = torch.atan2(im, re).to(torch.float64)
         x = angle * self.moduli_f
         # A full tensor divisor: some backends turn division by a scalar
         # into multiplication by its reciprocal, which rounds differently.
         x = torch.div(x, torch.full_like(x, TAU))
         k = round_half_away(x).clamp(-(2.0**62), 2.0**62).to(torch.int64)
-        return torch.remainder(k, self.moduli)
+        q = torch.remainder(k, self.moduli)
+        if self.has_registers:
+            r = (re.to(torch.float64)[..., None] >= self.thresholds).sum(dim=-1)
+            q = torch.where(self.registers, r, q)
+        return q
 
 
 class PointDecoder(nn.Module):
@@ -286,7 +302,7 @@ class GssmModule(nn.Module):
     """A gssm model as a PyTorch module.
 
     ``forward(tokens)`` takes a LongTensor [B, T] (or [T]) of token ids and
-    returns the decoded output ids (element ids, or :data:`gssm.UNDECODABLE`),
+    returns the decoded output ids (element or state ids, or :data:`gssm.UNDECODABLE`),
     same shape, int64. In a model with a start token every sequence must
     begin with it.
 
