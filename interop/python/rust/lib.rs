@@ -267,6 +267,7 @@ fn compile<'py>(
                 alphabet: Alphabet::Elements,
                 dtype,
                 bos,
+                coordinates: Default::default(),
             };
             let (_, bytes) = compile_automaton(&a, &Origin::default(), t, &opts, &limits)?;
             return Ok((bytes, Vec::new()));
