@@ -374,8 +374,11 @@ pub fn construct(
         let mut transition_code = Vec::with_capacity(v * r);
         for t in &toks {
             match *st {
-                Step::Level(i) => transition_code
-                    .extend(codes[i].codes(&cascade.local(i, t[0] as usize, &t[1..]))),
+                Step::Level(i) => transition_code.extend(codes[i].codes(&cascade.local(
+                    i,
+                    t[0] as usize,
+                    &t[1..],
+                ))),
                 // Every step writes the level's new state, so the register
                 // keeps the one before as well.
                 Step::Delay(_, bits) => {
@@ -430,11 +433,8 @@ pub fn construct(
                         // The delay layer's previous value replaces the new
                         // state: the level's old state.
                         (Step::Delay(..), _) => {
-                            let prev: u32 = digits
-                                .iter()
-                                .enumerate()
-                                .map(|(b, &d)| (d & 1) << b)
-                                .sum();
+                            let prev: u32 =
+                                digits.iter().enumerate().map(|(b, &d)| (d & 1) << b).sum();
                             Some([&t[..t.len() - 1], &[prev]].concat())
                         }
                     };
