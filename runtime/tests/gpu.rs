@@ -8,7 +8,7 @@ use gssm_runtime::exec::gpu::{self, ExhaustiveReport, GpuExecutor};
 use gssm_runtime::exec::reference::{Reference, Stepper};
 use gssm_runtime::exec::{ExecError, Executor};
 use gssm_runtime::format::LoadLimits;
-use gssm_runtime::ir::{FloatDtype, Layer, Model};
+use gssm_runtime::ir::{Coord, FloatDtype, Layer, Model};
 use gssm_runtime::scalar::Dtype;
 use gssm_runtime::synth;
 use gssm_runtime::tokens::Tokens;
@@ -752,4 +752,226 @@ fn work_the_driver_cuts_short_is_an_error_not_a_wrong_answer() {
             assert_eq!(s.report.sequences, LONG as u64);
         }),
     );
+}
+
+/// A random automaton model: 0..=3 layers of widths 1..=3 mixing phase
+/// components (moduli 2..=9, codes that rotate or reset) and registers
+/// (codes that keep or write a bit), random initial digits, cocycles and
+/// readout, and a random transition table (so most sequences fail).
+fn random_automaton(seed: u64) -> ValidModel {
+    let mut r = Rng(seed);
+    let states = r.range(1, 7) as usize;
+    let k = r.range(0, 3) as usize;
+    let v0 = r.range(1, 6) as usize;
+    let tokens: Vec<usize> = (0..k)
+        .map(|i| if i == 0 { v0 } else { r.range(1, 6) as usize })
+        .collect();
+    let mut layers = Vec::with_capacity(k);
+    for i in 0..k {
+        let w = r.range(1, 3) as usize;
+        let coords: Vec<Coord> = (0..w)
+            .map(|_| {
+                if r.below(2) == 0 {
+                    Coord::Phase
+                } else {
+                    Coord::Register
+                }
+            })
+            .collect();
+        let moduli: Vec<u32> = coords
+            .iter()
+            .map(|c| match c {
+                Coord::Phase => r.range(2, 9) as u32,
+                Coord::Register => 4,
+            })
+            .collect();
+        let bound = |j: usize| match coords[j] {
+            Coord::Phase => 2 * moduli[j] as u64,
+            Coord::Register => 3,
+        };
+        let v = tokens[i];
+        let codes = (0..v * w).map(|e| r.below(bound(e % w)) as u32).collect();
+        let h0: Vec<u32> = moduli.iter().map(|&n| r.below(n as u64) as u32).collect();
+        let num_codes: usize = moduli.iter().map(|&n| n as usize).product();
+        let cocycle = match tokens.get(i + 1) {
+            Some(&nv) => (0..num_codes * v)
+                .map(|_| r.below(nv as u64) as u32)
+                .collect(),
+            None => Vec::new(),
+        };
+        layers.push(synth::automaton_layer(
+            moduli,
+            coords,
+            codes,
+            &h0,
+            cocycle,
+            FloatDtype::F32,
+        ));
+    }
+    let joint: usize = layers.iter().map(|l| l.num_codes()).product();
+    let readout = (0..joint).map(|_| r.below(states as u64) as u32).collect();
+    let delta = (0..v0 * states)
+        .map(|_| r.below(states as u64) as u32)
+        .collect();
+    let start = r.below(states as u64) as u32;
+    valid(synth::automaton_model(
+        layers,
+        readout,
+        states,
+        delta,
+        start,
+        "aussm",
+        FloatDtype::F32,
+    ))
+}
+
+/// A genuine automaton model: a mod-3 counter (a phase) beside a one-bit
+/// flag (a register). `inc` rotates the counter, `reset` resets it to 0
+/// and sets the flag, `clear` clears the flag; state = count + 3·flag,
+/// starting from state 5 (count 2, flag set).
+fn counter_with_flag() -> ValidModel {
+    let layer = synth::automaton_layer(
+        vec![3, 4],
+        vec![Coord::Phase, Coord::Register],
+        vec![1, 0, 3, 2, 0, 1],
+        &[2, 3],
+        Vec::new(),
+        FloatDtype::F32,
+    );
+    let readout = (0..12u32).map(|j| j % 3 + 3 * (j / 3 / 2)).collect();
+    let mut delta = Vec::new();
+    for v in 0..3u32 {
+        delta.extend((0..6u32).map(|q| match v {
+            0 => (q % 3 + 1) % 3 + 3 * (q / 3),
+            1 => 3,
+            _ => q % 3,
+        }));
+    }
+    valid(synth::automaton_model(
+        vec![layer],
+        readout,
+        6,
+        delta,
+        5,
+        "aussm",
+        FloatDtype::F32,
+    ))
+}
+
+#[test]
+fn gpu_matches_reference_on_automaton_models() {
+    if !gpu_present() {
+        return;
+    }
+    for seed in 0..30u64 {
+        let model = random_automaton(seed);
+        let exec = gpu::build(&model, Dtype::F32).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let mut r = Rng(seed ^ 0x5A5A);
+        for batch in [1usize, 3, 8, 33] {
+            let len = r.range(1, 90) as usize;
+            let ids = random_tokens(&mut r, model.num_tokens(), batch, len);
+            let tokens = Tokens::new(&model, batch, len, ids).expect("valid tokens");
+            let got = exec
+                .run(&tokens)
+                .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            assert_eq!(
+                got,
+                reference_f32(&model, &tokens),
+                "automaton {seed}, batch {batch}: GPU and reference disagree"
+            );
+        }
+    }
+    let model = counter_with_flag();
+    let mut r = Rng(5);
+    let ids = random_tokens(&mut r, 3, 33, 500);
+    let tokens = Tokens::new(&model, 33, 500, ids).expect("valid tokens");
+    let got = gpu::build(&model, Dtype::F32)
+        .expect("builds")
+        .run(&tokens)
+        .expect("runs");
+    assert_eq!(got, running_products(&model, &tokens), "counter with flag");
+}
+
+#[test]
+fn automaton_exhaustive_counts_equal_the_cpu_brute_force() {
+    if !gpu_present() {
+        return;
+    }
+    let mut failing = 0;
+    for seed in 100..116u64 {
+        let model = random_automaton(seed);
+        let v = model.num_tokens() as u64;
+        let len = (1..=6usize)
+            .rev()
+            .find(|&l| v.pow(l as u32) <= 2000)
+            .unwrap_or(1);
+        for shard in [(0u64, 1u64), (1, 3)] {
+            let want = cpu_exhaustive(&model, len, shard);
+            let got =
+                gpu::exhaustive(&model, len, shard).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            assert_eq!(got, want, "automaton {seed}, length {len}, shard {shard:?}");
+            failing += usize::from(want.mismatches > 0);
+        }
+        // Windows of a few steps: the true output is handed over too.
+        let got = gpu::exhaustive_chunked(&model, len, (0, 1), 7, 3)
+            .expect("runs")
+            .report;
+        assert_eq!(got, cpu_exhaustive(&model, len, (0, 1)), "automaton {seed}");
+    }
+    assert!(failing > 8, "only {failing} checks found failures");
+
+    let model = counter_with_flag();
+    let clean = gpu::exhaustive(&model, 6, (0, 1)).expect("runs");
+    assert_eq!(
+        (clean.sequences, clean.mismatches, clean.first_failure),
+        ((1..=6).map(|l| 3u64.pow(l)).sum::<u64>(), 0, None)
+    );
+    for which in [2u64, 3, 9, 11] {
+        let mut bad = model.clone().into_model();
+        corrupt_readout(&mut bad, which);
+        let bad = valid(bad);
+        let got = gpu::exhaustive(&bad, 6, (0, 1)).expect("runs");
+        assert!(
+            got.mismatches > 0,
+            "readout[{which}] corrupted went unnoticed"
+        );
+        assert_eq!(got, cpu_exhaustive(&bad, 6, (0, 1)), "readout[{which}]");
+    }
+}
+
+#[test]
+fn automaton_horizon_matches_a_cpu_replay() {
+    if !gpu_present() {
+        return;
+    }
+    let model = counter_with_flag();
+    assert_eq!(
+        gpu::horizon(&model, 100, 3000, 3).expect("runs").horizon,
+        None
+    );
+    // Broken: one reachable readout entry; the first wrong step of any
+    // sequence is found on the host from the same tokens.
+    for (which, seed) in [(0u64, 1u64), (4, 2), (10, 3)] {
+        let mut bad = model.clone().into_model();
+        corrupt_readout(&mut bad, which);
+        let bad = valid(bad);
+        let (seqs, max_len) = (50u32, 400u32);
+        let got = gpu::horizon_chunked(&bad, seqs, max_len, seed, 64).expect("runs");
+        let stepper = Stepper::<f32>::new(&bad);
+        let mut want: Option<usize> = None;
+        for s in 0..seqs {
+            let toks = gpu::horizon_tokens(seed, s, max_len as usize, 3);
+            let mut st = stepper.init();
+            let mut q = bad.initial_output();
+            for (t, &x) in toks.iter().enumerate() {
+                q = bad.next_output(q, x);
+                if stepper.step(&mut st, x) != q {
+                    want = Some(want.map_or(t + 1, |w| w.min(t + 1)));
+                    break;
+                }
+            }
+        }
+        assert!(want.is_some(), "readout[{which}] never read");
+        assert_eq!(got.horizon, want, "readout[{which}], seed {seed}");
+    }
 }

@@ -6,7 +6,7 @@ use gssm_runtime::exec::jit::{self, ExhaustiveReport, Jit};
 use gssm_runtime::exec::reference::Reference;
 use gssm_runtime::exec::{build, Backend, ExecError, Executor};
 use gssm_runtime::format::LoadLimits;
-use gssm_runtime::ir::{FloatDtype, Layer, Model};
+use gssm_runtime::ir::{Coord, FloatDtype, Layer, Model};
 use gssm_runtime::scalar::Dtype;
 use gssm_runtime::synth;
 use gssm_runtime::tokens::Tokens;
@@ -514,5 +514,201 @@ fn long_sequences_in_partial_groups_match_the_reference() {
             let tokens = random_tokens(&model, batch, 150_001, seed);
             assert_same(&model, &tokens, &format!("model {seed}, batch {batch}"));
         }
+    }
+}
+
+/// A random automaton model: 0..=3 layers of widths 1..=3 mixing phase
+/// components (moduli 2..=9, codes that rotate or reset) and registers
+/// (codes that keep or write a bit), random initial digits, cocycles and
+/// readout, and a random transition table. Its outputs mostly disagree with
+/// its automaton, so the exhaustive check's failure accounting is tested in
+/// earnest.
+fn random_automaton(seed: u64) -> ValidModel {
+    let mut rng = Rng(seed);
+    let states = rng.range(1, 7);
+    let k = rng.range(0, 3);
+    let v0 = rng.range(1, 6);
+    let tokens: Vec<usize> = (0..k)
+        .map(|i| if i == 0 { v0 } else { rng.range(1, 6) })
+        .collect();
+    let mut layers = Vec::with_capacity(k);
+    for i in 0..k {
+        let w = rng.range(1, 3);
+        let coords: Vec<Coord> = (0..w)
+            .map(|_| {
+                if rng.below(2) == 0 {
+                    Coord::Phase
+                } else {
+                    Coord::Register
+                }
+            })
+            .collect();
+        let moduli: Vec<u32> = coords
+            .iter()
+            .map(|c| match c {
+                Coord::Phase => rng.range(2, 9) as u32,
+                Coord::Register => 4,
+            })
+            .collect();
+        let code_bound = |j: usize| match coords[j] {
+            Coord::Phase => 2 * moduli[j] as usize,
+            Coord::Register => 3,
+        };
+        let v = tokens[i];
+        let codes = (0..v * w)
+            .map(|e| rng.below(code_bound(e % w)) as u32)
+            .collect();
+        let h0: Vec<u32> = moduli
+            .iter()
+            .map(|&n| rng.below(n as usize) as u32)
+            .collect();
+        let num_codes: usize = moduli.iter().map(|&n| n as usize).product();
+        let cocycle = match tokens.get(i + 1) {
+            Some(&nv) => (0..num_codes * v).map(|_| rng.below(nv) as u32).collect(),
+            None => Vec::new(),
+        };
+        layers.push(synth::automaton_layer(
+            moduli,
+            coords,
+            codes,
+            &h0,
+            cocycle,
+            FloatDtype::F64,
+        ));
+    }
+    let joint: usize = layers.iter().map(|l| l.num_codes()).product();
+    let readout = (0..joint).map(|_| rng.below(states) as u32).collect();
+    let delta = (0..v0 * states).map(|_| rng.below(states) as u32).collect();
+    let start = rng.below(states) as u32;
+    valid(synth::automaton_model(
+        layers,
+        readout,
+        states,
+        delta,
+        start,
+        "aussm",
+        FloatDtype::F64,
+    ))
+}
+
+/// A genuine automaton model: a mod-3 counter (phase, modulus 3) beside a
+/// one-bit flag (a register), in one layer. Tokens: `inc` rotates the
+/// counter; `reset` resets it to 0 and sets the flag; `clear` clears the
+/// flag. State = count + 3·flag, starting from count 2 with the flag set,
+/// so h0 is off 1 in both components.
+fn counter_with_flag(dtype: FloatDtype) -> ValidModel {
+    let layer = synth::automaton_layer(
+        vec![3, 4],
+        vec![Coord::Phase, Coord::Register],
+        // inc: rotate by 1, keep; reset: reset to 0, write 1; clear: keep,
+        // write 0.
+        vec![1, 0, 3, 2, 0, 1],
+        &[2, 3],
+        Vec::new(),
+        dtype,
+    );
+    // Joint code p + 3·d, d = 2·flag + the flag before its last write.
+    let readout = (0..12u32).map(|j| j % 3 + 3 * (j / 3 / 2)).collect();
+    let mut delta = Vec::new();
+    for v in 0..3u32 {
+        delta.extend((0..6u32).map(|q| {
+            let (p, flag) = (q % 3, q / 3);
+            match v {
+                0 => (p + 1) % 3 + 3 * flag,
+                1 => 3,
+                _ => p,
+            }
+        }));
+    }
+    valid(synth::automaton_model(
+        vec![layer],
+        readout,
+        6,
+        delta,
+        5,
+        "aussm",
+        dtype,
+    ))
+}
+
+#[test]
+fn automaton_models_match_the_reference_exactly() {
+    for seed in 0..30u64 {
+        let model = random_automaton(seed);
+        for (s, &(batch, len)) in [(1, 1), (1, 300), (3, 300), (8, 300), (33, 300), (33, 0)]
+            .iter()
+            .enumerate()
+        {
+            let tokens = random_tokens(&model, batch, len, seed * 100 + s as u64);
+            assert_same(
+                &model,
+                &tokens,
+                &format!("automaton {seed}, batch {batch} × {len}"),
+            );
+        }
+    }
+}
+
+#[test]
+fn a_genuine_automaton_model_runs_its_automaton() {
+    for fd in [FloatDtype::F32, FloatDtype::F64] {
+        let model = counter_with_flag(fd);
+        for (batch, len) in [(1, 5000), (3, 700), (8, 700), (33, 700)] {
+            let tokens = random_tokens(&model, batch, len, batch as u64);
+            assert_same(&model, &tokens, &format!("counter with flag, {batch}"));
+            let got = jit::build(&model, Dtype::F32)
+                .unwrap()
+                .run(&tokens)
+                .unwrap();
+            assert_eq!(got, running_products(&model, &tokens), "{fd:?} file");
+        }
+    }
+}
+
+#[test]
+fn automaton_exhaustive_matches_a_brute_force() {
+    let mut failing = 0;
+    for seed in 300..340u64 {
+        let model = random_automaton(seed);
+        let v = model.num_tokens();
+        let len = (1..=6)
+            .take_while(|&l| v.pow(l as u32) <= 3000)
+            .last()
+            .unwrap_or(1);
+        for dt in [Dtype::F32, Dtype::F64] {
+            let want = brute_force(&model, dt, len);
+            let got = jit::exhaustive(&model, dt, len).unwrap();
+            assert_eq!(got, want, "automaton {seed}, {dt:?}, length {len}");
+            failing += usize::from(want.mismatches > 0);
+        }
+    }
+    assert!(failing > 20, "only {failing} checks found failures");
+}
+
+#[test]
+fn a_genuine_automaton_passes_exhaustively_and_a_corrupted_one_fails() {
+    let model = counter_with_flag(FloatDtype::F32);
+    let len = 7;
+    let total: u64 = (1..=len as u32).map(|l| 3u64.pow(l)).sum();
+    for dt in [Dtype::F32, Dtype::F64] {
+        assert_eq!(
+            jit::exhaustive(&model, dt, len).unwrap(),
+            ExhaustiveReport {
+                sequences: total,
+                mismatches: 0,
+                first_failure: None
+            }
+        );
+    }
+    // Every readout entry a reachable code reads: each change is caught.
+    for bad in [2usize, 3, 9, 11] {
+        let mut corrupt = model.clone().into_model();
+        let d = corrupt.diagonal_mut().expect("diagonal");
+        d.readout[bad] = (d.readout[bad] + 1) % 6;
+        let corrupt = valid(corrupt);
+        let r = jit::exhaustive(&corrupt, Dtype::F32, len).unwrap();
+        assert!(r.mismatches > 0, "readout[{bad}] corrupted went unnoticed");
+        assert_eq!(r.sequences, total);
+        assert_eq!(r, brute_force(&corrupt, Dtype::F32, len), "readout[{bad}]");
     }
 }

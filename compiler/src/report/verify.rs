@@ -142,7 +142,9 @@ pub trait Observer: Sync {
 impl Observer for () {}
 
 impl Options {
-    /// The backend asked for, or the default for `model`.
+    /// The backend asked for, or the default for `model`: the JIT for
+    /// every model it accepts (groups and automata alike) without a start
+    /// token, else the reference.
     pub fn backend_for(&self, model: &ValidModel) -> Backend {
         self.backend.unwrap_or(
             if gssm_runtime::exec::diagonal_only(model, Backend::Jit).is_ok()

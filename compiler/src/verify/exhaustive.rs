@@ -1,6 +1,7 @@
-//! The float model on every sequence up to a length, against the Cayley
-//! table. A depth-first walk shares prefixes: each node costs one model step,
-//! so checking all Σ_{l≤L} V^l sequences costs about that many steps.
+//! The float model on every sequence up to a length, against the ground
+//! truth (the Cayley table or the automaton's transitions). A depth-first
+//! walk shares prefixes: each node costs one model step, so checking all
+//! Σ_{l≤L} V^l sequences costs about that many steps.
 
 use gssm_runtime::exec::reference::Stepper;
 use gssm_runtime::scalar::Real;
@@ -51,7 +52,7 @@ pub fn exhaustive_cpu<R: Real>(model: &ValidModel, length: usize) -> ExhaustiveR
             let mut seq = vec![first];
             let mut st = stepper.init();
             let out = stepper.step(&mut st, first);
-            let truth = next_product(model, 0, first);
+            let truth = next_product(model, model.initial_output(), first);
             let mut states = vec![(st, truth)];
             count += 1;
             if out != truth {

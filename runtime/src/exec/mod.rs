@@ -89,24 +89,14 @@ pub struct HorizonReport {
 }
 
 /// The diagonal layers of `model`, or the refusal of a backend that runs
-/// only those.
+/// only those: the condition on which the JIT and the GPU accept a model.
+/// Both run every diagonal stack the validator accepts, tracking a group or
+/// an automaton, with phase and register components alike.
 pub fn diagonal_only(model: &ValidModel, backend: Backend) -> Result<&Diagonal, ExecError> {
-    let d = model.diagonal().ok_or(ExecError::UnsupportedTarget {
+    model.diagonal().ok_or(ExecError::UnsupportedTarget {
         backend: backend.name(),
         target: model.target().name(),
-    })?;
-    // Its kernels decode phases and compare against a group table.
-    let registers = d
-        .layers
-        .iter()
-        .any(|l| l.coords.iter().any(|&c| c != crate::ir::Coord::Phase));
-    if model.group().is_none() || registers {
-        return Err(ExecError::Backend(format!(
-            "the {} backend runs group models with phase components only; run this automaton model with --backend reference",
-            backend.name()
-        )));
-    }
-    Ok(d)
+    })
 }
 
 /// The refusal of an exhaustive or horizon kernel that enumerates or draws

@@ -1,7 +1,8 @@
 //! The GPU executor: wgpu compute shaders generated for the loaded model
 //! (see `wgsl`), one invocation per sequence, in f32. Besides running token
 //! batches it runs the float model's verification on the device:
-//! [`exhaustive`] (every sequence of a length, against the Cayley table) and
+//! [`exhaustive`] (every sequence of a length, against the model's ground
+//! truth: the group's Cayley table or the automaton's transitions) and
 //! [`horizon`] (long random sequences).
 //!
 //! Device limits are respected by chunking: at most 65535 workgroups per
@@ -428,7 +429,7 @@ const DISPATCHES_PER_SUBMIT: usize = 64;
 const EXHAUSTIVE_STATE_BYTES: u64 = 256 << 20;
 
 /// Check every token sequence of length `length` (and so every shorter one)
-/// on the device against the group's Cayley table. `shard = (i, n)` takes
+/// on the device against the model's ground truth. `shard = (i, n)` takes
 /// the i-th of n contiguous ranges of the V^length sequences (in
 /// lexicographic order), so any scheduler can split a large space across
 /// processes; the shards' counts add up to the whole. The report's

@@ -2,12 +2,16 @@
 //! packed into one float buffer and one integer buffer, with the offsets and
 //! shapes that the generated shaders bake in as constants.
 
+use crate::ir::{Coord, Truth};
 use crate::valid::ValidModel;
 
 /// One layer's shape and where its tables live in the packed buffers.
 #[derive(Clone, Debug)]
 pub(crate) struct LayerShape {
     pub moduli: Vec<u32>,
+    /// Per component: decoded by its phase or, for a register, its real
+    /// part.
+    pub coords: Vec<Coord>,
     pub tokens: u32,
     /// Offset (in vec4s) of `[V][width]` entries `(a.re, a.im, b.re, b.im)`.
     pub ab_off: u32,
@@ -37,10 +41,24 @@ pub(crate) struct Shape {
     /// Total number of complex state components.
     pub state_len: u32,
     pub readout_off: u32,
-    pub group_table_off: u32,
-    pub token_elements_off: u32,
+    /// The ground truth as table lookups, for the exhaustive and horizon
+    /// kernels.
+    pub truth: TruthShape,
+    /// The true output before any token.
+    pub initial: u32,
     pub floats: Vec<[f32; 4]>,
     pub ints: Vec<u32>,
+}
+
+/// Where the true output after token x from output y is looked up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum TruthShape {
+    /// `T[next_off + x·order + y]`: a [V][order] table of next outputs.
+    Next { next_off: u32 },
+    /// `T[table_off + y·order + T[elements_off + x]]`: a group's Cayley
+    /// table and its tokens' elements, kept where they are smaller than the
+    /// next-output table (more tokens than elements).
+    Product { table_off: u32, elements_off: u32 },
 }
 
 /// Largest packed table, in entries: keeps every offset and index the shaders
@@ -59,9 +77,6 @@ impl Shape {
         let v0 = model.num_tokens();
         let diag = super::super::diagonal_only(model, super::super::Backend::Gpu)
             .map_err(|e| e.to_string())?;
-        let group = model
-            .group()
-            .expect("diagonal_only refuses models without a group");
         let k = diag.layers.len();
         let mut floats: Vec<[f32; 4]> = Vec::new();
         let mut ints: Vec<u32> = Vec::new();
@@ -105,6 +120,7 @@ impl Shape {
             }
             layers.push(LayerShape {
                 moduli: l.moduli.clone(),
+                coords: l.coords.clone(),
                 tokens: v as u32,
                 ab_off: ab_off as u32,
                 h0_off: h0_off as u32,
@@ -120,10 +136,32 @@ impl Shape {
         }
         let readout_off = ints.len() as u32;
         ints.extend_from_slice(&diag.readout);
-        let group_table_off = ints.len() as u32;
-        ints.extend_from_slice(&group.table);
-        let token_elements_off = ints.len() as u32;
-        ints.extend_from_slice(&group.token_elements);
+        // One lookup per step from a next-output table, unless a group's
+        // own tables are smaller.
+        let next_len = (v0 as u64).saturating_mul(order as u64);
+        let truth = match &model.truth {
+            Truth::Group(g) if ((g.table.len() + g.token_elements.len()) as u64) < next_len => {
+                let table_off = ints.len() as u32;
+                ints.extend_from_slice(&g.table);
+                let elements_off = ints.len() as u32;
+                ints.extend_from_slice(&g.token_elements);
+                TruthShape::Product {
+                    table_off,
+                    elements_off,
+                }
+            }
+            _ => {
+                if next_len > MAX_ENTRIES {
+                    return Err(bad("the ground-truth table is too large for the device"));
+                }
+                let next_off = ints.len() as u32;
+                ints.extend(
+                    (0..v0 as u32)
+                        .flat_map(|x| (0..order as u32).map(move |y| model.next_output(y, x))),
+                );
+                TruthShape::Next { next_off }
+            }
+        };
         if ints.len() as u64 > MAX_ENTRIES {
             return Err(bad("tables too large for the device"));
         }
@@ -137,10 +175,66 @@ impl Shape {
             order: order as u32,
             state_len: state_len as u32,
             readout_off,
-            group_table_off,
-            token_elements_off,
+            truth,
+            initial: model.initial_output(),
             floats,
             ints,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Shape, TruthShape};
+    use crate::ir::FloatDtype;
+    use crate::synth;
+    use crate::valid::{validate, LoadLimits, ValidModel};
+
+    /// The lookup the kernels make for (output y, token x).
+    fn lookup(s: &Shape, y: u32, x: u32) -> u32 {
+        let t = |i: u32| s.ints[i as usize];
+        match s.truth {
+            TruthShape::Next { next_off } => t(next_off + x * s.order + y),
+            TruthShape::Product {
+                table_off,
+                elements_off,
+            } => t(table_off + y * s.order + t(elements_off + x)),
+        }
+    }
+
+    fn agrees(model: &ValidModel, s: &Shape) {
+        assert_eq!(s.initial, model.initial_output());
+        for x in 0..model.num_tokens() as u32 {
+            for y in 0..model.order() as u32 {
+                assert_eq!(lookup(s, y, x), model.next_output(y, x), "({y}, {x})");
+            }
+        }
+    }
+
+    #[test]
+    fn the_smaller_truth_table_is_packed_and_agrees_with_the_model() {
+        // C3 over its 3 elements: 9 next outputs beat 9 + 3 entries.
+        let few = synth::valid_cyclic_model(vec![], vec![0], 3, vec![0, 1, 2], FloatDtype::F32);
+        let s = Shape::new(&few).unwrap();
+        assert!(matches!(s.truth, TruthShape::Next { .. }));
+        agrees(&few, &s);
+        // Eight tokens over C3: 24 next outputs lose to 9 + 8.
+        let many = synth::valid_cyclic_model(
+            vec![],
+            vec![0],
+            3,
+            vec![0, 1, 2, 2, 1, 0, 1, 1],
+            FloatDtype::F32,
+        );
+        let s = Shape::new(&many).unwrap();
+        assert!(matches!(s.truth, TruthShape::Product { .. }));
+        agrees(&many, &s);
+        // An automaton has only its transitions, whatever their size.
+        let delta = vec![1, 2, 0, 0, 0, 0, 2, 2, 1, 1, 1, 1];
+        let a = synth::automaton_model(vec![], vec![2], 3, delta, 2, "aussm", FloatDtype::F32);
+        let a = validate(a, &LoadLimits::default()).unwrap();
+        let s = Shape::new(&a).unwrap();
+        assert!(matches!(s.truth, TruthShape::Next { .. }));
+        agrees(&a, &s);
     }
 }

@@ -7,7 +7,8 @@
 //! entry) and the packed integer tables at binding 1 (`T`), and its
 //! per-dispatch parameters as a uniform at binding 2.
 
-use super::shape::Shape;
+use super::shape::{Shape, TruthShape};
+use crate::ir::{Coord, REGISTER_THRESHOLDS};
 use std::fmt::Write;
 
 /// Invocations per workgroup.
@@ -61,9 +62,34 @@ fn prelude(shape: &Shape) -> String {
          \x20   return u32(clamp(k, 0, n - 1));\n\
          }\n\n",
     );
-    let _ = writeln!(s, "const GT: u32 = {}u;", shape.group_table_off);
-    let _ = writeln!(s, "const TE: u32 = {}u;", shape.token_elements_off);
+    // A register's digit: the thresholds it has reached (exact in f32; NaN
+    // reaches none, as in the reference).
+    let [t0, t1, t2] = REGISTER_THRESHOLDS.map(|t| f32_lit(t as f32));
+    let _ = writeln!(
+        s,
+        "fn reg_digit(re: f32) -> u32 {{\n    return select(0u, 1u, re >= {t0}) + select(0u, 1u, re >= {t1}) + select(0u, 1u, re >= {t2});\n}}\n"
+    );
     let _ = writeln!(s, "const ORDER: u32 = {}u;", shape.order);
+    // The ground truth: the output after token x from output g, and the
+    // output before any token.
+    let _ = writeln!(s, "const G0: u32 = {}u;", shape.initial);
+    match shape.truth {
+        TruthShape::Next { next_off } => {
+            let _ = writeln!(
+                s,
+                "fn next_out(g: u32, x: u32) -> u32 {{ return T[{next_off}u + x * ORDER + g]; }}"
+            );
+        }
+        TruthShape::Product {
+            table_off,
+            elements_off,
+        } => {
+            let _ = writeln!(
+                s,
+                "fn next_out(g: u32, x: u32) -> u32 {{ return T[{table_off}u + g * ORDER + T[{elements_off}u + x]]; }}"
+            );
+        }
+    }
     let _ = writeln!(s, "const V: u32 = {}u;", shape.num_tokens);
     let _ = writeln!(s, "const S: u32 = {}u;", shape.state_len);
     s
@@ -129,11 +155,11 @@ fn step(shape: &Shape, tok: &str, out: &str, ind: &str) -> String {
                 s,
                 "{ind}            hr{k} = nr;\n{ind}            hi{k} = ni;"
             );
-            let _ = writeln!(
-                s,
-                "{ind}            code = code + digit(nr, ni, {}, {n}i) * {radix}u;",
-                f32_lit(scale)
-            );
+            let digit = match l.coords[j] {
+                Coord::Phase => format!("digit(nr, ni, {}, {n}i)", f32_lit(scale)),
+                Coord::Register => "reg_digit(nr)".to_string(),
+            };
+            let _ = writeln!(s, "{ind}            code = code + {digit} * {radix}u;");
             let _ = writeln!(s, "{ind}        }}");
             radix *= n as u64;
         }
@@ -275,7 +301,7 @@ pub(crate) fn exhaustive_params(np: u32, v: u32) -> u64 {
 pub(crate) const EXHAUSTIVE_SLOT: usize = 5;
 
 /// Words of state an exhaustive invocation carries between the dispatches
-/// of one prefix batch: the complex state, the running product, and the
+/// of one prefix batch: the complex state, the true output, and the
 /// steps completed.
 pub(crate) fn exhaustive_state_words(shape: &Shape) -> u32 {
     2 * shape.state_len + 2
@@ -291,7 +317,7 @@ pub(crate) fn exhaustive_state_words(shape: &Shape) -> u32 {
 /// token. Each dispatch runs steps `u0 .. u0 + un` of that list (a window
 /// of bounded length, so no invocation runs long loops); between windows
 /// the state after the last step run (after the prefix: the state every
-/// branch starts from) and the running product stay in `st`, so the float
+/// branch starts from) and the true output stay in `st`, so the float
 /// operations are those of one uninterrupted run. Single-window batches
 /// (`fresh` and `last` both set) never touch `st`.
 ///
@@ -358,7 +384,7 @@ pub(crate) fn exhaustive_kernel(shape: &Shape, len: u32) -> String {
          \x20   if (prm.u0 >= units) { return; }\n\
          \x20   let u_end = prm.u0 + min(prm.un, units - prm.u0);\n\
          \x20   let sb = p * SW;\n\
-         \x20   var g: u32 = 0u;\n",
+         \x20   var g: u32 = G0;\n",
     );
     s.push_str(&declare_state(shape, "    "));
     s.push_str("    if (prm.fresh != 0u) {\n");
@@ -399,7 +425,7 @@ pub(crate) fn exhaustive_kernel(shape: &Shape, len: u32) -> String {
         s.push_str("        var y: u32 = 0u;\n");
         s.push_str(&step(shape, "x", "y", "        "));
         s.push_str(
-            "        g = T[GT + g * ORDER + T[TE + x]];\n\
+            "        g = next_out(g, x);\n\
              \x20       let owned = own0 && lastnz <= t + 1u;\n\
              \x20       if (owned) { checked = checked + 1u; }\n\
              \x20       if (y != g) {\n\
@@ -428,7 +454,7 @@ pub(crate) fn exhaustive_kernel(shape: &Shape, len: u32) -> String {
     s.push_str(&step(shape, "x", "y", "            "));
     s.push_str(
         "            checked = checked + 1u;\n\
-         \x20           if (y != T[GT + g * ORDER + T[TE + x]]) {\n\
+         \x20           if (y != next_out(g, x)) {\n\
          \x20               count = count + 1u;\n\
          \x20               if (key == SENT) { key = (rel0 + x) * L + NP; }\n\
          \x20           }\n\
@@ -469,7 +495,7 @@ pub(crate) fn exhaustive_kernel(shape: &Shape, len: u32) -> String {
 pub(crate) const HORIZON_PARAMS: u64 = 32;
 
 /// Words of per-sequence state the horizon kernel keeps between dispatches:
-/// the complex state, the true running product and the generator state.
+/// the complex state, the true output and the generator state.
 pub(crate) fn horizon_state_words(shape: &Shape) -> u32 {
     2 * shape.state_len + 5
 }
@@ -516,7 +542,7 @@ pub(crate) fn horizon_kernel(shape: &Shape) -> String {
          \x20   var bst = atomicLoad(&best[0]);\n\
          \x20   if (prm.t0 >= bst) { return; }\n\
          \x20   let base = s * SW;\n\
-         \x20   var g: u32 = 0u;\n\
+         \x20   var g: u32 = G0;\n\
          \x20   var r0: u32; var r1: u32; var r2: u32; var r3: u32;\n",
     );
     s.push_str(&declare_state(shape, "    "));
@@ -560,7 +586,7 @@ pub(crate) fn horizon_kernel(shape: &Shape) -> String {
          \x20       r2 = r2 ^ sh;\n\
          \x20       r3 = rotl(r3, 11u);\n\
          \x20       let x = rnd % V;\n\
-         \x20       g = T[GT + g * ORDER + T[TE + x]];\n\
+         \x20       g = next_out(g, x);\n\
          \x20       var y: u32 = 0u;\n",
     );
     s.push_str(&step(shape, "x", "y", "        "));

@@ -11,10 +11,12 @@
 //! * `expand`: one step from a block of stored states with every token, for
 //!   the exhaustive check (children of a prefix tree level).
 //!
-//! A state component's digit round(arg(h)·n/2π) mod n comes from half-plane
+//! A phase component's digit round(arg(h)·n/2π) mod n comes from half-plane
 //! tests for n ≤ [`SECTOR_MAX`] and from a polynomial arctangent otherwise;
 //! both decide as the reference's libm atan2 does except within a few ulps of
-//! a decision boundary.
+//! a decision boundary. A register's digit comes from comparing re h with
+//! the three thresholds, which are exact in both float types, so it decides
+//! exactly as the reference does.
 //!
 //! Widths, moduli, token counts and table strides are compile-time constants.
 //! Tables are Rust-owned buffers whose addresses are passed in a pointer
@@ -30,6 +32,8 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
+
+use crate::ir::{Coord, REGISTER_THRESHOLDS};
 
 /// Time steps per block of the `run` kernel (see `Gen::gen_run`).
 const BLOCK: usize = 64;
@@ -103,6 +107,9 @@ pub(super) enum Bias {
 #[derive(Clone, Debug)]
 pub(super) struct LayerSpec {
     pub moduli: Vec<u32>,
+    /// Per component: a phase (digit from the angle) or a register (digit
+    /// from the real part).
+    pub coords: Vec<Coord>,
     pub num_tokens: usize,
     pub h0: Vec<(f64, f64)>,
     pub bias: Bias,
@@ -801,7 +808,36 @@ impl<'f> Gen<'_, '_, 'f, '_> {
         let q = self.map3(&lower_mask, &lo, &up, |b, m, x, y| {
             b.ins().bitselect(m, x, y)
         });
-        let q = match f {
+        let q = self.low_i32_lanes(q);
+        let (nv, top) = (self.vi32(n), self.vi32(n - 1));
+        self.map1(&q, |b, k| {
+            let isn = b.ins().icmp(IntCC::Equal, k, nv);
+            let k = b.ins().band_not(k, isn);
+            b.ins().umin(k, top)
+        })
+    }
+
+    /// A register component's digit for each vector group: how many of
+    /// [`REGISTER_THRESHOLDS`] are ≤ re h, as i32 lanes (the low two for
+    /// f64), in 0..4. NaN passes no threshold and decodes to 0, as in the
+    /// reference.
+    fn register_digits(&mut self, re: &[Value]) -> Vec<Value> {
+        let f = self.float();
+        let zi = self.constant(f.ivector(), [0; 16]);
+        let mut q = vec![zi; re.len()];
+        for &th in &REGISTER_THRESHOLDS {
+            let tv = self.vf(th);
+            // A passed threshold is an all-ones lane: subtracting counts it.
+            let m = self.map1(re, |b, x| b.ins().fcmp(FloatCC::GreaterThanOrEqual, x, tv));
+            q = self.map2(&q, &m, |b, acc, m| b.ins().isub(acc, m));
+        }
+        self.low_i32_lanes(q)
+    }
+
+    /// Integer vectors in the float lane layout as i32x4 whose valid lanes
+    /// (4 for f32, the low 2 for f64) hold the values.
+    fn low_i32_lanes(&mut self, q: Vec<Value>) -> Vec<Value> {
+        match self.float() {
             Float::F32 => q,
             Float::F64 => {
                 let mask = self.b.func.dfg.immediates.push(ConstantData::from(vec![
@@ -813,13 +849,7 @@ impl<'f> Gen<'_, '_, 'f, '_> {
                     bc(b, types::I32X4, k)
                 })
             }
-        };
-        let (nv, top) = (self.vi32(n), self.vi32(n - 1));
-        self.map1(&q, |b, k| {
-            let isn = b.ins().icmp(IntCC::Equal, k, nv);
-            let k = b.ins().band_not(k, isn);
-            b.ins().umin(k, top)
-        })
+        }
     }
 
     /// Nearest integers of each `y` in [0, n] (non-negative, no NaN) as
@@ -871,6 +901,7 @@ impl<'f> Gen<'_, '_, 'f, '_> {
         let l = &self.spec.layers[i];
         let (width, bias) = (l.moduli.len(), l.bias);
         let moduli = l.moduli.clone();
+        let coords = l.coords.clone();
         let rowbytes = (width * pair) as i64;
         // Per-lane row addresses of this layer's token parameters.
         let rows: Option<(Vec<Value>, Vec<Value>)> = match v {
@@ -933,10 +964,10 @@ impl<'f> Gen<'_, '_, 'f, '_> {
                 res.push(re);
                 ims.push(im);
             }
-            digits.push(if n <= SECTOR_MAX {
-                self.sector_digits(&res, &ims, n)
-            } else {
-                self.digits(&res, &ims, n)
+            digits.push(match coords[j] {
+                Coord::Register => self.register_digits(&res),
+                Coord::Phase if n <= SECTOR_MAX => self.sector_digits(&res, &ims, n),
+                Coord::Phase => self.digits(&res, &ims, n),
             });
         }
         // Mixed radix, component 0 least significant.

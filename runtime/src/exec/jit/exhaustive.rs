@@ -1,5 +1,6 @@
 //! Exhaustive check with the JIT: every token sequence of length 1..=L
-//! against the running product from the Cayley table.
+//! against the model's ground truth: the running product from the Cayley
+//! table, or the automaton's state from its transition table.
 //!
 //! The prefix tree is walked depth first in blocks: a block holds the states
 //! of up to `cap` sequences of one length; one call of the generated
@@ -52,11 +53,23 @@ struct Acc {
     first: Option<(usize, u64)>,
 }
 
+/// The true output after a token, as table lookups.
+enum Truth<'a> {
+    /// `table[g · order + elements[x]]`.
+    Group {
+        table: &'a [u32],
+        elements: &'a [u32],
+        order: usize,
+    },
+    /// `delta[x · states + q]`.
+    Automaton { delta: &'a [u32], states: usize },
+}
+
 struct Walk<'a> {
     jit: &'a Jit,
-    table: &'a [u32],
-    elements: &'a [u32],
-    order: usize,
+    truth: Truth<'a>,
+    /// The output before any token.
+    initial: u32,
     v: usize,
     length: usize,
     /// States per block.
@@ -67,7 +80,8 @@ struct Walk<'a> {
 
 impl Jit {
     /// The exhaustive check on this compiled model; `model` must be the one
-    /// it was compiled from (its group table gives the ground truth).
+    /// it was compiled from (its group table or automaton gives the ground
+    /// truth).
     pub fn exhaustive(
         &self,
         model: &ValidModel,
@@ -92,14 +106,21 @@ impl Jit {
         }
         let lanes = self.lanes();
         super::super::diagonal_only(model, super::super::Backend::Jit)?;
-        let group = model
-            .group()
-            .expect("diagonal_only refuses models without a group");
+        let truth = match &model.truth {
+            crate::ir::Truth::Group(g) => Truth::Group {
+                table: &g.table,
+                elements: &g.token_elements,
+                order,
+            },
+            crate::ir::Truth::Automaton(a) => Truth::Automaton {
+                delta: &a.delta,
+                states: order,
+            },
+        };
         let walk = Walk {
             jit: self,
-            table: &group.table,
-            elements: &group.token_elements,
-            order,
+            truth,
+            initial: model.initial_output(),
             v,
             length,
             cap: (v * lanes).max(4096),
@@ -143,6 +164,7 @@ impl Walk<'_> {
     /// The root block: the empty sequence in the initial state.
     fn root(&self) -> Level {
         let mut root = self.level();
+        root.truth[0] = self.initial;
         let h0 = self
             .jit
             .spec
@@ -294,28 +316,72 @@ impl Walk<'_> {
         let pindex = &parent.index[start..start + n];
         let mut first: Option<u64> = None;
         for x in 0..v {
-            let e = self.elements[x] as usize;
             let c = x * n..(x + 1) * n;
-            let (ct, ci, co) = (
-                &mut child.truth[c.clone()],
-                &mut child.index[c.clone()],
-                &child.out[c],
-            );
-            for p in 0..n {
-                let g = self.table[ptruth[p] as usize * self.order + e];
-                ct[p] = g;
-                let idx = pindex[p] * v as u64 + x as u64;
-                ci[p] = idx;
-                if co[p] != g {
-                    acc.mismatches += 1;
-                    if first.is_none_or(|f| idx < f) {
-                        first = Some(idx);
-                    }
+            let kids = Children {
+                truth: &mut child.truth[c.clone()],
+                index: &mut child.index[c.clone()],
+                out: &child.out[c],
+                x: x as u64,
+                v: v as u64,
+            };
+            // One lookup per child, the table's row fixed by the token.
+            match self.truth {
+                Truth::Group {
+                    table,
+                    elements,
+                    order,
+                } => {
+                    let e = elements[x] as usize;
+                    kids.check(ptruth, pindex, acc, &mut first, |g| {
+                        table[g as usize * order + e]
+                    })
+                }
+                Truth::Automaton { delta, states } => {
+                    let row = &delta[x * states..(x + 1) * states];
+                    kids.check(ptruth, pindex, acc, &mut first, |q| row[q as usize])
                 }
             }
         }
         if let Some(idx) = first {
             self.offer(acc, len + 1, idx);
+        }
+    }
+}
+
+/// The children of one token x (of v) in a level: their truth, index and
+/// the model's outputs.
+struct Children<'c> {
+    truth: &'c mut [u32],
+    index: &'c mut [u64],
+    out: &'c [u32],
+    x: u64,
+    v: u64,
+}
+
+impl Children<'_> {
+    /// Fill the truth and index of every child from its parent's and count
+    /// the outputs that differ from the truth (`next` gives the truth after
+    /// x from the parent's), keeping the least failing index in `first`.
+    #[inline(always)]
+    fn check(
+        self,
+        ptruth: &[u32],
+        pindex: &[u64],
+        acc: &mut Acc,
+        first: &mut Option<u64>,
+        next: impl Fn(u32) -> u32,
+    ) {
+        for p in 0..ptruth.len() {
+            let g = next(ptruth[p]);
+            self.truth[p] = g;
+            let idx = pindex[p] * self.v + self.x;
+            self.index[p] = idx;
+            if self.out[p] != g {
+                acc.mismatches += 1;
+                if first.is_none_or(|f| idx < f) {
+                    *first = Some(idx);
+                }
+            }
         }
     }
 }

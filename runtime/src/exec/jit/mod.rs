@@ -5,18 +5,21 @@
 //! The generated code follows the reference executor operation for
 //! operation in the recurrence (same products, same order, no fused
 //! multiply-add), so the complex states are bit-identical to the
-//! reference's in the same dtype. Only the digit decision differs in method:
-//! half-plane tests for small moduli, a vectorised polynomial arctangent
-//! (relative error ~1e-7 in f32, ~1e-16 in f64) for larger ones, instead of
-//! libm's atan2. A decoded digit can therefore differ from the reference's
-//! only when the state lies within a few ulps of a decision boundary (an odd
-//! multiple of π/n away from every lattice point), or when its magnitude is
-//! below the smallest normal float (zero included), which no model with
-//! unit-modulus transitions reaches.
+//! reference's in the same dtype. Register components compare re h with
+//! the same thresholds, so they decode exactly as the reference does. Only
+//! the phase decision differs in method: half-plane tests for small moduli,
+//! a vectorised polynomial arctangent (relative error ~1e-7 in f32, ~1e-16
+//! in f64) for larger ones, instead of libm's atan2. A decoded phase digit
+//! can therefore differ from the reference's only when the state lies within
+//! a few ulps of a decision boundary (an odd multiple of π/n away from every
+//! lattice point), or when its magnitude is below the smallest normal float
+//! (zero included), which no model with unit-modulus rotations and resets to
+//! roots of unity reaches.
 //!
 //! [`exhaustive`] checks every token sequence up to a length against the
-//! group's Cayley table, walking the prefix tree level by level so each
-//! sequence costs one step.
+//! model's ground truth (the group's Cayley table or the automaton's
+//! transitions), walking the prefix tree level by level so each sequence
+//! costs one step.
 
 mod codegen;
 mod exhaustive;
@@ -152,6 +155,7 @@ impl Jit {
             }
             layers.push(LayerSpec {
                 moduli: l.moduli.clone(),
+                coords: l.coords.clone(),
                 num_tokens: v,
                 h0: l
                     .h0_re
