@@ -42,13 +42,18 @@ pub fn run(a: Args) -> ExitCode {
     };
     // The report as JSON, keys sorted; the text form is rendered from it.
     let r = serde_json::to_value(check(&e)).expect("the report serialises");
-    if a.json {
+    print_report(&r, a.json, text)
+}
+
+/// A report as pretty JSON, or as the text `render` makes of it.
+fn print_report(r: &Value, json: bool, render: fn(&Value) -> String) -> ExitCode {
+    if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&r).expect("JSON values serialise")
+            serde_json::to_string_pretty(r).expect("JSON values serialise")
         );
     } else {
-        print!("{}", text(&r));
+        print!("{}", render(r));
     }
     ExitCode::SUCCESS
 }
@@ -65,15 +70,7 @@ fn run_automaton(aut: &Automaton, a: &Args) -> ExitCode {
         }
     };
     let r = serde_json::to_value(r).expect("the report serialises");
-    if a.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&r).expect("JSON values serialise")
-        );
-    } else {
-        print!("{}", automaton_text(&r));
-    }
-    ExitCode::SUCCESS
+    print_report(&r, a.json, automaton_text)
 }
 
 /// The text form of an automaton's report.

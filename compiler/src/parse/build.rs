@@ -5,7 +5,7 @@
 use super::ast::*;
 use super::{Rule, MAX_EXPR_DEPTH, MAX_EXPR_OPS, MAX_FOR_CLAUSES};
 use crate::diagnostics::{Diagnostic, Source, Span};
-use pest::iterators::Pair;
+use pest::iterators::{Pair, Pairs};
 
 type Result<T> = std::result::Result<T, Diagnostic>;
 
@@ -176,14 +176,7 @@ fn clause(src: &Source, p: Pair<Rule>) -> Result<Clause> {
         _ => Some(state_ref(src, f)?),
     };
     let to = state_ref(src, inner.next().expect("clause target"))?;
-    let mut fors = Vec::new();
-    let mut cond = None;
-    for r in inner {
-        match r.as_rule() {
-            Rule::for_clause => fors.push(for_clause(src, r, fors.len())?),
-            _ => cond = Some(if_clause(src, r)?),
-        }
-    }
+    let (fors, cond) = loops(src, inner)?;
     Ok(Clause {
         from,
         to,
@@ -197,14 +190,7 @@ fn state_entry(src: &Source, p: Pair<Rule>) -> Result<StateEntry> {
     let sp = span(&p);
     let mut inner = p.into_inner();
     let state = state_ref(src, inner.next().expect("state_ref"))?;
-    let mut fors = Vec::new();
-    let mut cond = None;
-    for r in inner {
-        match r.as_rule() {
-            Rule::for_clause => fors.push(for_clause(src, r, fors.len())?),
-            _ => cond = Some(if_clause(src, r)?),
-        }
-    }
+    let (fors, cond) = loops(src, inner)?;
     Ok(StateEntry {
         state,
         fors,
@@ -241,6 +227,19 @@ fn entry(src: &Source, e: Pair<Rule>) -> Result<Entry> {
         Some(b) => Entry::Range(a, iexpr(src, b)?, es),
         None => Entry::Point(a),
     })
+}
+
+/// The `for` clauses and the `if` condition that end an entry or a clause.
+fn loops(src: &Source, rest: Pairs<Rule>) -> Result<(Vec<ForClause>, Option<IExpr>)> {
+    let mut fors = Vec::new();
+    let mut cond = None;
+    for r in rest {
+        match r.as_rule() {
+            Rule::for_clause => fors.push(for_clause(src, r, fors.len())?),
+            _ => cond = Some(if_clause(src, r)?),
+        }
+    }
+    Ok((fors, cond))
 }
 
 fn if_clause(src: &Source, p: Pair<Rule>) -> Result<IExpr> {
