@@ -33,4 +33,16 @@ $gssm verify "$out/a5.pd-ssm.safetensors" --length 3 --horizon-len 10000
 $gssm compile stdlib/seed.gssm -g A5 --target rnn --alphabet generators+inverses -o "$out/a5.rnn.safetensors"
 $gssm export "$out/a5.rnn.safetensors" --format torch-rnn -o "$out/a5-torch-rnn"
 
+echo; echo "== Automata: Dyck(2, 2) (bounded brackets) on Mamba layers, Parity refused there"
+$gssm check stdlib/languages.gssm 'Dyck(2, 2)'
+$gssm compile stdlib/languages.gssm -g 'Dyck(2, 2)' --target mamba -o "$out/dyck22.mamba.safetensors"
+$gssm verify "$out/dyck22.mamba.safetensors" --length 6 --horizon-len 100000
+if $gssm compile stdlib/languages.gssm -g Parity --target mamba -o "$out/parity.mamba.safetensors"; then
+  echo "unexpected: Parity compiled for mamba" >&2
+  exit 1
+fi
+
+echo; echo "== Precision as a proof: C24 in the coordinates whose f32 horizon is proved infinite"
+$gssm compile stdlib/seed.gssm -g C24 --precision f32 -o "$out/c24.safetensors"
+
 echo; echo "demo finished: weight files are in $out/"
