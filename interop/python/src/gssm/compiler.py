@@ -442,6 +442,10 @@ class Report:
     exhaustive_dtype: str
     exhaustive_backend: str
     horizons: List[HorizonReport]
+    #: Per dtype: ``{"closure": {...}, "worst_case": {...} or None}``, the
+    #: precision proof (``closure["proved"]``) and, where it fails, the
+    #: worst-case search.
+    precision: List[Dict[str, Any]]
     ok: bool
 
     @staticmethod
