@@ -14,7 +14,6 @@ use gssm_runtime::exec::reference::Stepper;
 use gssm_runtime::ir::{Coord, Diagonal};
 use gssm_runtime::scalar::{Dtype, Real};
 use gssm_runtime::valid::ValidModel;
-use gssm_runtime::values;
 use half::{bf16, f16};
 use serde::Serialize;
 use std::f64::consts::PI;
@@ -81,24 +80,7 @@ impl<'a> Exact<'a> {
         Exact { d, digits }
     }
     fn step(&mut self, x: usize, bos: bool) {
-        let k = self.d.layers.len();
-        let (mut v, mut off) = (x, 0);
-        for (i, l) in self.d.layers.iter().enumerate() {
-            let r = l.width();
-            let start = bos && v + 1 == l.num_tokens;
-            for j in 0..r {
-                let s = &mut self.digits[off + j];
-                *s = if start {
-                    0
-                } else {
-                    values::coord_next(l.coords[j], *s, l.transition_code[v * r + j], l.moduli[j])
-                };
-            }
-            if i + 1 < k {
-                v = l.cocycle[l.code_of(&self.digits[off..off + r]) * l.num_tokens + v] as usize;
-            }
-            off += r;
-        }
+        super::proof::exact_step(self.d, &mut self.digits, x, bos);
     }
     /// Largest distance of a phase component from its exact digit's angle,
     /// in half sectors (1 = on the decision boundary).

@@ -90,6 +90,30 @@ fn check_parameters(model: &ValidModel, d: &Diagonal) -> Result<Vec<u32>, String
     Ok(init)
 }
 
+/// One token on exact digits (every layer's, flattened): each component
+/// moves by its code, a start token (each layer's last) writes digit 0,
+/// and the cocycles carry the token down.
+pub fn exact_step(d: &Diagonal, digits: &mut [u32], x: usize, bos: bool) {
+    let k = d.layers.len();
+    let (mut v, mut off) = (x, 0);
+    for (i, l) in d.layers.iter().enumerate() {
+        let r = l.width();
+        let start = bos && v + 1 == l.num_tokens;
+        for j in 0..r {
+            let s = &mut digits[off + j];
+            *s = if start {
+                0
+            } else {
+                values::coord_next(l.coords[j], *s, l.transition_code[v * r + j], l.moduli[j])
+            };
+        }
+        if i + 1 < k {
+            v = l.cocycle[l.code_of(&digits[off..off + r]) * l.num_tokens + v] as usize;
+        }
+        off += r;
+    }
+}
+
 /// Whether every float the model computes stays exact: no component
 /// rotates (a ∈ {0, 1} on phases), so states are stored values or
 /// registers, which stay inside their intervals in every float type.
@@ -118,7 +142,6 @@ pub fn proof(model: &ValidModel, d: &Diagonal) -> ProofReport {
         Err(e) => return fail(0, 0, e),
     };
     let bos = model.manifest.bos.is_some();
-    let k = d.layers.len();
     // Joint state: every layer's digit vector, flattened, from h0's digits
     // (with a start token: the state it writes, digit 0, from which the
     // sequence begins).
@@ -145,29 +168,7 @@ pub fn proof(model: &ValidModel, d: &Diagonal) -> ProofReport {
     }
     let r = search(model, init, |s, x| {
         let mut next = s.clone();
-        let mut v = x;
-        let mut off = 0;
-        for (i, l) in d.layers.iter().enumerate() {
-            let r = l.width();
-            // A start token (each layer's last) writes digit 0.
-            let start = bos && v + 1 == l.num_tokens;
-            for j in 0..r {
-                next[off + j] = if start {
-                    0
-                } else {
-                    values::coord_next(
-                        l.coords[j],
-                        next[off + j],
-                        l.transition_code[v * r + j],
-                        l.moduli[j],
-                    )
-                };
-            }
-            if i + 1 < k {
-                v = l.cocycle[l.code_of(&next[off..off + r]) * l.num_tokens + v] as usize;
-            }
-            off += r;
-        }
+        exact_step(d, &mut next, x, bos);
         let got = d.readout[readout_of(&next)];
         (next, Some(got))
     });

@@ -23,6 +23,8 @@
 mod cells;
 mod diagonal;
 
+pub use diagonal::exact_step;
+
 use gssm_runtime::ir::{GroupTruth, Net};
 use gssm_runtime::truth::next_product;
 use gssm_runtime::valid::ValidModel;
