@@ -73,6 +73,14 @@ fn run_automaton(aut: &Automaton, a: &Args) -> ExitCode {
     print_report(&r, a.json, automaton_text)
 }
 
+/// A target entry's layer widths, as text.
+fn widths(t: &Value) -> Vec<String> {
+    t["widths"]
+        .as_array()
+        .map(|a| a.iter().map(|w| w.to_string()).collect())
+        .unwrap_or_default()
+}
+
 /// The text form of an automaton's report.
 fn automaton_text(r: &Value) -> String {
     use std::fmt::Write;
@@ -136,10 +144,7 @@ fn automaton_text(r: &Value) -> String {
         let tn = t["target"].as_str().unwrap_or("");
         match t["layers"].as_u64() {
             Some(k) => {
-                let widths: Vec<String> = t["widths"]
-                    .as_array()
-                    .map(|w| w.iter().map(|x| x.to_string()).collect())
-                    .unwrap_or_default();
+                let widths = widths(&t);
                 let _ = writeln!(
                     s,
                     "  {tn:<12} {k} layer{} of width{} {}",
@@ -280,10 +285,7 @@ fn text(r: &Value) -> String {
         let tn = t["target"].as_str().unwrap_or("");
         match t["layers"].as_u64() {
             Some(k) => {
-                let widths: Vec<String> = t["widths"]
-                    .as_array()
-                    .map(|a| a.iter().map(|w| w.to_string()).collect())
-                    .unwrap_or_default();
+                let widths = widths(&t);
                 let size = match t["size"].as_str() {
                     Some(how) => format!(": {how}"),
                     None if widths.is_empty() => String::new(),
