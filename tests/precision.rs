@@ -101,47 +101,99 @@ fn closure_agrees_with_an_independent_enumeration() {
     assert!((2..9).contains(&proved), "{proved} of 9 proved");
 }
 
-/// Run `ids` (one sequence) on `backend` in f32 and compare every output
-/// with the running product from the table.
-fn runs_right(m: &ValidModel, backend: Backend, ids: &[u32]) {
-    let exec = build(m, backend, Dtype::F32).unwrap();
-    let toks = Tokens::new(m, 1, ids.len(), ids.to_vec()).unwrap();
+/// Run `seqs` (one batch, equal lengths) on `backend` in `dtype` and
+/// compare every output with the running product from the table.
+fn runs_right(m: &ValidModel, backend: Backend, dtype: Dtype, seqs: &[Vec<u32>]) {
+    let len = seqs[0].len();
+    let exec = build(m, backend, dtype).unwrap();
+    let toks = Tokens::new(m, seqs.len(), len, seqs.concat()).unwrap();
     let got = exec.run(&toks).unwrap();
-    let mut y = m.initial_output();
-    for (t, &x) in ids.iter().enumerate() {
-        y = m.next_output(y, x);
-        assert_eq!(got[t], y, "{backend:?}: wrong at step {}", t + 1);
+    for (b, ids) in seqs.iter().enumerate() {
+        let mut y = m.initial_output();
+        for (t, &x) in ids.iter().enumerate() {
+            y = m.next_output(y, x);
+            assert_eq!(
+                got[b * len + t],
+                y,
+                "{backend:?} {}: sequence {b} wrong at step {}",
+                dtype.name(),
+                t + 1
+            );
+        }
     }
 }
 
+/// Each token repeated 1000 times in turn: the longest runs of a single
+/// rotation, where a drifting orbit drifts fastest.
+fn repeated_walk(m: &ValidModel, len: usize) -> Vec<u32> {
+    let v = m.num_tokens() as u32;
+    (0..len).map(|t| (t / 1000) as u32 % v).collect()
+}
+
 #[test]
-fn proved_models_run_a_million_steps_on_the_cpu_executors() {
-    for (group, c) in [
-        ("S3", Coordinates::Invariant),
-        ("A4", Coordinates::Invariant),
-        ("C24", Coordinates::Primary),
-        ("Q8", Coordinates::Invariant),
+fn proved_models_run_a_million_steps_on_every_executor() {
+    let gens = Alphabet::Generators { inverses: false };
+    let mut covered = Vec::new();
+    for (group, c, alphabet) in [
+        ("S3", Coordinates::Invariant, Alphabet::Elements),
+        ("A4", Coordinates::Invariant, Alphabet::Elements),
+        ("C24", Coordinates::Primary, Alphabet::Elements),
+        ("Q8", Coordinates::Invariant, Alphabet::Elements),
+        ("C60", Coordinates::Primary, gens),
+        ("A4xC5", Coordinates::Primary, gens),
     ] {
-        let m = model(group, c);
-        let r = closure(&m, Dtype::F32, 1 << 16);
-        assert!(r.proved, "{group}: {}", r.summary());
-        let random = tokens(&m, 1, 1_000_000, 7).ids().to_vec();
-        // The greedy walk toward the decision boundaries, repeated.
-        let w = worst_case(&m, Dtype::F32, 20_000, 3);
-        assert_eq!(w.horizon, None, "{group}: a proved model went wrong");
-        let mut walk = Vec::with_capacity(1_000_000);
-        let v = m.num_tokens() as u32;
-        let mut k = 0u32;
-        while walk.len() < 1_000_000 {
-            // Each token repeated 1000 times: the longest single rotation.
-            walk.extend(std::iter::repeat_n(k % v, 1000));
-            k += 1;
-        }
-        for backend in [Backend::Reference, Backend::Jit] {
-            runs_right(&m, backend, &random);
-            runs_right(&m, backend, &walk);
+        let opts = Options {
+            coordinates: c,
+            ..Options::new(alphabet, FloatDtype::F32)
+        };
+        let m = stdlib_model_with(group, "aussm", &opts);
+        let seqs = [
+            tokens(&m, 1, 1_000_000, 7).ids().to_vec(),
+            repeated_walk(&m, 1_000_000),
+        ];
+        for dtype in Dtype::ALL {
+            let r = closure(&m, dtype, 1 << 16);
+            if !r.proved {
+                continue;
+            }
+            // The greedy walk toward the decision boundaries finds nothing.
+            let w = worst_case(&m, dtype, 20_000, 3);
+            assert_eq!(
+                w.horizon,
+                None,
+                "{group} {}: a proved model went wrong",
+                dtype.name()
+            );
+            runs_right(&m, Backend::Reference, dtype, &seqs);
+            if matches!(dtype, Dtype::F32 | Dtype::F64) {
+                runs_right(&m, Backend::Jit, dtype, &seqs);
+            }
+            // The GPU computes in f32 and its driver may fuse: the proof
+            // covers it only where it holds with fused multiply-adds.
+            if dtype == Dtype::F32 && r.proved_fused {
+                runs_right(&m, Backend::Gpu, dtype, &seqs);
+            }
+            covered.push(format!("{group}/{}", dtype.name()));
         }
     }
+    // The proofs this test relies on hold: every stdlib group listed is
+    // proved in f32, C60 in bf16 too, and Q8 also with fused arithmetic.
+    for want in [
+        "S3/f32",
+        "A4/f32",
+        "C24/f32",
+        "Q8/f32",
+        "C60/f32",
+        "C60/bf16",
+        "A4xC5/f32",
+    ] {
+        assert!(
+            covered.iter().any(|c| c == want),
+            "{want} not proved: {covered:?}"
+        );
+    }
+    let q8 = model("Q8", Coordinates::Invariant);
+    assert!(closure(&q8, Dtype::F32, 1 << 16).proved_fused);
 }
 
 #[test]
@@ -191,8 +243,99 @@ fn compile_precision_picks_coordinates_or_names_the_component() {
     let m = gssm_runtime::format::load(&std::fs::read(&out).unwrap(), &Default::default()).unwrap();
     // C24 = C8 × C3: two components; as one C24 component it does not close.
     assert_eq!(m.diagonal().unwrap().layers[0].moduli, [8, 3]);
+    // The manifest records exactly the dtypes the closure proves.
+    let mut want = Vec::new();
+    for d in Dtype::ALL {
+        let r = closure(&m, d, 1 << 16);
+        if r.proved {
+            want.push((d.name().to_string(), r.closed_states(), r.proved_fused));
+        }
+    }
+    let got: Vec<_> = m
+        .manifest
+        .proved
+        .iter()
+        .map(|p| (p.dtype.clone(), p.states, p.fused))
+        .collect();
+    assert_eq!(got, want);
+    assert!(got.iter().any(|p| p.0 == "f32"));
     let o = run("C60");
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("(C5)"), "{err}");
+    // The generators alphabet closes every component: the error says so.
+    assert!(err.contains("--alphabet generators"), "{err}");
+}
+
+/// `gssm verify FILE` (quick: no horizon), its exit status and stdout.
+fn verify_cli(path: &std::path::Path) -> (bool, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_gssm"))
+        .args(["verify", "--horizon-len", "0", "--worst-len", "0"])
+        .arg(path)
+        .output()
+        .unwrap();
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).into(),
+    )
+}
+
+#[test]
+fn verify_proves_the_manifests_claims_again() {
+    use gssm_runtime::ir::ProvedDtype;
+    let opts = Options {
+        coordinates: Coordinates::Primary,
+        ..Options::new(Alphabet::Elements, FloatDtype::F32)
+    };
+    let m = stdlib_model_with("C24", "aussm", &opts);
+    let f32_proof = closure(&m, Dtype::F32, 1 << 16);
+    assert!(f32_proof.proved);
+    let honest = ProvedDtype {
+        dtype: "f32".into(),
+        states: f32_proof.closed_states(),
+        fused: f32_proof.proved_fused,
+    };
+    let f64_proof = closure(&m, Dtype::F64, 1 << 16);
+    assert!(!f64_proof.proved, "C24 in f64: {}", f64_proof.summary());
+    let with_claims = |claims: Vec<ProvedDtype>, name: &str| {
+        let mut model = m.clone().into_model();
+        model.manifest.proved = claims;
+        let v = gssm_runtime::valid::validate(model, &Default::default()).unwrap();
+        let path = std::env::temp_dir().join(format!("gssm_claims_{name}.safetensors"));
+        std::fs::write(&path, gssm_compiler::emit::emit(&v).unwrap()).unwrap();
+        verify_cli(&path)
+    };
+    let (ok, out) = with_claims(vec![honest.clone()], "honest");
+    assert!(ok, "{out}");
+    assert!(out.contains("claims: ok"), "{out}");
+    // A wrong count, a fused claim the proof does not make, and a dtype
+    // whose orbit does not close all fail the verification.
+    let lies = [
+        ProvedDtype {
+            states: honest.states + 1,
+            ..honest.clone()
+        },
+        ProvedDtype {
+            fused: !honest.fused,
+            ..honest.clone()
+        },
+        ProvedDtype {
+            dtype: "f64".into(),
+            ..honest.clone()
+        },
+    ];
+    for (i, lie) in lies.into_iter().enumerate() {
+        let (ok, out) = with_claims(vec![lie], &format!("lie{i}"));
+        assert!(!ok, "claim {i} passed: {out}");
+        assert!(out.contains("claims: FAILED"), "{out}");
+    }
+    // Claims only name the four arithmetics, each once.
+    let mut model = m.clone().into_model();
+    model.manifest.proved = vec![honest.clone(), honest.clone()];
+    assert!(gssm_runtime::valid::validate(model.clone(), &Default::default()).is_err());
+    model.manifest.proved = vec![ProvedDtype {
+        dtype: "f8".into(),
+        ..honest
+    }];
+    assert!(gssm_runtime::valid::validate(model, &Default::default()).is_err());
 }

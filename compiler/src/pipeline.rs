@@ -12,7 +12,7 @@ use crate::group::{Elem, Group, Limits};
 use crate::target::{plan, plan_with_series, Target};
 use crate::verify::{closure, ClosureReport};
 use gssm_runtime::format::LoadLimits;
-use gssm_runtime::ir::FloatDtype;
+use gssm_runtime::ir::{FloatDtype, ProvedDtype};
 use gssm_runtime::scalar::Dtype;
 use gssm_runtime::valid::{validate, TargetKind, ValidModel};
 
@@ -55,6 +55,15 @@ pub enum Coordinates {
     /// Prime powers: smaller moduli, whose rounded orbits close more often
     /// (C60 as C4 × C3 × C5, three components).
     Primary,
+}
+
+impl Coordinates {
+    pub fn name(self) -> &'static str {
+        match self {
+            Coordinates::Invariant => "invariant",
+            Coordinates::Primary => "primary",
+        }
+    }
 }
 
 impl Options {
@@ -271,7 +280,9 @@ pub fn compile_automaton(
 /// Compile in the cheapest coordinates whose horizon is proved infinite in
 /// `dtype` (invariant factors first: the least width; then prime powers),
 /// with `compile_one` compiling in the coordinates it is given; or say,
-/// per choice, which component stops the proof.
+/// per choice, which component stops the proof. The written manifest
+/// records every dtype the model is proved in (`proved`), which `gssm
+/// verify` proves again.
 pub fn compile_proved(
     compile_one: impl Fn(&Options) -> Result<(ValidModel, Vec<u8>), Diagnostic>,
     opts: &Options,
@@ -284,16 +295,21 @@ pub fn compile_proved(
             coordinates: c,
             ..*opts
         };
-        let (model, bytes) = compile_one(&o)?;
+        let (model, _) = compile_one(&o)?;
         let report = closure(&model, dtype, limit);
         if report.proved {
+            let (model, bytes) = record_proofs(model, limit)?;
             return Ok((model, bytes, report));
         }
-        let name = match c {
-            Coordinates::Invariant => "invariant",
-            Coordinates::Primary => "primary",
-        };
-        why.push(format!("{name} coordinates: {}", report.summary()));
+        why.push(format!("{} coordinates: {}", c.name(), report.summary()));
+    }
+    let mut help = "drop --precision, or choose another dtype; `gssm verify` measures the horizon and searches for worst cases".to_string();
+    if let Some(c) = generators_prove(&compile_one, opts, dtype, limit) {
+        help = format!(
+            "with `--alphabet generators` (one token per generator, so each component has fewer rotations to close under) the horizon is proved infinite in {} in {} coordinates; or {help}",
+            dtype.name(),
+            c.name()
+        );
     }
     Err(Diagnostic::error(
         "precision::unproved",
@@ -303,5 +319,54 @@ pub fn compile_proved(
             why.join("; ")
         ),
     )
-    .help("drop --precision, or choose another dtype; `gssm verify` measures the horizon and searches for worst cases"))
+    .help(help))
+}
+
+/// The coordinates in which the generators alphabet proves the horizon,
+/// when the asked alphabet (all elements) does not.
+fn generators_prove(
+    compile_one: &impl Fn(&Options) -> Result<(ValidModel, Vec<u8>), Diagnostic>,
+    opts: &Options,
+    dtype: Dtype,
+    limit: usize,
+) -> Option<Coordinates> {
+    if opts.alphabet != Alphabet::Elements {
+        return None;
+    }
+    [Coordinates::Invariant, Coordinates::Primary]
+        .into_iter()
+        .find(|&c| {
+            let o = Options {
+                coordinates: c,
+                alphabet: Alphabet::Generators { inverses: false },
+                ..*opts
+            };
+            compile_one(&o).is_ok_and(|(m, _)| closure(&m, dtype, limit).proved)
+        })
+}
+
+/// `model` with every dtype its horizon is proved infinite in recorded in
+/// its manifest, validated and written again.
+fn record_proofs(model: ValidModel, limit: usize) -> Result<(ValidModel, Vec<u8>), Diagnostic> {
+    let proved = Dtype::ALL
+        .iter()
+        .map(|&d| closure(&model, d, limit))
+        .filter(|r| r.proved)
+        .map(|r| ProvedDtype {
+            dtype: r.dtype.to_string(),
+            states: r.closed_states(),
+            fused: r.proved_fused,
+        })
+        .collect();
+    let mut m = model.into_model();
+    m.manifest.proved = proved;
+    let model = validate(m, &LoadLimits::default()).map_err(|e| {
+        Diagnostic::error(
+            "construct",
+            format!("the compiled model cannot be written: {e}"),
+        )
+    })?;
+    let bytes = emit(&model)
+        .map_err(|e| Diagnostic::error("emit", format!("cannot write the weight file: {e}")))?;
+    Ok((model, bytes))
 }

@@ -444,6 +444,25 @@ pub struct Manifest {
     /// Output class id (= element id) -> label: the element's word in the
     /// generators.
     pub outputs: Vec<String>,
+    /// The dtypes whose horizon `gssm compile --precision` proved infinite,
+    /// and how. A claim, not a fact the model depends on: `gssm verify`
+    /// proves each again and fails when one does not hold.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proved: Vec<ProvedDtype>,
+}
+
+/// One dtype in which every rotating component's rounded orbit closes
+/// (see `gssm verify`'s precision proof).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvedDtype {
+    /// "f64", "f32", "f16" or "bf16": the arithmetic, not the stored dtype.
+    pub dtype: String,
+    /// (float state, digit) pairs in the closed orbits, all components
+    /// together; 0 when no component rotates.
+    pub states: usize,
+    /// The proof also holds with fused multiply-adds anywhere.
+    pub fused: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -66,6 +66,7 @@ pub fn cyclic_model(
             bos: None,
             tokens,
             outputs: (0..n).map(label).collect(),
+            proved: Vec::new(),
         },
         net: Net::Diagonal(Diagonal { layers, readout }),
         truth: Truth::Group(GroupTruth {
@@ -176,6 +177,7 @@ pub fn automaton_model(
             bos: None,
             tokens: (0..v).map(|t| format!("t{t}")).collect(),
             outputs: (0..num_states).map(|q| format!("q{q}")).collect(),
+            proved: Vec::new(),
         },
         net: Net::Diagonal(Diagonal { layers, readout }),
         truth: Truth::Automaton(AutomatonTruth {

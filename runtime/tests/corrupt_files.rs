@@ -108,6 +108,7 @@ fn s3_model() -> Model {
             bos: None,
             tokens: labels.clone(),
             outputs: labels,
+            proved: Vec::new(),
         },
         net: Net::Diagonal(Diagonal {
             layers: vec![l0, l1],

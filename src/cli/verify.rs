@@ -160,6 +160,27 @@ impl Observer for Printer {
         }
     }
 
+    fn claims(&mut self, model: &ValidModel, failure: Option<&str>) {
+        if self.json {
+            return;
+        }
+        match failure {
+            None => {
+                let names: Vec<&str> = model
+                    .manifest
+                    .proved
+                    .iter()
+                    .map(|p| p.dtype.as_str())
+                    .collect();
+                println!(
+                    "claims: ok: the manifest's proofs in {} hold",
+                    names.join(", ")
+                )
+            }
+            Some(f) => println!("claims: FAILED: {f}"),
+        }
+    }
+
     fn exhaustive(&mut self, model: &ValidModel, x: &Exhaustive<'_>) {
         if self.json {
             return;

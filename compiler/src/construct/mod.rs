@@ -116,6 +116,7 @@ pub fn manifest_fields(kind: TargetKind, dtype: FloatDtype) -> Manifest {
         bos: None,
         tokens: Vec::new(),
         outputs: Vec::new(),
+        proved: Vec::new(),
     }
 }
 

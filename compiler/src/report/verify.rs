@@ -95,8 +95,11 @@ pub struct Report {
     pub horizons: Vec<HorizonReport>,
     /// Per dtype: the closure proof, and where it fails a worst-case search.
     pub precision: Vec<Precision>,
-    /// The proof, the source check (if asked) and the complete exhaustive
-    /// check passed.
+    /// The dtypes the manifest claims proved (`proved`), each proved again:
+    /// `None` when every claim holds (or there are none).
+    pub claim_failure: Option<String>,
+    /// The proof, the source check (if asked), the complete exhaustive
+    /// check and the manifest's precision claims passed.
     pub ok: bool,
 }
 
@@ -137,6 +140,9 @@ pub trait Observer: Sync {
     fn horizon(&mut self, _horizon: &HorizonReport) {}
     /// The precision proof (and worst-case search) in one dtype.
     fn precision(&mut self, _precision: &Precision) {}
+    /// The manifest's precision claims, proved again (`failure` is `None`
+    /// when all hold); told only when the manifest makes some.
+    fn claims(&mut self, _model: &ValidModel, _failure: Option<&str>) {}
 }
 
 impl Observer for () {}
@@ -282,7 +288,14 @@ pub fn verify(
             precision.push(p);
         }
     }
-    let ok = pr.ok && complete && ex.mismatches == 0;
+    let claim_failure = if m.proved.is_empty() {
+        None
+    } else {
+        let f = check_claims(model, options.closure_limit, &precision);
+        observer.claims(model, f.as_deref());
+        f
+    };
+    let ok = pr.ok && complete && ex.mismatches == 0 && claim_failure.is_none();
     let (layers, widths) = shape(model);
     Ok(Report {
         group: m.name().to_string(),
@@ -300,8 +313,44 @@ pub fn verify(
         exhaustive_backend: backend,
         horizons,
         precision,
+        claim_failure,
         ok,
     })
+}
+
+/// Each dtype the manifest claims proved, proved again (reusing the
+/// reports already computed): the first claim that does not hold, if any.
+/// A claim larger than the search limit is not trusted on its word.
+fn check_claims(model: &ValidModel, limit: usize, done: &[Precision]) -> Option<String> {
+    let limit = if limit == 0 { 1 << 16 } else { limit };
+    for p in &model.manifest.proved {
+        let claim = format!(
+            "the manifest claims the horizon proved infinite in {} ({} states{})",
+            p.dtype,
+            p.states,
+            if p.fused { ", also fused" } else { "" }
+        );
+        if p.states >= limit {
+            return Some(format!(
+                "{claim}, more than --closure-limit {limit} explores; raise it to check the claim"
+            ));
+        }
+        let Some(d) = Dtype::parse(&p.dtype) else {
+            return Some(format!("{claim}, but {} is not a dtype", p.dtype));
+        };
+        let computed;
+        let r = match done.iter().find(|q| q.closure.dtype == d.name()) {
+            Some(q) => &q.closure,
+            None => {
+                computed = closure(model, d, limit);
+                &computed
+            }
+        };
+        if !(r.proved && r.closed_states() == p.states && r.proved_fused == p.fused) {
+            return Some(format!("{claim}, but the proof finds: {}", r.summary()));
+        }
+    }
+    None
 }
 
 /// The exhaustive check on the chosen backend, and the backend's name.

@@ -66,17 +66,22 @@ pub struct ClosureReport {
 }
 
 impl ClosureReport {
+    /// (float state, digit) pairs in the closed orbits, all components
+    /// together.
+    pub fn closed_states(&self) -> usize {
+        self.components
+            .iter()
+            .map(|c| match c.orbit {
+                Orbit::Closed { states } => states,
+                _ => 0,
+            })
+            .sum()
+    }
+
     /// One line: proved and how, or what stops the proof.
     pub fn summary(&self) -> String {
         if self.proved {
-            let states: usize = self
-                .components
-                .iter()
-                .map(|c| match c.orbit {
-                    Orbit::Closed { states } => states,
-                    _ => 0,
-                })
-                .sum();
+            let states = self.closed_states();
             let fused = if self.proved_fused {
                 "; also with fused multiply-adds"
             } else {

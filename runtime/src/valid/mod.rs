@@ -373,6 +373,7 @@ pub fn validate(model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatE
         }
     }
 
+    check_proved(&m.proved, model.diagonal().is_some())?;
     match &model.truth {
         // Labels: unique words that evaluate to their elements.
         Truth::Group(g) => {
@@ -395,6 +396,33 @@ pub fn validate(model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatE
         dtype,
         target,
     })
+}
+
+/// The manifest's precision claims name each arithmetic once, and only a
+/// diagonal model has rounded orbits to claim about; whether they hold is
+/// `gssm verify`'s to prove.
+fn check_proved(proved: &[crate::ir::ProvedDtype], diagonal: bool) -> Result<(), FormatError> {
+    if !proved.is_empty() && !diagonal {
+        return Err(bad(
+            "manifest `proved` is for diagonal models; a one-layer cell has its own proof",
+        ));
+    }
+    let mut seen = HashSet::new();
+    for (i, p) in proved.iter().enumerate() {
+        let known = crate::scalar::Dtype::ALL
+            .iter()
+            .any(|d| d.name() == p.dtype);
+        if !known {
+            return Err(bad(format!(
+                "manifest `proved[{i}].dtype` is '{}', expected f64, f32, f16 or bf16",
+                p.dtype
+            )));
+        }
+        if !seen.insert(p.dtype.as_str()) {
+            return Err(bad(format!("manifest `proved` names {} twice", p.dtype)));
+        }
+    }
+    Ok(())
 }
 
 fn check_group(

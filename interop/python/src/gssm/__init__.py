@@ -65,7 +65,7 @@ from .format import (
     validate,
 )
 from .format import BOS_LABEL, DIAGONAL_TARGETS, READ_VERSIONS, UNDECODABLE, Action, DeltaLayer, PdLayer, RnnLayer
-from .format import AutomatonInfo, AutomatonTruth, GroupTruth
+from .format import AutomatonInfo, AutomatonTruth, GroupTruth, ProvedDtype
 from .model import Model, TokenError
 from .numpy_exec import run, states
 
@@ -115,7 +115,7 @@ __all__ = [
     "verify",
 ]
 __all__ += ["BOS_LABEL", "DIAGONAL_TARGETS", "READ_VERSIONS", "UNDECODABLE", "Action", "DeltaLayer", "PdLayer", "RnnLayer"]
-__all__ += ["AutomatonInfo", "AutomatonTruth", "GroupTruth"]
+__all__ += ["AutomatonInfo", "AutomatonTruth", "GroupTruth", "ProvedDtype"]
 
 
 def __getattr__(name: str) -> Any:

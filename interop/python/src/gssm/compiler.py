@@ -425,8 +425,8 @@ class HorizonReport:
 @dataclass(frozen=True)
 class Report:
     """What ``gssm verify --json`` reports; ``ok`` is its exit status (the
-    proof, the source check if asked, and the complete exhaustive check
-    passed)."""
+    proof, the source check if asked, the complete exhaustive check and the
+    manifest's precision claims passed)."""
 
     group: str
     order: int
@@ -446,6 +446,9 @@ class Report:
     #: precision proof (``closure["proved"]``) and, where it fails, the
     #: worst-case search.
     precision: List[Dict[str, Any]]
+    #: The first of the manifest's precision claims (``proved``) that the
+    #: proof does not confirm, or None when every claim holds.
+    claim_failure: Optional[str]
     ok: bool
 
     @staticmethod

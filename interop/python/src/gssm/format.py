@@ -144,11 +144,14 @@ PathLike = Union[str, "os.PathLike[str]"]
 # Rust i32 entries are read as u32: anything negative is out of this range.
 _I32_BOUND = 1 << 31
 _MANIFEST_FIELDS = ("format", "format_version", "compiler", "group", "automaton", "convention", "target", "dtype")
-_MANIFEST_FIELDS += ("bos", "tokens", "outputs")
-_MANIFEST_FIELDS_V3 = tuple(f for f in _MANIFEST_FIELDS if f != "automaton")
+_MANIFEST_FIELDS += ("bos", "tokens", "outputs", "proved")
+_MANIFEST_FIELDS_V3 = tuple(f for f in _MANIFEST_FIELDS if f not in ("automaton", "proved"))
 _MANIFEST_FIELDS_V2 = tuple(f for f in _MANIFEST_FIELDS_V3 if f != "bos")
 _GROUP_FIELDS = ("name", "generators")
 _AUTOMATON_FIELDS = ("name",)
+_PROVED_FIELDS = ("dtype", "states", "fused")
+#: The arithmetics a precision claim may name (Rust ``scalar::Dtype``).
+PROOF_DTYPES = ("f64", "f32", "f16", "bf16")
 #: Component kinds of ``layer.i.coords``.
 COORD_PHASE, COORD_REGISTER = 0, 1
 #: A register's digit is how many of these are ≤ re h (Rust
@@ -278,6 +281,18 @@ class AutomatonInfo:
 
 
 @dataclass(frozen=True)
+class ProvedDtype:
+    """A dtype whose horizon ``gssm compile --precision`` proved infinite:
+    every rotating component's rounded orbit closes on ``states`` (float
+    state, digit) pairs in all, also with fused multiply-adds when
+    ``fused``. A claim that ``gssm verify`` proves again."""
+
+    dtype: str
+    states: int
+    fused: bool
+
+
+@dataclass(frozen=True)
 class Manifest:
     """The JSON manifest (``__metadata__["gssm"]``). It repeats no size:
     those come from the tensors (see :class:`gssm.Model`). Exactly one of
@@ -297,6 +312,8 @@ class Manifest:
     raw: Dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     #: The tracked automaton (format version 4), or None: a group.
     automaton: Optional[AutomatonInfo] = None
+    #: The dtypes proved exact for every length (format version 4).
+    proved: List[ProvedDtype] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -323,6 +340,8 @@ class Manifest:
             d["bos"] = self.bos
         d["tokens"] = list(self.tokens)
         d["outputs"] = list(self.outputs)
+        if self.proved:
+            d["proved"] = [{"dtype": p.dtype, "states": p.states, "fused": p.fused} for p in self.proved]
         return json.dumps(d, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -621,6 +640,8 @@ _KINDS: Dict[str, Tuple[Callable[[Any], bool], str]] = {
     "uint": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v < (1 << 32), "a non-negative integer"),
     "str_list": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v), "a list of strings"),
     "obj": (lambda v: isinstance(v, dict), "an object"),
+    "bool": (lambda v: isinstance(v, bool), "true or false"),
+    "list": (lambda v: isinstance(v, list), "a list"),
 }
 
 
@@ -701,6 +722,7 @@ def parse_manifest(text: str) -> Manifest:
         g = _req(d, "group", "obj")
         _no_unknown(g, _GROUP_FIELDS, "group")
         group = GroupInfo(name=_req(g, "name", "str", "group"), generators=list(_req(g, "generators", "str_list", "group")))
+    proved = _parse_proved(d.get("proved", []))
     bos = d.get("bos")
     if bos is not None and not _KINDS["uint"][0](bos):
         raise ManifestError(f"field `bos` must be null or a token id, found {bos!r}")
@@ -717,7 +739,28 @@ def parse_manifest(text: str) -> Manifest:
         bos=bos,
         raw=d,
         automaton=automaton,
+        proved=proved,
     )
+
+
+def _parse_proved(v: Any) -> List[ProvedDtype]:
+    """The precision claims: each arithmetic named once (whether they hold
+    is ``gssm verify``'s to prove)."""
+    if not _KINDS["list"][0](v):
+        raise ManifestError(f"field `proved` must be a list, found {v!r}")
+    out: List[ProvedDtype] = []
+    for i, p in enumerate(v):
+        where = f"proved[{i}]"
+        if not isinstance(p, dict):
+            raise ManifestError(f"`{where}` must be an object, found {p!r}")
+        _no_unknown(p, _PROVED_FIELDS, where)
+        dt = _req(p, "dtype", "str", where)
+        if dt not in PROOF_DTYPES:
+            raise ManifestError(f"manifest `{where}.dtype` is '{dt}', expected f64, f32, f16 or bf16")
+        if any(q.dtype == dt for q in out):
+            raise ManifestError(f"manifest `proved` names {dt} twice")
+        out.append(ProvedDtype(dtype=dt, states=_req(p, "states", "uint", where), fused=_req(p, "fused", "bool", where)))
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -936,6 +979,8 @@ def validate(model: "Model", limits: LoadLimits = LoadLimits()) -> None:
                 raise InconsistentError(f"the model has an {what}, but target {m.target} has diagonal layers only")
         _check_diagonal(model, n, v0, fdt, limits)
     else:
+        if m.proved:
+            raise InconsistentError("manifest `proved` is for diagonal models; a one-layer cell has its own proof")
         if aut is not None:
             raise InconsistentError(
                 f"an automaton model is a stack of diagonal layers, but target {m.target} is a one-layer cell"
