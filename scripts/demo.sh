@@ -44,5 +44,8 @@ fi
 
 echo; echo "== Precision as a proof: C24 in the coordinates whose f32 horizon is proved infinite"
 $gssm compile stdlib/seed.gssm -g C24 --precision f32 -o "$out/c24.safetensors"
+echo; echo "== C60 over its generator: proved in f32, f16 and bf16; verify proves the manifest's claims again"
+$gssm compile stdlib/seed.gssm -g C60 --alphabet generators --precision bf16 -o "$out/c60.safetensors"
+$gssm verify "$out/c60.safetensors" --horizon-len 10000 --horizon-seqs 2
 
 echo; echo "demo finished: weight files are in $out/"
