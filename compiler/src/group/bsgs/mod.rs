@@ -15,6 +15,9 @@
 pub mod abelian;
 pub mod series;
 
+#[cfg(test)]
+mod agreement;
+
 use super::format_bytes;
 use super::perm::Perm;
 use num_bigint::BigUint;

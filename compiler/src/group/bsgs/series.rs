@@ -36,7 +36,12 @@ pub fn commutator(chain: &Chain, h: &[Perm], k: &[Perm]) -> Result<Chain, ChainE
         .iter()
         .flat_map(|x| k.iter().map(move |y| comm(x, y)))
         .collect();
-    let by: Vec<Perm> = h.iter().chain(k).cloned().collect();
+    // [H, H] is normalised by H: the generators once are enough.
+    let by: Vec<Perm> = if std::ptr::eq(h, k) {
+        h.to_vec()
+    } else {
+        h.iter().chain(k).cloned().collect()
+    };
     normal_closure(chain, &comms, &by)
 }
 
