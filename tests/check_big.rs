@@ -288,6 +288,43 @@ fn agl_1_1009() {
 }
 
 #[test]
+fn agl_1_2048() {
+    // AGL(1, 2^11) on F_2^11 (point x + 1 for the bit vector x): the 11
+    // translations by unit vectors and the multiplication by a root of the
+    // primitive polynomial X^11 + X^2 + 1, a 2047-cycle on the non-zero
+    // vectors. Order 2^11·2047 = 4,192,256; G' = F_2^11 (the
+    // multiplication moves every non-zero translation), G/G' = C2047 =
+    // C23 × C89: derived length 2.
+    let k = 11;
+    let n = 1u64 << k;
+    let mut gens: Vec<Vec<Vec<u64>>> = (0..k)
+        .map(|i| {
+            (0..n)
+                .filter(|x| x & (1 << i) == 0)
+                .map(|x| vec![x + 1, (x ^ (1 << i)) + 1])
+                .collect()
+        })
+        .collect();
+    let mut cycle = Vec::new();
+    let mut x = 1u64;
+    for _ in 0..n - 1 {
+        cycle.push(x + 1);
+        x <<= 1;
+        if x & n != 0 {
+            x ^= n | 0b101;
+        }
+    }
+    assert_eq!(x, 1, "X^11 + X^2 + 1 is primitive");
+    gens.push(vec![cycle]);
+    let file = source("agl2048", &perm_group("AGL", n, &gens));
+    let v = json(&file, "AGL");
+    assert_eq!(v["order"], 4192256);
+    assert_eq!(v["derived_length"], 2);
+    assert_eq!(texts(&v["derived_series_orders"]), ["4192256", "2048", "1"]);
+    assert_eq!(factors(&v), vec![vec![23, 89], twos(11)]);
+}
+
+#[test]
 fn the_2x2x2_cube_group() {
     // The 24 stickers of the 2×2×2 cube, turned by the three faces that
     // miss one fixed corner: order 3^6·7! = 3,674,160 (the fixed corner's

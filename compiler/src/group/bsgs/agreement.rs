@@ -51,14 +51,14 @@ fn agree(g: &Group, gens: &[Perm]) {
 fn every_stdlib_permutation_group() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../stdlib");
     let mut checked = 0;
-    for (file, exprs) in [
+    let groups: [(&str, &[&str]); 2] = [
         (
             "seed.gssm",
-            vec!["S3", "A4", "A5", "S4", "S5", "S6", "PSL27", "GL23"],
+            &["S3", "A4", "A5", "S4", "S5", "S6", "PSL27", "GL23"],
         ),
         (
             "families.gssm",
-            vec![
+            &[
                 "Symmetric(1)",
                 "Symmetric(2)",
                 "Symmetric(3)",
@@ -68,9 +68,10 @@ fn every_stdlib_permutation_group() {
                 "Alternating(6)",
             ],
         ),
-    ] {
+    ];
+    for (file, exprs) in groups {
         let p = load_file(&dir.join(file), &Limits::default()).unwrap();
-        for expr in exprs {
+        for &expr in exprs {
             let e = p.eval(expr).unwrap();
             let gens = e
                 .group
