@@ -85,9 +85,35 @@ fn check_errors_exit_non_zero() {
     let (out, code) = check(&["tests/data/missing.gssm"]);
     assert_ne!(code, 0);
     assert!(out.contains("cannot read"), "{out}");
-    let (out, code) = check(&["stdlib/seed.gssm", "S4", "--max-elements", "10"]);
+    let (out, code) = check(&["stdlib/seed.gssm", "SL25", "--max-elements", "10"]);
     assert_ne!(code, 0);
-    insta::assert_snapshot!("error_max_elements", out);
+    insta::assert_snapshot!("error_max_elements_presentation", out);
+}
+
+#[test]
+fn check_a_permutation_group_past_the_element_limit() {
+    // Past the limit S4 is kept as a stabiliser chain: the structure is
+    // the one the element table gives, and only the one-layer targets'
+    // sizes, which need the table, differ.
+    let (listed, code) = check(&["stdlib/seed.gssm", "S4"]);
+    assert_eq!(code, 0, "{listed}");
+    let (chain, code) = check(&["stdlib/seed.gssm", "S4", "--max-elements", "10"]);
+    assert_eq!(code, 0, "{chain}");
+    let diagonal = |s: &str| -> Vec<String> {
+        s.lines()
+            .filter(|l| {
+                !["  rnn ", "  pd-ssm ", "  deltaproduct "]
+                    .iter()
+                    .any(|t| l.starts_with(t))
+            })
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(diagonal(&chain), diagonal(&listed));
+    assert!(
+        chain.contains("  pd-ssm       1 layer: width at most 4 (the given action on 4 points;"),
+        "{chain}"
+    );
 }
 
 #[test]

@@ -4,14 +4,18 @@
 //! suffices. `--json` prints the same as one JSON object.
 //!
 //! The report itself is `gssm_compiler::report::check`; this module parses
-//! the flags and renders it (`text` names each line of the text form).
+//! the flags and renders it (`text` names each line of the text form). A
+//! permutation group past the element limit is reported from its
+//! stabiliser chain (`report::check_chain`); its big numbers are JSON
+//! strings, printed as they are.
 
 use super::common::report;
-use super::source::{elaborated_from, load_automaton, SourceLimits};
+use super::source::{load_automaton, print_warnings, SourceLimits};
 use gssm_compiler::automaton::Automaton;
 use gssm_compiler::diagnostics::Diagnostic;
+use gssm_compiler::elaborate::Checked;
 use gssm_compiler::report::automaton::check_automaton;
-use gssm_compiler::report::check;
+use gssm_compiler::report::{check, check_chain};
 use serde_json::Value;
 use std::process::ExitCode;
 
@@ -36,12 +40,32 @@ pub fn run(a: Args) -> ExitCode {
         Ok(Err(p)) => p,
         Err(code) => return code,
     };
-    let e = match elaborated_from(&program, a.group.as_deref()) {
-        Ok(e) => e,
-        Err(code) => return code,
+    let checked = match a.group.as_deref() {
+        Some(expr) => program.eval_to_check(expr),
+        None => program.group_to_check(None),
+    };
+    let structure = match checked {
+        Ok(Checked::Listed(e)) => {
+            print_warnings(&e.warnings);
+            check(&e)
+        }
+        Ok(Checked::Chain(e)) => {
+            print_warnings(&e.warnings);
+            match check_chain(&e) {
+                Ok(s) => s,
+                Err(d) => {
+                    report(&d);
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        Err(d) => {
+            report(&d);
+            return ExitCode::FAILURE;
+        }
     };
     // The report as JSON, keys sorted; the text form is rendered from it.
-    let r = serde_json::to_value(check(&e)).expect("the report serialises");
+    let r = serde_json::to_value(structure).expect("the report serialises");
     print_report(&r, a.json, text)
 }
 
@@ -165,13 +189,23 @@ fn automaton_text(r: &Value) -> String {
     s
 }
 
+/// A number of the report: a JSON number, or a string of digits for one
+/// too big for every JSON reader.
+fn num(v: &Value) -> String {
+    match v.as_str() {
+        Some(s) => s.to_string(),
+        None => v.to_string(),
+    }
+}
+
 /// "C2 x C4" from invariant factors; "1" for the trivial group.
-fn describe(inv: &[u32]) -> String {
+fn describe(inv: &Value) -> String {
+    let inv = inv.as_array().cloned().unwrap_or_default();
     if inv.is_empty() {
         "1".into()
     } else {
         inv.iter()
-            .map(|n| format!("C{n}"))
+            .map(|n| format!("C{}", num(n)))
             .collect::<Vec<_>>()
             .join(" x ")
     }
@@ -188,20 +222,9 @@ fn yes_no(v: &Value) -> &'static str {
 fn list(v: &Value) -> String {
     let items: Vec<String> = v
         .as_array()
-        .map(|a| a.iter().map(|x| x.to_string()).collect())
+        .map(|a| a.iter().map(num).collect())
         .unwrap_or_default();
     format!("[{}]", items.join(", "))
-}
-
-fn u32s(v: &Value) -> Vec<u32> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_u64())
-                .map(|x| x as u32)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The text form of the report (its JSON value), a line per fact.
@@ -214,7 +237,7 @@ fn text(r: &Value) -> String {
         .map(|a| a.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
     let at = &r["defined_at"];
-    let _ = writeln!(s, "{name}: order {}", r["order"]);
+    let _ = writeln!(s, "{name}: order {}", num(&r["order"]));
     let _ = writeln!(
         s,
         "  defined at   {}:{}:{}",
@@ -241,11 +264,10 @@ fn text(r: &Value) -> String {
             let _ = writeln!(s, "  solvable     no");
         }
     }
-    let ab = u32s(&r["abelian_invariant_factors"]);
     let _ = writeln!(
         s,
         "  G/G'         {} (invariant factors {}, prime powers {})",
-        describe(&ab),
+        describe(&r["abelian_invariant_factors"]),
         list(&r["abelian_invariant_factors"]),
         list(&r["abelian_invariants"])
     );
@@ -258,13 +280,12 @@ fn text(r: &Value) -> String {
     for (i, o) in orders.iter().enumerate() {
         match factors.get(i) {
             Some(f) => {
-                let inv = u32s(&f["invariant_factors"]);
                 let _ = writeln!(
                     s,
                     "  G({i})  order {:<6} G({i})/G({}) = {:<16} invariant factors {:<12} prime powers {}",
-                    o.to_string(),
+                    num(o),
                     i + 1,
-                    describe(&inv),
+                    describe(&f["invariant_factors"]),
                     list(&f["invariant_factors"]),
                     list(&f["prime_powers"])
                 );
@@ -272,11 +293,12 @@ fn text(r: &Value) -> String {
             None if r["is_solvable"].as_bool() == Some(false) => {
                 let _ = writeln!(
                     s,
-                    "  G({i})  order {o}  perfect: [G({i}), G({i})] = G({i}), so the series stops"
+                    "  G({i})  order {}  perfect: [G({i}), G({i})] = G({i}), so the series stops",
+                    num(o)
                 );
             }
             None => {
-                let _ = writeln!(s, "  G({i})  order {o}");
+                let _ = writeln!(s, "  G({i})  order {}", num(o));
             }
         }
     }

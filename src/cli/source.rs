@@ -82,19 +82,24 @@ pub fn load_elaborated(
     finish(result)
 }
 
+/// Print warnings, the first [`MAX_SHOWN_WARNINGS`] of them in full.
+pub fn print_warnings(warnings: &[Diagnostic]) {
+    for w in warnings.iter().take(MAX_SHOWN_WARNINGS) {
+        report(w);
+    }
+    if warnings.len() > MAX_SHOWN_WARNINGS {
+        eprintln!(
+            "warning: {} more warnings not shown",
+            warnings.len() - MAX_SHOWN_WARNINGS
+        );
+    }
+}
+
 /// Print the warnings of an elaborated group, or its error.
 fn finish(result: Result<Elaborated, Diagnostic>) -> Result<Elaborated, ExitCode> {
     match result {
         Ok(e) => {
-            for w in e.warnings.iter().take(MAX_SHOWN_WARNINGS) {
-                report(w);
-            }
-            if e.warnings.len() > MAX_SHOWN_WARNINGS {
-                eprintln!(
-                    "warning: {} more warnings not shown",
-                    e.warnings.len() - MAX_SHOWN_WARNINGS
-                );
-            }
+            print_warnings(&e.warnings);
             Ok(e)
         }
         Err(d) => {

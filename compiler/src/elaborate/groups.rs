@@ -8,7 +8,8 @@ use super::naming::{convention_warning, disambiguate, fill_names, suggest};
 use super::words::{expand, Gens};
 use super::{stdlib, Program, SeriesHint, MAX_CALL_DEPTH};
 use crate::diagnostics::{Diagnostic, Source, Span};
-use crate::group::perm::{from_cycles, group_from_permutations};
+use crate::group::bsgs::{Chain, ChainLimits};
+use crate::group::perm::{from_cycles, group_from_permutations, Perm};
 use crate::group::product::{direct, semidirect, ActionError};
 use crate::group::{coset, format_bytes, Group, GroupError, Word};
 use crate::parse::ast::{self, GExpr, GExprKind, GuardKind, MessagePart};
@@ -70,6 +71,33 @@ pub struct Elab<'p> {
     /// Group expressions being elaborated inside one another.
     depth: usize,
     pub warnings: Vec<Diagnostic>,
+    /// Whether a permutation group past the element limit may be kept as
+    /// a stabiliser chain (`gssm check` asks; building models needs the
+    /// elements).
+    pub(super) beyond_ok: bool,
+    /// Operands being elaborated (of products, powers, definitions with a
+    /// series): these need listed groups, so a group past the limit there
+    /// stays an error.
+    operands: usize,
+    /// The permutation group past the element limit, once found: the
+    /// elaboration then unwinds with [`BEYOND_LIMIT`].
+    pub(super) beyond: Option<Beyond>,
+}
+
+/// The code of the diagnostic a permutation group past the element limit
+/// unwinds with when [`Elab::beyond_ok`] lets it be kept as a chain.
+pub(super) const BEYOND_LIMIT: &str = "group::beyond-element-limit";
+
+/// A permutation group past the element limit, as its generators and
+/// stabiliser chain.
+#[derive(Clone, Debug)]
+pub struct Beyond {
+    pub name: String,
+    pub gen_names: Vec<String>,
+    pub gens: Vec<Perm>,
+    pub chain: Chain,
+    /// The outermost definition it came through (file, span).
+    pub def: Option<(usize, Span)>,
 }
 
 impl<'p> Elab<'p> {
@@ -80,11 +108,23 @@ impl<'p> Elab<'p> {
             stack: Vec::new(),
             depth: 0,
             warnings: Vec::new(),
+            beyond_ok: false,
+            operands: 0,
+            beyond: None,
         }
     }
 
     fn expr_file(&self) -> usize {
         self.prog.files.len()
+    }
+
+    /// The source of file `file` (the command-line expression's too).
+    pub(super) fn source_of(&self, file: usize) -> &Source {
+        self.src(file)
+    }
+
+    pub(super) fn expr_source(&self) -> &Source {
+        &self.expr_src
     }
 
     fn src(&self, file: usize) -> &Source {
@@ -126,7 +166,20 @@ impl<'p> Elab<'p> {
     /// Elaborate a group expression written in `file` (an automaton's
     /// `G acting on points`), with the definition's parameters in `vars`.
     pub(super) fn expr_in(&mut self, file: usize, vars: &mut Vars, e: &GExpr) -> Result<Value> {
-        self.gexpr(file, vars, e, None)
+        self.operand(|el| el.gexpr(file, vars, e, None))
+    }
+
+    /// Elaborate an operand: a group that must be listed.
+    fn operand<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        self.operands += 1;
+        let r = f(self);
+        self.operands -= 1;
+        r
+    }
+
+    /// Whether `d` is the unwinding of a group kept as a chain.
+    fn is_beyond(&self, d: &Diagnostic) -> bool {
+        d.code == BEYOND_LIMIT && self.beyond.is_some()
     }
 
     /// Source and span a value is reported under: its definition, or the
@@ -198,18 +251,18 @@ impl<'p> Elab<'p> {
             GExprKind::Direct(factors) => {
                 let mut vals = Vec::with_capacity(factors.len());
                 for f in factors {
-                    vals.push(self.gexpr(file, vars, f, None)?);
+                    vals.push(self.operand(|el| el.gexpr(file, vars, f, None))?);
                 }
                 self.direct_product(file, e, vals, given).map(plain)
             }
             GExprKind::Power(base, k) => {
                 let k = int::eval(self.src(file), vars, k)?;
-                let b = self.gexpr(file, vars, base, None)?;
+                let b = self.operand(|el| el.gexpr(file, vars, base, None))?;
                 self.power(file, e, b, k, given).map(plain)
             }
             GExprKind::Semidirect { n, h, action } => {
-                let nv = self.gexpr(file, vars, n, None)?;
-                let hv = self.gexpr(file, vars, h, None)?;
+                let nv = self.operand(|el| el.gexpr(file, vars, n, None))?;
+                let hv = self.operand(|el| el.gexpr(file, vars, h, None))?;
                 let name = self.name_of(file, e, given);
                 self.semidirect(file, vars, e, nv, hv, action, &name)
                     .map(plain)
@@ -426,7 +479,15 @@ impl<'p> Elab<'p> {
             .iter()
             .map(|a| int::eval(&src, vars, a))
             .collect::<Result<_>>()?;
-        let v = self.call(def_id, argv, file, e.span)?;
+        let v = match self.call(def_id, argv, file, e.span) {
+            Err(d) if self.is_beyond(&d) => {
+                if let (Some(name), Some(b)) = (rename, self.beyond.as_mut()) {
+                    b.name = name.to_string();
+                }
+                return Err(d);
+            }
+            v => v?,
+        };
         // A definition's body names its group after the definition; an
         // alias (`group C6 = Cyclic(6)`) renames it.
         if let Some(name) = rename.filter(|n| *n != v.group.name) {
@@ -553,6 +614,13 @@ impl<'p> Elab<'p> {
         // A use on the command line needs no note: the error is about the
         // definition the user named.
         let from_cli = call_file == self.expr_file();
+        if let Err(d) = &result {
+            if self.is_beyond(d) {
+                if let Some(b) = self.beyond.as_mut() {
+                    b.def = Some((id.file, def.span));
+                }
+            }
+        }
         let mut value = result.map_err(|d| {
             if from_cli {
                 d
@@ -584,7 +652,12 @@ impl<'p> Elab<'p> {
 
     fn body(&mut self, id: DefId, vars: &mut Vars, label: &str) -> Result<Value> {
         let def = self.def(id);
-        let mut v = self.gexpr(id.file, vars, &def.body, Some(label))?;
+        // A series is given by elements of the listed group.
+        let mut v = if def.series.is_some() {
+            self.operand(|el| el.gexpr(id.file, vars, &def.body, Some(label)))?
+        } else {
+            self.gexpr(id.file, vars, &def.body, Some(label))?
+        };
         if let Some(s) = &def.series {
             v.series = Some(self.series(id.file, vars, &v.group, s)?);
         }
@@ -728,8 +801,50 @@ impl<'p> Elab<'p> {
             })?);
         }
         let given: Vec<Option<String>> = perms.iter().map(|(n, _, _)| n.clone()).collect();
-        group_from_permutations(name, fill_names(&given), &images, &self.prog.limits)
-            .map_err(|err| group_error(&src, e.span, err))
+        let names = fill_names(&given);
+        match group_from_permutations(name, names.clone(), &images, &self.prog.limits) {
+            Err(GroupError::TooManyElements { .. }) if self.beyond_ok && self.operands == 0 => {
+                self.keep_as_chain(&src, e.span, name, names, images, deg)
+            }
+            r => r.map_err(|err| group_error(&src, e.span, err)),
+        }
+    }
+
+    /// A permutation group past the element limit, kept as a stabiliser
+    /// chain: recorded in [`Elab::beyond`], and unwound as an error that
+    /// [`Program`]'s check entry point takes back.
+    fn keep_as_chain(
+        &mut self,
+        src: &Source,
+        span: Span,
+        name: &str,
+        gen_names: Vec<String>,
+        gens: Vec<Perm>,
+        degree: usize,
+    ) -> Result<Group> {
+        let limits = ChainLimits {
+            max_degree: MAX_DEGREE as usize,
+            max_generators: MAX_GENERATORS,
+            max_memory: self.prog.limits.max_memory,
+            ..ChainLimits::default()
+        };
+        let chain = Chain::generated(degree, &gens, limits).map_err(|err| {
+            Diagnostic::error("group::chain", err.to_string())
+                .at(src, span, "while building this group's stabiliser chain")
+                .help("the group is past the element limit, so gssm builds a base and strong generating set instead of listing it; raise --max-memory, or use fewer points")
+        })?;
+        self.beyond = Some(Beyond {
+            name: name.to_string(),
+            gen_names,
+            gens,
+            chain,
+            def: None,
+        });
+        Err(Diagnostic::error(
+            BEYOND_LIMIT,
+            "the group is past the element limit: only its structure is reported",
+        )
+        .at(src, span, "kept as a stabiliser chain"))
     }
 
     /// Expand one item, looping over its `for` clauses from `level` on.

@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::rc::Rc;
 
+pub use groups::Beyond;
 pub use stdlib::names as stdlib_modules;
 
 /// Most definitions that may be active inside one another (a definition
@@ -63,6 +64,24 @@ impl Elaborated {
             series: self.series.as_ref().map(|s| (s.subgroups.clone(), s.span)),
         }
     }
+}
+
+/// A permutation group past the element limit, elaborated for `gssm
+/// check`: its generators and stabiliser chain instead of its elements.
+#[derive(Clone, Debug)]
+pub struct ElaboratedChain {
+    pub group: Beyond,
+    pub source: Source,
+    pub span: Span,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// What `gssm check` elaborates: a listed group, or a permutation group
+/// past the element limit.
+#[derive(Clone, Debug)]
+pub enum Checked {
+    Listed(Elaborated),
+    Chain(ElaboratedChain),
 }
 
 /// A definition in the main file.
@@ -160,6 +179,22 @@ impl Program {
     /// Elaborate group `name` (default: the last group the main file
     /// defines) with integer arguments `args` (empty for `group C6 = …`).
     pub fn group(&self, name: Option<&str>, args: &[i64]) -> Result<Elaborated, Diagnostic> {
+        self.eval(&self.group_expr(name, args)?)
+    }
+
+    /// [`Program::group`] for `gssm check`: a permutation group past the
+    /// element limit comes back as its stabiliser chain.
+    pub fn group_to_check(&self, name: Option<&str>) -> Result<Checked, Diagnostic> {
+        self.eval_with(&self.group_expr(name, &[])?, true)
+    }
+
+    /// [`Program::eval`] for `gssm check`, as [`Program::group_to_check`].
+    pub fn eval_to_check(&self, expr: &str) -> Result<Checked, Diagnostic> {
+        self.eval_with(expr, true)
+    }
+
+    /// The expression naming group `name` with `args`.
+    fn group_expr(&self, name: Option<&str>, args: &[i64]) -> Result<String, Diagnostic> {
         let name = match name {
             Some(n) => n.to_string(),
             None => {
@@ -189,50 +224,75 @@ impl Program {
                 last.name.clone()
             }
         };
-        let expr = if args.is_empty()
-            && self.files[self.main]
-                .scope
-                .get(&name)
-                .is_some_and(|&d| self.def_params(d).is_none())
-        {
-            name
-        } else {
-            format!(
-                "{name}({})",
-                args.iter()
-                    .map(|a| a.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        };
-        self.eval(&expr)
+        Ok(
+            if args.is_empty()
+                && self.files[self.main]
+                    .scope
+                    .get(&name)
+                    .is_some_and(|&d| self.def_params(d).is_none())
+            {
+                name
+            } else {
+                format!(
+                    "{name}({})",
+                    args.iter()
+                        .map(|a| a.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            },
+        )
     }
 
     /// Elaborate a group expression over the main file's names, such as
     /// `Dihedral(8) x C2` (the CLI's GROUP argument).
     pub fn eval(&self, expr: &str) -> Result<Elaborated, Diagnostic> {
+        match self.eval_with(expr, false)? {
+            Checked::Listed(e) => Ok(e),
+            Checked::Chain(_) => unreachable!("only check keeps groups as chains"),
+        }
+    }
+
+    fn eval_with(&self, expr: &str, beyond_ok: bool) -> Result<Checked, Diagnostic> {
         let src = Source::new("<group argument>", expr);
         let ast = crate::parse::parse_group_expr(&src)?;
         let mut e = groups::Elab::new(self, src);
-        let v = e.top(&ast)?;
-        let (source, span) = e.origin_of(&v);
-        let group = Rc::try_unwrap(v.group).unwrap_or_else(|rc| (*rc).clone());
+        e.beyond_ok = beyond_ok;
+        let result = e.top(&ast);
         // The same warning from one place is shown once (a cached
         // definition repeats its warnings at every use).
         let mut warnings: Vec<Diagnostic> = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        for w in e.warnings {
+        for w in std::mem::take(&mut e.warnings) {
             if seen.insert((w.span, w.message.clone())) {
                 warnings.push(w);
             }
         }
-        Ok(Elaborated {
+        let v = match result {
+            Err(d) if d.code == groups::BEYOND_LIMIT => {
+                let group = e.beyond.take().expect("a group kept as a chain");
+                let (source, span) = match group.def {
+                    Some((file, span)) => (e.source_of(file).clone(), span),
+                    None => (e.expr_source().clone(), Span::new(0, expr.len())),
+                };
+                return Ok(Checked::Chain(ElaboratedChain {
+                    group,
+                    source,
+                    span,
+                    warnings,
+                }));
+            }
+            r => r?,
+        };
+        let (source, span) = e.origin_of(&v);
+        let group = Rc::try_unwrap(v.group).unwrap_or_else(|rc| (*rc).clone());
+        Ok(Checked::Listed(Elaborated {
             group,
             source,
             span,
             series: v.series,
             warnings,
-        })
+        }))
     }
 
     fn def_params(&self, id: DefId) -> Option<&Vec<crate::parse::ast::Ident>> {

@@ -11,6 +11,7 @@
 //! Products read left to right: `table[g][h] = g·h`, and for permutations
 //! `p·q` applies p first (GAP's convention).
 
+pub mod bsgs;
 pub mod coset;
 pub mod perm;
 pub mod product;

@@ -4,21 +4,59 @@
 //! suffices; with a series hint, whether each target accepts it.
 //!
 //! Serialised, [`Structure`] is the object `gssm check --json` prints (with
-//! its keys sorted: the CLI goes through `serde_json::Value`).
+//! its keys sorted: the CLI goes through `serde_json::Value`). Orders and
+//! invariant factors are [`Count`]s: numbers, or decimal strings past 2^53.
+//!
+//! [`check_chain`] reports a permutation group past the element limit from
+//! its stabiliser chain: the same facts, with the per-target entries that
+//! need the element table said to be not computed.
 
 use crate::construct::cell_size;
-use crate::elaborate::Elaborated;
+use crate::diagnostics::Diagnostic;
+use crate::elaborate::{Elaborated, ElaboratedChain};
+use crate::group::bsgs::abelian::{factor_invariants, invariant_factors};
+use crate::group::bsgs::series::{self as chain_series, Verbal};
+use crate::group::bsgs::{inverse, is_identity, Chain, ChainError};
 use crate::structure::abelian::{self, invariant_factors_of};
+use crate::structure::series::FactorClass;
 use crate::structure::{closure, derived_series, is_nilpotent};
-use crate::target::{self, plan, plan_with_series};
+use crate::target::{self, plan, plan_with_series, stall_reason, untracked_reason, Stall};
 use gssm_runtime::valid::LoadLimits;
-use serde::Serialize;
+use num_bigint::BigUint;
+use serde::{Serialize, Serializer};
+
+/// A count of any size (an order, an invariant factor): a JSON number
+/// below 2^53, where every JSON reader holds it exactly, and a string of
+/// its decimal digits from there on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Count(pub BigUint);
+
+impl From<usize> for Count {
+    fn from(n: usize) -> Count {
+        Count(BigUint::from(n))
+    }
+}
+
+impl std::fmt::Display for Count {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Serialize for Count {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match u64::try_from(&self.0) {
+            Ok(n) if n < 1 << 53 => s.serialize_u64(n),
+            _ => s.serialize_str(&self.0.to_string()),
+        }
+    }
+}
 
 /// Everything `gssm check` reports about one group.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Structure {
     pub name: String,
-    pub order: usize,
+    pub order: Count,
     pub generators: Vec<String>,
     /// Where the group's definition (or expression) starts.
     pub defined_at: Location,
@@ -29,13 +67,13 @@ pub struct Structure {
     pub derived_length: Option<usize>,
     /// |G(0)|, |G(1)|, …: down to 1, or to the perfect subgroup where the
     /// derived series stops.
-    pub derived_series_orders: Vec<usize>,
+    pub derived_series_orders: Vec<Count>,
     /// G(i)/G(i+1) for each step of the derived series.
     pub derived_factors: Vec<Factor>,
     /// G/G' as prime powers.
     pub abelian_invariants: Vec<u32>,
     /// G/G' as invariant factors.
-    pub abelian_invariant_factors: Vec<u32>,
+    pub abelian_invariant_factors: Vec<Count>,
     /// One entry per target, in [`target::all`]'s order.
     pub targets: Vec<TargetDepth>,
     /// Present when the definition gave an explicit series.
@@ -55,7 +93,7 @@ pub struct Location {
 /// An abelian factor of a series.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Factor {
-    pub invariant_factors: Vec<u32>,
+    pub invariant_factors: Vec<Count>,
     pub prime_powers: Vec<u32>,
 }
 
@@ -100,7 +138,7 @@ pub fn check(e: &Elaborated) -> Structure {
         .map(|w| {
             let f = abelian::factor(g, &w[0], &w[1]).expect("derived factors are abelian");
             Factor {
-                invariant_factors: f.invariant_factors,
+                invariant_factors: counts(&f.invariant_factors),
                 prime_powers: f.prime_powers,
             }
         })
@@ -174,7 +212,7 @@ pub fn check(e: &Elaborated) -> Structure {
     });
     Structure {
         name: g.name.clone(),
-        order: g.order(),
+        order: Count::from(g.order()),
         generators: g.generator_names().to_vec(),
         defined_at: Location {
             file: e.source.name.clone(),
@@ -185,12 +223,231 @@ pub fn check(e: &Elaborated) -> Structure {
         is_nilpotent: is_nilpotent(g),
         is_solvable: solvable,
         derived_length: solvable.then(|| ds.len() - 1),
-        derived_series_orders: ds.iter().map(Vec::len).collect(),
+        derived_series_orders: ds.iter().map(|s| Count::from(s.len())).collect(),
         derived_factors,
-        abelian_invariant_factors: invariant_factors_of(&ab),
+        abelian_invariant_factors: counts(&invariant_factors_of(&ab)),
         abelian_invariants: ab,
         targets,
         series_hint,
         warnings: e.warnings.iter().map(|w| w.message.clone()).collect(),
+    }
+}
+
+fn counts(ns: &[u32]) -> Vec<Count> {
+    ns.iter().map(|&n| Count::from(n as usize)).collect()
+}
+
+/// The structure report of a permutation group past the element limit,
+/// from its stabiliser chain. Fails when a subgroup's chain passes the
+/// limits.
+pub fn check_chain(e: &ElaboratedChain) -> Result<Structure, Diagnostic> {
+    let b = &e.group;
+    let g = &b.chain;
+    let fail = |err: ChainError| {
+        Diagnostic::error("group::chain", err.to_string())
+            .at(&e.source, e.span, "while computing this group's series")
+            .help("the group is past the element limit, so its subgroups are built as stabiliser chains; raise --max-memory, or use fewer points")
+    };
+    let ds = chain_series::derived_series(g).map_err(fail)?;
+    let solvable = ds.last().is_some_and(Chain::is_trivial);
+    let mut derived_factors = Vec::new();
+    let mut widths = Vec::new();
+    for w in ds.windows(2) {
+        let pp = factor_invariants(&w[0], &w[1]).map_err(fail)?;
+        derived_factors.push(chain_factor(&pp));
+        widths.push(
+            derived_factors
+                .last()
+                .map_or(0, |f: &Factor| f.invariant_factors.len()),
+        );
+    }
+    let ab: Vec<u32> = derived_factors
+        .first()
+        .map(|f| f.prime_powers.clone())
+        .unwrap_or_default();
+    let order = g.order();
+    let name = b.name.as_str();
+    let mut targets = Vec::new();
+    for t in target::all() {
+        let entry = |layers: Option<usize>,
+                     widths: Option<Vec<usize>>,
+                     reason: Option<String>,
+                     explanation: Option<String>,
+                     size: Option<String>| TargetDepth {
+            target: t.name().to_string(),
+            layers,
+            widths,
+            reason,
+            explanation: explanation.filter(|x| !x.is_empty()),
+            size,
+        };
+        if !t.kind().is_diagonal() {
+            targets.push(entry(
+                Some(1),
+                None,
+                None,
+                None,
+                Some(cell_size_of_chain(b.gens.as_slice(), g, t.kind())),
+            ));
+            continue;
+        }
+        match t.factor_class() {
+            None => targets.push(entry(
+                None,
+                None,
+                Some(untracked_reason(t, name, &order)),
+                Some(t.impossibility().to_string()),
+                None,
+            )),
+            Some(FactorClass::Abelian) if solvable => targets.push(entry(
+                Some(ds.len() - 1),
+                Some(widths.clone()),
+                None,
+                None,
+                None,
+            )),
+            Some(class @ FactorClass::Abelian) => {
+                let stuck = ds.last().expect("the series starts with G").order();
+                let (reason, explanation) = stall_reason(
+                    t,
+                    class,
+                    &Stall {
+                        name,
+                        order: &order,
+                        odd_part: &odd_part(&order),
+                        stuck_order: &stuck,
+                        perfect: ds.len() == 1,
+                    },
+                );
+                targets.push(entry(None, None, Some(reason), Some(explanation), None));
+            }
+            Some(class @ FactorClass::ElementaryAbelian2) => {
+                let odd = odd_part(&order);
+                let series = if odd == BigUint::from(1u32) {
+                    chain_series::verbal_series(g, Verbal::SquaresAndCommutators).map_err(fail)?
+                } else {
+                    vec![g.clone()]
+                };
+                if series.last().is_some_and(Chain::is_trivial) {
+                    // Each factor is elementary abelian: its rank is log2 of
+                    // the index.
+                    let ranks = series
+                        .windows(2)
+                        .map(|w| ((w[0].order() / w[1].order()).bits() - 1) as usize)
+                        .collect();
+                    targets.push(entry(Some(series.len() - 1), Some(ranks), None, None, None));
+                } else {
+                    let stuck = series.last().expect("the series starts with G").order();
+                    let (reason, explanation) = stall_reason(
+                        t,
+                        class,
+                        &Stall {
+                            name,
+                            order: &order,
+                            odd_part: &odd,
+                            stuck_order: &stuck,
+                            perfect: series.len() == 1,
+                        },
+                    );
+                    targets.push(entry(None, None, Some(reason), Some(explanation), None));
+                }
+            }
+        }
+    }
+    let (line, column) = e.source.line_col(e.span.start);
+    Ok(Structure {
+        name: b.name.clone(),
+        order: Count(order),
+        generators: b.gen_names.clone(),
+        defined_at: Location {
+            file: e.source.name.clone(),
+            line,
+            column,
+        },
+        is_abelian: chain_series::is_abelian(g),
+        is_nilpotent: chain_series::is_nilpotent(g).map_err(fail)?,
+        is_solvable: solvable,
+        derived_length: solvable.then(|| ds.len() - 1),
+        derived_series_orders: ds.iter().map(|c| Count(c.order())).collect(),
+        abelian_invariant_factors: derived_factors
+            .first()
+            .map(|f| f.invariant_factors.clone())
+            .unwrap_or_default(),
+        derived_factors,
+        abelian_invariants: ab,
+        targets,
+        series_hint: None,
+        warnings: e.warnings.iter().map(|w| w.message.clone()).collect(),
+    })
+}
+
+/// A derived factor from its prime powers (each at most the degree, so
+/// they fit in 32 bits; their products need not).
+fn chain_factor(pp: &[u64]) -> Factor {
+    Factor {
+        invariant_factors: invariant_factors(pp).into_iter().map(Count).collect(),
+        prime_powers: pp.iter().map(|&q| q as u32).collect(),
+    }
+}
+
+fn odd_part(n: &BigUint) -> BigUint {
+    let zero = BigUint::from(0u32);
+    if *n == zero {
+        return zero;
+    }
+    n >> n.trailing_zeros().unwrap_or(0)
+}
+
+/// The one-layer targets' sizes as far as they are known without the
+/// element table: the given action bounds pd-ssm's width and deltaproduct's
+/// state; the least faithful action and the reflections per token need the
+/// elements.
+fn cell_size_of_chain(
+    gens: &[Vec<u32>],
+    g: &Chain,
+    kind: gssm_runtime::valid::TargetKind,
+) -> String {
+    use gssm_runtime::valid::TargetKind;
+    let n = g.degree();
+    match kind {
+        TargetKind::Rnn => {
+            let mut tokens: Vec<Vec<u32>> = Vec::new();
+            for p in gens.iter().flat_map(|p| [p.clone(), inverse(p)]) {
+                if !is_identity(&p) && !tokens.contains(&p) {
+                    tokens.push(p);
+                }
+            }
+            let order = g.order();
+            format!(
+                "hidden units = |G| × tokens: over the generators and inverses H = {}, over all elements H = {}, not built past the element limit",
+                &order * tokens.len(),
+                &order * &order
+            )
+        }
+        TargetKind::PdSsm => format!(
+            "width at most {n} (the given action on {n} points; the least faithful action needs the element table, not computed past the element limit)"
+        ),
+        _ => {
+            // Orbits of the given action, by union–find over the generators.
+            let mut parent: Vec<usize> = (0..n).collect();
+            fn root(parent: &mut [usize], mut x: usize) -> usize {
+                while parent[x] != x {
+                    parent[x] = parent[parent[x]];
+                    x = parent[x];
+                }
+                x
+            }
+            for p in gens {
+                for (x, &y) in p.iter().enumerate() {
+                    let (a, b) = (root(&mut parent, x), root(&mut parent, y as usize));
+                    parent[a] = b;
+                }
+            }
+            let orbits = (0..n).filter(|&x| root(&mut parent, x) == x).count();
+            format!(
+                "state dimension at most {} (the sum-zero part of the given action on {n} points); reflections per token need the element table, not computed past the element limit",
+                n - orbits
+            )
+        }
     }
 }

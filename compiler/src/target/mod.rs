@@ -141,46 +141,24 @@ pub fn plan(g: &Group, target: &dyn Target) -> Result<Plan, NoSeries> {
     let Some(class) = target.factor_class() else {
         return Err(NoSeries {
             target: target.name(),
-            reason: format!(
-                "{} tracks no non-trivial group, so not {} (order {})",
-                target.name(),
-                g.name,
-                g.order()
-            ),
+            reason: untracked_reason(target, &g.name, &g.order()),
             explanation: target.impossibility().to_string(),
             stuck_order: Some(g.order()),
         });
     };
     let series = least_series(g, class).map_err(|stall| {
         let stuck = stall.stuck();
-        let name = &g.name;
-        let (reason, explanation) = match class {
-            FactorClass::Abelian if stuck.len() == g.order() => (
-                format!("{name} is perfect: [{name}, {name}] = {name}"),
-                format!("each {} layer tracks one abelian factor; {name} has no non-trivial abelian quotient, so no series of {name} with abelian factors reaches 1 ({name} is not solvable); {ONE_LAYER}", target.name()),
-            ),
-            FactorClass::Abelian => (
-                format!(
-                    "{name} is not solvable: its derived series stops at a perfect subgroup H of order {} with [H, H] = H",
-                    stuck.len()
-                ),
-                format!("each {} layer tracks one abelian factor; no series with abelian factors passes below H; {ONE_LAYER}", target.name()),
-            ),
-            FactorClass::ElementaryAbelian2 => {
-                let odd = odd_part(g.order());
-                if odd > 1 {
-                    (
-                        format!("{name} has order {} with odd part {odd}: not a 2-group", g.order()),
-                        format!("{} transitions are real, in (-1, 1], so each layer's factor must be an elementary abelian 2-group and |G| a power of 2; {ONE_LAYER}", target.name()),
-                    )
-                } else {
-                    (
-                        format!("the series of squares and commutators of {name} stops at a subgroup H of order {} with H = H²[H, H]", stuck.len()),
-                        format!("{} layers realise elementary abelian 2-group factors only; {ONE_LAYER}", target.name()),
-                    )
-                }
-            }
-        };
+        let (reason, explanation) = stall_reason(
+            target,
+            class,
+            &Stall {
+                name: &g.name,
+                order: &g.order(),
+                odd_part: &odd_part(g.order()),
+                stuck_order: &stuck.len(),
+                perfect: stuck.len() == g.order(),
+            },
+        );
         NoSeries {
             target: target.name(),
             reason,
@@ -194,6 +172,60 @@ pub fn plan(g: &Group, target: &dyn Target) -> Result<Plan, NoSeries> {
         explanation: String::new(),
         stuck_order: None,
     })
+}
+
+/// Why a target that tracks no non-trivial group cannot track `name`.
+pub fn untracked_reason(target: &dyn Target, name: &str, order: &dyn std::fmt::Display) -> String {
+    format!(
+        "{} tracks no non-trivial group, so not {name} (order {order})",
+        target.name()
+    )
+}
+
+/// Where a group's least series of a target's class stops, for
+/// [`stall_reason`]; numbers as text so that any size prints exactly.
+pub struct Stall<'a> {
+    pub name: &'a str,
+    pub order: &'a dyn std::fmt::Display,
+    /// The odd part of the order (1 for a 2-group).
+    pub odd_part: &'a dyn std::fmt::Display,
+    pub stuck_order: &'a dyn std::fmt::Display,
+    /// Whether the series stops at the whole group.
+    pub perfect: bool,
+}
+
+/// The reason and explanation of [`NoSeries`] when the least series of
+/// `class` stops before 1 (or, for 2-group classes, the order is not a
+/// power of 2: `odd_part` is then not "1").
+pub fn stall_reason(target: &dyn Target, class: FactorClass, s: &Stall) -> (String, String) {
+    let name = s.name;
+    match class {
+        FactorClass::Abelian if s.perfect => (
+            format!("{name} is perfect: [{name}, {name}] = {name}"),
+            format!("each {} layer tracks one abelian factor; {name} has no non-trivial abelian quotient, so no series of {name} with abelian factors reaches 1 ({name} is not solvable); {ONE_LAYER}", target.name()),
+        ),
+        FactorClass::Abelian => (
+            format!(
+                "{name} is not solvable: its derived series stops at a perfect subgroup H of order {} with [H, H] = H",
+                s.stuck_order
+            ),
+            format!("each {} layer tracks one abelian factor; no series with abelian factors passes below H; {ONE_LAYER}", target.name()),
+        ),
+        FactorClass::ElementaryAbelian2 => {
+            let odd = s.odd_part.to_string();
+            if odd != "1" {
+                (
+                    format!("{name} has order {} with odd part {odd}: not a 2-group", s.order),
+                    format!("{} transitions are real, in (-1, 1], so each layer's factor must be an elementary abelian 2-group and |G| a power of 2; {ONE_LAYER}", target.name()),
+                )
+            } else {
+                (
+                    format!("the series of squares and commutators of {name} stops at a subgroup H of order {} with H = H²[H, H]", s.stuck_order),
+                    format!("{} layers realise elementary abelian 2-group factors only; {ONE_LAYER}", target.name()),
+                )
+            }
+        }
+    }
 }
 
 /// Why a user-given series is unusable.
