@@ -376,3 +376,23 @@ fn groups_past_the_limit_inside_products_are_still_errors() {
     assert_eq!(code, 0);
     assert!(out.starts_with("P32: order 2147483648\n"), "{out}");
 }
+
+#[test]
+fn a_chain_past_its_work_limit_is_an_error_not_a_hang() {
+    // S_200 by a 200-cycle and a transposition: Schreier–Sims would take
+    // minutes; with a small budget it stops at once and names the flag.
+    let cycle: Vec<u64> = (1..=200).collect();
+    let file = source(
+        "work",
+        &perm_group("S200", 200, &[vec![cycle], vec![vec![1, 2]]]),
+    );
+    let (_, err, code) = gssm_check(&file, &["S200", "--max-chain-work", "100000000"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("point operations"), "{err}");
+    assert!(err.contains("--max-chain-work"), "{err}");
+    // The same budget is plenty for a big group with a short chain.
+    let file = source("work-ok", &iterated_wreath("P32", 2, 5));
+    let (out, _, code) = gssm_check(&file, &["P32", "--max-chain-work", "100000000"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("P32: order 2147483648\n"), "{out}");
+}

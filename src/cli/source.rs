@@ -24,6 +24,10 @@ pub struct SourceLimits {
     /// GiB, TiB; K, M, G, T mean the same).
     #[arg(long, default_value = "2GiB", value_parser = parse_bytes)]
     pub max_memory: usize,
+    /// Most point operations (about 2·10^9 a second) one stabiliser chain
+    /// may take to build, for a permutation group past --max-elements.
+    #[arg(long, default_value_t = Limits::default().max_chain_work)]
+    pub max_chain_work: u64,
 }
 
 impl SourceLimits {
@@ -32,6 +36,7 @@ impl SourceLimits {
             max_elements: self.max_elements,
             max_cosets: self.max_cosets,
             max_memory: self.max_memory,
+            max_chain_work: self.max_chain_work,
             ..Limits::default()
         }
     }

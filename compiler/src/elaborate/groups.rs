@@ -826,12 +826,13 @@ impl<'p> Elab<'p> {
             max_degree: MAX_DEGREE as usize,
             max_generators: MAX_GENERATORS,
             max_memory: self.prog.limits.max_memory,
+            max_work: self.prog.limits.max_chain_work,
             ..ChainLimits::default()
         };
         let chain = Chain::generated(degree, &gens, limits).map_err(|err| {
             Diagnostic::error("group::chain", err.to_string())
                 .at(src, span, "while building this group's stabiliser chain")
-                .help("the group is past the element limit, so gssm builds a base and strong generating set instead of listing it; raise --max-memory, or use fewer points")
+                .help("the group is past the element limit, so gssm builds a base and strong generating set instead of listing it; raise --max-memory or --max-chain-work, or use fewer points")
         })?;
         self.beyond = Some(Beyond {
             name: name.to_string(),

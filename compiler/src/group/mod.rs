@@ -39,6 +39,9 @@ pub struct Limits {
     /// table, generator and inverse columns, element labels) may take;
     /// checked before they are allocated.
     pub max_memory: usize,
+    /// Most point operations one stabiliser chain (a permutation group past
+    /// `max_elements`) may spend being built.
+    pub max_chain_work: u64,
 }
 
 impl Default for Limits {
@@ -48,6 +51,7 @@ impl Default for Limits {
             max_cosets: 2_000_000,
             max_word_len: 100_000,
             max_memory: 2 << 30,
+            max_chain_work: bsgs::DEFAULT_MAX_WORK,
         }
     }
 }

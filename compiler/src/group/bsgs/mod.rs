@@ -40,6 +40,10 @@ pub struct ChainLimits {
     /// Most bytes the chain's permutations, orbits and representatives
     /// may take.
     pub max_memory: usize,
+    /// Most point operations (one image looked up and stored) Schreier–Sims
+    /// may spend: its time grows with about the fifth power of the degree
+    /// for the largest groups, so time has a limit as memory does.
+    pub max_work: u64,
 }
 
 impl Default for ChainLimits {
@@ -49,9 +53,14 @@ impl Default for ChainLimits {
             max_generators: 4096,
             max_strong_generators: 1 << 16,
             max_memory: 2 << 30,
+            max_work: DEFAULT_MAX_WORK,
         }
     }
 }
+
+/// About ten seconds of Schreier–Sims on one core (it runs at 1–2·10^9
+/// point operations per second).
+pub const DEFAULT_MAX_WORK: u64 = 20_000_000_000;
 
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum ChainError {
@@ -61,6 +70,8 @@ pub enum ChainError {
     Generators { count: usize, limit: usize },
     #[error("the stabiliser chain needs more than {limit} strong generators")]
     StrongGenerators { limit: usize },
+    #[error("building the stabiliser chain takes more than {limit} point operations (about {:.1} s; raise the limit with --max-chain-work)", *limit as f64 / 2e9)]
+    Work { limit: u64 },
     #[error("the stabiliser chain would take {}, more than the memory limit of {} (raise it with --max-memory)", format_bytes(*bytes), format_bytes(*limit as u128))]
     Memory { bytes: u128, limit: usize },
     #[error("{0}")]
@@ -97,6 +108,8 @@ pub struct Chain {
     levels: Vec<Level>,
     /// Bytes held by the chain, as checked against the memory limit.
     bytes: u128,
+    /// Point operations spent, as checked against the work limit.
+    work: u64,
 }
 
 /// p·q: apply p first, then q, into `out`.
@@ -175,6 +188,7 @@ impl Chain {
             strong: Vec::new(),
             levels: Vec::new(),
             bytes: 0,
+            work: 0,
         })
     }
 
@@ -294,6 +308,17 @@ impl Chain {
         Ok(true)
     }
 
+    /// Count `ops` more point operations against the work limit.
+    fn spend(&mut self, ops: u64) -> Result<(), ChainError> {
+        self.work = self.work.saturating_add(ops);
+        if self.work > self.limits.max_work {
+            return Err(ChainError::Work {
+                limit: self.limits.max_work,
+            });
+        }
+        Ok(())
+    }
+
     /// Count `bytes` more against the memory limit, failing before the
     /// allocation they stand for.
     fn charge(&mut self, bytes: u128) -> Result<(), ChainError> {
@@ -409,6 +434,8 @@ impl Chain {
                 let schreier_gen = mul(&schreier, &level.inv_reps[k]);
                 self.levels[i].done[x_idx] += 1;
                 let (h, j) = self.sift(&schreier_gen, i + 1);
+                // Two products, then one per level the sift passed.
+                self.spend((2 + j - i) as u64 * self.degree as u64)?;
                 if !is_identity(&h) {
                     return self.add_strong(h, i + 1, j).map(Some);
                 }
