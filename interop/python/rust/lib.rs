@@ -13,13 +13,13 @@ use gssm_compiler::automaton::Automaton;
 use gssm_compiler::construct::Alphabet;
 use gssm_compiler::dataset::{Dataset, Format, Spec};
 use gssm_compiler::diagnostics::{render_plain, Diagnostic};
-use gssm_compiler::elaborate::{load_file, load_source, Elaborated, Program};
+use gssm_compiler::elaborate::{load_file, load_source, Checked, Elaborated, Program};
 use gssm_compiler::group::Limits;
 use gssm_compiler::pipeline::{
     compile as compile_group, compile_automaton, Options as CompileOptions, Origin,
 };
-use gssm_compiler::report::check as check_group;
 use gssm_compiler::report::verify::{verify as verify_model, Options, SourceGroup};
+use gssm_compiler::report::{check as check_group, check_chain};
 use gssm_compiler::target;
 use gssm_runtime::exec::Backend;
 use gssm_runtime::format::{load, FloatDtype, LoadLimits};
@@ -154,6 +154,17 @@ impl Input {
         limits: &Limits,
         what: &str,
     ) -> Result<Elaborated, Failure> {
+        let program = self.group_program(group, limits, what)?;
+        elaborate(&program, group)
+    }
+
+    /// The program, refusing an automaton as [`Input::group_only`] does.
+    fn group_program(
+        &self,
+        group: Option<&str>,
+        limits: &Limits,
+        what: &str,
+    ) -> Result<Program, Failure> {
         let program = self.program(limits)?;
         if let Some(a) = automaton_of(&program, group)? {
             return Err(Failure::Plain(
@@ -164,7 +175,7 @@ impl Input {
                 ),
             ));
         }
-        elaborate(&program, group)
+        Ok(program)
     }
 }
 
@@ -216,9 +227,23 @@ fn check(
 ) -> PyResult<(String, Vec<String>)> {
     let limits = limits(max_elements, max_cosets, max_memory);
     let run = move || -> Result<(String, Vec<String>), Failure> {
-        let e = Input::new(path, text)?.group_only(group.as_deref(), &limits, "gssm.check")?;
-        let value = serde_json::to_value(check_group(&e)).expect("the report serialises");
-        Ok((value.to_string(), warnings(&e)))
+        let g = group.as_deref();
+        let program = Input::new(path, text)?.group_program(g, &limits, "gssm.check")?;
+        // As `gssm check`: a permutation group past the element limit is
+        // reported from its stabiliser chain.
+        let checked = match g {
+            Some(expr) => program.eval_to_check(expr)?,
+            None => program.group_to_check(None)?,
+        };
+        let (structure, warns) = match checked {
+            Checked::Listed(e) => (check_group(&e), warnings(&e)),
+            Checked::Chain(e) => (
+                check_chain(&e)?,
+                e.warnings.iter().map(render_plain).collect(),
+            ),
+        };
+        let value = serde_json::to_value(structure).expect("the report serialises");
+        Ok((value.to_string(), warns))
     };
     Ok(py.detach(run)?)
 }

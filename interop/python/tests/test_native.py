@@ -101,6 +101,29 @@ def test_check_equals_the_cli(group):
     assert dataclasses.asdict(s) == json.loads(r.stdout)
 
 
+def test_check_a_group_past_the_element_limit(tmp_path):
+    """The Sylow 2-subgroup of S64 (C2 wr … wr C2, six copies), reported from
+    its stabiliser chain: order 2^63 exactly (a JSON string, an int here),
+    derived length 6 (GAP 4.12: DerivedLength 6), as the CLI reports it."""
+    gens = []
+    for j in range(1, 7):
+        size = 1 << (j - 1)
+        # Swap the first two blocks of size 2^(j-1).
+        gens.append("".join(f"({1 + k},{1 + k + size})" for k in range(size)))
+    src = tmp_path / "p64.gssm"
+    names = ", ".join(f"g{j} = {g}" for j, g in enumerate(gens, 1))
+    src.write_text(f"group P64 = perm(64) {{ {names} }}\n")
+    s = gssm.check(src, "P64")
+    assert s.order == 1 << 63
+    assert s.derived_length == 6 and s.is_solvable and s.is_nilpotent
+    r = cli("check", str(src), "P64", "--json")
+    assert r.returncode == 0, r.stderr
+    cli_json = json.loads(r.stdout)
+    assert cli_json["order"] == str(1 << 63)
+    assert int(cli_json["order"]) == s.order
+    assert [int(n) for n in cli_json["derived_series_orders"]] == s.derived_series_orders
+
+
 def test_check_series_hint_and_expression(tmp_path):
     src = 'import "seed"\ngroup S3h = S3 with series [ <c> ]\n'
     f = tmp_path / "hint.gssm"

@@ -213,8 +213,15 @@ class Structure:
         return Structure(
             **{
                 **d,
+                # Counts from 2^53 on come as decimal strings (exact in JSON).
+                "order": int(d["order"]),
+                "derived_series_orders": [int(n) for n in d["derived_series_orders"]],
+                "abelian_invariant_factors": [int(n) for n in d["abelian_invariant_factors"]],
                 "defined_at": Location(**d["defined_at"]),
-                "derived_factors": [Factor(**f) for f in d["derived_factors"]],
+                "derived_factors": [
+                    Factor(**{**f, "invariant_factors": [int(n) for n in f["invariant_factors"]]})
+                    for f in d["derived_factors"]
+                ],
                 "targets": [TargetDepth(**t) for t in d["targets"]],
                 "series_hint": None
                 if hint is None
@@ -233,7 +240,10 @@ def check(
 ) -> Structure:
     """Build ``group`` (a name or a group expression such as
     ``"Dihedral(8) x C2"``; default: the last group the source defines) and
-    report its structure, as ``gssm check FILE [GROUP] --json``. The limits
+    report its structure, as ``gssm check FILE [GROUP] --json``. A
+    permutation group past ``max_elements`` is reported from its stabiliser
+    chain, without listing its elements; its orders are exact ints however
+    large. The limits
     are those of the CLI's ``--max-elements``, ``--max-cosets`` and
     ``--max-memory`` (bytes); ``None`` keeps the default."""
     path, text = _source(source_or_path)
