@@ -133,16 +133,8 @@ pub fn invariant_factors(prime_powers: &[u64]) -> Vec<BigUint> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::group::bsgs::tests::perm;
     use crate::group::bsgs::ChainLimits;
-    use crate::group::perm::from_cycles;
-
-    fn perm(n: usize, cycles: &[&[u32]]) -> Perm {
-        let cs: Vec<Vec<u32>> = cycles
-            .iter()
-            .map(|c| c.iter().map(|x| x - 1).collect())
-            .collect();
-        from_cycles(n, &cs).unwrap()
-    }
 
     #[test]
     fn invariants_of_abelian_groups() {

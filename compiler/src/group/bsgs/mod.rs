@@ -447,11 +447,13 @@ impl Chain {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::group::perm::from_cycles;
 
-    fn perm(n: usize, cycles: &[&[u32]]) -> Perm {
+    /// A permutation of 1..=n from cycles of 1-based points (test
+    /// shorthand shared by the engine's modules).
+    pub(crate) fn perm(n: usize, cycles: &[&[u32]]) -> Perm {
         let cs: Vec<Vec<u32>> = cycles
             .iter()
             .map(|c| c.iter().map(|x| x - 1).collect())

@@ -134,17 +134,9 @@ pub fn is_abelian(g: &Chain) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::group::bsgs::tests::perm;
     use crate::group::bsgs::ChainLimits;
-    use crate::group::perm::from_cycles;
     use num_bigint::BigUint;
-
-    fn perm(n: usize, cycles: &[&[u32]]) -> Perm {
-        let cs: Vec<Vec<u32>> = cycles
-            .iter()
-            .map(|c| c.iter().map(|x| x - 1).collect())
-            .collect();
-        from_cycles(n, &cs).unwrap()
-    }
 
     fn orders(s: &[Chain]) -> Vec<BigUint> {
         s.iter().map(Chain::order).collect()
