@@ -298,7 +298,7 @@ pub fn compile_proved(
         let (model, _) = compile_one(&o)?;
         let report = closure(&model, dtype, limit);
         if report.proved {
-            let (model, bytes) = record_proofs(model, limit)?;
+            let (model, bytes) = record_proofs(model, &report, limit)?;
             return Ok((model, bytes, report));
         }
         why.push(format!("{} coordinates: {}", c.name(), report.summary()));
@@ -347,10 +347,21 @@ fn generators_prove(
 
 /// `model` with every dtype its horizon is proved infinite in recorded in
 /// its manifest, validated and written again.
-fn record_proofs(model: ValidModel, limit: usize) -> Result<(ValidModel, Vec<u8>), Diagnostic> {
+fn record_proofs(
+    model: ValidModel,
+    done: &ClosureReport,
+    limit: usize,
+) -> Result<(ValidModel, Vec<u8>), Diagnostic> {
+    // The asked dtype's proof is already done; the others are searched.
     let proved = Dtype::ALL
         .iter()
-        .map(|&d| closure(&model, d, limit))
+        .map(|&d| {
+            if d.name() == done.dtype {
+                done.clone()
+            } else {
+                closure(&model, d, limit)
+            }
+        })
         .filter(|r| r.proved)
         .map(|r| ProvedDtype {
             dtype: r.dtype.to_string(),
