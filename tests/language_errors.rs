@@ -89,6 +89,13 @@ const CASES: &[(&str, &str)] = &[
     ("series_unknown_generator", "import \"seed\"\ngroup G = Q8 with series [ <i> ]\n"),
     ("word_too_long", "group G = < a, b | (a*b)^1000000000, a^2, b^2 >\n"),
     ("no_group", "import \"seed\"\n// nothing defined here\n"),
+    ("pc_inconsistent", "group G = pc< a, b | a^3, b^3, a^-1*b*a = b^2 >\n"),
+    ("pc_no_power", "group G = pc< a, b | a^2, [b, a] = b >\n"),
+    ("pc_not_a_relation", "group G = pc< a, b | a^2, b^3, a*b*a*b >\n"),
+    ("pc_rhs_not_after", "group G = pc< a, b | a^2, b^2 = a >\n"),
+    ("pc_repeated_relation", "group G = pc< a, b | a^2, b^3, [b, a] = b, a^-1*b*a = b >\n"),
+    ("pc_relative_order_one", "group G = pc< a, b | a = b, b^2 >\n"),
+    ("pc_too_many_elements", "group G = pc< a, b, c | a^17, b^17, c^17 >\n"),
 ];
 
 #[test]

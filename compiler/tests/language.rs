@@ -66,6 +66,31 @@ fn relations_as_equations_and_inverses() {
 }
 
 #[test]
+fn pc_presentations_in_every_relation_form() {
+    let involutions = |g: &Group| g.elements().filter(|&x| g.element_order(x) == 2).count();
+    // D8 and Q8 differ only in a's power relation.
+    let d8 = build("group D = pc< a, b, c | a^2, b^2 = c, c^2, [b, a] = c >").group;
+    let q8 = build("group Q = pc< a, b, c | a^2 = c, b^2 = c, c^2, [b, a] = c >").group;
+    assert_eq!((d8.order(), involutions(&d8)), (8, 5));
+    assert_eq!((q8.order(), involutions(&q8)), (8, 1));
+    // The conjugate form, with the relations in any order: S3, where
+    // a^-1·b·a = b^2.
+    let s3 = build("group S = pc< a, b | a^-1*b*a = b^2, b^3, a^2 >").group;
+    assert_eq!(names(&s3), ["a", "b"]);
+    let (a, b) = (gen(&s3, "a"), gen(&s3, "b"));
+    assert_eq!(s3.mul(s3.mul(s3.inv(a), b), a), s3.pow(b, 2));
+    assert_eq!(s3.order(), 6);
+    // Without conjugate relations the generators commute: C2 x C3 x C5.
+    let c30 = build("group C = pc< a, b, c | a^2, b^3, c^5 >").group;
+    assert_eq!(c30.order(), 30);
+    assert!(c30.is_abelian());
+    // Relative orders need not be prime, and a power may land deeper:
+    // x^4 = y, y^3 gives C12.
+    let c12 = build("group C = pc< x, y | x^4 = y, y^3 >").group;
+    assert_eq!(c12.element_order(gen(&c12, "x")), 12);
+}
+
+#[test]
 fn chained_equations_hold_pairwise() {
     // a^2 = b^2 = (a*b)^2 presents Q8.
     let g = build("group Q = < a, b | a^2 = b^2 = (a*b)^2, a^4 >").group;

@@ -11,7 +11,7 @@ use crate::diagnostics::{Diagnostic, Source, Span};
 use crate::group::bsgs::{Chain, ChainLimits};
 use crate::group::perm::{from_cycles, group_from_permutations, Perm};
 use crate::group::product::{direct, semidirect, ActionError};
-use crate::group::{coset, format_bytes, Group, GroupError, Word};
+use crate::group::{coset, format_bytes, pc, Group, GroupError, Word};
 use crate::parse::ast::{self, GExpr, GExprKind, GuardKind, MessagePart};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -244,6 +244,7 @@ impl<'p> Elab<'p> {
                 self.reference(file, vars, e, id, args.as_deref(), given)
             }
             GExprKind::Presentation(p) => self.presentation(file, vars, e, p, given).map(plain),
+            GExprKind::Pc(p) => self.pc_presentation(file, vars, e, p, given).map(plain),
             GExprKind::Perm(p) => {
                 let name = self.name_of(file, e, given);
                 self.perm_group(file, vars, e, p, &name).map(plain)
@@ -288,38 +289,11 @@ impl<'p> Elab<'p> {
         let name = self.name_of(file, e, given);
         let limits = self.prog.limits;
         let src = self.src(file).clone();
-        if let Some(g) = p.gens.get(MAX_GENERATORS) {
-            return Err(too_many_generators(
-                &src,
-                g.span,
-                p.gens.len(),
-                "a presentation",
-                &format!("generator number {}", MAX_GENERATORS + 1),
-            ));
-        }
-        let mut first: HashMap<&str, Span> = HashMap::with_capacity(p.gens.len());
-        for g in &p.gens {
-            if let Some(first) = first.insert(&g.name, g.span) {
-                return Err(Diagnostic::error(
-                    "name::duplicate-generator",
-                    format!("generator `{}` is listed twice", g.name),
-                )
-                .at(&src, g.span, "repeated")
-                .help("give each generator its own name")
-                .note(&src, first, "first listed here"));
-            }
-        }
-        let gens: Vec<String> = p.gens.iter().map(|g| g.name.clone()).collect();
-        let lookup = Gens::new(&gens);
+        let gens = presentation_gens(&src, p)?;
         let mut relators: Vec<Word> = Vec::new();
-        for r in &p.relations {
-            let sides: Vec<Word> = r
-                .sides
-                .iter()
-                .map(|w| expand(&src, vars, &lookup, w, limits.max_word_len))
-                .collect::<Result<_>>()?;
+        for (sides, _) in relations(&src, vars, &gens, p, limits.max_word_len)? {
             if sides.len() == 1 {
-                relators.push(sides.into_iter().next().expect("one side"));
+                relators.extend(sides);
             } else {
                 for pair in sides.windows(2) {
                     let mut w = pair[0].clone();
@@ -329,6 +303,82 @@ impl<'p> Elab<'p> {
             }
         }
         coset::enumerate(&name, gens, &relators, &limits)
+            .map_err(|err| group_error(&src, e.span, err))
+    }
+
+    /// A polycyclic presentation: each relation read as a power or
+    /// conjugate relation, the presentation checked for consistency, then
+    /// the group listed by collection.
+    #[inline(never)]
+    fn pc_presentation(
+        &mut self,
+        file: usize,
+        vars: &mut Vars,
+        e: &GExpr,
+        p: &ast::Presentation,
+        given: Option<&str>,
+    ) -> Result<Group> {
+        let name = self.name_of(file, e, given);
+        let limits = self.prog.limits;
+        let src = self.src(file).clone();
+        let gens = presentation_gens(&src, p)?;
+        let mut rels = Vec::new();
+        let mut spans = Vec::new();
+        for (sides, span) in relations(&src, vars, &gens, p, limits.max_word_len)? {
+            let rel = match &sides[..] {
+                [w] => pc::classify(w),
+                [lhs, rhs] => pc::classify_equation(lhs, rhs),
+                _ => None,
+            };
+            let rel = rel.ok_or_else(|| {
+                Diagnostic::error(
+                    "pc::relation",
+                    pc::PcError::Form { relation: 0 }.to_string(),
+                )
+                .at(&src, span, "not a power, conjugate or commutator relation")
+                .help("in pc< g1, g2 | … >, write g1^2 = w, [g2, g1] = w or g1^-1*g2*g1 = w, with w a word in the generators after g1 (or GAP's relator form, such as g2^-1*g1^-1*g2*g1*w^-1)")
+            })?;
+            rels.push(rel);
+            spans.push(span);
+        }
+        let built = pc::Pc::new(
+            gens,
+            &rels,
+            limits.max_elements as u128,
+            PC_MAX_WORK,
+        )
+        .map_err(|err| {
+            let d = Diagnostic::error("pc::presentation", err.to_string());
+            match err {
+                pc::PcError::Form { relation } => d
+                    .at(&src, spans[relation], "in this relation")
+                    .help("write g^p = w, [h, g] = w or g^-1*h*g = w"),
+                pc::PcError::Rhs { relation, .. } => d
+                    .at(&src, spans[relation], "in this relation")
+                    .help("order the generators so that each relation's right side comes after the generators on its left, as in a composition series from the top down"),
+                pc::PcError::SmallOrder { relation, .. } => d
+                    .at(&src, spans[relation], "in this relation")
+                    .help("leave out a generator that equals a word in the others, or give it its relative order (g^p = w, p ≥ 2)"),
+                pc::PcError::Repeated { relation, first, .. } => d
+                    .at(&src, spans[relation], "repeated")
+                    .note(&src, spans[first], "first given here")
+                    .help("give each power and each conjugate relation once"),
+                pc::PcError::NoPower { gen, .. } => d
+                    .at(&src, p.gens[gen].span, "no relative order")
+                    .help("every pc generator needs a power relation such as g^2 = 1 or g^3 = h"),
+                pc::PcError::Inconsistent(_) => d
+                    .at(&src, e.span, "in this presentation")
+                    .help("check the conjugate relations: conjugation by each generator must be an automorphism of the subgroup after it, and its power relation's power of that automorphism must be conjugation by the right side"),
+                pc::PcError::Order { .. } => d
+                    .at(&src, e.span, "in this presentation")
+                    .help("raise --max-elements, or track a smaller group"),
+                pc::PcError::Work { .. } => d
+                    .at(&src, e.span, "in this presentation")
+                    .help("collection in this presentation is too slow to list; use fewer generators or smaller relative orders"),
+            }
+        })?;
+        built
+            .group(&name, &limits)
             .map_err(|err| group_error(&src, e.span, err))
     }
 
@@ -1162,4 +1212,57 @@ fn group_error(src: &Source, span: Span, e: GroupError) -> Diagnostic {
             .at(src, span, "while building this group")
             .help("check the presentation's relators and the limits (--max-cosets)"),
     }
+}
+
+/// Most collection steps building and checking one pc presentation may
+/// take (about a second).
+const PC_MAX_WORK: u64 = 200_000_000;
+
+/// A presentation's generator names, each once.
+fn presentation_gens(src: &Source, p: &ast::Presentation) -> Result<Vec<String>> {
+    if let Some(g) = p.gens.get(MAX_GENERATORS) {
+        return Err(too_many_generators(
+            src,
+            g.span,
+            p.gens.len(),
+            "a presentation",
+            &format!("generator number {}", MAX_GENERATORS + 1),
+        ));
+    }
+    let mut first: HashMap<&str, Span> = HashMap::with_capacity(p.gens.len());
+    for g in &p.gens {
+        if let Some(first) = first.insert(&g.name, g.span) {
+            return Err(Diagnostic::error(
+                "name::duplicate-generator",
+                format!("generator `{}` is listed twice", g.name),
+            )
+            .at(src, g.span, "repeated")
+            .help("give each generator its own name")
+            .note(src, first, "first listed here"));
+        }
+    }
+    Ok(p.gens.iter().map(|g| g.name.clone()).collect())
+}
+
+/// A presentation's relations, each as its expanded sides (one for a
+/// relator, more for `w1 = w2 = …`) with its span.
+fn relations(
+    src: &Source,
+    vars: &Vars,
+    gens: &[String],
+    p: &ast::Presentation,
+    max_word_len: usize,
+) -> Result<Vec<(Vec<Word>, Span)>> {
+    let lookup = Gens::new(gens);
+    p.relations
+        .iter()
+        .map(|r| {
+            let sides = r
+                .sides
+                .iter()
+                .map(|w| expand(src, vars, &lookup, w, max_word_len))
+                .collect::<Result<_>>()?;
+            Ok((sides, r.span))
+        })
+        .collect()
 }

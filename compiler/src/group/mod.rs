@@ -13,6 +13,7 @@
 
 pub mod bsgs;
 pub mod coset;
+pub mod pc;
 pub mod perm;
 pub mod product;
 

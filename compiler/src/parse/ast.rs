@@ -223,6 +223,8 @@ pub enum GExprKind {
         args: Option<Vec<IExpr>>,
     },
     Presentation(Presentation),
+    /// `pc< g1, g2 | … >`: a polycyclic presentation.
+    Pc(Presentation),
     Perm(PermGroup),
     /// `A x B x C` (two or more factors, flat: parentheses nest).
     Direct(Vec<GExpr>),

@@ -435,6 +435,10 @@ fn gatom(src: &Source, p: Pair<Rule>) -> Result<GExpr> {
     let sp = span(&p);
     let kind = match p.as_rule() {
         Rule::presentation => GExprKind::Presentation(presentation(src, p)?),
+        Rule::pc_group => GExprKind::Pc(presentation(
+            src,
+            p.into_inner().next().expect("presentation"),
+        )?),
         Rule::perm_group => GExprKind::Perm(perm_group(src, p)?),
         Rule::paren_group => {
             GExprKind::Paren(Box::new(gexpr(src, p.into_inner().next().expect("gexpr"))?))

@@ -225,6 +225,7 @@ fn describe_rule(r: Rule) -> Option<&'static str> {
         Rule::iexpr | Rule::iunary | Rule::icall | Rule::iparen => "an integer expression",
         Rule::gexpr | Rule::gprod | Rule::gpow | Rule::call | Rule::paren_group => "a group",
         Rule::presentation => "a presentation",
+        Rule::pc_group => "a pc presentation",
         Rule::perm_group => "a permutation group",
         Rule::word | Rule::factor | Rule::identity | Rule::paren_word | Rule::commutator => {
             "a word"

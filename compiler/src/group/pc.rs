@@ -1,0 +1,660 @@
+//! Polycyclic presentations of finite solvable groups, with GAP's
+//! conventions: generators g_1, …, g_n in order; each has a relative order
+//! p_i ≥ 2 and a power relation g_i^{p_i} = w_ii; each pair i < j has a
+//! conjugate relation g_j^{g_i} = g_i^-1·g_j·g_i = w_ij (a commutator
+//! relation [g_j, g_i] = g_j^-1·g_j^{g_i} says the same); every w lies in
+//! ⟨g_{i+1}, …, g_n⟩, and a pair without a relation commutes. Every element
+//! is a normal word g_1^{e_1}⋯g_n^{e_n} with 0 ≤ e_i < p_i: its exponent
+//! vector. Products come from collection, without listing the group.
+//!
+//! The collector works from the last generator up: multiplying a normal
+//! word g_1^{e_1}⋯g_i^{e_i}·u (u in G_{i+1} = ⟨g_{i+1}, …⟩) by g_i gives
+//! g_1^{e_1}⋯g_i^{e_i+1}·u^{g_i}, and the conjugate of u by g_i is a
+//! product in G_{i+1} of the conjugates w_ij, so each step recurses into a
+//! smaller subgroup. A presentation defines a group of order ∏ p_i exactly
+//! when it is consistent, which the overlaps of Wamsley's test decide
+//! (Sims, *Computation with finitely presented groups*, §9.8).
+
+use super::{group_bytes, Group, GroupError, Limits, Word};
+use thiserror::Error;
+
+/// An element as its exponent vector.
+pub type Exps = Vec<u32>;
+
+/// One relation of a pc presentation, as read from a relator.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PcRelation {
+    /// g_gen^exp = rhs.
+    Power { gen: usize, exp: u64, rhs: Word },
+    /// g_gen^{g_by} = rhs (gen > by).
+    Conjugate { gen: usize, by: usize, rhs: Word },
+}
+
+impl PcRelation {
+    /// The generator whose subgroup G_{i+1} the right side must lie in.
+    fn level(&self) -> usize {
+        match *self {
+            PcRelation::Power { gen, .. } => gen,
+            PcRelation::Conjugate { by, .. } => by,
+        }
+    }
+    fn rhs(&self) -> &Word {
+        match self {
+            PcRelation::Power { rhs, .. } | PcRelation::Conjugate { rhs, .. } => rhs,
+        }
+    }
+}
+
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum PcError {
+    /// Relation `relation` is not one of the pc forms.
+    #[error("not a relation of a pc presentation: write g^p = w, [h, g] = w or g^-1*h*g = w for generators g before h, with w a word in the generators after g")]
+    Form { relation: usize },
+    /// Relation `relation` uses generator `gen` on its right side, which
+    /// is not after `level`.
+    #[error("the right side uses {gen_name}, which is not after {level_name}: a pc relation's right side is a word in the generators after {level_name}")]
+    Rhs {
+        relation: usize,
+        gen_name: String,
+        level_name: String,
+    },
+    /// Relation `relation` repeats relation `first`.
+    #[error("a second {what}")]
+    Repeated {
+        relation: usize,
+        first: usize,
+        what: String,
+    },
+    #[error("relative order {exp} of {name}: a pc generator's relative order is at least 2")]
+    SmallOrder {
+        relation: usize,
+        name: String,
+        exp: u64,
+    },
+    #[error("generator {name} has no power relation {name}^p = w giving its relative order")]
+    NoPower { gen: usize, name: String },
+    #[error("the presentation is inconsistent: {0}, so it defines a group smaller than the product of the relative orders")]
+    Inconsistent(String),
+    #[error("the relative orders multiply to {order}, more than the {limit} elements gssm lists (raise the limit with --max-elements)")]
+    Order { order: u128, limit: u128 },
+    #[error("collection took more than {limit} steps")]
+    Work { limit: u64 },
+}
+
+/// The left side of a pc relation.
+#[derive(Clone, Copy)]
+enum Lead {
+    /// g^p.
+    Power { gen: usize, exp: u64 },
+    /// [g_j, g_i], j > i.
+    Commutator { j: usize, i: usize },
+    /// g_i^-1·g_j·g_i, j > i.
+    Conjugate { j: usize, i: usize },
+}
+
+impl Lead {
+    /// Matched at the start of a word: the lead and its syllable count.
+    fn at_start(w: &[(usize, i64)]) -> Option<(Lead, usize)> {
+        match *w {
+            [(j, -1), (i, -1), (j2, 1), (i2, 1), ..] if j == j2 && i == i2 && j > i => {
+                Some((Lead::Commutator { j, i }, 4))
+            }
+            [(i, -1), (j, 1), (i2, 1), ..] if i == i2 && j > i => {
+                Some((Lead::Conjugate { j, i }, 3))
+            }
+            [(gen, p), ..] if p > 0 => Some((Lead::Power { gen, exp: p as u64 }, 1)),
+            _ => None,
+        }
+    }
+
+    /// The relation `self = rhs`.
+    fn with(self, rhs: Word) -> PcRelation {
+        match self {
+            Lead::Power { gen, exp } => PcRelation::Power { gen, exp, rhs },
+            // [g_j, g_i] = w: g_j^{g_i} = g_j·w.
+            Lead::Commutator { j, i } => {
+                let mut w = vec![(j, 1)];
+                w.extend(rhs);
+                PcRelation::Conjugate {
+                    gen: j,
+                    by: i,
+                    rhs: w,
+                }
+            }
+            Lead::Conjugate { j, i } => PcRelation::Conjugate { gen: j, by: i, rhs },
+        }
+    }
+}
+
+fn inverse(w: &[(usize, i64)]) -> Word {
+    w.iter().rev().map(|&(g, e)| (g, -e)).collect()
+}
+
+/// Read `lhs = rhs` as a pc relation: one side (the left first) is g^p,
+/// [h, g] or g^-1*h*g, the other its right side.
+pub fn classify_equation(lhs: &Word, rhs: &Word) -> Option<PcRelation> {
+    let whole = |w: &Word| Lead::at_start(w).filter(|&(_, len)| len == w.len());
+    match (whole(lhs), whole(rhs)) {
+        (Some((lead, _)), _) => Some(lead.with(rhs.clone())),
+        (None, Some((lead, _))) => Some(lead.with(lhs.clone())),
+        (None, None) => None,
+    }
+}
+
+/// Read a relator (a reduced word equal to 1) as a pc relation: a leading
+/// g_i^p (p > 0), commutator g_j^-1·g_i^-1·g_j·g_i or conjugate
+/// g_i^-1·g_j·g_i (j > i), followed by the inverse of the right side in
+/// later generators — the form GAP prints relators in. The word's inverse
+/// is tried too, so `b*a^-2` reads as `a^2 = b`.
+pub fn classify(relator: &Word) -> Option<PcRelation> {
+    let read = |w: &Word| -> Option<PcRelation> {
+        let (lead, len) = Lead::at_start(w)?;
+        let rest = &w[len..];
+        let rel = lead.with(inverse(rest));
+        rest.iter().all(|&(g, _)| g > rel.level()).then_some(rel)
+    };
+    read(relator).or_else(|| read(&inverse(relator)))
+}
+
+/// A consistent pc presentation with its collector.
+#[derive(Clone, Debug)]
+pub struct Pc {
+    names: Vec<String>,
+    orders: Vec<u32>,
+    /// g_i^{p_i}, zero at 0..=i.
+    powers: Vec<Exps>,
+    /// `conj[i * n + j]` (j > i): g_j^{g_i}, zero at 0..=i.
+    conj: Vec<Exps>,
+    /// `moves[i * n + j]`: whether g_i and g_j fail to commute.
+    moves: Vec<bool>,
+    /// g_i^-1, zero before i.
+    inverses: Vec<Exps>,
+    /// Collection steps left before [`PcError::Work`].
+    budget: std::cell::Cell<u64>,
+    limit: u64,
+}
+
+impl Pc {
+    /// Build and check a presentation on generators `names` from
+    /// `relations` (indices into which the errors name). `max_order`
+    /// bounds ∏ p_i before anything is collected, and `max_work` the
+    /// collection steps building and checking it may take.
+    pub fn new(
+        names: Vec<String>,
+        relations: &[PcRelation],
+        max_order: u128,
+        max_work: u64,
+    ) -> Result<Pc, PcError> {
+        let n = names.len();
+        let mut power_rel: Vec<Option<usize>> = vec![None; n];
+        let mut conj_rel: Vec<Option<usize>> = vec![None; n * n];
+        for (r, rel) in relations.iter().enumerate() {
+            let level = rel.level();
+            if let Some(&(g, _)) = rel.rhs().iter().find(|&&(g, _)| g <= level) {
+                return Err(PcError::Rhs {
+                    relation: r,
+                    gen_name: names[g].clone(),
+                    level_name: names[level].clone(),
+                });
+            }
+            let (slot, what) = match *rel {
+                PcRelation::Power { gen, exp, .. } => {
+                    if exp < 2 {
+                        return Err(PcError::SmallOrder {
+                            relation: r,
+                            name: names[gen].clone(),
+                            exp,
+                        });
+                    }
+                    (
+                        &mut power_rel[gen],
+                        format!("power relation for {}", names[gen]),
+                    )
+                }
+                PcRelation::Conjugate { gen, by, .. } => (
+                    &mut conj_rel[by * n + gen],
+                    format!("conjugate relation for {} by {}", names[gen], names[by]),
+                ),
+            };
+            if let Some(first) = slot.replace(r) {
+                return Err(PcError::Repeated {
+                    relation: r,
+                    first,
+                    what,
+                });
+            }
+        }
+        let mut orders = Vec::with_capacity(n);
+        for (gen, rel) in power_rel.iter().enumerate() {
+            match rel.map(|r| &relations[r]) {
+                Some(PcRelation::Power { exp, .. }) => orders.push(*exp),
+                _ => {
+                    return Err(PcError::NoPower {
+                        gen,
+                        name: names[gen].clone(),
+                    })
+                }
+            }
+        }
+        // The order bounds every relative order, so they fit u32 once it
+        // does; checked before any collection loops over an exponent.
+        let mut order: u128 = 1;
+        for &p in &orders {
+            order = order.saturating_mul(p as u128);
+        }
+        if order > max_order {
+            return Err(PcError::Order {
+                order,
+                limit: max_order,
+            });
+        }
+        let unit = |j: usize| -> Exps {
+            let mut e = vec![0; n];
+            e[j] = 1;
+            e
+        };
+        let mut pc = Pc {
+            names,
+            orders: orders.iter().map(|&p| p as u32).collect(),
+            powers: vec![vec![0; n]; n],
+            conj: (0..n * n)
+                .map(|k| {
+                    if k % n > k / n {
+                        unit(k % n)
+                    } else {
+                        vec![0; n]
+                    }
+                })
+                .collect(),
+            moves: vec![false; n * n],
+            inverses: vec![vec![0; n]; n],
+            budget: std::cell::Cell::new(max_work),
+            limit: max_work,
+        };
+        // From the last generator up: level i's right sides are words in
+        // G_{i+1}, whose collector is complete by then.
+        for i in (0..n).rev() {
+            let r = power_rel[i].expect("checked above");
+            pc.powers[i] = pc.eval(relations[r].rhs())?;
+            for j in i + 1..n {
+                if let Some(r) = conj_rel[i * n + j] {
+                    pc.conj[i * n + j] = pc.eval(relations[r].rhs())?;
+                    pc.moves[i * n + j] = pc.conj[i * n + j] != unit(j);
+                }
+            }
+            // g_i^-1 = g_i^{p_i - 1}·(g_i^{p_i})^-1.
+            let mut inv = vec![0; n];
+            inv[i] = pc.orders[i] - 1;
+            let w = pc.powers[i].clone();
+            let w_inv = pc.inverse(&w)?;
+            pc.mul_into(&mut inv, &w_inv)?;
+            pc.inverses[i] = inv;
+        }
+        pc.check_consistent()?;
+        Ok(pc)
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    pub fn relative_orders(&self) -> &[u32] {
+        &self.orders
+    }
+
+    /// |G| = ∏ p_i.
+    pub fn order(&self) -> u128 {
+        self.orders.iter().map(|&p| p as u128).product()
+    }
+
+    pub fn identity(&self) -> Exps {
+        vec![0; self.len()]
+    }
+
+    fn step(&self) -> Result<(), PcError> {
+        let left = self.budget.get();
+        if left == 0 {
+            return Err(PcError::Work { limit: self.limit });
+        }
+        self.budget.set(left - 1);
+        Ok(())
+    }
+
+    /// r ← r·g_i.
+    pub fn mul_gen(&self, r: &mut Exps, i: usize) -> Result<(), PcError> {
+        self.step()?;
+        let n = self.len();
+        let mut tail = vec![0; n];
+        tail[i + 1..].copy_from_slice(&r[i + 1..]);
+        // A tail of generators that commute with g_i stays as it is.
+        if (i + 1..n).any(|j| r[j] != 0 && self.moves[i * n + j]) {
+            tail = self.conj_by(&tail, i)?;
+        }
+        r[i] += 1;
+        if r[i] == self.orders[i] {
+            r[i] = 0;
+            let mut t = self.powers[i].clone();
+            self.mul_into(&mut t, &tail)?;
+            tail = t;
+        }
+        r[i + 1..].copy_from_slice(&tail[i + 1..]);
+        Ok(())
+    }
+
+    /// u^{g_i} for u in G_{i+1}: the product of the w_ij^{u_j}.
+    fn conj_by(&self, u: &Exps, i: usize) -> Result<Exps, PcError> {
+        let n = self.len();
+        let mut out = vec![0; n];
+        for (j, &e) in u.iter().enumerate().skip(i + 1) {
+            for _ in 0..e {
+                self.mul_into(&mut out, &self.conj[i * n + j])?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// r ← r·x.
+    pub fn mul_into(&self, r: &mut Exps, x: &Exps) -> Result<(), PcError> {
+        for (j, &e) in x.iter().enumerate() {
+            for _ in 0..e {
+                self.mul_gen(r, j)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn mul(&self, x: &Exps, y: &Exps) -> Result<Exps, PcError> {
+        let mut r = x.clone();
+        self.mul_into(&mut r, y)?;
+        Ok(r)
+    }
+
+    /// x^-1 = (g_n^-1)^{e_n}⋯(g_1^-1)^{e_1}.
+    pub fn inverse(&self, x: &Exps) -> Result<Exps, PcError> {
+        let mut out = self.identity();
+        for j in (0..self.len()).rev() {
+            for _ in 0..x[j] {
+                self.mul_into(&mut out, &self.inverses[j])?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// x^k by squaring.
+    pub fn pow(&self, x: &Exps, mut k: u64) -> Result<Exps, PcError> {
+        let mut base = x.clone();
+        let mut out = self.identity();
+        while k > 0 {
+            if k & 1 == 1 {
+                self.mul_into(&mut out, &base)?;
+            }
+            k >>= 1;
+            if k > 0 {
+                base = self.mul(&base, &base)?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The normal form of a word.
+    pub fn eval(&self, w: &Word) -> Result<Exps, PcError> {
+        let mut out = self.identity();
+        for &(j, e) in w {
+            let g = if e < 0 {
+                self.inverses[j].clone()
+            } else {
+                let mut u = self.identity();
+                u[j] = 1;
+                u
+            };
+            let p = self.pow(&g, e.unsigned_abs())?;
+            self.mul_into(&mut out, &p)?;
+        }
+        Ok(out)
+    }
+
+    /// Wamsley's overlaps: each evaluated two ways must agree.
+    fn check_consistent(&self) -> Result<(), PcError> {
+        let n = self.len();
+        let unit = |j: usize| -> Exps {
+            let mut e = vec![0; n];
+            e[j] = 1;
+            e
+        };
+        let gen_power = |j: usize, e: u32| -> Exps {
+            let mut x = vec![0; n];
+            x[j] = e;
+            x
+        };
+        let name = |i: usize| &self.names[i];
+        let prod = |x: &Exps, i: usize| -> Result<Exps, PcError> {
+            let mut r = x.clone();
+            self.mul_gen(&mut r, i)?;
+            Ok(r)
+        };
+        for k in 0..n {
+            for j in 0..k {
+                for i in 0..j {
+                    // (g_k g_j) g_i = g_k (g_j g_i)
+                    let left = prod(&prod(&unit(k), j)?, i)?;
+                    let right = self.mul(&unit(k), &prod(&unit(j), i)?)?;
+                    if left != right {
+                        return Err(PcError::Inconsistent(format!(
+                            "({}*{})*{} and {}*({}*{}) collect differently",
+                            name(k),
+                            name(j),
+                            name(i),
+                            name(k),
+                            name(j),
+                            name(i)
+                        )));
+                    }
+                }
+            }
+        }
+        for j in 0..n {
+            let pj = self.orders[j];
+            for i in 0..j {
+                // (g_j^{p_j}) g_i = g_j^{p_j - 1} (g_j g_i)
+                let left = prod(&self.powers[j], i)?;
+                let right = self.mul(&gen_power(j, pj - 1), &prod(&unit(j), i)?)?;
+                if left != right {
+                    return Err(PcError::Inconsistent(format!(
+                        "{a}^{pj}*{b} and {a}^{}*({a}*{b}) collect differently",
+                        pj - 1,
+                        a = name(j),
+                        b = name(i)
+                    )));
+                }
+                // g_j (g_i^{p_i}) = (g_j g_i) g_i^{p_i - 1}
+                let pi = self.orders[i];
+                let left = self.mul(&unit(j), &self.powers[i])?;
+                let right = self.mul(&prod(&unit(j), i)?, &gen_power(i, pi - 1))?;
+                if left != right {
+                    return Err(PcError::Inconsistent(format!(
+                        "{a}*{b}^{pi} and ({a}*{b})*{b}^{} collect differently",
+                        pi - 1,
+                        a = name(j),
+                        b = name(i)
+                    )));
+                }
+            }
+            // (g_j^{p_j}) g_j = g_j (g_j^{p_j})
+            let left = prod(&self.powers[j], j)?;
+            let right = self.mul(&unit(j), &self.powers[j])?;
+            if left != right {
+                return Err(PcError::Inconsistent(format!(
+                    "{a}^{pj}*{a} and {a}*{a}^{pj} collect differently",
+                    a = name(j)
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Pc {
+    /// The group with its elements listed (orders up to the element limit):
+    /// the generators' right-regular action on the exponent vectors, which
+    /// [`Group::from_cayley_graph`] numbers and tabulates.
+    pub fn group(&self, name: &str, limits: &Limits) -> Result<Group, GroupError> {
+        let n = self.len();
+        let order = self.order();
+        if order > limits.max_elements as u128 {
+            return Err(GroupError::TooManyElements {
+                limit: limits.max_elements,
+            });
+        }
+        let order = order as usize;
+        limits.check_memory(group_bytes(order, n), || {
+            format!("the Cayley table of {order} elements ({order}² entries) with its generator columns")
+        })?;
+        let strides: Vec<usize> = self
+            .orders
+            .iter()
+            .scan(1usize, |s, &p| {
+                let here = *s;
+                *s *= p as usize;
+                Some(here)
+            })
+            .collect();
+        let index = |x: &Exps| -> u32 {
+            x.iter()
+                .zip(&strides)
+                .map(|(&e, &s)| e as usize * s)
+                .sum::<usize>() as u32
+        };
+        let mut right_mul = Vec::with_capacity(order * n);
+        let mut x = self.identity();
+        for _ in 0..order {
+            for j in 0..n {
+                let mut y = x.clone();
+                self.mul_gen(&mut y, j)
+                    .map_err(|e| GroupError::Invalid(e.to_string()))?;
+                right_mul.push(index(&y));
+            }
+            // The next exponent vector, first generator fastest.
+            for (e, &p) in x.iter_mut().zip(&self.orders) {
+                *e += 1;
+                if *e < p {
+                    break;
+                }
+                *e = 0;
+            }
+        }
+        Group::from_cayley_graph(name, self.names.clone(), order, &right_mul, 0, limits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pc(names: &[&str], relators: &[Word]) -> Result<Pc, PcError> {
+        let rels: Vec<PcRelation> = relators
+            .iter()
+            .map(|w| classify(w).expect("a pc relation"))
+            .collect();
+        Pc::new(
+            names.iter().map(|s| s.to_string()).collect(),
+            &rels,
+            1 << 20,
+            1 << 24,
+        )
+    }
+
+    #[test]
+    fn relators_read_in_every_pc_form() {
+        // a^2 = b, as GAP prints it and written the other way round.
+        let power = PcRelation::Power {
+            gen: 0,
+            exp: 2,
+            rhs: vec![(1, 1)],
+        };
+        assert_eq!(classify(&vec![(0, 2), (1, -1)]), Some(power.clone()));
+        assert_eq!(classify(&vec![(1, 1), (0, -2)]), Some(power));
+        // [b, a] = c and a^-1 b a = b c.
+        let conj = PcRelation::Conjugate {
+            gen: 1,
+            by: 0,
+            rhs: vec![(1, 1), (2, 1)],
+        };
+        assert_eq!(
+            classify(&vec![(1, -1), (0, -1), (1, 1), (0, 1), (2, -1)]),
+            Some(conj.clone())
+        );
+        assert_eq!(
+            classify(&vec![(0, -1), (1, 1), (0, 1), (2, -1), (1, -1)]),
+            Some(conj)
+        );
+        assert_eq!(classify(&vec![(0, 1), (1, 1), (0, 1)]), None);
+    }
+
+    #[test]
+    fn s3_multiplies_as_permutations_do() {
+        // f1 = (2,3), f2 = (1,2,3): f2^f1 = f2^2.
+        let s3 = pc(
+            &["f1", "f2"],
+            &[
+                vec![(0, 2)],
+                vec![(1, -1), (0, -1), (1, 1), (0, 1), (1, -1)],
+                vec![(1, 3)],
+            ],
+        )
+        .unwrap();
+        assert_eq!(s3.order(), 6);
+        let perm = |x: &Exps| -> Vec<u32> {
+            // f1^a f2^b as a permutation of 0..3, applied left to right.
+            let f1 = [0u32, 2, 1];
+            let f2 = [1u32, 2, 0];
+            let mut p = vec![0u32, 1, 2];
+            for _ in 0..x[0] {
+                p = p.iter().map(|&i| f1[i as usize]).collect();
+            }
+            for _ in 0..x[1] {
+                p = p.iter().map(|&i| f2[i as usize]).collect();
+            }
+            p
+        };
+        let all: Vec<Exps> = (0..2)
+            .flat_map(|a| (0..3).map(move |b| vec![a, b]))
+            .collect();
+        for x in &all {
+            for y in &all {
+                let xy = s3.mul(x, y).unwrap();
+                let want: Vec<u32> = perm(x).iter().map(|&i| perm(y)[i as usize]).collect();
+                assert_eq!(perm(&xy), want, "{x:?}·{y:?}");
+            }
+            let inv = s3.inverse(x).unwrap();
+            assert_eq!(s3.mul(x, &inv).unwrap(), vec![0, 0]);
+        }
+    }
+
+    #[test]
+    fn inconsistent_presentations_are_refused() {
+        // b^a = b^2 with a^3 = 1 would make b^(2^3) = b, but b^8 = b^2.
+        let err = pc(
+            &["a", "b"],
+            &[
+                vec![(0, 3)],
+                vec![(0, -1), (1, 1), (0, 1), (1, -2)],
+                vec![(1, 3)],
+            ],
+        )
+        .unwrap_err();
+        assert!(matches!(err, PcError::Inconsistent(_)), "{err}");
+        // A missing power relation and a right side outside G_{i+1}.
+        assert!(matches!(
+            pc(&["a", "b"], &[vec![(0, 2)]]).unwrap_err(),
+            PcError::NoPower { gen: 1, .. }
+        ));
+    }
+}
