@@ -1,17 +1,24 @@
 #!/usr/bin/env python3
-"""Executor throughput on one weight file: the JIT and the reference executor
-(through `gssm bench`) against NumPy loops over time vectorised over the
-batch, in tokens (sequence steps) per second.
+"""Executor throughput side by side, per CPU-second on one core: the JIT and
+the reference executor (through `gssm bench`), a NumPy loop, a JAX
+`lax.scan` (when JAX is installed) and the hand-written AVX2 limit kernel
+(`benches/limit.rs`), on the same weight files, in tokens (sequence steps)
+per second.
 
-    cargo build --release
-    target/release/gssm compile stdlib/seed.gssm -g S3 -o S3.safetensors
-    python3 benches/compare.py S3.safetensors            # batch 1024 x 4096
+    cargo build --release --bin gssm --example limit
+    target/release/gssm compile stdlib/seed.gssm -g S3 --target aussm -o S3.safetensors
+    target/release/gssm compile stdlib/seed.gssm -g C60 --target aussm -o C60.safetensors
+    python3 benches/compare.py S3.safetensors C60.safetensors      # batch 1024 x 4096
 
-NumPy runs two ways: the interop package's executor (`gssm.numpy_exec`, the
-reference semantics operation by operation) when it can be imported, and a
-lean loop written here (float32 arithmetic, one gather per table, arctan2,
-rint). The ratios use the faster NumPy time. Every executor's outputs are
-checked against the group's running products.
+Everything runs pinned to one core (`taskset -c 0` for the Rust programs,
+this process's own affinity for NumPy and JAX) with one thread
+(RAYON_NUM_THREADS=1 and the BLAS thread variables), so tokens/s is tokens
+per CPU-second. Each round runs every executor once, one after the other;
+the table shows the median of `--rounds` rounds. Outputs are checked: the
+Rust executors and the limit kernel against the group's running products
+(the limit kernel also against the JIT's outputs), NumPy and JAX against the
+running products computed here from the Cayley table, so every column
+decodes the same outputs. The table is Markdown, for the README.
 """
 
 from __future__ import annotations
@@ -20,17 +27,27 @@ import argparse
 import json
 import math
 import os
+import shutil
+import statistics
 import struct
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
+ONE_THREAD = {
+    "RAYON_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+}
+os.environ.update(ONE_THREAD)
+
+import numpy as np  # noqa: E402  (after the thread variables)
 
 ROOT = Path(__file__).resolve().parent.parent
-BAR_NUMPY = 20.0
-BAR_REFERENCE = 10.0
+CORE = 0
 
 
 def read_safetensors(path: Path):
@@ -49,58 +66,73 @@ def read_safetensors(path: Path):
     return tensors, json.loads(meta["gssm"])
 
 
-class Lean:
-    """The model's tables for the lean NumPy loop."""
+class Model:
+    """A group model's tables: layers are the consecutive layer.i.moduli
+    tensors (the manifest holds no sizes)."""
 
-    def __init__(self, path: Path, dt):
-        t, manifest = read_safetensors(path)
-        self.dt = dt
+    def __init__(self, path: Path):
+        t, self.manifest = read_safetensors(path)
+        if "group.table" not in t:
+            raise SystemExit(f"{path}: the comparison runs group models (group.table)")
         self.layers = []
-        for i, info in enumerate(manifest["layers"]):
+        i = 0
+        while f"layer.{i}.moduli" in t:
             p = f"layer.{i}."
             moduli = t[p + "moduli"].astype(np.int64)
+            coords = t.get(p + "coords")
+            if coords is not None and (coords != 0).any():
+                raise SystemExit(f"{path}: the comparison runs phase components only")
             radix = np.concatenate([[1], np.cumprod(moduli[:-1])]).astype(np.int64)
             coc = t.get(p + "cocycle")
             self.layers.append(
                 dict(
-                    a_re=t[p + "transition.re"].astype(dt),
-                    a_im=t[p + "transition.im"].astype(dt),
-                    b_re=t[p + "input.re"].astype(dt),
-                    b_im=t[p + "input.im"].astype(dt),
-                    h0_re=t[p + "h0.re"].astype(dt),
-                    h0_im=t[p + "h0.im"].astype(dt),
-                    scale=(moduli / (2 * math.pi)).astype(dt),
+                    a_re=t[p + "transition.re"].astype(np.float32),
+                    a_im=t[p + "transition.im"].astype(np.float32),
+                    b_re=t[p + "input.re"].astype(np.float32),
+                    b_im=t[p + "input.im"].astype(np.float32),
+                    h0_re=t[p + "h0.re"].astype(np.float32),
+                    h0_im=t[p + "h0.im"].astype(np.float32),
+                    scale=(moduli / (2 * math.pi)),
                     moduli=moduli,
                     radix=radix,
                     codes=int(np.prod(moduli)),
-                    ntok=int(info["num_tokens"]),
                     cocycle=None if coc is None else coc.astype(np.int64),
                 )
             )
+            i += 1
         self.readout = t["readout"].astype(np.int64)
         self.table = t["group.table"].astype(np.int64)
         self.elements = t["tokens.element"].astype(np.int64)
+        self.num_tokens = len(self.elements)
 
-    def run(self, tokens: np.ndarray) -> np.ndarray:
-        """Outputs [B, T] for tokens [B, T]: one vectorised step per time step."""
+    def truth(self, tokens: np.ndarray) -> np.ndarray:
+        """Running products from the Cayley table (identity = element 0)."""
         B, T = tokens.shape
-        xs = np.ascontiguousarray(tokens.T)  # time-major: one contiguous row per step
+        g = np.zeros(B, dtype=np.int64)
+        out = np.empty((B, T), dtype=np.int64)
+        el = self.elements[tokens]
+        for s in range(T):
+            g = self.table[g, el[:, s]]
+            out[:, s] = g
+        return out
+
+    def run_numpy(self, tokens: np.ndarray) -> np.ndarray:
+        """The model in float32, one vectorised step per time step."""
+        B, T = tokens.shape
+        xs = np.ascontiguousarray(tokens.T)
         out = np.empty((T, B), dtype=np.int64)
-        if not self.layers:
-            out[:] = self.readout[0]
-            return out.T
         hs = [(np.tile(L["h0_re"], (B, 1)), np.tile(L["h0_im"], (B, 1))) for L in self.layers]
         last = len(self.layers) - 1
         with np.errstate(all="ignore"):
-            for t in range(T):
-                v = xs[t]
+            for s in range(T):
+                v = xs[s]
                 joint = 0
                 stride = 1
                 for i, L in enumerate(self.layers):
                     hr, hi = hs[i]
                     ar, ai = L["a_re"][v], L["a_im"][v]
-                    nr = ar * hr - ai * hi + L["b_re"][v]
-                    ni = ar * hi + ai * hr + L["b_im"][v]
+                    nr = (ar * hr - ai * hi) + L["b_re"][v]
+                    ni = (ar * hi + ai * hr) + L["b_im"][v]
                     hs[i] = (nr, ni)
                     q = np.rint(np.arctan2(ni, nr) * L["scale"]).astype(np.int64) % L["moduli"]
                     code = q[:, 0] if q.shape[1] == 1 else q @ L["radix"]
@@ -108,81 +140,159 @@ class Lean:
                     stride *= L["codes"]
                     if i < last:
                         v = L["cocycle"][code, v]
-                out[t] = self.readout[joint]
+                out[s] = self.readout[joint]
         return out.T
 
-    def truth(self, tokens: np.ndarray) -> np.ndarray:
-        B, T = tokens.shape
-        g = np.zeros(B, dtype=np.int64)
-        out = np.empty((B, T), dtype=np.int64)
-        el = self.elements[tokens]
-        for t in range(T):
-            g = self.table[g, el[:, t]]
-            out[:, t] = g
-        return out
+    def jax_runner(self):
+        """A jitted `lax.scan` of the same semantics, or None without JAX."""
+        try:
+            import jax
+            import jax.numpy as jnp
+        except ImportError:
+            return None
+        jax.config.update("jax_platforms", "cpu")
+        Ls = [{k: (jnp.asarray(v) if isinstance(v, np.ndarray) else v) for k, v in L.items()} for L in self.layers]
+        readout = jnp.asarray(self.readout.astype(np.int32))
+        last = len(Ls) - 1
+
+        def step(hs, v):
+            joint = jnp.zeros_like(v)
+            stride = 1
+            new = []
+            for i, L in enumerate(Ls):
+                hr, hi = hs[i]
+                ar, ai = L["a_re"][v], L["a_im"][v]
+                nr = (ar * hr - ai * hi) + L["b_re"][v]
+                ni = (ar * hi + ai * hr) + L["b_im"][v]
+                new.append((nr, ni))
+                scale = jnp.asarray(L["scale"], dtype=jnp.float32)
+                q = jnp.mod(jnp.rint(jnp.arctan2(ni, nr) * scale).astype(jnp.int32), jnp.asarray(L["moduli"], dtype=jnp.int32))
+                code = q @ jnp.asarray(L["radix"], dtype=jnp.int32)
+                joint = joint + code * stride
+                stride *= L["codes"]
+                if i < last:
+                    v = L["cocycle"].astype(jnp.int32)[code, v]
+            return tuple(new), readout[joint]
+
+        @jax.jit
+        def run(xs):
+            B = xs.shape[1]
+            h = tuple((jnp.tile(L["h0_re"], (B, 1)), jnp.tile(L["h0_im"], (B, 1))) for L in Ls)
+            _, ys = jax.lax.scan(step, h, xs)
+            return ys.T
+
+        def call(tokens):
+            return np.asarray(run(jnp.asarray(np.ascontiguousarray(tokens.T).astype(np.int32)))).astype(np.int64)
+
+        return call
 
 
-def best_time(f, repeat: int):
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = f()
-        times.append(time.perf_counter() - start)
-    return min(times), result
+def bench_tokens(num_tokens: int, batch: int, length: int, seed: int = 0) -> np.ndarray:
+    """`gssm bench --seed`'s tokens: the same 64-bit LCG, high bits mod V."""
+    a, c, mask = 6364136223846793005, 1442695040888963407, (1 << 64) - 1
+    n = batch * length
+    # Seeds in blocks: x_{k+j} = A_j x_k + C_j with (A_j, C_j) per offset j.
+    block = min(n, 4096)
+    A = np.empty(block, dtype=np.uint64)
+    C = np.empty(block, dtype=np.uint64)
+    aj, cj = 1, 0
+    for j in range(block):
+        aj, cj = (aj * a) & mask, (cj * a + c) & mask
+        A[j], C[j] = aj, cj
+    out = np.empty(n, dtype=np.uint64)
+    x = np.uint64(seed)
+    with np.errstate(over="ignore"):
+        for k in range(0, n, block):
+            m = min(block, n - k)
+            xs = A[:m] * x + C[:m]
+            out[k : k + m] = xs
+            x = xs[m - 1]
+    return ((out >> np.uint64(33)) % np.uint64(num_tokens)).astype(np.int64).reshape(batch, length)
+
+
+def pinned(cmd):
+    if shutil.which("taskset"):
+        return ["taskset", "-c", str(CORE)] + cmd
+    return cmd
+
+
+def run_json(cmd):
+    res = subprocess.run(pinned(cmd), check=True, capture_output=True, text=True, env=os.environ)
+    return json.loads(res.stdout)
+
+
+def timed(f):
+    """CPU seconds of this process (every thread) spent in f, and its result."""
+    start = time.process_time()
+    out = f()
+    return time.process_time() - start, out
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("model", type=Path, help="weight file written by gssm compile")
-    ap.add_argument("--gssm", type=Path, default=ROOT / "target" / "release" / "gssm", help="gssm binary (cargo build --release)")
+    ap.add_argument("models", type=Path, nargs="+", help="weight files written by gssm compile (f32 group models)")
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    ap.add_argument("--gssm", type=Path, default=target / "release" / "gssm")
+    ap.add_argument("--limit", type=Path, default=target / "release" / "examples" / "limit")
     ap.add_argument("--batch", type=int, default=1024)
     ap.add_argument("--len", type=int, default=4096)
-    ap.add_argument("--dtype", choices=["f32", "f64"], default="f32")
-    ap.add_argument("--repeat", type=int, default=3, help="timed runs per executor; the best counts")
-    ap.add_argument("--no-package", action="store_true", help="skip the interop package's NumPy executor")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--no-numpy", action="store_true", help="skip NumPy and JAX (the slow columns)")
     args = ap.parse_args()
-
-    if not args.gssm.exists():
-        print(f"error: {args.gssm} not found; run `cargo build --release` first", file=sys.stderr)
-        return 2
-    cmd = [str(args.gssm.resolve()), "bench", str(args.model), "--batch", str(args.batch), "--len", str(args.len),
-           "--dtypes", args.dtype, "--repeat", str(args.repeat), "--json"]
-    bench = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
-    rate = {r["backend"]: r for r in bench["results"]}
+    for exe in (args.gssm, args.limit):
+        if not exe.exists():
+            print(f"error: {exe} not found; run `cargo build --release --bin gssm --example limit`", file=sys.stderr)
+            return 2
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {CORE})
     steps = args.batch * args.len
+    common = ["--batch", str(args.batch), "--len", str(args.len)]
+    cols = ["jit", "reference", "numpy", "jax", "limit"]
+    table = []
+    ok = True
+    for path in args.models:
+        model = Model(path)
+        tokens = bench_tokens(model.num_tokens, args.batch, args.len)
+        truth = model.truth(tokens) if not args.no_numpy else None
+        jax_run = None if args.no_numpy else model.jax_runner()
+        rates = {c: [] for c in cols}
+        checks = {c: True for c in cols}
+        for _ in range(args.rounds):
+            for c in ["jit", "reference"]:
+                r = run_json([str(args.gssm), "bench", str(path), *common, "--backends", c, "--dtypes", "f32", "--repeat", "1", "--json"])
+                res = r["results"][0]
+                rates[c].append(res["tokens_per_cpu_s"])
+                checks[c] &= bool(res["correct"])
+            r = run_json([str(args.limit), str(path), *common, "--repeat", "1"])
+            rates["limit"].append(r["tokens_per_cpu_s"])
+            checks["limit"] &= bool(r["correct"]) and bool(r["equal_jit"])
+            if truth is not None:
+                secs, out = timed(lambda: model.run_numpy(tokens))
+                rates["numpy"].append(steps / secs)
+                checks["numpy"] &= bool((out == truth).all())
+            if jax_run is not None:
+                if not rates["jax"]:
+                    jax_run(tokens)  # compilation, outside the timing
+                secs, out = timed(lambda: jax_run(tokens))
+                rates["jax"].append(steps / secs)
+                checks["jax"] &= bool((out == truth).all())
+        med = {c: (statistics.median(v) if v else None) for c, v in rates.items()}
+        ok &= all(checks[c] for c in cols if rates[c])
+        table.append((path.stem, med, checks))
 
-    dt = np.float32 if args.dtype == "f32" else np.float64
-    lean = Lean(args.model, dt)
-    rng = np.random.default_rng(0)
-    tokens = rng.integers(0, len(lean.elements), size=(args.batch, args.len), dtype=np.int64)
-    truth = lean.truth(tokens)
-    numpy_rates = {}
-    secs, out = best_time(lambda: lean.run(tokens), args.repeat)
-    numpy_rates["numpy (lean loop)"] = (steps / secs, bool((out == truth).all()))
-    if not args.no_package:
-        sys.path.insert(0, str(ROOT / "interop" / "python" / "src"))
-        try:
-            import gssm  # noqa: E402
-
-            model = gssm.load(str(args.model))
-            secs, out = best_time(lambda: model.run(tokens, dtype=args.dtype), 1)
-            numpy_rates["numpy (gssm package)"] = (steps / secs, bool((out == truth).all()))
-        except ImportError as e:
-            print(f"(interop package not importable: {e})", file=sys.stderr)
-
-    print(f"{bench['group']} (order {bench['order']}, {bench['layers']} layer(s)), batch {args.batch} x length {args.len}, "
-          f"{args.dtype}, {bench['threads']} thread(s) for the Rust executors")
-    rows = [(f"jit {args.dtype}", rate["jit"]["tokens_per_s"], rate["jit"]["correct"]),
-            (f"reference {args.dtype}", rate["reference"]["tokens_per_s"], rate["reference"]["correct"])]
-    rows += [(k, v[0], v[1]) for k, v in numpy_rates.items()]
-    for name, r, ok in rows:
-        print(f"  {name:<22} {r / 1e6:10.2f} M tokens/s{'' if ok else '   WRONG OUTPUTS'}")
-    jit = rate["jit"]["tokens_per_s"]
-    best_numpy = max(v[0] for v in numpy_rates.values())
-    r_np, r_ref = jit / best_numpy, jit / rate["reference"]["tokens_per_s"]
-    print(f"  jit / numpy     = {r_np:7.1f}x  (bar {BAR_NUMPY:.0f}x: {'pass' if r_np >= BAR_NUMPY else 'FAIL'})")
-    print(f"  jit / reference = {r_ref:7.1f}x  (bar {BAR_REFERENCE:.0f}x: {'pass' if r_ref >= BAR_REFERENCE else 'FAIL'})")
-    ok = all(r[2] for r in rows)
+    print(f"batch {args.batch} × length {args.len}, f32, one core (taskset -c {CORE}, one thread), "
+          f"median of {args.rounds} interleaved rounds, M tokens per CPU-second\n")
+    print("| model | JIT | reference | NumPy | JAX | limit kernel (AVX2) | JIT / limit |")
+    print("|---|---|---|---|---|---|---|")
+    for name, med, checks in table:
+        def cell(c):
+            if med[c] is None:
+                return "–"
+            return f"{med[c] / 1e6:,.1f}" + ("" if checks[c] else " (WRONG)")
+        ratio = f"{100 * med['jit'] / med['limit']:.0f}%"
+        print(f"| {name} | {cell('jit')} | {cell('reference')} | {cell('numpy')} | {cell('jax')} | {cell('limit')} | {ratio} |")
+    if not ok:
+        print("\nsome outputs differ from the running products", file=sys.stderr)
     return 0 if ok else 1
 
 

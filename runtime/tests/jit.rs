@@ -504,6 +504,62 @@ fn decoded_digits_match_the_reference_away_from_boundaries() {
     }
 }
 
+/// The comparison decoding (moduli divisible by 4 up to 64) right next to
+/// every decision boundary: a thousandth of a digit to either side of each
+/// odd multiple of π/n, at several magnitudes, decodes to the digit on its
+/// side, in the JIT as in the reference; and the lattice points and zero
+/// states decode as the reference does.
+#[test]
+fn comparison_decoding_decides_next_to_every_boundary() {
+    for n in (12..=64).step_by(4).chain([9, 10, 11, 13, 66, 68]) {
+        let mut pts = Vec::new();
+        let mut want = Vec::new();
+        for k in 0..n {
+            for (side, d) in [(0u32, -1e-3), (1, 1e-3)] {
+                let y = k as f64 + 0.5 + d;
+                let phi = TAU * y / n as f64;
+                for r in [1e-3, 1.0, 7.5e3] {
+                    pts.push((r * phi.cos(), r * phi.sin()));
+                    want.push((k + side) % n);
+                }
+            }
+            let phi = TAU * k as f64 / n as f64;
+            pts.push((phi.cos(), phi.sin()));
+            want.push(k);
+        }
+        let model = decoder_model(n, &pts);
+        let toks = Tokens::new(&model, pts.len(), 1, (0..pts.len() as u32).collect()).unwrap();
+        for dt in [Dtype::F32, Dtype::F64] {
+            let got = jit::build(&model, dt).unwrap().run(&toks).unwrap();
+            assert_eq!(got, want, "n = {n}, {dt:?}");
+            assert_eq!(got, Reference::new(&model, dt).run(&toks).unwrap());
+        }
+        // Zero states: h0 = ±0 ± 0i, a = 1 ± 0i, b = -0 (not added). The
+        // arctangent path leaves zero out of its guarantee (see `jit`).
+        if n % 4 != 0 || n > 64 {
+            continue;
+        }
+        let zeros = [(0.0, 0.0), (-0.0, 0.0), (0.0, -0.0), (-0.0, -0.0)];
+        for ((re, im), ai) in zeros.iter().flat_map(|&z| [(z, 0.0), (z, -0.0)]) {
+            let mut m = decoder_model(n, &[(1.0, ai)]).into_model();
+            let l = &mut m.diagonal_mut().expect("diagonal").layers[0];
+            l.h0_re[0] = re;
+            l.h0_im[0] = im;
+            l.b_re[0] = -0.0;
+            l.b_im[0] = -0.0;
+            let m = valid(m);
+            let toks = Tokens::new(&m, 3, 2, vec![0; 6]).unwrap();
+            for dt in [Dtype::F32, Dtype::F64] {
+                assert_eq!(
+                    jit::build(&m, dt).unwrap().run(&toks).unwrap(),
+                    Reference::new(&m, dt).run(&toks).unwrap(),
+                    "n = {n}, h0 = {re:?} + {im:?}i, {dt:?}"
+                );
+            }
+        }
+    }
+}
+
 /// Batches smaller than a lane group run in pieces of time with the state
 /// carried between them: the outputs are those of one long scan.
 #[test]
@@ -710,5 +766,102 @@ fn a_genuine_automaton_passes_exhaustively_and_a_corrupted_one_fails() {
         assert!(r.mismatches > 0, "readout[{bad}] corrupted went unnoticed");
         assert_eq!(r.sequences, total);
         assert_eq!(r, brute_force(&corrupt, Dtype::F32, len), "readout[{bad}]");
+    }
+}
+
+/// Token counts, cocycles and readouts on both sides of the sizes the JIT
+/// looks up in registers (64 bytes: 16 f32 or 8 f64 parameters per
+/// component, 64 byte-sized cocycle or readout entries), so vector tokens
+/// meet both lookups and both meet lane tokens.
+#[test]
+fn tables_at_the_register_lookup_limits_match_the_reference() {
+    // (token count, moduli) per layer and the group order (readout values
+    // of 256 and more cannot be bytes).
+    type Shape = (&'static [(usize, &'static [u32])], usize);
+    let shapes: [Shape; 6] = [
+        (&[(16, &[2]), (17, &[3]), (9, &[2])], 300),
+        (&[(17, &[2]), (8, &[3])], 7),
+        (&[(4, &[4, 4]), (16, &[5])], 11),
+        (&[(8, &[2]), (8, &[2, 2]), (16, &[3])], 255),
+        (&[(33, &[7])], 60),
+        (&[(9, &[2, 3]), (65, &[2])], 5),
+    ];
+    for (s, (layers, order)) in shapes.iter().enumerate() {
+        let mut rng = Rng(s as u64 + 500);
+        let ls: Vec<Layer> = layers
+            .iter()
+            .enumerate()
+            .map(|(i, &(v, moduli))| {
+                unitary_layer(&mut rng, v, moduli.to_vec(), layers.get(i + 1).map(|l| l.0))
+            })
+            .collect();
+        let joint: usize = ls.iter().map(|l| l.num_codes()).product();
+        let readout = (0..joint).map(|_| rng.below(*order) as u32).collect();
+        let elements = (0..layers[0].0).map(|_| rng.below(*order) as u32).collect();
+        let model = model_from(ls, readout, *order, elements);
+        for &(batch, len) in &[(1, 500), (5, 300), (64, 100)] {
+            let tokens = random_tokens(&model, batch, len, s as u64);
+            assert_same(
+                &model,
+                &tokens,
+                &format!("shape {s}, batch {batch} × {len}"),
+            );
+        }
+        for dt in [Dtype::F32, Dtype::F64] {
+            assert_eq!(
+                jit::exhaustive(&model, dt, 2).unwrap(),
+                brute_force(&model, dt, 2),
+                "shape {s}, {dt:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn outputs_into_a_reused_buffer_match_and_a_wrong_length_is_an_error() {
+    let model = random_model(5);
+    let jit = build(&model, Backend::Jit, Dtype::F32).unwrap();
+    let truth_model = Reference::new(&model, Dtype::F32);
+    let mut out = vec![7u32; 13 * 40];
+    for seed in 0..3 {
+        let tokens = random_tokens(&model, 13, 40, seed);
+        jit.run_into(&tokens, &mut out).unwrap();
+        assert_eq!(out, truth_model.run(&tokens).unwrap());
+    }
+    let tokens = random_tokens(&model, 13, 40, 9);
+    let mut short = vec![0u32; 13 * 40 - 1];
+    assert!(matches!(
+        jit.run_into(&tokens, &mut short),
+        Err(ExecError::Backend(_))
+    ));
+}
+
+/// A single leftover sequence runs SIMD across time (whole quads of steps,
+/// the rest in a padded group, the state carried between them): every
+/// length around the quad and block sizes, alone and after whole groups.
+#[test]
+fn single_sequences_of_every_length_match_the_reference() {
+    for seed in [1u64, 4, 9, 21, 33] {
+        let model = random_model(seed);
+        for batch in [1usize, 5, 9] {
+            for len in [1usize, 2, 3, 4, 5, 63, 64, 65, 127, 128, 129, 1001] {
+                let tokens = random_tokens(&model, batch, len, seed * 7 + len as u64);
+                assert_same(
+                    &model,
+                    &tokens,
+                    &format!("model {seed}, batch {batch} × {len}"),
+                );
+            }
+        }
+    }
+    // And against the group's running products on a stdlib-sized model.
+    let model = cyclic_model(60);
+    let tokens = random_tokens(&model, 1, 10_001, 3);
+    for dt in [Dtype::F32, Dtype::F64] {
+        let got = build(&model, Backend::Jit, dt)
+            .unwrap()
+            .run(&tokens)
+            .unwrap();
+        assert_eq!(got, running_products(&model, &tokens), "C60, {dt:?}");
     }
 }

@@ -136,6 +136,28 @@ pub trait Executor: Send + Sync {
     fn dtype(&self) -> Dtype;
     /// Decoded output class ids, row-major `[batch][len]` like the input.
     fn run(&self, tokens: &Tokens) -> Result<Vec<u32>, ExecError>;
+    /// Like [`Executor::run`], into `out` (`batch × len` entries), so that a
+    /// caller running many batches reuses one buffer instead of faulting in
+    /// fresh pages each time.
+    fn run_into(&self, tokens: &Tokens, out: &mut [u32]) -> Result<(), ExecError> {
+        let y = self.run(tokens)?;
+        check_out_len(tokens, out)?;
+        out.copy_from_slice(&y);
+        Ok(())
+    }
+}
+
+/// The error for an output buffer that does not fit the batch.
+fn check_out_len(tokens: &Tokens, out: &[u32]) -> Result<(), ExecError> {
+    let n = tokens.ids().len();
+    if out.len() == n {
+        Ok(())
+    } else {
+        Err(ExecError::Backend(format!(
+            "the output buffer holds {} ids, the batch has {n} tokens",
+            out.len()
+        )))
+    }
 }
 
 /// Build an executor for `model` on `backend` in `dtype`.

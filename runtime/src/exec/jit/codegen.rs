@@ -10,11 +10,14 @@
 //!   and the decoding of successive steps overlaps in the processor.
 //! * `expand`: one step from a block of stored states with every token, for
 //!   the exhaustive check (children of a prefix tree level).
+//! * `run1`: one sequence, the scan scalar and everything else vectorised
+//!   across steps (see `Gen::gen_run1`).
 //!
 //! A phase component's digit round(arg(h)·n/2π) mod n comes from half-plane
-//! tests for n ≤ [`SECTOR_MAX`] and from a polynomial arctangent otherwise;
-//! both decide as the reference's libm atan2 does except within a few ulps of
-//! a decision boundary. A register's digit comes from comparing re h with
+//! tests for n ≤ [`SECTOR_MAX`], from comparisons in one octant for n
+//! divisible by 4 up to [`OCTANT_MAX`], and from a polynomial arctangent
+//! otherwise; all decide as the reference's libm atan2 does except within a
+//! few ulps of a decision boundary. A register's digit comes from comparing re h with
 //! the three thresholds, which are exact in both float types, so it decides
 //! exactly as the reference does.
 //!
@@ -38,9 +41,24 @@ use crate::ir::{Coord, REGISTER_THRESHOLDS};
 /// Time steps per block of the `run` kernel (see `Gen::gen_run`).
 const BLOCK: usize = 64;
 
+/// Tables of at most this many bytes are compiled into the code and looked
+/// up in registers by byte shuffles (16 bytes per shuffle), instead of
+/// through memory one lane at a time.
+const LUT_BYTES: usize = 64;
+
+/// Whether a u32 table is looked up in registers: entries are bytes.
+fn small_u8(table: &[u32]) -> bool {
+    !table.is_empty() && table.len() <= LUT_BYTES && table.iter().all(|&x| x < 256)
+}
+
 /// Moduli up to this many digits are decoded by half-plane tests, larger
 /// ones through an arctangent (see `Gen::sector_digits`).
 const SECTOR_MAX: u32 = 8;
+
+/// Moduli above [`SECTOR_MAX`], up to this and divisible by 4, are decoded
+/// by comparisons in one octant (see `Gen::octant_digits`): at most 8 of
+/// them, cheaper than the arctangent.
+const OCTANT_MAX: u32 = 64;
 
 /// Float type of the generated code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,6 +124,13 @@ pub(super) enum Bias {
 /// One layer as the code generator sees it.
 #[derive(Clone, Debug)]
 pub(super) struct LayerSpec {
+    /// (re, im) of a per (token, component), row-major; small tables are
+    /// compiled into the code (see `Gen::small_params`).
+    pub a: Vec<(f64, f64)>,
+    /// (re, im) of b, likewise.
+    pub b: Vec<(f64, f64)>,
+    /// The cocycle table (empty for the last layer), likewise.
+    pub cocycle: Vec<u32>,
     pub moduli: Vec<u32>,
     /// Per component: a phase (digit from the angle) or a register (digit
     /// from the real part).
@@ -135,6 +160,8 @@ pub(super) struct Spec {
     /// The model's token count (layer 0's, when there are layers).
     pub num_tokens: usize,
     pub layers: Vec<LayerSpec>,
+    /// The readout table, as in the pointer array.
+    pub readout: Vec<u32>,
 }
 
 impl Spec {
@@ -191,6 +218,10 @@ pub(super) struct Code {
     module: Option<JITModule>,
     pub run: RunFn,
     pub expand: ExpandFn,
+    /// `run` for one sequence (see [`Gen::gen_run1`]): `groups` is
+    /// ignored, `len` must be a multiple of 4, and the state is one
+    /// group's block, of which lane 0 is read and written.
+    pub run1: RunFn,
     /// Vector constants the code reads (16-byte aligned).
     pub pool: Vec<u128>,
 }
@@ -260,6 +291,9 @@ pub(super) fn compile(spec: &Spec) -> Result<Code, String> {
             define(&mut module, spec, &mut pool, "gssm_expand", 7, |g, a| {
                 g.gen_expand(a)
             })?,
+            define(&mut module, spec, &mut pool, "gssm_run1", 6, |g, a| {
+                g.gen_run1(a)
+            })?,
         ))
     })
     .and_then(|ids| {
@@ -268,7 +302,7 @@ pub(super) fn compile(spec: &Spec) -> Result<Code, String> {
             .map_err(|e| format!("cranelift: {e}"))?;
         Ok(ids)
     });
-    let (run_id, expand_id) = match ids {
+    let (run_id, expand_id, run1_id) = match ids {
         Ok(ids) => ids,
         Err(e) => {
             // SAFETY: no pointer into this module's memory has been taken.
@@ -278,19 +312,22 @@ pub(super) fn compile(spec: &Spec) -> Result<Code, String> {
     };
     let run_ptr = module.get_finalized_function(run_id);
     let expand_ptr = module.get_finalized_function(expand_id);
-    // SAFETY: both functions were defined above with exactly these
+    let run1_ptr = module.get_finalized_function(run1_id);
+    // SAFETY: the functions were defined above with exactly these
     // signatures: all parameters i64 (pointers and u64 counts) in the
     // host's default C calling convention, no return value.
-    let (run, expand) = unsafe {
+    let (run, expand, run1) = unsafe {
         (
             std::mem::transmute::<*const u8, RunFn>(run_ptr),
             std::mem::transmute::<*const u8, ExpandFn>(expand_ptr),
+            std::mem::transmute::<*const u8, RunFn>(run1_ptr),
         )
     };
     Ok(Code {
         module: Some(module),
         run,
         expand,
+        run1,
         pool: pool.data.iter().map(|b| u128::from_le_bytes(*b)).collect(),
     })
 }
@@ -370,10 +407,12 @@ fn define(
     Ok(id)
 }
 
-/// Layer tokens of a step: one per lane, or one shared by all lanes (the
+/// Layer tokens of a step: one per lane, one i32 vector per group (the
+/// valid lanes as in a code vector), or one shared by all lanes (the
 /// expand kernel's layer 0, with its parameters already splatted).
 enum Tok {
     Lanes(Vec<Value>),
+    Vector(Vec<Value>),
     Uniform { x: Value, params: Vec<LaneParams> },
 }
 
@@ -557,6 +596,100 @@ impl<'f> Gen<'_, '_, 'f, '_> {
         (0..w)
             .map(|l| self.b.ins().uload32(data_flags(), sp, (4 * l) as i32))
             .collect()
+    }
+
+    /// Whether layer `i`'s a and b tables are looked up in registers.
+    fn small_params(&self, i: usize) -> bool {
+        self.spec.layers[i].num_tokens * self.float().size() <= LUT_BYTES
+    }
+
+    /// Per token vector: the byte indices that pick a float entry per lane
+    /// (byte b of a lane is size·v + b).
+    fn float_byte_index(&mut self, v: Value) -> Value {
+        let size = self.float().size();
+        let sh = self.b.ins().ishl_imm_u(v, size.trailing_zeros() as i64);
+        // Byte 0 of the valid i32 lanes (4 for f32, the low 2 for f64)
+        // spread over each float lane.
+        let mask: Vec<u8> = (0..16).map(|b| (4 * (b / size)) as u8).collect();
+        let imm = self.b.func.dfg.immediates.push(ConstantData::from(mask));
+        let x = bc(self.b, types::I8X16, sh);
+        let spread = self.b.ins().shuffle(x, x, imm);
+        let offs: [u8; 16] = std::array::from_fn(|b| (b % size) as u8);
+        let o = self.constant(types::I8X16, offs);
+        self.b.ins().iadd(spread, o)
+    }
+
+    /// `bytes[bidx]` per byte lane, 0 where out of range: one shuffle per
+    /// 16 bytes of table (at most [`LUT_BYTES`]).
+    fn lut_bytes(&mut self, bidx: Value, bytes: &[u8]) -> Value {
+        let mut acc: Option<Value> = None;
+        for (k, chunk) in bytes.chunks(16).enumerate() {
+            let mut c = [0u8; 16];
+            c[..chunk.len()].copy_from_slice(chunk);
+            let table = self.constant(types::I8X16, c);
+            // Indices below this chunk wrap to ≥ 208, above it stay ≥ 16:
+            // both select 0.
+            let idx = if k == 0 {
+                bidx
+            } else {
+                let d = self.constant(types::I8X16, [(16 * k) as u8; 16]);
+                self.b.ins().isub(bidx, d)
+            };
+            let r = self.b.ins().swizzle(table, idx);
+            acc = Some(match acc {
+                None => r,
+                Some(a) => self.b.ins().bor(a, r),
+            });
+        }
+        acc.unwrap_or_else(|| self.constant(types::I8X16, [0; 16]))
+    }
+
+    /// `entries[v]` per lane as a float vector, from byte indices of
+    /// [`Gen::float_byte_index`].
+    fn lut_float(&mut self, bidx: Value, entries: &[f64]) -> Value {
+        let f = self.float();
+        let bytes: Vec<u8> = entries
+            .iter()
+            .flat_map(|&x| match f {
+                Float::F32 => (x as f32).to_le_bytes().to_vec(),
+                Float::F64 => x.to_le_bytes().to_vec(),
+            })
+            .collect();
+        let r = self.lut_bytes(bidx, &bytes);
+        bc(self.b, f.vector(), r)
+    }
+
+    /// `table[idx]` per i32 lane, for a table that [`small_u8`] accepts and
+    /// indices in range.
+    fn lut_u8(&mut self, idx: Value, table: &[u32]) -> Value {
+        // The upper three bytes of each lane select 0.
+        let hi = self.constant(types::I8X16, splat_bytes(&[0, 0x80, 0x80, 0x80]));
+        let x = bc(self.b, types::I8X16, idx);
+        let bidx = self.b.ins().bor(x, hi);
+        let bytes: Vec<u8> = table.iter().map(|&x| x as u8).collect();
+        let r = self.lut_bytes(bidx, &bytes);
+        bc(self.b, types::I32X4, r)
+    }
+
+    /// One i32 vector per group from per-lane i64 scalars.
+    fn vectors_of(&mut self, lanes: &[Value]) -> Vec<Value> {
+        let w = self.float().width();
+        lanes
+            .chunks(w)
+            .map(|c| {
+                let mut v = self.constant(types::I32X4, [0; 16]);
+                for (l, &x) in c.iter().enumerate() {
+                    let x = self.b.ins().ireduce(types::I32, x);
+                    v = self.b.ins().insertlane(v, x, l as u8);
+                }
+                v
+            })
+            .collect()
+    }
+
+    /// Per-lane i64 scalars of token vectors.
+    fn lanes_of_all(&mut self, vs: &[Value]) -> Vec<Value> {
+        vs.iter().flat_map(|&v| self.lanes_of(v)).collect()
     }
 
     /// Splatted (re, im) pair at `row + off`.
@@ -817,6 +950,89 @@ impl<'f> Gen<'_, '_, 'f, '_> {
         })
     }
 
+    /// Like [`Gen::digits`] for n divisible by 4, by comparisons instead of
+    /// an arctangent. The state is reduced to the first octant as there:
+    /// t = min/max of |re|, |im|, φ = atan t ∈ [0, π/4]. The digit of φ
+    /// there, round(φ·n/2π), is the number of boundaries (2k+1)π/n ≤ φ,
+    /// i.e. of thresholds tan((2k+1)π/n) ≤ t (k < n/8). The reflections
+    /// that undo the reduction (φ → π/2 − φ, θ → π − θ, θ → 2π − θ) map
+    /// boundaries to boundaries when 4 divides n, so they act on the digit
+    /// as on the angle: r → n/4 − r, n/2 − r, n − r.
+    ///
+    /// A decision differs from the reference's (round(atan2·n/2π) with
+    /// libm's atan2) only where the two roundings of t and of the threshold
+    /// disagree with atan2's, i.e. within a few ulps of a boundary (an odd
+    /// multiple of π/n): far from every state of a model with unit-modulus
+    /// rotations, whose states stay within the proved error of a lattice
+    /// point (a multiple of 2π/n, half a spacing from any boundary). Zero
+    /// states decode as atan2's signed zeros do, NaN to 0.
+    fn octant_digits(&mut self, re: &[Value], im: &[Value], n: u32) -> Vec<Value> {
+        let f = self.float();
+        let (vt, it) = (f.vector(), f.ivector());
+        let absm = self.vbits(!f.sign_bits());
+        let abs = |b: &mut FunctionBuilder<'f>, x: Value| {
+            let xb = bc(b, it, x);
+            let a = b.ins().band(xb, absm);
+            bc(b, vt, a)
+        };
+        let ax = self.map1(re, abs);
+        let ay = self.map1(im, abs);
+        let swap = self.map2(&ax, &ay, |b, x, y| b.ins().fcmp(FloatCC::LessThan, x, y));
+        let mx = self.map3(&swap, &ay, &ax, |b, m, x, y| sel(b, vt, m, x, y));
+        let mn = self.map3(&swap, &ax, &ay, |b, m, x, y| sel(b, vt, m, x, y));
+        // 0/0 (a zero state) is NaN and passes no threshold.
+        let t = self.map2(&mn, &mx, |b, x, y| b.ins().fdiv(x, y));
+        let zi = self.constant(it, [0; 16]);
+        let mut r = vec![zi; re.len()];
+        let nf = n as f64;
+        for k in 0.. {
+            let phi = (2 * k + 1) as f64 * std::f64::consts::PI / nf;
+            // The boundary at exactly π/4 (8 | n) is t = 1, the diagonal,
+            // where the reflection below decides.
+            if phi >= std::f64::consts::FRAC_PI_4 - 1e-12 {
+                break;
+            }
+            let th = self.vf(phi.tan());
+            let m = self.map1(&t, |b, x| b.ins().fcmp(FloatCC::GreaterThanOrEqual, x, th));
+            r = self.map2(&r, &m, |b, acc, m| b.ins().isub(acc, m));
+        }
+        let bits = (8 * f.size() - 1) as i64;
+        // `mask ? c − d : d` as (d ^ mask) − mask + (c & mask).
+        let reflect = |g: &mut Self, d: &[Value], masks: &[Value], c: u32| -> Vec<Value> {
+            let cv = g.vbits(c as u64);
+            g.map2(d, masks, |b, d, m| {
+                let m = bc(b, it, m);
+                let x = b.ins().bxor(d, m);
+                let x = b.ins().isub(x, m);
+                let cm = b.ins().band(cv, m);
+                b.ins().iadd(x, cm)
+            })
+        };
+        let r = reflect(self, &r, &swap, n / 4);
+        // Sign bits, -0.0 included, as atan2 reads them.
+        let sign = |b: &mut FunctionBuilder<'f>, x: Value| {
+            let xb = bc(b, it, x);
+            b.ins().sshr_imm_u(xb, bits)
+        };
+        let neg_re = self.map1(re, sign);
+        let r = reflect(self, &r, &neg_re, n / 2);
+        let neg_im = self.map1(im, sign);
+        let r = reflect(self, &r, &neg_im, n);
+        // NaN → 0, like the reference's saturating cast.
+        let r = self.map3(&r, re, im, |b, d, x, y| {
+            let ok = b.ins().fcmp(FloatCC::Ordered, x, y);
+            let ok = bc(b, it, ok);
+            b.ins().band(d, ok)
+        });
+        let q = self.low_i32_lanes(r);
+        let (nv, top) = (self.vi32(n), self.vi32(n - 1));
+        self.map1(&q, |b, k| {
+            let isn = b.ins().icmp(IntCC::Equal, k, nv);
+            let k = b.ins().band_not(k, isn);
+            b.ins().umin(k, top)
+        })
+    }
+
     /// A register component's digit for each vector group: how many of
     /// [`REGISTER_THRESHOLDS`] are ≤ re h, as i32 lanes (the low two for
     /// f64), in 0..4. NaN passes no threshold and decodes to 0, as in the
@@ -903,6 +1119,24 @@ impl<'f> Gen<'_, '_, 'f, '_> {
         let moduli = l.moduli.clone();
         let coords = l.coords.clone();
         let rowbytes = (width * pair) as i64;
+        let spec = self.spec;
+        let ltab = &spec.layers[i];
+        let vcount = ltab.num_tokens;
+        // Vector tokens index small tables in registers; large ones are
+        // gathered lane by lane.
+        let small = self.small_params(i);
+        let lanes_tok;
+        let v = match v {
+            Tok::Vector(vs) if !small => {
+                lanes_tok = Tok::Lanes(self.lanes_of_all(vs));
+                &lanes_tok
+            }
+            other => other,
+        };
+        let bidx: Option<Vec<Value>> = match v {
+            Tok::Vector(vs) => Some(vs.iter().map(|&x| self.float_byte_index(x)).collect()),
+            _ => None,
+        };
         // Per-lane row addresses of this layer's token parameters.
         let rows: Option<(Vec<Value>, Vec<Value>)> = match v {
             Tok::Lanes(v) => {
@@ -923,7 +1157,7 @@ impl<'f> Gen<'_, '_, 'f, '_> {
                 };
                 Some((a, b))
             }
-            Tok::Uniform { .. } => None,
+            Tok::Uniform { .. } | Tok::Vector(_) => None,
         };
         let mut digits: Vec<Vec<Value>> = Vec::with_capacity(width);
         for (j, &n) in moduli.iter().enumerate() {
@@ -935,6 +1169,28 @@ impl<'f> Gen<'_, '_, 'f, '_> {
             let (mut res, mut ims) = (Vec::with_capacity(groups), Vec::with_capacity(groups));
             for (g, hg) in h.iter_mut().enumerate() {
                 let ((ar, ai), bv) = match (&rows, v) {
+                    (None, Tok::Vector(_)) => {
+                        let bi = bidx.as_ref().map_or(self.opaque_zero, |b| b[g]);
+                        let col = |t: &[(f64, f64)], re: bool| -> Vec<f64> {
+                            (0..vcount)
+                                .map(|x| t[x * width + j])
+                                .map(|(r, m)| if re { r } else { m })
+                                .collect()
+                        };
+                        let av = (
+                            self.lut_float(bi, &col(&ltab.a, true)),
+                            self.lut_float(bi, &col(&ltab.a, false)),
+                        );
+                        let bv = match bias {
+                            Bias::Table => Some((
+                                self.lut_float(bi, &col(&ltab.b, true)),
+                                self.lut_float(bi, &col(&ltab.b, false)),
+                            )),
+                            Bias::PlusZero => plus_zero.map(|z| (z, z)),
+                            Bias::MinusZero => None,
+                        };
+                        (av, bv)
+                    }
                     (Some((a, b)), _) => {
                         let av = self.gather(&a[g * w..(g + 1) * w], off);
                         let bv = match bias {
@@ -967,6 +1223,9 @@ impl<'f> Gen<'_, '_, 'f, '_> {
             digits.push(match coords[j] {
                 Coord::Register => self.register_digits(&res),
                 Coord::Phase if n <= SECTOR_MAX => self.sector_digits(&res, &ims, n),
+                Coord::Phase if n.is_multiple_of(4) && n <= OCTANT_MAX => {
+                    self.octant_digits(&res, &ims, n)
+                }
                 Coord::Phase => self.digits(&res, &ims, n),
             });
         }
@@ -982,6 +1241,44 @@ impl<'f> Gen<'_, '_, 'f, '_> {
         code
     }
 
+    /// Next layer's tokens: cocycle_i[code·V_i + v], as vectors when the
+    /// cocycle is looked up in registers.
+    fn next_tok(&mut self, t: &Tables, i: usize, codes: &[Value], v: &Tok) -> Tok {
+        let spec = self.spec;
+        let l = &spec.layers[i];
+        if !small_u8(&l.cocycle) {
+            let lanes_tok;
+            let v = match v {
+                Tok::Vector(vs) => {
+                    lanes_tok = Tok::Lanes(self.lanes_of_all(vs));
+                    &lanes_tok
+                }
+                other => other,
+            };
+            return Tok::Lanes(self.next_tokens(t, i, codes, v));
+        }
+        let xs: Vec<Value> = match v {
+            Tok::Vector(vs) => vs.clone(),
+            Tok::Lanes(ls) => self.vectors_of(ls),
+            Tok::Uniform { x, .. } => {
+                let x = self.b.ins().ireduce(types::I32, *x);
+                let x = self.b.ins().splat(types::I32X4, x);
+                vec![x; codes.len()]
+            }
+        };
+        let out = codes
+            .iter()
+            .zip(xs)
+            .map(|(&c, x)| {
+                let vv = self.vi32(l.num_tokens as u32);
+                let m = self.b.ins().imul(c, vv);
+                let idx = self.b.ins().iadd(m, x);
+                self.lut_u8(idx, &l.cocycle)
+            })
+            .collect();
+        Tok::Vector(out)
+    }
+
     /// Next layer's token per lane: cocycle_i[code·V_i + v].
     fn next_tokens(&mut self, t: &Tables, i: usize, codes: &[Value], v: &Tok) -> Vec<Value> {
         let w = self.float().width();
@@ -995,6 +1292,7 @@ impl<'f> Gen<'_, '_, 'f, '_> {
                 let x = match v {
                     Tok::Lanes(v) => v[g * w + lane],
                     Tok::Uniform { x, .. } => *x,
+                    Tok::Vector(_) => unreachable!("vector tokens are split by next_tok"),
                 };
                 let idx = self.b.ins().iadd(c, x);
                 let off = self.b.ins().ishl_imm_u(idx, 2);
@@ -1021,6 +1319,16 @@ impl<'f> Gen<'_, '_, 'f, '_> {
     fn readout(&mut self, t: &Tables, joint: &[Value]) -> Vec<Value> {
         let w = self.float().width();
         let mut out = Vec::with_capacity(joint.len() * w);
+        let spec = self.spec;
+        if small_u8(&spec.readout) {
+            for &jv in joint {
+                let y = self.lut_u8(jv, &spec.readout);
+                for l in 0..w {
+                    out.push(self.b.ins().extractlane(y, l as u8));
+                }
+            }
+            return out;
+        }
         for &jv in joint {
             for c in self.lanes_of(jv) {
                 let off = self.b.ins().ishl_imm_u(c, 2);
@@ -1152,19 +1460,32 @@ impl<'f> Gen<'_, '_, 'f, '_> {
                 let tp = g.step_ptr(tb, s, 4);
                 let vb = g.step_ptr(vbuf, s, row as i64);
                 let jb = g.step_ptr(jbuf, s, row as i64);
-                let v: Vec<Value> = if i == 0 {
-                    offs.iter()
+                let v = if i == 0 {
+                    let ls: Vec<Value> = offs
+                        .iter()
                         .map(|&o| {
                             let a = g.b.ins().iadd(tp, o);
                             g.load_u32(a, 0)
                         })
-                        .collect()
+                        .collect();
+                    if g.small_params(0) {
+                        Tok::Vector(g.vectors_of(&ls))
+                    } else {
+                        Tok::Lanes(ls)
+                    }
+                } else if small_u8(&g.spec.layers[i - 1].cocycle) {
+                    Tok::Vector(
+                        (0..groups)
+                            .map(|gi| g.load_lanes(vb, (gi * w * 4) as i32))
+                            .collect(),
+                    )
                 } else {
-                    (0..lanes)
-                        .map(|l| g.b.ins().uload32(data_flags(), vb, (4 * l) as i32))
-                        .collect()
+                    Tok::Lanes(
+                        (0..lanes)
+                            .map(|l| g.b.ins().uload32(data_flags(), vb, (4 * l) as i32))
+                            .collect(),
+                    )
                 };
-                let v = Tok::Lanes(v);
                 let mut h: LayerState = lv
                     .iter()
                     .map(|gv| {
@@ -1199,9 +1520,18 @@ impl<'f> Gen<'_, '_, 'f, '_> {
                     for (gi, &jv) in joint.iter().enumerate() {
                         g.store_lanes(jv, jb, (gi * w * 4) as i32);
                     }
-                    let next = g.next_tokens(&t, i, &codes, &v);
-                    for (l, &x) in next.iter().enumerate() {
-                        g.b.ins().istore32(data_flags(), x, vb, (4 * l) as i32);
+                    match g.next_tok(&t, i, &codes, &v) {
+                        Tok::Vector(vs) => {
+                            for (gi, &x) in vs.iter().enumerate() {
+                                g.store_lanes(x, vb, (gi * w * 4) as i32);
+                            }
+                        }
+                        Tok::Lanes(ls) => {
+                            for (l, &x) in ls.iter().enumerate() {
+                                g.b.ins().istore32(data_flags(), x, vb, (4 * l) as i32);
+                            }
+                        }
+                        Tok::Uniform { .. } => unreachable!("next tokens are per lane"),
                     }
                 }
             });
@@ -1235,6 +1565,240 @@ impl<'f> Gen<'_, '_, 'f, '_> {
             &[],
         );
 
+        self.b.switch_to_block(exit);
+        self.b.ins().return_(&[]);
+    }
+
+    /// `run` for a single sequence, SIMD across time instead of across
+    /// sequences. A sequence's scan is sequential, but only its complex
+    /// multiply-adds are: per block of [`BLOCK`] steps and per layer, a
+    /// scalar pass runs the recurrence and keeps the states, then a vector
+    /// pass decodes them `lanes`-wide (4 steps at a time in f32), looks up
+    /// the next layer's tokens, the joint codes and the outputs, and writes
+    /// the outputs as whole vectors. The arithmetic is that of `run`, step
+    /// for step.
+    fn gen_run1(&mut self, args: &[Value]) {
+        let (ptrs, tok, out, len, state) = (args[0], args[1], args[2], args[3], args[5]);
+        let f = self.float();
+        let (w, k) = (f.width(), self.spec.layers.len());
+        let (size, pair) = (f.size() as i64, 2 * f.size() as i64);
+        let spec = self.spec;
+        let t = self.load_tables(ptrs);
+        let exit = self.b.create_block();
+        if k == 0 {
+            // Not called for a model without layers.
+            self.b.ins().jump(exit, &[]);
+            self.b.switch_to_block(exit);
+            self.b.ins().return_(&[]);
+            return;
+        }
+        // Stack: per layer and component a row of re and one of im, then
+        // the token row and the joint-code row (u32).
+        let widths: Vec<usize> = spec.layers.iter().map(|l| l.moduli.len()).collect();
+        let rows: usize = 2 * widths.iter().sum::<usize>();
+        let hrow = BLOCK as i64 * size;
+        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            (rows as i64 * hrow + 2 * 4 * BLOCK as i64 + 32) as u32,
+            4,
+        ));
+        let hbuf = self.b.ins().stack_addr(types::I64, slot, 0);
+        let vbuf = self.b.ins().iadd_imm_s(hbuf, rows as i64 * hrow);
+        let jbuf = self.b.ins().iadd_imm_s(vbuf, 4 * BLOCK as i64);
+        // Scalar state per layer and component; state block offsets as in
+        // `Jit::fresh_state` (lane 0 of group 0's vectors).
+        let mut vars: Vec<Vec<(Variable, Variable)>> = Vec::with_capacity(k);
+        let mut offs: Vec<Vec<i32>> = Vec::with_capacity(k);
+        let mut off = 0i32;
+        for &wd in &widths {
+            let mut lv = Vec::with_capacity(wd);
+            let mut lo = Vec::with_capacity(wd);
+            for j in 0..wd {
+                let (vr, vi) = (
+                    self.b.declare_var(f.scalar()),
+                    self.b.declare_var(f.scalar()),
+                );
+                let o = off + 32 * j as i32;
+                let re = self.b.ins().load(f.scalar(), data_flags(), state, o);
+                let im = self.b.ins().load(f.scalar(), data_flags(), state, o + 16);
+                self.b.def_var(vr, re);
+                self.b.def_var(vi, im);
+                lv.push((vr, vi));
+                lo.push(o);
+            }
+            off += 32 * (wd * spec.groups) as i32;
+            vars.push(lv);
+            offs.push(lo);
+        }
+        let blk = self.b.create_block();
+        let done = self.b.create_block();
+        let tb = self.b.append_block_param(blk, types::I64);
+        let bytes = self.b.ins().ishl_imm_u(len, 2);
+        let tend = self.b.ins().iadd(tok, bytes);
+        let delta = self.b.ins().isub(out, tok);
+        let zero = self.iconst(0);
+        let empty = self.b.ins().icmp(IntCC::Equal, len, zero);
+        self.b
+            .ins()
+            .brif(empty, done, &[], blk, &[BlockArg::Value(tok)]);
+
+        self.b.switch_to_block(blk);
+        let left = self.b.ins().isub(tend, tb);
+        let left = self.b.ins().ushr_imm_u(left, 2);
+        let cap = self.iconst(BLOCK as i64);
+        let nsteps = self.b.ins().umin(left, cap);
+        let nvec = self.b.ins().ushr_imm_u(nsteps, w.trailing_zeros() as i64);
+        let mut row = 0i64;
+        for (i, (l, lv)) in spec.layers.iter().zip(&vars).enumerate() {
+            let (width, bias) = (l.moduli.len(), l.bias);
+            let rowbytes = width as i64 * pair;
+            let last = i + 1 == k;
+            let hrows: Vec<i64> = (0..width).map(|j| row + 2 * j as i64).collect();
+            row += 2 * width as i64;
+            // Scalar pass: the recurrence, states kept per step.
+            self.pass(nsteps, |g, s| {
+                let v = if i == 0 {
+                    let tp = g.step_ptr(tb, s, 4);
+                    g.load_u32(tp, 0)
+                } else {
+                    // Written by the previous layer's vector pass.
+                    let vp = g.step_ptr(vbuf, s, 4);
+                    g.b.ins().uload32(data_flags(), vp, 0)
+                };
+                let o = g.b.ins().imul_imm_s(v, rowbytes);
+                let arow = g.b.ins().iadd(t.params[i], o);
+                let brow = g.b.ins().iadd(t.bias[i], o);
+                let hs = g.step_ptr(hbuf, s, size);
+                for (j, (&hj, &(vr, vi))) in hrows.iter().zip(lv).enumerate() {
+                    let po = (j as i64 * pair) as i32;
+                    let fs = f.scalar();
+                    let ar = g.b.ins().load(fs, table_flags(), arow, po);
+                    let ai = g.b.ins().load(fs, table_flags(), arow, po + size as i32);
+                    let (hr, hi) = (g.b.use_var(vr), g.b.use_var(vi));
+                    // The reference's order, as in `Gen::layer`.
+                    let p1 = g.b.ins().fmul(ar, hr);
+                    let p2 = g.b.ins().fmul(ai, hi);
+                    let mut re = g.b.ins().fsub(p1, p2);
+                    let p3 = g.b.ins().fmul(ar, hi);
+                    let p4 = g.b.ins().fmul(ai, hr);
+                    let mut im = g.b.ins().fadd(p3, p4);
+                    match bias {
+                        Bias::Table => {
+                            let br = g.b.ins().load(fs, table_flags(), brow, po);
+                            let bi = g.b.ins().load(fs, table_flags(), brow, po + size as i32);
+                            re = g.b.ins().fadd(re, br);
+                            im = g.b.ins().fadd(im, bi);
+                        }
+                        Bias::PlusZero => {
+                            let z = match f {
+                                Float::F32 => g.b.ins().f32const(0.0),
+                                Float::F64 => g.b.ins().f64const(0.0),
+                            };
+                            re = g.b.ins().fadd(re, z);
+                            im = g.b.ins().fadd(im, z);
+                        }
+                        Bias::MinusZero => {}
+                    }
+                    g.b.def_var(vr, re);
+                    g.b.def_var(vi, im);
+                    g.b.ins().store(data_flags(), re, hs, (hj * hrow) as i32);
+                    g.b.ins()
+                        .store(data_flags(), im, hs, ((hj + 1) * hrow) as i32);
+                }
+            });
+            // Vector pass: w steps per vector.
+            self.pass(nvec, |g, q| {
+                let hq = g.step_ptr(hbuf, q, 16);
+                let mut digits = Vec::with_capacity(width);
+                for (j, &hj) in hrows.iter().enumerate() {
+                    let vt = f.vector();
+                    let re = g.b.ins().load(vt, data_flags(), hq, (hj * hrow) as i32);
+                    let im =
+                        g.b.ins()
+                            .load(vt, data_flags(), hq, ((hj + 1) * hrow) as i32);
+                    let n = l.moduli[j];
+                    digits.push(
+                        match l.coords[j] {
+                            Coord::Register => g.register_digits(&[re]),
+                            Coord::Phase if n <= SECTOR_MAX => g.sector_digits(&[re], &[im], n),
+                            Coord::Phase if n.is_multiple_of(4) && n <= OCTANT_MAX => {
+                                g.octant_digits(&[re], &[im], n)
+                            }
+                            Coord::Phase => g.digits(&[re], &[im], n),
+                        }[0],
+                    );
+                }
+                let mut code = digits[width - 1];
+                for j in (0..width - 1).rev() {
+                    let nj = g.vi32(l.moduli[j]);
+                    let m = g.b.ins().imul(code, nj);
+                    code = g.b.ins().iadd(m, digits[j]);
+                }
+                let jq = g.step_ptr(jbuf, q, 4 * w as i64);
+                let joint = if i == 0 {
+                    code
+                } else {
+                    let acc = g.load_lanes(jq, 0);
+                    g.accumulate(&[acc], &[code], l.joint_stride)[0]
+                };
+                let tq = if i == 0 {
+                    g.step_ptr(tb, q, 4 * w as i64)
+                } else {
+                    g.step_ptr(vbuf, q, 4 * w as i64)
+                };
+                if last {
+                    // Outputs sit at the input tokens' offsets in `out`.
+                    let ip = g.step_ptr(tb, q, 4 * w as i64);
+                    let op = g.b.ins().iadd(ip, delta);
+                    if small_u8(&spec.readout) {
+                        let y = g.lut_u8(joint, &spec.readout);
+                        g.store_lanes(y, op, 0);
+                    } else {
+                        for (lane, y) in g.readout(&t, &[joint]).into_iter().enumerate() {
+                            g.b.ins().store(data_flags(), y, op, (4 * lane) as i32);
+                        }
+                    }
+                } else {
+                    g.store_lanes(joint, jq, 0);
+                    let v = if small_u8(&l.cocycle) {
+                        Tok::Vector(vec![g.load_lanes(tq, 0)])
+                    } else {
+                        Tok::Lanes(
+                            (0..w)
+                                .map(|lane| g.b.ins().uload32(data_flags(), tq, (4 * lane) as i32))
+                                .collect(),
+                        )
+                    };
+                    // The next layer's tokens overwrite this layer's, step
+                    // for step (tq is vbuf for i > 0; vbuf for i = 0).
+                    let vq = g.step_ptr(vbuf, q, 4 * w as i64);
+                    match g.next_tok(&t, i, &[code], &v) {
+                        Tok::Vector(vs) => g.store_lanes(vs[0], vq, 0),
+                        Tok::Lanes(ls) => {
+                            for (lane, &x) in ls.iter().enumerate() {
+                                g.b.ins().istore32(data_flags(), x, vq, (4 * lane) as i32);
+                            }
+                        }
+                        Tok::Uniform { .. } => unreachable!("next tokens are per lane"),
+                    }
+                }
+            });
+        }
+        let tb2 = self.b.ins().iadd_imm_s(tb, 4 * BLOCK as i64);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, tb2, tend);
+        self.b
+            .ins()
+            .brif(more, blk, &[BlockArg::Value(tb2)], done, &[]);
+
+        self.b.switch_to_block(done);
+        for (lv, lo) in vars.iter().zip(&offs) {
+            for (&(vr, vi), &o) in lv.iter().zip(lo) {
+                let (re, im) = (self.b.use_var(vr), self.b.use_var(vi));
+                self.b.ins().store(data_flags(), re, state, o);
+                self.b.ins().store(data_flags(), im, state, o + 16);
+            }
+        }
+        self.b.ins().jump(exit, &[]);
         self.b.switch_to_block(exit);
         self.b.ins().return_(&[]);
     }
@@ -1382,14 +1946,23 @@ impl<'f> Gen<'_, '_, 'f, '_> {
                 self.accumulate(&joint, &codes, stride)
             };
             if i + 1 < k {
-                v = Tok::Lanes(self.next_tokens(&t, i, &codes, &v));
+                v = self.next_tok(&t, i, &codes, &v);
             }
         }
-        let ys = if k == 0 {
+        // Outputs are contiguous here: whole vectors where the readout is
+        // looked up in registers, else one store per lane.
+        let spec = self.spec;
+        let (ys, yv) = if k == 0 {
             let y = self.b.ins().load(types::I32, table_flags(), t.readout, 0);
-            vec![y; lanes]
+            (vec![y; lanes], Vec::new())
+        } else if small_u8(&spec.readout) {
+            let yv = joint
+                .iter()
+                .map(|&jv| self.lut_u8(jv, &spec.readout))
+                .collect();
+            (Vec::new(), yv)
         } else {
-            self.readout(&t, &joint)
+            (self.readout(&t, &joint), Vec::new())
         };
         let mut r = 0i64;
         for h in &hs {
@@ -1405,6 +1978,9 @@ impl<'f> Gen<'_, '_, 'f, '_> {
             }
         }
         let op = self.step_ptr(out, ci, 4);
+        for (g, &y) in yv.iter().enumerate() {
+            self.store_lanes(y, op, (4 * g * w) as i32);
+        }
         for (lane, &y) in ys.iter().enumerate() {
             self.b.ins().store(data_flags(), y, op, (4 * lane) as i32);
         }

@@ -315,6 +315,9 @@ impl Walk<'_> {
         let ptruth = &parent.truth[start..start + n];
         let pindex = &parent.index[start..start + n];
         let mut first: Option<u64> = None;
+        // Children of the last length have no children of their own: only
+        // their outputs are checked.
+        let leaf = len + 1 == self.length;
         for x in 0..v {
             let c = x * n..(x + 1) * n;
             let kids = Children {
@@ -323,6 +326,7 @@ impl Walk<'_> {
                 out: &child.out[c],
                 x: x as u64,
                 v: v as u64,
+                leaf,
             };
             // One lookup per child, the table's row fixed by the token.
             match self.truth {
@@ -356,6 +360,8 @@ struct Children<'c> {
     out: &'c [u32],
     x: u64,
     v: u64,
+    /// Check only: neither truth nor index is kept.
+    leaf: bool,
 }
 
 impl Children<'_> {
@@ -371,6 +377,27 @@ impl Children<'_> {
         first: &mut Option<u64>,
         next: impl Fn(u32) -> u32,
     ) {
+        if self.leaf {
+            let bad = ptruth
+                .iter()
+                .zip(self.out)
+                .filter(|&(&t, &o)| o != next(t))
+                .count();
+            if bad > 0 {
+                acc.mismatches += bad as u64;
+                // Rare: only then are the failing indices formed.
+                let least = (0..ptruth.len())
+                    .filter(|&p| self.out[p] != next(ptruth[p]))
+                    .map(|p| pindex[p] * self.v + self.x)
+                    .min();
+                if let Some(idx) = least {
+                    if first.is_none_or(|f| idx < f) {
+                        *first = Some(idx);
+                    }
+                }
+            }
+            return;
+        }
         for p in 0..ptruth.len() {
             let g = next(ptruth[p]);
             self.truth[p] = g;

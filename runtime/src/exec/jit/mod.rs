@@ -8,13 +8,20 @@
 //! reference's in the same dtype. Register components compare re h with
 //! the same thresholds, so they decode exactly as the reference does. Only
 //! the phase decision differs in method: half-plane tests for small moduli,
-//! a vectorised polynomial arctangent (relative error ~1e-7 in f32, ~1e-16
-//! in f64) for larger ones, instead of libm's atan2. A decoded phase digit
+//! comparisons with boundary tangents in one octant for moduli divisible by
+//! 4 up to 64, a vectorised polynomial arctangent (relative error ~1e-7 in
+//! f32, ~1e-16 in f64) for the others, instead of libm's atan2. A decoded phase digit
 //! can therefore differ from the reference's only when the state lies within
 //! a few ulps of a decision boundary (an odd multiple of π/n away from every
 //! lattice point), or when its magnitude is below the smallest normal float
 //! (zero included), which no model with unit-modulus rotations and resets to
 //! roots of unity reaches.
+//!
+//! Small tables (token parameters, cocycles and readouts of at most 64
+//! bytes) are compiled into the code and looked up in registers. A single
+//! sequence (a batch of one, or the one sequence left after whole lane
+//! groups) runs SIMD across time: the scan scalar, the decoding and
+//! lookups vectorised over steps.
 //!
 //! [`exhaustive`] checks every token sequence up to a length against the
 //! model's ground truth (the group's Cayley table or the automaton's
@@ -153,7 +160,12 @@ impl Jit {
                 ptrs[codegen::slot_cocycle(i)] = c.as_ptr() as usize;
                 ints.push(c);
             }
+            let pairs =
+                |re: &[f64], im: &[f64]| re.iter().copied().zip(im.iter().copied()).collect();
             layers.push(LayerSpec {
+                a: pairs(&l.a_re, &l.a_im),
+                b: pairs(&l.b_re, &l.b_im),
+                cocycle: if last { Vec::new() } else { l.cocycle.clone() },
                 moduli: l.moduli.clone(),
                 coords: l.coords.clone(),
                 num_tokens: v,
@@ -179,6 +191,7 @@ impl Jit {
             groups,
             num_tokens: model.num_tokens(),
             layers,
+            readout: diag.readout.clone(),
         };
         let code = codegen::compile(&spec).map_err(|e| ExecError::Unavailable("jit", e))?;
         ptrs[codegen::slot_pool(k)] = code.pool.as_ptr() as usize;
@@ -256,6 +269,38 @@ impl Jit {
     }
 }
 
+impl Jit {
+    /// Run one sequence of `tokens.len()` steps (a multiple of 4, every
+    /// token below the model's token count) from `state` (one group's
+    /// block; lane 0 is the sequence's), leaving its state there.
+    fn call_run1(&self, tokens: &[u32], out: &mut [u32], state: &mut [u8]) {
+        assert!(tokens.len() == out.len() && tokens.len().is_multiple_of(4));
+        assert!(!self.spec.layers.is_empty());
+        assert_eq!(state.len(), self.state_bytes());
+        if tokens.is_empty() {
+            return;
+        }
+        debug_assert!(tokens.iter().all(|&t| (t as usize) < self.spec.num_tokens));
+        // SAFETY: `run1` reads `tokens.len()` tokens and writes as many
+        // outputs (whole vectors of 4 or 2 steps, and the length is a
+        // multiple of 4), and reads and writes lane 0 of the state block,
+        // which is one group's (asserted). Tokens are below the model's
+        // token count (checked by the caller); every table index the code
+        // forms from them is in bounds by construction (see
+        // `codegen::Spec`), into tables owned by `self`.
+        unsafe {
+            (self.code.run1)(
+                self.ptrs.as_ptr(),
+                tokens.as_ptr(),
+                out.as_mut_ptr(),
+                tokens.len() as u64,
+                1,
+                state.as_mut_ptr(),
+            )
+        }
+    }
+}
+
 /// Whether a layer's input term can be folded into a constant.
 fn bias_kind(float: Float, re: &[f64], im: &[f64]) -> Bias {
     let bits = |x: f64| match float {
@@ -281,11 +326,17 @@ impl Executor for Jit {
         self.dtype
     }
     fn run(&self, tokens: &Tokens) -> Result<Vec<u32>, ExecError> {
+        let mut out = vec![0u32; tokens.ids().len()];
+        self.run_into(tokens, &mut out)?;
+        Ok(out)
+    }
+
+    fn run_into(&self, tokens: &Tokens, out: &mut [u32]) -> Result<(), ExecError> {
+        super::check_out_len(tokens, out)?;
         let (batch, len) = (tokens.batch(), tokens.len());
         let ids = tokens.ids();
-        let mut out = vec![0u32; ids.len()];
         if batch == 0 || len == 0 {
-            return Ok(out);
+            return Ok(());
         }
         let bound = self.spec.num_tokens;
         let check = |chunk: &[u32]| match chunk.iter().copied().max() {
@@ -317,11 +368,18 @@ impl Executor for Jit {
             // buffers rather than `lanes - rows` whole sequences.
             let rows = batch - full;
             check(&ids[full * len..])?;
-            let piece = len.min(PIECE_STEPS);
-            let mut t = vec![0u32; lanes * piece];
-            let mut o = vec![0u32; lanes * piece];
             let mut state = self.fresh_state(1);
             let mut t0 = 0;
+            if rows == 1 && !self.spec.layers.is_empty() {
+                // One sequence: SIMD across time, straight from the caller's
+                // buffers, whole quads of steps; the rest below.
+                t0 = len / 4 * 4;
+                let at = full * len;
+                self.call_run1(&ids[at..at + t0], &mut out[at..at + t0], &mut state);
+            }
+            let piece = (len - t0).min(PIECE_STEPS);
+            let mut t = vec![0u32; lanes * piece];
+            let mut o = vec![0u32; lanes * piece];
             while t0 < len {
                 let n = piece.min(len - t0);
                 for r in 0..rows {
@@ -337,6 +395,6 @@ impl Executor for Jit {
                 t0 += n;
             }
         }
-        Ok(out)
+        Ok(())
     }
 }
