@@ -156,6 +156,13 @@ pub fn classify(relator: &Word) -> Option<PcRelation> {
     read(relator).or_else(|| read(&inverse(relator)))
 }
 
+/// g_j^e among n generators, as an exponent vector.
+fn gen_power(n: usize, j: usize, e: u32) -> Exps {
+    let mut x = vec![0; n];
+    x[j] = e;
+    x
+}
+
 /// A consistent pc presentation with its collector.
 #[derive(Clone, Debug)]
 pub struct Pc {
@@ -248,11 +255,7 @@ impl Pc {
                 limit: max_order,
             });
         }
-        let unit = |j: usize| -> Exps {
-            let mut e = vec![0; n];
-            e[j] = 1;
-            e
-        };
+        let unit = |j: usize| gen_power(n, j, 1);
         let mut pc = Pc {
             names,
             orders: orders.iter().map(|&p| p as u32).collect(),
@@ -283,8 +286,7 @@ impl Pc {
                 }
             }
             // g_i^-1 = g_i^{p_i - 1}·(g_i^{p_i})^-1.
-            let mut inv = vec![0; n];
-            inv[i] = pc.orders[i] - 1;
+            let mut inv = gen_power(n, i, pc.orders[i] - 1);
             let w = pc.powers[i].clone();
             let w_inv = pc.inverse(&w)?;
             pc.mul_into(&mut inv, &w_inv)?;
@@ -411,9 +413,7 @@ impl Pc {
             let g = if e < 0 {
                 self.inverses[j].clone()
             } else {
-                let mut u = self.identity();
-                u[j] = 1;
-                u
+                gen_power(self.len(), j, 1)
             };
             let p = self.pow(&g, e.unsigned_abs())?;
             self.mul_into(&mut out, &p)?;
@@ -424,16 +424,7 @@ impl Pc {
     /// Wamsley's overlaps: each evaluated two ways must agree.
     fn check_consistent(&self) -> Result<(), PcError> {
         let n = self.len();
-        let unit = |j: usize| -> Exps {
-            let mut e = vec![0; n];
-            e[j] = 1;
-            e
-        };
-        let gen_power = |j: usize, e: u32| -> Exps {
-            let mut x = vec![0; n];
-            x[j] = e;
-            x
-        };
+        let unit = |j: usize| gen_power(n, j, 1);
         let name = |i: usize| &self.names[i];
         let prod = |x: &Exps, i: usize| -> Result<Exps, PcError> {
             let mut r = x.clone();
@@ -465,7 +456,7 @@ impl Pc {
             for i in 0..j {
                 // (g_j^{p_j}) g_i = g_j^{p_j - 1} (g_j g_i)
                 let left = prod(&self.powers[j], i)?;
-                let right = self.mul(&gen_power(j, pj - 1), &prod(&unit(j), i)?)?;
+                let right = self.mul(&gen_power(n, j, pj - 1), &prod(&unit(j), i)?)?;
                 if left != right {
                     return Err(PcError::Inconsistent(format!(
                         "{a}^{pj}*{b} and {a}^{}*({a}*{b}) collect differently",
@@ -477,7 +468,7 @@ impl Pc {
                 // g_j (g_i^{p_i}) = (g_j g_i) g_i^{p_i - 1}
                 let pi = self.orders[i];
                 let left = self.mul(&unit(j), &self.powers[i])?;
-                let right = self.mul(&prod(&unit(j), i)?, &gen_power(i, pi - 1))?;
+                let right = self.mul(&prod(&unit(j), i)?, &gen_power(n, i, pi - 1))?;
                 if left != right {
                     return Err(PcError::Inconsistent(format!(
                         "{a}*{b}^{pi} and ({a}*{b})*{b}^{} collect differently",

@@ -28,8 +28,8 @@
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
-    types, AbiParam, BlockArg, ConstantData, Endianness, InstBuilder, MemFlagsData, StackSlotData,
-    StackSlotKind, Type, UserFuncName, Value,
+    types, AbiParam, Block, BlockArg, ConstantData, Endianness, InstBuilder, MemFlagsData,
+    StackSlotData, StackSlotKind, Type, UserFuncName, Value,
 };
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -1341,6 +1341,35 @@ impl<'f> Gen<'_, '_, 'f, '_> {
 
     /// Store / load the valid i32 lanes of a code vector (4 for f32, 2 for
     /// f64) at `addr + off`.
+    /// Store a step's next-layer tokens at `addr`: lane l's at 4·l (a
+    /// group's vector covers its lanes).
+    fn store_tok(&mut self, tok: Tok, addr: Value) {
+        match tok {
+            Tok::Vector(vs) => {
+                let w = self.float().width();
+                for (gi, &x) in vs.iter().enumerate() {
+                    self.store_lanes(x, addr, (gi * w * 4) as i32);
+                }
+            }
+            Tok::Lanes(ls) => {
+                for (l, &x) in ls.iter().enumerate() {
+                    self.b.ins().istore32(data_flags(), x, addr, (4 * l) as i32);
+                }
+            }
+            Tok::Uniform { .. } => unreachable!("next tokens are per lane"),
+        }
+    }
+
+    /// The back edge of a loop over blocks of `BLOCK` tokens: on to `blk`
+    /// with the next block's pointer while it is below `tend`, else `exit`.
+    fn next_block(&mut self, tb: Value, tend: Value, blk: Block, exit: Block) {
+        let tb2 = self.b.ins().iadd_imm_s(tb, 4 * BLOCK as i64);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, tb2, tend);
+        self.b
+            .ins()
+            .brif(more, blk, &[BlockArg::Value(tb2)], exit, &[]);
+    }
+
     fn store_lanes(&mut self, v: Value, addr: Value, off: i32) {
         match self.float() {
             Float::F32 => {
@@ -1520,27 +1549,12 @@ impl<'f> Gen<'_, '_, 'f, '_> {
                     for (gi, &jv) in joint.iter().enumerate() {
                         g.store_lanes(jv, jb, (gi * w * 4) as i32);
                     }
-                    match g.next_tok(&t, i, &codes, &v) {
-                        Tok::Vector(vs) => {
-                            for (gi, &x) in vs.iter().enumerate() {
-                                g.store_lanes(x, vb, (gi * w * 4) as i32);
-                            }
-                        }
-                        Tok::Lanes(ls) => {
-                            for (l, &x) in ls.iter().enumerate() {
-                                g.b.ins().istore32(data_flags(), x, vb, (4 * l) as i32);
-                            }
-                        }
-                        Tok::Uniform { .. } => unreachable!("next tokens are per lane"),
-                    }
+                    let next = g.next_tok(&t, i, &codes, &v);
+                    g.store_tok(next, vb);
                 }
             });
         }
-        let tb2 = self.b.ins().iadd_imm_s(tb, 4 * BLOCK as i64);
-        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, tb2, tend);
-        self.b
-            .ins()
-            .brif(more, blk, &[BlockArg::Value(tb2)], grp_next, &[]);
+        self.next_block(tb, tend, blk, grp_next);
 
         self.b.switch_to_block(grp_next);
         let mut off = 0i32;
@@ -1772,23 +1786,12 @@ impl<'f> Gen<'_, '_, 'f, '_> {
                     // The next layer's tokens overwrite this layer's, step
                     // for step (tq is vbuf for i > 0; vbuf for i = 0).
                     let vq = g.step_ptr(vbuf, q, 4 * w as i64);
-                    match g.next_tok(&t, i, &[code], &v) {
-                        Tok::Vector(vs) => g.store_lanes(vs[0], vq, 0),
-                        Tok::Lanes(ls) => {
-                            for (lane, &x) in ls.iter().enumerate() {
-                                g.b.ins().istore32(data_flags(), x, vq, (4 * lane) as i32);
-                            }
-                        }
-                        Tok::Uniform { .. } => unreachable!("next tokens are per lane"),
-                    }
+                    let next = g.next_tok(&t, i, &[code], &v);
+                    g.store_tok(next, vq);
                 }
             });
         }
-        let tb2 = self.b.ins().iadd_imm_s(tb, 4 * BLOCK as i64);
-        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, tb2, tend);
-        self.b
-            .ins()
-            .brif(more, blk, &[BlockArg::Value(tb2)], done, &[]);
+        self.next_block(tb, tend, blk, done);
 
         self.b.switch_to_block(done);
         for (lv, lo) in vars.iter().zip(&offs) {
