@@ -796,14 +796,11 @@ impl<'f> Gen<'_, '_, 'f, '_> {
         terms.pop().unwrap_or_default()
     }
 
-    /// The state code digit of one component, for each vector group:
-    /// round(arg(h)·n/2π) mod n as i32 lanes (the low two for f64), in 0..n
-    /// by construction. The groups go through each stage together, so each
-    /// constant is loaded once for all of them.
-    fn digits(&mut self, re: &[Value], im: &[Value], n: u32) -> Vec<Value> {
+    /// The octant reduction shared by both phase decoders: per group, the
+    /// mask |re| < |im| and max(|re|, |im|), min(|re|, |im|).
+    fn octant(&mut self, re: &[Value], im: &[Value]) -> (Vec<Value>, Vec<Value>, Vec<Value>) {
         let f = self.float();
         let (vt, it) = (f.vector(), f.ivector());
-        let nf = n as f64;
         let absm = self.vbits(!f.sign_bits());
         let abs = |b: &mut FunctionBuilder<'f>, x: Value| {
             let xb = bc(b, it, x);
@@ -812,10 +809,22 @@ impl<'f> Gen<'_, '_, 'f, '_> {
         };
         let ax = self.map1(re, abs);
         let ay = self.map1(im, abs);
-        // Octant reduction: t = min/max in [0, 1].
         let swap = self.map2(&ax, &ay, |b, x, y| b.ins().fcmp(FloatCC::LessThan, x, y));
         let mx = self.map3(&swap, &ay, &ax, |b, m, x, y| sel(b, vt, m, x, y));
         let mn = self.map3(&swap, &ax, &ay, |b, m, x, y| sel(b, vt, m, x, y));
+        (swap, mx, mn)
+    }
+
+    /// The state code digit of one component, for each vector group:
+    /// round(arg(h)·n/2π) mod n as i32 lanes (the low two for f64), in 0..n
+    /// by construction. The groups go through each stage together, so each
+    /// constant is loaded once for all of them.
+    fn digits(&mut self, re: &[Value], im: &[Value], n: u32) -> Vec<Value> {
+        let f = self.float();
+        let (vt, it) = (f.vector(), f.ivector());
+        let nf = n as f64;
+        // Octant reduction: t = min/max in [0, 1].
+        let (swap, mx, mn) = self.octant(re, im);
         // h = 0 gives t = 0 (atan2(±0, ±0) is 0 or π by the signs), not 0/0.
         let (zero, one) = (self.vf(0.0), self.vf(1.0));
         let mx = self.map1(&mx, |b, x| {
@@ -968,18 +977,8 @@ impl<'f> Gen<'_, '_, 'f, '_> {
     /// states decode as atan2's signed zeros do, NaN to 0.
     fn octant_digits(&mut self, re: &[Value], im: &[Value], n: u32) -> Vec<Value> {
         let f = self.float();
-        let (vt, it) = (f.vector(), f.ivector());
-        let absm = self.vbits(!f.sign_bits());
-        let abs = |b: &mut FunctionBuilder<'f>, x: Value| {
-            let xb = bc(b, it, x);
-            let a = b.ins().band(xb, absm);
-            bc(b, vt, a)
-        };
-        let ax = self.map1(re, abs);
-        let ay = self.map1(im, abs);
-        let swap = self.map2(&ax, &ay, |b, x, y| b.ins().fcmp(FloatCC::LessThan, x, y));
-        let mx = self.map3(&swap, &ay, &ax, |b, m, x, y| sel(b, vt, m, x, y));
-        let mn = self.map3(&swap, &ax, &ay, |b, m, x, y| sel(b, vt, m, x, y));
+        let it = f.ivector();
+        let (swap, mx, mn) = self.octant(re, im);
         // 0/0 (a zero state) is NaN and passes no threshold.
         let t = self.map2(&mn, &mx, |b, x, y| b.ins().fdiv(x, y));
         let zi = self.constant(it, [0; 16]);
