@@ -84,8 +84,9 @@ fn the_loader_refuses_broken_structure() {
 
     let mut m = model("pd-ssm", false);
     let n = pd(&mut m).action.points.len();
-    let row1 = pd(&mut m).action.images[n..2 * n].to_vec();
-    pd(&mut m).action.images[2 * n..3 * n].copy_from_slice(&row1);
+    let images = pd(&mut m).action.images.as_mut().expect("a listed action");
+    let row1 = images[n..2 * n].to_vec();
+    images[2 * n..3 * n].copy_from_slice(&row1);
     refused(m, "not faithful");
 
     let mut m = model("pd-ssm", false);

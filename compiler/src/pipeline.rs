@@ -7,6 +7,7 @@ use crate::automaton::monoid::{analyse, Verdict};
 use crate::automaton::Automaton;
 use crate::construct::{self, automaton, construct, Alphabet, Tokens};
 use crate::diagnostics::{Diagnostic, Source, Span};
+use crate::elaborate::ElaboratedChain;
 use crate::emit::emit;
 use crate::group::{Elem, Group, Limits};
 use crate::target::{plan, plan_with_series, Target};
@@ -119,6 +120,58 @@ pub fn compile(
             ),
             None,
             "while compiling this group",
+        )
+    })?;
+    let bytes = emit(&model)
+        .map_err(|e| Diagnostic::error("emit", format!("cannot write the weight file: {e}")))?;
+    Ok((model, bytes))
+}
+
+/// Compile a permutation group kept as a stabiliser chain (past the element
+/// limit): one pd-ssm layer on the given points, a file without a Cayley
+/// table (format version 5). Other targets need the group's elements.
+pub fn compile_chain(
+    g: &ElaboratedChain,
+    target: &dyn Target,
+    opts: &Options,
+) -> Result<(ValidModel, Vec<u8>), Diagnostic> {
+    let b = &g.group;
+    let located = |d: Diagnostic| d.at(&g.source, g.span, "defined here");
+    if target.kind() != TargetKind::PdSsm {
+        return Err(located(
+            Diagnostic::error(
+                "target::beyond-limit",
+                format!(
+                    "{} (order {}) is past the element limit, and only pd-ssm compiles without listing the elements",
+                    b.name,
+                    b.chain.order()
+                ),
+            )
+            .help("use --target pd-ssm (one layer on the group's own points), or raise --max-elements if the group is small enough to list"),
+        ));
+    }
+    let model = construct::pd::construct_chain(
+        &b.name,
+        &b.gen_names,
+        &b.gens,
+        &b.chain,
+        opts.alphabet,
+        opts.bos,
+        opts.dtype,
+    )
+    .map_err(|e| {
+        located(
+            Diagnostic::error("construct", e)
+                .help("a group past the element limit compiles with its generators as tokens"),
+        )
+    })?;
+    let model = validate(model, &LoadLimits::default()).map_err(|e| {
+        located(
+            Diagnostic::error(
+                "validate",
+                format!("the compiled model cannot be written: {e}"),
+            )
+            .help("the model is past a limit the loader checks; use fewer points"),
         )
     })?;
     let bytes = emit(&model)

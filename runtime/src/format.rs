@@ -12,6 +12,10 @@
 //! | `group.table` | I32 | [N, N] Cayley table, `table[g, h] = g·h` |
 //! | `group.generators` | I32 | [num generators] generator → element id |
 //! | `tokens.element` | I32 | [V_0] token id → element id |
+//! | `perm.generators` | I32 | [num generators, n] images of points 0..n (version 5, instead of the three above) |
+//! | `perm.tokens` | I32 | [V_0, n] each token's permutation (the identity for a start token) |
+//! | `perm.base` | I32 | [k] base points |
+//! | `perm.level.i` | I32 | [m_i, n] level i's coset representatives, the identity first (`ir::PermTruth`) |
 //! | `automaton.delta` | I32 | [V_0, S] `delta[v, q]` = state reached from q by token v (instead of the three above) |
 //! | `automaton.start` | I32 | [1] the start state |
 //! | `automaton.accept` | I32 | [S] 1 for accepting states, else 0 |
@@ -31,7 +35,7 @@
 //!
 //! | name | dtype | shape |
 //! |---|---|---|
-//! | `action.images` | I32 | [N, n] `images[g, j]` = j·g (pd-ssm, deltaproduct) |
+//! | `action.images` | I32 | [N, n] `images[g, j]` = j·g (pd-ssm, deltaproduct; absent with `perm.*`) |
 //! | `action.points` | F | [n] the value marking each point |
 //! | `pd.index` | I32 | [V, n] P(x): column j has its one in row `index[x, j]` |
 //! | `pd.diag`, `pd.input` | F | [V, n] D(x), b(x) |
@@ -47,7 +51,7 @@
 pub use crate::ir::FloatDtype;
 use crate::ir::{
     AutomatonTruth, Coord, DeltaCell, Diagonal, GroupTruth, Layer, Manifest, Model, Net, PdCell,
-    PointAction, RnnCell, Truth, FORMAT_NAME, FORMAT_VERSION, FORMAT_VERSIONS_READ,
+    PermTruth, PointAction, RnnCell, Truth, FORMAT_NAME, FORMAT_VERSIONS_READ, FORMAT_VERSION_PERM,
 };
 pub use crate::valid::LoadLimits;
 use crate::valid::{validate, ValidModel};
@@ -68,7 +72,7 @@ pub enum FormatError {
     Manifest(String),
     #[error("the file's format is '{0}', expected '{FORMAT_NAME}'")]
     WrongFormat(String),
-    #[error("format version {found} is not supported: this build reads versions 2 to {FORMAT_VERSION}{}", if *.found < FORMAT_VERSIONS_READ[0] { "; the file was written by an older gssm, so compile its source again with this one" } else { "" })]
+    #[error("format version {found} is not supported: this build reads versions 2 to {FORMAT_VERSION_PERM}{}", if *.found < FORMAT_VERSIONS_READ[0] { "; the file was written by an older gssm, so compile its source again with this one" } else { "" })]
     Version { found: u32 },
     #[error("tensor `{0}` is missing")]
     Missing(String),
@@ -141,6 +145,26 @@ pub fn encode(model: &ValidModel) -> Result<Vec<u8>, FormatError> {
             ints("group.generators", vec![g.generators.len()], &g.generators),
             ints("tokens.element", vec![v], &g.token_elements),
         ],
+        Truth::Perm(p) => {
+            let deg = p.degree;
+            let mut t = vec![
+                ints(
+                    "perm.generators",
+                    vec![p.generators.len(), deg],
+                    &p.generators.concat(),
+                ),
+                ints("perm.tokens", vec![v, deg], &p.tokens.concat()),
+                ints("perm.base", vec![p.base.len()], &p.base),
+            ];
+            for (i, reps) in p.levels.iter().enumerate() {
+                t.push(ints(
+                    &format!("perm.level.{i}"),
+                    vec![reps.len(), deg],
+                    &reps.concat(),
+                ));
+            }
+            t
+        }
         Truth::Automaton(a) => vec![
             ints("automaton.delta", vec![v, n], &a.delta),
             ints("automaton.start", vec![1], &[a.start]),
@@ -148,7 +172,9 @@ pub fn encode(model: &ValidModel) -> Result<Vec<u8>, FormatError> {
         ],
     };
     let action = |t: &mut Vec<Tensor>, a: &PointAction| {
-        t.push(ints("action.images", vec![n, a.degree()], &a.images));
+        if let Some(images) = &a.images {
+            t.push(ints("action.images", vec![n, a.degree()], images));
+        }
         t.push(floats("action.points", vec![a.degree()], &a.points));
     };
     match &model.net {
@@ -377,10 +403,54 @@ fn read_manifest(text: &str) -> Result<Manifest, FormatError> {
     serde_json::from_str(text).map_err(|e| FormatError::Manifest(e.to_string()))
 }
 
-fn read_action(rd: &mut Reader, n: usize, dt: FloatDtype) -> Result<PointAction, FormatError> {
+/// The action; without a Cayley table (a [`PermTruth`]) it has no images.
+fn read_action(
+    rd: &mut Reader,
+    n: usize,
+    listed: bool,
+    dt: FloatDtype,
+) -> Result<PointAction, FormatError> {
     let points = rd.floats("action.points", &[None], dt)?;
-    let images = rd.ints("action.images", &[Some(n), Some(points.len())])?.0;
+    let images = if listed {
+        Some(rd.ints("action.images", &[Some(n), Some(points.len())])?.0)
+    } else {
+        None
+    };
     Ok(PointAction { images, points })
+}
+
+/// Rows of `n` entries.
+fn rows(flat: Vec<u32>, count: usize, n: usize) -> Vec<Vec<u32>> {
+    if n == 0 {
+        return vec![Vec::new(); count];
+    }
+    flat.chunks_exact(n).map(<[u32]>::to_vec).collect()
+}
+
+/// A permutation group without a table: generators, tokens, base and one
+/// tensor of representatives per base point.
+fn read_perm(rd: &mut Reader, gens: usize, v: usize) -> Result<PermTruth, FormatError> {
+    let (tokens, shape) = rd.ints("perm.tokens", &[Some(v), None])?;
+    let deg = shape[1];
+    let generators = rows(
+        rd.ints("perm.generators", &[Some(gens), Some(deg)])?.0,
+        gens,
+        deg,
+    );
+    let (base, k) = rd.ints("perm.base", &[None])?;
+    // Each level is a tensor of its own, so the file's size bounds k.
+    let mut levels = Vec::with_capacity(k[0].min(64));
+    for i in 0..k[0] {
+        let (reps, shape) = rd.ints(&format!("perm.level.{i}"), &[None, Some(deg)])?;
+        levels.push(rows(reps, shape[0], deg));
+    }
+    Ok(PermTruth {
+        degree: deg,
+        generators,
+        tokens: rows(tokens, v, deg),
+        base,
+        levels,
+    })
 }
 
 /// Diagonal layers, numbered from 0 without gaps (a stray `layer.j.*` is
@@ -491,6 +561,9 @@ pub fn decode(bytes: &[u8]) -> Result<Model, FormatError> {
     // The manifest says what is tracked; the validator checks it says one
     // thing.
     let truth = match (&manifest.group, &manifest.automaton) {
+        (Some(g), None) if !rd.has("group.table") && rd.has("perm.tokens") => {
+            Truth::Perm(read_perm(&mut rd, g.generators.len(), v)?)
+        }
         (Some(g), None) => Truth::Group(GroupTruth {
             table: rd.ints("group.table", &[Some(n), Some(n)])?.0,
             generators: rd.ints("group.generators", &[Some(g.generators.len())])?.0,
@@ -509,8 +582,9 @@ pub fn decode(bytes: &[u8]) -> Result<Model, FormatError> {
     };
     // The tensors present say which kind of net this is; the validator
     // checks that it is the target's.
+    let listed = !matches!(truth, Truth::Perm(_));
     let net = if rd.has("pd.index") {
-        let action = read_action(&mut rd, n, dt)?;
+        let action = read_action(&mut rd, n, listed, dt)?;
         let deg = Some(action.degree());
         Net::Pd(PdCell {
             index: rd.ints("pd.index", &[Some(v), deg])?.0,
@@ -520,7 +594,7 @@ pub fn decode(bytes: &[u8]) -> Result<Model, FormatError> {
             action,
         })
     } else if rd.has("delta.k") {
-        let action = read_action(&mut rd, n, dt)?;
+        let action = read_action(&mut rd, n, listed, dt)?;
         let deg = Some(action.degree());
         let h0 = rd.floats("delta.h0", &[None], dt)?;
         let d = Some(h0.len());

@@ -41,6 +41,9 @@ pub struct Model {
 pub enum Truth {
     /// Output t is the running product x_1⋯x_t in a finite group.
     Group(GroupTruth),
+    /// The same for a permutation group too big for a Cayley table: the
+    /// tokens' permutations and a normal form (format version 5).
+    Perm(PermTruth),
     /// Output t is the state of a deterministic automaton after x_1…x_t.
     Automaton(AutomatonTruth),
 }
@@ -55,6 +58,122 @@ pub struct GroupTruth {
     pub generators: Vec<u32>,
     /// Input token id -> element id.
     pub token_elements: Vec<u32>,
+}
+
+/// A permutation group given by the tokens' permutations, with a normal form
+/// that numbers its elements without listing them: a base b_0..b_{k-1} and,
+/// per level i, coset representatives u (each fixing b_0..b_{i-1}, the first
+/// the identity, their images b_i·u distinct). Element
+/// u_{k-1}·…·u_1·u_0 (u_i the d_i-th representative of level i) has id
+/// d_0 + m_0·(d_1 + m_1·(d_2 + …)), m_i the level's representative count;
+/// the identity is 0. Output class ids are these ids; an element's label is
+/// its cycle notation, made on demand.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PermTruth {
+    /// Points 0..degree.
+    pub degree: usize,
+    /// Generator i (named `manifest.group.generators[i]`) as its images.
+    /// Labels of tokens are words in these generators.
+    pub generators: Vec<Vec<u32>>,
+    /// Input token id -> its permutation (the identity for a start token).
+    pub tokens: Vec<Vec<u32>>,
+    /// The base point of each level.
+    pub base: Vec<u32>,
+    /// Per level, its representatives.
+    pub levels: Vec<Vec<Vec<u32>>>,
+}
+
+impl PermTruth {
+    /// |G| = ∏ m_i, or `None` past u64.
+    pub fn order(&self) -> Option<u64> {
+        self.levels
+            .iter()
+            .try_fold(1u64, |acc, l| acc.checked_mul(l.len() as u64))
+    }
+
+    /// The id of permutation `g`, or `None` when `g` is not in the group
+    /// the levels describe (sifting does not end at the identity).
+    pub fn rank(&self, g: &[u32]) -> Option<u32> {
+        let mut h = g.to_vec();
+        let mut scratch = vec![0u32; h.len()];
+        let (mut id, mut radix) = (0u64, 1u64);
+        for (&b, reps) in self.base.iter().zip(&self.levels) {
+            let x = h[b as usize];
+            let d = reps.iter().position(|u| u[b as usize] == x)?;
+            // h <- h·u^-1: u^-1 maps u[j] back to j.
+            for (j, &uj) in reps[d].iter().enumerate() {
+                scratch[uj as usize] = j as u32;
+            }
+            for y in h.iter_mut() {
+                *y = scratch[*y as usize];
+            }
+            id += d as u64 * radix;
+            radix *= reps.len() as u64;
+        }
+        let identity = h.iter().enumerate().all(|(j, &y)| y as usize == j);
+        (identity && id < u64::from(u32::MAX)).then_some(id as u32)
+    }
+
+    /// The permutation with id `id` (below the order).
+    pub fn unrank(&self, mut id: u32) -> Vec<u32> {
+        let mut g: Vec<u32> = (0..self.degree as u32).collect();
+        // g = u_{k-1}·…·u_0 applies u_{k-1} first: build it from the last
+        // level's digit, composing each lower level's representative after.
+        let mut digits = Vec::with_capacity(self.levels.len());
+        for reps in &self.levels {
+            let m = reps.len() as u32;
+            digits.push((id % m) as usize);
+            id /= m;
+        }
+        for (reps, &d) in self.levels.iter().zip(&digits).rev() {
+            for y in g.iter_mut() {
+                *y = reps[d][*y as usize];
+            }
+        }
+        g
+    }
+
+    /// The id of element `y`·(token `t`'s permutation).
+    pub fn next(&self, y: u32, t: u32) -> u32 {
+        let p = &self.tokens[t as usize];
+        let g: Vec<u32> = self.unrank(y).iter().map(|&x| p[x as usize]).collect();
+        self.rank(&g)
+            .expect("a validated normal form holds every product of its tokens")
+    }
+
+    /// Element `id` in cycle notation on points 1..degree, GAP's way:
+    /// "()" for the identity, "(1,2)(3,4,5)".
+    pub fn label(&self, id: u32) -> String {
+        cycle_notation(&self.unrank(id))
+    }
+}
+
+/// A permutation of 0..n in GAP's cycle notation on 1..n.
+pub fn cycle_notation(p: &[u32]) -> String {
+    let mut seen = vec![false; p.len()];
+    let mut out = String::new();
+    for start in 0..p.len() {
+        if seen[start] || p[start] as usize == start {
+            continue;
+        }
+        out.push('(');
+        let mut x = start;
+        let mut first = true;
+        while !seen[x] {
+            seen[x] = true;
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            out.push_str(&(x + 1).to_string());
+            x = p[x] as usize;
+        }
+        out.push(')');
+    }
+    if out.is_empty() {
+        out.push_str("()");
+    }
+    out
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -108,8 +227,10 @@ pub const UNDECODABLE: u32 = u32::MAX;
 /// mark the points in a state vector.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PointAction {
-    /// `images[g * n + j]` = j·g, for every element g.
-    pub images: Vec<u32>,
+    /// `images[g * n + j]` = j·g, for every element g; `None` when the
+    /// truth is a [`PermTruth`] on these points, whose normal form numbers
+    /// the arrangements instead.
+    pub images: Option<Vec<u32>>,
     /// `points[j]`: the value that marks point j (distinct).
     pub points: Vec<f64>,
 }
@@ -118,10 +239,10 @@ impl PointAction {
     pub fn degree(&self) -> usize {
         self.points.len()
     }
-    /// Images of element g's points.
-    pub fn row(&self, g: usize) -> &[u32] {
+    /// Images of element g's points, when the action lists its elements.
+    pub fn row(&self, g: usize) -> Option<&[u32]> {
         let n = self.degree();
-        &self.images[g * n..(g + 1) * n]
+        self.images.as_ref().map(|im| &im[g * n..(g + 1) * n])
     }
 }
 
@@ -307,9 +428,20 @@ impl Layer {
 
 impl Model {
     /// Number of output classes: the group's order or the automaton's
-    /// number of states (one output label each).
+    /// number of states (one output label each, stored or, for a
+    /// permutation group, made on demand).
     pub fn order(&self) -> usize {
-        self.manifest.outputs.len()
+        match &self.truth {
+            Truth::Perm(p) => p.order().map_or(usize::MAX, |o| o as usize),
+            _ => self.manifest.outputs.len(),
+        }
+    }
+    /// The label of output class `y`.
+    pub fn output_label(&self, y: u32) -> String {
+        match &self.truth {
+            Truth::Perm(p) => p.label(y),
+            _ => self.manifest.outputs[y as usize].clone(),
+        }
     }
     pub fn num_tokens(&self) -> usize {
         self.manifest.tokens.len()
@@ -331,26 +463,33 @@ impl Model {
     pub fn group(&self) -> Option<&GroupTruth> {
         match &self.truth {
             Truth::Group(g) => Some(g),
-            Truth::Automaton(_) => None,
+            _ => None,
         }
     }
     pub fn group_mut(&mut self) -> Option<&mut GroupTruth> {
         match &mut self.truth {
             Truth::Group(g) => Some(g),
-            Truth::Automaton(_) => None,
+            _ => None,
+        }
+    }
+    /// The tracked permutation group, when it is kept without a table.
+    pub fn perm(&self) -> Option<&PermTruth> {
+        match &self.truth {
+            Truth::Perm(p) => Some(p),
+            _ => None,
         }
     }
     /// The tracked automaton, when the model tracks one.
     pub fn automaton(&self) -> Option<&AutomatonTruth> {
         match &self.truth {
             Truth::Automaton(a) => Some(a),
-            Truth::Group(_) => None,
+            _ => None,
         }
     }
     /// The output before any token: the identity, or the start state.
     pub fn initial_output(&self) -> u32 {
         match &self.truth {
-            Truth::Group(_) => 0,
+            Truth::Group(_) | Truth::Perm(_) => 0,
             Truth::Automaton(a) => a.start,
         }
     }
@@ -366,6 +505,13 @@ impl Model {
                 } else {
                     let n = self.order();
                     g.table[y as usize * n + g.token_elements[t as usize] as usize]
+                }
+            }
+            Truth::Perm(p) => {
+                if self.manifest.bos == Some(t) {
+                    0
+                } else {
+                    p.next(y, t)
                 }
             }
             Truth::Automaton(a) => a.next(y, t),
@@ -495,11 +641,81 @@ pub struct AutomatonInfo {
 }
 
 pub const FORMAT_NAME: &str = "gssm-weights";
+/// The version written for a model with a Cayley table or an automaton.
 pub const FORMAT_VERSION: u32 = 4;
+/// The version written for a permutation group without a table.
+pub const FORMAT_VERSION_PERM: u32 = 5;
 /// Versions this build reads: 2 (diagonal targets, no start token), 3
-/// (one-layer cells, start tokens) and 4 (automata, register components).
-pub const FORMAT_VERSIONS_READ: [u32; 3] = [2, 3, 4];
+/// (one-layer cells, start tokens), 4 (automata, register components) and
+/// 5 (permutation groups without a Cayley table).
+pub const FORMAT_VERSIONS_READ: [u32; 4] = [2, 3, 4, 5];
 /// Label of the start token.
 pub const BOS_LABEL: &str = "<bos>";
 pub const CONVENTION: &str =
     "left-to-right: y_t = x_1*x_2*...*x_t; for permutations p*q applies p first (GAP)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// S3 on 3 points with base (0, 1): level 0 moves 0 to 0, 1, 2; level 1
+    /// fixes 0 and moves 1 to 1, 2.
+    fn s3() -> PermTruth {
+        PermTruth {
+            degree: 3,
+            generators: vec![vec![1, 2, 0], vec![1, 0, 2]],
+            tokens: vec![vec![1, 2, 0], vec![1, 0, 2]],
+            base: vec![0, 1],
+            levels: vec![
+                vec![vec![0, 1, 2], vec![1, 2, 0], vec![2, 0, 1]],
+                vec![vec![0, 1, 2], vec![0, 2, 1]],
+            ],
+        }
+    }
+
+    fn all_perms() -> Vec<Vec<u32>> {
+        let mut out = Vec::new();
+        for a in 0..3u32 {
+            for b in 0..3u32 {
+                for c in 0..3u32 {
+                    if a != b && b != c && a != c {
+                        out.push(vec![a, b, c]);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn ranks_number_every_element_once() {
+        let p = s3();
+        assert_eq!(p.order(), Some(6));
+        let mut seen = [false; 6];
+        for g in all_perms() {
+            let id = p.rank(&g).expect("every permutation of 3 points is in S3");
+            assert!(!std::mem::replace(&mut seen[id as usize], true));
+            assert_eq!(p.unrank(id), g);
+        }
+        assert_eq!(p.rank(&[0, 1, 2]), Some(0));
+        // Outside the group: the wrong size of arrangement never sifts.
+        let a3 = PermTruth {
+            levels: vec![vec![vec![0, 1, 2], vec![1, 2, 0], vec![2, 0, 1]]],
+            base: vec![0],
+            ..s3()
+        };
+        assert_eq!(a3.rank(&[1, 0, 2]), None);
+        assert_eq!(a3.rank(&[1, 2, 0]), Some(1));
+    }
+
+    #[test]
+    fn next_multiplies_on_the_right() {
+        // (0 1 2) then (0 1): 0 -> 1 -> 0, 1 -> 2 -> 2, 2 -> 0 -> 1.
+        let p = s3();
+        let c = p.rank(&[1, 2, 0]).unwrap();
+        assert_eq!(p.unrank(p.next(c, 1)), vec![0, 2, 1]);
+        assert_eq!(cycle_notation(&[0, 2, 1]), "(2,3)");
+        assert_eq!(cycle_notation(&[1, 2, 0, 4, 3]), "(1,2,3)(4,5)");
+        assert_eq!(cycle_notation(&[0, 1]), "()");
+    }
+}

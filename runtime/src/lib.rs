@@ -6,6 +6,7 @@
 //! once into a [`ValidModel`], `format` turns that into bytes and bytes back
 //! into a model, and the executors in [`exec`] run only validated models.
 
+pub mod chain;
 pub mod exec;
 pub mod export;
 pub mod format;

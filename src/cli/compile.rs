@@ -2,11 +2,12 @@
 
 use super::common::DtypeArg;
 use super::common::{fail, report};
-use super::source::{elaborated_from, load_automaton, SourceLimits};
+use super::source::{load_automaton, print_warnings, SourceLimits};
 use gssm_compiler::construct::Alphabet;
 use gssm_compiler::diagnostics::Diagnostic;
+use gssm_compiler::elaborate::Checked;
 use gssm_compiler::pipeline::{
-    compile, compile_automaton, compile_proved, Coordinates, Options, Origin,
+    compile, compile_automaton, compile_chain, compile_proved, Coordinates, Options, Origin,
 };
 use gssm_compiler::target;
 use gssm_runtime::format::FloatDtype;
@@ -124,20 +125,37 @@ pub fn run(a: Args) -> ExitCode {
         Ok(Err(p)) => p,
         Err(code) => return code,
     };
-    let (group, origin) = match elaborated_from(&program, a.group.as_deref()) {
-        Ok(e) => {
-            let origin = e.origin();
-            (e.group, origin)
+    // A permutation group past the element limit stays a stabiliser chain.
+    let checked = match a.group.as_deref() {
+        Some(expr) => program.eval_to_check(expr),
+        None => program.group_to_check(None),
+    };
+    let e = match checked {
+        Ok(Checked::Listed(e)) => {
+            print_warnings(&e.warnings);
+            e
         }
-        Err(code) => return code,
+        Ok(Checked::Chain(c)) => {
+            print_warnings(&c.warnings);
+            let opts = Options {
+                alphabet: alphabet_of(a.alphabet),
+                dtype: dtype_of(a.dtype),
+                bos: a.bos,
+                coordinates: a.coordinates.into(),
+            };
+            let r = proved(&a, |o: &Options| compile_chain(&c, t, o), &opts);
+            let size = format!("order {}", c.group.chain.order());
+            return finish(r, &a, &c.group.name, &size, t.name(), start);
+        }
+        Err(d) => {
+            report(&d);
+            return ExitCode::FAILURE;
+        }
     };
-    let alphabet = match a.alphabet {
-        AlphabetArg::Elements => Alphabet::Elements,
-        AlphabetArg::Generators => Alphabet::Generators { inverses: false },
-        AlphabetArg::GeneratorsInverses => Alphabet::Generators { inverses: true },
-    };
+    let origin = e.origin();
+    let group = e.group;
     let opts = Options {
-        alphabet,
+        alphabet: alphabet_of(a.alphabet),
         dtype: dtype_of(a.dtype),
         bos: a.bos,
         coordinates: a.coordinates.into(),
@@ -160,6 +178,14 @@ fn proved(
     let (model, bytes, report) = compile_proved(one, opts, d.into(), a.closure_limit)?;
     eprintln!("precision {}: {}", report.dtype, report.summary());
     Ok((model, bytes))
+}
+
+fn alphabet_of(a: AlphabetArg) -> Alphabet {
+    match a {
+        AlphabetArg::Elements => Alphabet::Elements,
+        AlphabetArg::Generators => Alphabet::Generators { inverses: false },
+        AlphabetArg::GeneratorsInverses => Alphabet::Generators { inverses: true },
+    }
 }
 
 fn dtype_of(d: FloatArg) -> FloatDtype {

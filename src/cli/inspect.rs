@@ -7,7 +7,7 @@
 //! [`diagonal_layer`] is the only kind there is so far.
 
 use super::common::{fail, load_model, ModelLimits};
-use gssm_runtime::ir::{Diagonal, Layer, Net, Truth};
+use gssm_runtime::ir::{cycle_notation, Diagonal, Layer, Net, Truth};
 use gssm_runtime::valid::ValidModel;
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -133,6 +133,15 @@ impl View {
                     }
                 })
                 .collect(),
+            (Some(info), None) => match model.perm() {
+                Some(p) => info
+                    .generators
+                    .iter()
+                    .zip(&p.generators)
+                    .map(|(name, g)| format!("{name} = {}", cycle_notation(g)))
+                    .collect(),
+                None => Vec::new(),
+            },
             _ => Vec::new(),
         };
         let what = match model.automaton() {
@@ -192,6 +201,7 @@ impl View {
                 .map(|i| {
                     let what = match &model.truth {
                         Truth::Group(g) => m.outputs[g.token_elements[i] as usize].clone(),
+                        Truth::Perm(p) => cycle_notation(&p.tokens[i]),
                         Truth::Automaton(a) => (0..model.order() as u32)
                             .take(shown.rows)
                             .map(|q| m.outputs[a.next(q, i as u32) as usize].as_str())
@@ -415,7 +425,15 @@ fn cell(model: &ValidModel, shown: Shown) -> (Vec<Table>, Table) {
             title: "readout: the points' positions → element".into(),
             columns: vec!["positions".into(), "element".into()],
             rows: (0..n.min(shown.rows))
-                .map(|g| vec![perm(a.row(g)), m.outputs[g].clone()])
+                .map(|g| {
+                    // Without a table the arrangement of element g is g.
+                    let row = match (a.row(g), model.perm()) {
+                        (Some(row), _) => row.to_vec(),
+                        (None, Some(p)) => p.unrank(g as u32),
+                        (None, None) => Vec::new(),
+                    };
+                    vec![perm(&row), model.output_label(g as u32)]
+                })
                 .collect(),
             more_rows: elided(n, shown.rows, "elements"),
             more_columns: None,

@@ -157,16 +157,6 @@ pub fn load_automaton(
     }
 }
 
-/// Elaborate `group` from a program already loaded, as
-/// [`load_elaborated`] does from a file.
-pub fn elaborated_from(p: &Program, group: Option<&str>) -> Result<Elaborated, ExitCode> {
-    let result = match group {
-        Some(expr) => p.eval(expr),
-        None => p.group(None, &[]),
-    };
-    finish(result)
-}
-
 /// The group and where it came from, for the pipeline (`gssm compile`).
 #[allow(dead_code)]
 pub fn load_group(

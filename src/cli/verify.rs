@@ -117,6 +117,21 @@ impl Observer for Printer {
             return;
         }
         match &pr.failure {
+            None if pr.local.is_some() => println!(
+                "proof: ok: every stored {} value is the construction's, bit for bit; {}; {}",
+                pr.dtype,
+                pr.local.as_deref().unwrap_or_default(),
+                if pr.states > 0 {
+                    format!(
+                        "cross-checked on {} reachable states × {} tokens = {} transitions",
+                        pr.states,
+                        model.num_tokens(),
+                        pr.transitions
+                    )
+                } else {
+                    "too many states to cross-check one by one".to_string()
+                }
+            ),
             None => println!(
                 "proof: ok: every stored {} value is the construction's, bit for bit; {}; {} reachable joint states × {} tokens = {} transitions, each reading out {}",
                 pr.dtype,

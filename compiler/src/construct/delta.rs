@@ -173,7 +173,7 @@ pub fn cell(
     }
     DeltaCell {
         action: PointAction {
-            images: images.to_vec(),
+            images: Some(images.to_vec()),
             points: pts,
         },
         basis: u.iter().map(|&x| rd(x)).collect(),

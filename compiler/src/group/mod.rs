@@ -84,24 +84,7 @@ pub fn group_bytes(n: usize, s: usize) -> u128 {
     4 * n * n + 12 * n * s + 32 * n
 }
 
-/// "2147483648 bytes (2.0 GiB)".
-pub fn format_bytes(bytes: u128) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    let mut v = bytes as f64;
-    let mut unit = "";
-    for u in UNITS {
-        if v < 1024.0 {
-            break;
-        }
-        v /= 1024.0;
-        unit = u;
-    }
-    if unit.is_empty() {
-        format!("{bytes} bytes")
-    } else {
-        format!("{bytes} bytes ({v:.1} {unit})")
-    }
-}
+pub use gssm_runtime::chain::format_bytes;
 
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum GroupError {

@@ -3,8 +3,7 @@
 use super::{group_bytes, Group, GroupError, Limits};
 use std::collections::HashMap;
 
-/// A permutation of 0..degree as its image list (`p[i]` = image of i).
-pub type Perm = Vec<u32>;
+pub use gssm_runtime::chain::Perm;
 
 /// p·q: apply p first, then q.
 pub fn compose(p: &[u32], q: &[u32]) -> Perm {

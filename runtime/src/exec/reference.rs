@@ -3,7 +3,7 @@
 //! type so the precision sweep can run it in f64, f32, f16 and bf16.
 
 use super::{Backend, ExecError, Executor};
-use crate::ir::{register_digit, Coord, Net, PointAction, UNDECODABLE};
+use crate::ir::{register_digit, Coord, Net, PermTruth, PointAction, UNDECODABLE};
 use crate::scalar::{phase_digit, Dtype, Real};
 use crate::tokens::Tokens;
 use crate::valid::ValidModel;
@@ -84,11 +84,20 @@ pub struct State<R> {
 pub struct Points {
     /// (value, point) sorted by value.
     sorted: Vec<(f64, u32)>,
-    rows: HashMap<Vec<u32>, u32>,
+    elements: Elements,
+}
+
+/// How an arrangement of the points is numbered.
+#[derive(Clone, Debug)]
+enum Elements {
+    /// The action's listed rows.
+    Rows(HashMap<Vec<u32>, u32>),
+    /// The truth's normal form.
+    Ranked(PermTruth),
 }
 
 impl Points {
-    pub fn new(a: &PointAction) -> Points {
+    pub fn new(model: &ValidModel, a: &PointAction) -> Points {
         let mut sorted: Vec<(f64, u32)> = a
             .points
             .iter()
@@ -96,11 +105,20 @@ impl Points {
             .map(|(j, &p)| (p, j as u32))
             .collect();
         sorted.sort_by(|x, y| x.0.total_cmp(&y.0));
-        let n = a.degree();
-        let rows = (0..a.images.len() / n.max(1))
-            .map(|g| (a.row(g).to_vec(), g as u32))
-            .collect();
-        Points { sorted, rows }
+        let elements = match (&a.images, model.perm()) {
+            (Some(images), _) => Elements::Rows(
+                images
+                    .chunks_exact(a.degree().max(1))
+                    .enumerate()
+                    .map(|(g, row)| (row.to_vec(), g as u32))
+                    .collect(),
+            ),
+            (None, Some(p)) => Elements::Ranked(p.clone()),
+            (None, None) => {
+                unreachable!("a validated action without images has a permutation truth")
+            }
+        };
+        Points { sorted, elements }
     }
 
     /// The point whose value is nearest to `x` (the lowest point on ties).
@@ -128,7 +146,11 @@ impl Points {
             }
             pi[j] = i as u32;
         }
-        self.rows.get(&pi).copied().unwrap_or(UNDECODABLE)
+        match &self.elements {
+            Elements::Rows(rows) => rows.get(&pi).copied(),
+            Elements::Ranked(p) => p.rank(&pi),
+        }
+        .unwrap_or(UNDECODABLE)
     }
 }
 
@@ -210,7 +232,7 @@ impl<R: Real> Stepper<R> {
                 diag: real(&c.diag),
                 input: real(&c.input),
                 h0: real(&c.h0),
-                points: Points::new(&c.action),
+                points: Points::new(model, &c.action),
             },
             Net::Delta(c) => Params::Delta {
                 d: c.dim(),
@@ -221,7 +243,7 @@ impl<R: Real> Stepper<R> {
                 beta: real(&c.beta),
                 v: real(&c.v),
                 h0: real(&c.h0),
-                points: Points::new(&c.action),
+                points: Points::new(model, &c.action),
             },
             Net::Rnn(c) => Params::Rnn {
                 hidden: c.hidden(),

@@ -13,14 +13,16 @@
 
 mod labels;
 
-pub use labels::{check_generator_name, Words};
+pub use labels::{check_generator_name, Perms, Table, WordGroup, Words};
 
+use crate::chain::{Chain, ChainError, ChainLimits};
 use crate::format::FormatError;
 use crate::ir::{
-    AutomatonTruth, Coord, DeltaCell, Diagonal, FloatDtype, GroupInfo, GroupTruth, Layer, Model,
-    Net, PdCell, PointAction, RnnCell, Truth, BOS_LABEL, CONVENTION, FORMAT_NAME,
-    FORMAT_VERSIONS_READ,
+    AutomatonTruth, Coord, DeltaCell, Diagonal, FloatDtype, GroupInfo, GroupTruth, Layer, Manifest,
+    Model, Net, PdCell, PermTruth, PointAction, RnnCell, Truth, BOS_LABEL, CONVENTION, FORMAT_NAME,
+    FORMAT_VERSIONS_READ, FORMAT_VERSION_PERM,
 };
+use num_bigint::BigUint;
 use std::collections::HashSet;
 use std::ops::Deref;
 
@@ -269,14 +271,8 @@ pub fn validate(model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatE
         ))
     })?;
 
-    // What is tracked: a group (order, table, generators) or an automaton.
-    let n = model.order();
-    if n == 0 || n > limits.max_order {
-        return Err(limit(format!(
-            "{n} output labels (group elements or automaton states) is outside 1..={}",
-            limits.max_order
-        )));
-    }
+    // What is tracked: a group (order, table, generators), a permutation
+    // group without a table, or an automaton.
     let v0 = model.num_tokens();
     if v0 == 0 || v0 > limits.max_table {
         return Err(limit(format!(
@@ -284,8 +280,28 @@ pub fn validate(model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatE
             limits.max_table
         )));
     }
+    if let (Truth::Perm(p), Some(info)) = (&model.truth, &m.group) {
+        check_perm(p, info, m, v0, limits)?;
+    }
+    let n = model.order();
+    let max_n = if model.perm().is_some() {
+        MAX_PERM_ORDER
+    } else {
+        limits.max_order
+    };
+    if n == 0 || n > max_n {
+        return Err(limit(format!(
+            "{n} output labels (group elements or automaton states) is outside 1..={max_n}"
+        )));
+    }
+    if m.format_version == FORMAT_VERSION_PERM && model.perm().is_none() {
+        return Err(bad(
+            "format version 5 files track a permutation group without a table (`perm.*`); this file has another truth, so it is version 4",
+        ));
+    }
     match (&model.truth, &m.group, &m.automaton) {
         (Truth::Group(g), Some(info), None) => check_group(g, info, n, v0, limits)?,
+        (Truth::Perm(_), Some(_), None) => {}
         (Truth::Automaton(a), None, Some(_)) => {
             if m.format_version < 4 {
                 return Err(bad(format!(
@@ -329,8 +345,24 @@ pub fn validate(model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatE
                 "the start token's `tokens.element` entry must be 0 (the identity)",
             ));
         }
+        if model.perm().is_some_and(|p| {
+            p.tokens[v0 - 1]
+                .iter()
+                .enumerate()
+                .any(|(j, &x)| x as usize != j)
+        }) {
+            return Err(bad(
+                "the start token's row of `perm.tokens` must be the identity",
+            ));
+        }
     }
     let bos = m.bos.is_some();
+    if model.perm().is_some() && target != TargetKind::PdSsm {
+        return Err(bad(format!(
+            "a permutation group without a table (`perm.*`) is tracked by pd-ssm models only, not {}",
+            target.name()
+        )));
+    }
     if model.automaton().is_some() && model.diagonal().is_none() {
         return Err(bad(
             "an automaton model is a stack of diagonal layers; its file has a one-layer cell",
@@ -361,8 +393,10 @@ pub fn validate(model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatE
             }
             check_diagonal(d, &model, target, dtype, limits)?
         }
-        (Net::Pd(c), TargetKind::PdSsm) => check_pd(c, n, v0, bos, dtype, limits)?,
-        (Net::Delta(c), TargetKind::DeltaProduct) => check_delta(c, n, v0, bos, dtype, limits)?,
+        (Net::Pd(c), TargetKind::PdSsm) => check_pd(c, &model, v0, bos, dtype, limits)?,
+        (Net::Delta(c), TargetKind::DeltaProduct) => {
+            check_delta(c, &model, v0, bos, dtype, limits)?
+        }
         (Net::Rnn(c), TargetKind::Rnn) => check_rnn(c, n, v0, dtype, limits)?,
         (_, t) => {
             return Err(bad(format!(
@@ -378,11 +412,20 @@ pub fn validate(model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatE
         // Labels: unique words that evaluate to their elements.
         Truth::Group(g) => {
             let names = &m.group.as_ref().expect("checked above").generators;
-            let mut words = Words::new(g, names, n);
+            let mut words = Words::new(Table { group: g, order: n }, names);
             check_labels("outputs", &m.outputs, &mut words, |i| i as u32)?;
             let group_tokens = v0 - usize::from(bos);
             check_labels("tokens", &m.tokens[..group_tokens], &mut words, |v| {
                 g.token_elements[v]
+            })?;
+        }
+        // Output labels are made on demand; token labels are words.
+        Truth::Perm(p) => {
+            let names = &m.group.as_ref().expect("checked above").generators;
+            let mut words = Words::new(Perms(p), names);
+            let group_tokens = v0 - usize::from(bos);
+            check_labels("tokens", &m.tokens[..group_tokens], &mut words, |v| {
+                p.tokens[v].clone()
             })?;
         }
         // Labels: the source's names, unique.
@@ -435,12 +478,23 @@ fn check_group(
     check_len("group.table", g.table.len(), n * n)?;
     check_range("group.table", &g.table, n)?;
     check_latin_square(&g.table, n)?;
+    check_generator_names(info, limits)?;
+    check_len(
+        "group.generators",
+        g.generators.len(),
+        info.generators.len(),
+    )?;
+    check_range("group.generators", &g.generators, n)?;
+    check_len("tokens.element", g.token_elements.len(), v0)?;
+    check_range("tokens.element", &g.token_elements, n)
+}
+
+/// Generator names: few enough, identifiers, unique.
+fn check_generator_names(info: &GroupInfo, limits: &LoadLimits) -> Result<(), FormatError> {
     let names = &info.generators;
     if names.len() > limits.max_table {
         return Err(limit(format!("{} generators", names.len())));
     }
-    check_len("group.generators", g.generators.len(), names.len())?;
-    check_range("group.generators", &g.generators, n)?;
     let mut seen = HashSet::new();
     for (i, name) in names.iter().enumerate() {
         check_generator_name(name)
@@ -451,8 +505,133 @@ fn check_group(
             )));
         }
     }
-    check_len("tokens.element", g.token_elements.len(), v0)?;
-    check_range("tokens.element", &g.token_elements, n)
+    Ok(())
+}
+
+/// Output ids of a permutation group are u32 and `ir::UNDECODABLE` is
+/// `u32::MAX`, so the order stays at or below it.
+pub const MAX_PERM_ORDER: usize = u32::MAX as usize;
+
+/// `rows` are `count` permutations of 0..deg.
+fn check_perms(name: &str, rows: &[Vec<u32>], count: usize, deg: usize) -> Result<(), FormatError> {
+    check_len(name, rows.len(), count)?;
+    for (i, row) in rows.iter().enumerate() {
+        check_len(&format!("{name} row {i}"), row.len(), deg)?;
+        check_permutation(&format!("`{name}` row {i}"), row)?;
+    }
+    Ok(())
+}
+
+/// A permutation group without a table: the generators and tokens are
+/// permutations of the same points, and the levels are a normal form of
+/// exactly the group the generators generate. A stabiliser chain built here
+/// from the generators proves the last part in polynomial time: every
+/// representative lies in the group, the representatives' products are
+/// distinct (each level's fix the earlier base points and move its own to
+/// distinct points), and there are as many of them as the group's order.
+fn check_perm(
+    p: &PermTruth,
+    info: &GroupInfo,
+    m: &Manifest,
+    v0: usize,
+    limits: &LoadLimits,
+) -> Result<(), FormatError> {
+    if m.format_version < FORMAT_VERSION_PERM {
+        return Err(bad(format!(
+            "format version {} has no permutation groups without a table (`perm.*`)",
+            m.format_version
+        )));
+    }
+    if !m.outputs.is_empty() {
+        return Err(bad(
+            "manifest `outputs` must be empty for a permutation group without a table: an element's label is its cycle notation, made on demand",
+        ));
+    }
+    let deg = p.degree;
+    if deg == 0 || deg > limits.max_cell {
+        return Err(limit(format!(
+            "the permutations have degree {deg} (need 1..={})",
+            limits.max_cell
+        )));
+    }
+    check_generator_names(info, limits)?;
+    check_perms("perm.generators", &p.generators, info.generators.len(), deg)?;
+    check_perms("perm.tokens", &p.tokens, v0, deg)?;
+    let k = p.base.len();
+    if k > deg {
+        return Err(bad(format!(
+            "`perm.base` has {k} points, more than the degree {deg}"
+        )));
+    }
+    check_range("perm.base", &p.base, deg)?;
+    let mut fixed = vec![false; deg];
+    for &b in &p.base {
+        if std::mem::replace(&mut fixed[b as usize], true) {
+            return Err(bad(format!("`perm.base` repeats point {b}")));
+        }
+    }
+    check_len("perm levels", p.levels.len(), k)?;
+    for (i, (&b, reps)) in p.base.iter().zip(&p.levels).enumerate() {
+        let name = format!("perm.level.{i}");
+        if reps.is_empty() || reps.len() > deg {
+            return Err(bad(format!(
+                "`{name}` has {} representatives (need 1..={deg})",
+                reps.len()
+            )));
+        }
+        check_perms(&name, reps, reps.len(), deg)?;
+        if reps[0].iter().enumerate().any(|(j, &x)| x as usize != j) {
+            return Err(bad(format!("`{name}` row 0 is not the identity")));
+        }
+        let mut hit = vec![false; deg];
+        for (r, u) in reps.iter().enumerate() {
+            if let Some(&c) = p.base[..i].iter().find(|&&c| u[c as usize] != c) {
+                return Err(bad(format!(
+                    "`{name}` row {r} moves base point {c} of an earlier level"
+                )));
+            }
+            if std::mem::replace(&mut hit[u[b as usize] as usize], true) {
+                return Err(bad(format!(
+                    "`{name}` row {r} sends base point {b} where an earlier row does"
+                )));
+            }
+        }
+    }
+    let order = p
+        .order()
+        .filter(|&o| o <= MAX_PERM_ORDER as u64)
+        .ok_or_else(|| {
+            limit(format!(
+                "the levels describe more than {MAX_PERM_ORDER} elements (output ids are 32-bit)"
+            ))
+        })?;
+    let chain_limits = ChainLimits {
+        max_degree: limits.max_cell,
+        ..ChainLimits::default()
+    };
+    let chain = Chain::generated(deg, &p.generators, chain_limits).map_err(|e| match e {
+        ChainError::Invalid(msg) => bad(msg),
+        e => limit(format!("checking the generators' group: {e}")),
+    })?;
+    if chain.order() != BigUint::from(order) {
+        return Err(bad(format!(
+            "the levels describe {order} elements, but `perm.generators` generate a group of order {}",
+            chain.order()
+        )));
+    }
+    for (i, reps) in p.levels.iter().enumerate() {
+        if let Some(r) = reps.iter().position(|u| !chain.contains(u)) {
+            return Err(bad(format!(
+                "`perm.level.{i}` row {r} is not in the group `perm.generators` generate"
+            )));
+        }
+    }
+    if let Some(t) = p.tokens.iter().position(|x| !chain.contains(x)) {
+        return Err(bad(format!(
+            "`perm.tokens` row {t} is not in the group `perm.generators` generate"
+        )));
+    }
+    Ok(())
 }
 
 /// Transitions in range and total; the start state and acceptance flags.
@@ -576,10 +755,11 @@ fn check_start_row(i: usize, l: &Layer, v_next: Option<usize>) -> Result<(), For
 }
 
 /// A faithful action's table: every row a permutation, row 0 the identity,
-/// rows distinct; and the point values finite, distinct.
+/// rows distinct; and the point values finite, distinct. Without a table
+/// the action is the truth's own permutations, on as many points.
 fn check_action(
     a: &PointAction,
-    n: usize,
+    model: &Model,
     dtype: FloatDtype,
     limits: &LoadLimits,
 ) -> Result<(), FormatError> {
@@ -590,9 +770,6 @@ fn check_action(
             limits.max_cell
         )));
     }
-    product([n, deg], limits.max_table, "`action.images`")?;
-    check_len("action.images", a.images.len(), n * deg)?;
-    check_range("action.images", &a.images, deg)?;
     check_floats("action.points", &a.points, dtype)?;
     let mut sorted = a.points.clone();
     sorted.sort_by(f64::total_cmp);
@@ -601,9 +778,25 @@ fn check_action(
             "`action.points` repeats a value: points must be distinct",
         ));
     }
+    let images = match (&a.images, model.perm()) {
+        (Some(images), None) => images,
+        (None, Some(p)) if p.degree == deg => return Ok(()),
+        (None, Some(p)) => {
+            return Err(bad(format!(
+                "the cell acts on {deg} points, but `perm.*` permutes {}",
+                p.degree
+            )))
+        }
+        (None, None) => return Err(FormatError::Missing("action.images".into())),
+        (Some(_), Some(_)) => return Err(FormatError::Unexpected("action.images".into())),
+    };
+    let n = model.order();
+    product([n, deg], limits.max_table, "`action.images`")?;
+    check_len("action.images", images.len(), n * deg)?;
+    check_range("action.images", images, deg)?;
     let mut rows = HashSet::with_capacity(n);
     for g in 0..n {
-        let row = a.row(g);
+        let row = &images[g * deg..(g + 1) * deg];
         check_permutation(&format!("action.images row {g}"), row)?;
         if g == 0 && row.iter().enumerate().any(|(j, &x)| x as usize != j) {
             return Err(bad(
@@ -646,13 +839,13 @@ fn check_permutation(what: &str, xs: &[u32]) -> Result<(), FormatError> {
 
 fn check_pd(
     c: &PdCell,
-    n: usize,
+    model: &Model,
     v: usize,
     bos: bool,
     dtype: FloatDtype,
     limits: &LoadLimits,
 ) -> Result<(), FormatError> {
-    check_action(&c.action, n, dtype, limits)?;
+    check_action(&c.action, model, dtype, limits)?;
     let deg = c.action.degree();
     let vn = product([v, deg], limits.max_table, "the PD-SSM transitions")?;
     check_len("pd.index", c.index.len(), vn)?;
@@ -692,13 +885,13 @@ fn zero_state(name: &str, h0: &[f64]) -> Result<(), FormatError> {
 
 fn check_delta(
     c: &DeltaCell,
-    n: usize,
+    model: &Model,
     v: usize,
     bos: bool,
     dtype: FloatDtype,
     limits: &LoadLimits,
 ) -> Result<(), FormatError> {
-    check_action(&c.action, n, dtype, limits)?;
+    check_action(&c.action, model, dtype, limits)?;
     let (deg, d) = (c.action.degree(), c.dim());
     if d == 0 || d > limits.max_cell {
         return Err(limit(format!(
@@ -794,11 +987,11 @@ fn check_rnn(
     Ok(())
 }
 
-fn check_labels(
+fn check_labels<G: WordGroup>(
     field: &str,
     labels: &[String],
-    words: &mut Words,
-    element: impl Fn(usize) -> u32,
+    words: &mut Words<G>,
+    element: impl Fn(usize) -> G::Elem,
 ) -> Result<(), FormatError> {
     let mut seen = HashSet::with_capacity(labels.len());
     for (i, label) in labels.iter().enumerate() {
@@ -812,8 +1005,9 @@ fn check_labels(
             .map_err(|e| bad(format!("manifest `{field}[{i}]` '{label}': {e}")))?;
         if got != element(i) {
             return Err(bad(format!(
-                "manifest `{field}[{i}]` '{label}' evaluates to element {got}, but labels element {}",
-                element(i)
+                "manifest `{field}[{i}]` '{label}' evaluates to {}, but labels {}",
+                words.group.show(&got),
+                words.group.show(&element(i))
             )));
         }
     }

@@ -7,7 +7,7 @@
 
 use super::{search, ProofReport};
 use crate::construct::{delta, pd, rnn};
-use gssm_runtime::ir::{DeltaCell, GroupTruth, PdCell, PointAction, RnnCell};
+use gssm_runtime::ir::{DeltaCell, GroupTruth, PdCell, PermTruth, PointAction, RnnCell};
 use gssm_runtime::valid::ValidModel;
 use std::collections::HashMap;
 
@@ -63,6 +63,7 @@ fn report(
             transitions,
             failure: None,
             horizon,
+            local: None,
         },
         Err((states, transitions, msg)) => ProofReport {
             ok: false,
@@ -71,6 +72,7 @@ fn report(
             transitions,
             failure: Some(msg),
             horizon: None,
+            local: None,
         },
     }
 }
@@ -83,11 +85,15 @@ struct Arrangements<'a> {
 }
 
 impl<'a> Arrangements<'a> {
+    /// The action's rows; the validator admits an action without them only
+    /// for a permutation truth, whose proof does not list arrangements.
     fn new(a: &'a PointAction) -> Self {
         let n = a.degree();
         Arrangements {
             rows: a
                 .images
+                .as_deref()
+                .unwrap_or_default()
                 .chunks_exact(n)
                 .enumerate()
                 .map(|(g, r)| (r, g as u32))
@@ -120,9 +126,18 @@ fn exact_integers(n: usize) -> String {
 }
 
 pub fn pd(model: &ValidModel, c: &PdCell) -> ProofReport {
+    if let Some(p) = model.perm() {
+        return pd_local(model, c, p);
+    }
     let bos = model.manifest.bos.is_some();
     let n = c.action.degree();
-    let want = pd::cell(&c.action.images, n, &group(model).token_elements, bos);
+    let images = c.action.images.as_deref().unwrap_or_default();
+    let elements = &group(model).token_elements;
+    let perms: Vec<&[u32]> = elements[..elements.len() - usize::from(bos)]
+        .iter()
+        .map(|&g| &images[g as usize * n..(g as usize + 1) * n])
+        .collect();
+    let want = pd::cell(Some(images), n, &perms, bos);
     let r = same_floats("action.points", &c.action.points, &want.action.points)
         .and_then(|()| same_ints("pd.index", &c.index, &want.index))
         .and_then(|()| same_floats("pd.diag", &c.diag, &want.diag))
@@ -150,17 +165,71 @@ pub fn pd(model: &ValidModel, c: &PdCell) -> ProofReport {
     )
 }
 
+/// Largest group whose reachable states the local proof also searches, as
+/// a cross-check of the argument.
+const CROSS_CHECK_ORDER: usize = 1 << 16;
+
+/// The proof for a permutation group without a table, local rather than a
+/// search over |G| states: the cell rebuilt from the tokens' permutations
+/// equals the file's bit for bit, so each group token's step moves the value
+/// at coordinate j to coordinate j·x, multiplying by 1 and adding 0 (exact),
+/// and a start token writes point j at coordinate j. By induction, after
+/// x_1⋯x_t the state holds point j at coordinate j·(x_1⋯x_t): the points'
+/// arrangement is the running product itself, which the decoder ranks with
+/// the truth's own normal form (checked on load against a stabiliser chain
+/// of the generators). Small groups are also searched state by state.
+fn pd_local(model: &ValidModel, c: &PdCell, p: &PermTruth) -> ProofReport {
+    let bos = model.manifest.bos.is_some();
+    let n = c.action.degree();
+    let group_tokens = p.tokens.len() - usize::from(bos);
+    let perms: Vec<&[u32]> = p.tokens[..group_tokens].iter().map(Vec::as_slice).collect();
+    let want = pd::cell(None, n, &perms, bos);
+    let r = same_floats("action.points", &c.action.points, &want.action.points)
+        .and_then(|()| same_ints("pd.index", &c.index, &want.index))
+        .and_then(|()| same_floats("pd.diag", &c.diag, &want.diag))
+        .and_then(|()| same_floats("pd.input", &c.input, &want.input))
+        .and_then(|()| same_floats("pd.h0", &c.h0, &want.h0))
+        .map(|()| (0, 0))
+        .map_err(|e| (0, 0, e));
+    let r = r.and_then(|none| {
+        if model.order() > CROSS_CHECK_ORDER {
+            return Ok(none);
+        }
+        let identity: Vec<u32> = (0..n as u32).collect();
+        search(model, identity.clone(), |s, x| {
+            if model.manifest.bos == Some(x as u32) {
+                (identity.clone(), Some(0))
+            } else {
+                let next: Vec<u32> = s.iter().map(|&i| c.index[x * n + i as usize]).collect();
+                let id = p.rank(&next);
+                (next, id)
+            }
+        })
+    });
+    let mut rep = report(
+        model,
+        r,
+        Some(format!(
+            "infinite: every float the model holds or computes is 0, 1 or a point value 1..={n}, and each step multiplies by 0 or 1 and adds 0 or a point, exactly in {}",
+            exact_integers(n)
+        )),
+    );
+    if rep.ok {
+        rep.local = Some(format!(
+            "local: each of the {group_tokens} group tokens moves coordinate j to j·x, its permutation, so after x_1⋯x_t the points are arranged by the running product; the readout ranks that arrangement with the file's normal form ({} levels), which loading proved is a base and transversals of the group the generators generate (order {})",
+            p.levels.len(),
+            model.order()
+        ));
+    }
+    rep
+}
+
 pub fn delta(model: &ValidModel, c: &DeltaCell) -> ProofReport {
     let bos = model.manifest.bos.is_some();
     let n = c.action.degree();
     let v = model.num_tokens();
-    let want = delta::cell(
-        &c.action.images,
-        n,
-        &group(model).token_elements,
-        bos,
-        model.dtype(),
-    );
+    let images = c.action.images.as_deref().unwrap_or_default();
+    let want = delta::cell(images, n, &group(model).token_elements, bos, model.dtype());
     let r = same_floats("action.points", &c.action.points, &want.action.points)
         .and_then(|()| same_floats("delta.basis", &c.basis, &want.basis))
         .and_then(|()| same_floats("delta.offset", &c.offset, &want.offset))
@@ -175,7 +244,7 @@ pub fn delta(model: &ValidModel, c: &DeltaCell) -> ProofReport {
     let r = r.and_then(|()| {
         for x in 0..group_tokens {
             let g = group(model).token_elements[x] as usize;
-            let perm = c.action.row(g);
+            let perm = &images[g * n..(g + 1) * n];
             let mut at: Vec<usize> = (0..n).collect();
             for (p, q) in delta::transpositions(perm) {
                 at.iter_mut().for_each(|a| {
@@ -206,7 +275,7 @@ pub fn delta(model: &ValidModel, c: &DeltaCell) -> ProofReport {
                 (arr.identity(), Some(0))
             } else {
                 let g = group(model).token_elements[x] as usize;
-                arr.step(s, c.action.row(g))
+                arr.step(s, &images[g * n..(g + 1) * n])
             }
         })
     });
@@ -247,7 +316,7 @@ fn delta_bound(model: &ValidModel, c: &DeltaCell) -> String {
         .max(1);
     // The state the model starts from (or the start token writes).
     let want = delta::cell(
-        &c.action.images,
+        c.action.images.as_deref().unwrap_or_default(),
         c.action.degree(),
         &group(model).token_elements,
         false,

@@ -136,6 +136,7 @@ pub fn proof(model: &ValidModel, d: &Diagonal) -> ProofReport {
         transitions,
         failure: Some(msg),
         horizon: None,
+        local: None,
     };
     let init = match check_parameters(model, d) {
         Ok(init) => init,
@@ -185,5 +186,6 @@ pub fn proof(model: &ValidModel, d: &Diagonal) -> ProofReport {
         horizon: never_rotates(d).then(|| {
             "infinite: no component rotates, so every state is a stored value or a register inside its interval, in every float type".to_string()
         }),
+        local: None,
     }
 }

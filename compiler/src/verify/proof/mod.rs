@@ -46,6 +46,11 @@ pub struct ProofReport {
     /// something: infinite (exact on every reachable state) and why, or a
     /// length every sequence is right for.
     pub horizon: Option<String>,
+    /// The argument, when the proof is local (checked token by token, for a
+    /// group too big to search state by state); `states` and `transitions`
+    /// then count the cross-check search, 0 when the group is too big for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local: Option<String>,
 }
 
 /// Light's associativity test: (x·s)·y = x·(s·y) for every x, y and
@@ -101,7 +106,7 @@ pub(super) fn search<S: Clone + Eq + std::hash::Hash>(
             let want = next_product(model, here, x as u32);
             transitions += 1;
             if got != Some(want) {
-                let (o, t) = (&model.manifest.outputs, &model.manifest.tokens);
+                let t = &model.manifest.tokens;
                 let mut seq = vec![t[x].as_str()];
                 let mut at = head;
                 while at != 0 {
@@ -109,14 +114,14 @@ pub(super) fn search<S: Clone + Eq + std::hash::Hash>(
                     at = parent[at].0;
                 }
                 seq.reverse();
-                let got = got.map_or("no element".to_string(), |g| o[g as usize].clone());
+                let got = got.map_or("no element".to_string(), |g| model.output_label(g));
                 return Err((
                     states.len(),
                     transitions,
                     format!(
                         "after the tokens [{}] the model reads out {got} but the truth is {}",
                         seq.join(" "),
-                        o[want as usize]
+                        model.output_label(want)
                     ),
                 ));
             }
@@ -143,6 +148,7 @@ pub fn proof(model: &ValidModel) -> ProofReport {
             transitions: 0,
             failure: Some(e),
             horizon: None,
+            local: None,
         };
     }
     match &model.net {

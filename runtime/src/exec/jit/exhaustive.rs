@@ -116,6 +116,11 @@ impl Jit {
                 delta: &a.delta,
                 states: order,
             },
+            crate::ir::Truth::Perm(_) => {
+                return bad(
+                    "the JIT's exhaustive walk reads a Cayley table, and this group has none",
+                )
+            }
         };
         let walk = Walk {
             jit: self,
