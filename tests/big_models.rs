@@ -362,3 +362,86 @@ fn a_small_group_through_the_chain_path_agrees_with_its_search() {
     let b = from_cycles(5, &[&[1, 2]]);
     outputs_are_running_products(&model, &[a.clone(), inverse(&a), b]);
 }
+
+#[test]
+fn gssm_run_prints_cycle_notation_made_on_demand() {
+    let (path, _) = compile("run", CUBE, "generators+inverses", false);
+    let (out, err, code) = gssm(&["run", path.to_str().unwrap(), "--tokens", "R R R R U U^-1"]);
+    assert_eq!(code, 0, "{err}");
+    let r = from_cycles(
+        24,
+        &[&[13, 19, 22, 16], &[14, 21, 23, 18], &[15, 20, 24, 17]],
+    );
+    let r2: Vec<u32> = r.iter().map(|&i| r[i as usize]).collect();
+    // R², written here: each 4-cycle squared is two transpositions.
+    assert_eq!(
+        r2,
+        from_cycles(
+            24,
+            &[
+                &[13, 22],
+                &[19, 16],
+                &[14, 23],
+                &[21, 18],
+                &[15, 24],
+                &[20, 17]
+            ]
+        )
+    );
+    let words: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(
+        words,
+        [
+            "(13,19,22,16)(14,21,23,18)(15,20,24,17)",
+            "(13,22)(14,23)(15,24)(16,19)(17,20)(18,21)",
+            "(13,16,22,19)(14,18,23,21)(15,17,24,20)",
+            "()",
+            "(7,21,22,12)(8,20,23,11)(9,19,24,10)",
+            "()",
+        ]
+    );
+    let (out, _, code) = gssm(&[
+        "run",
+        path.to_str().unwrap(),
+        "--ids",
+        "--tokens",
+        "R R R R",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(out.split_whitespace().last(), Some("0"));
+}
+
+#[test]
+fn verify_checks_a_file_without_a_table_against_its_source() {
+    let (path, _) = compile("source", CUBE, "generators", false);
+    let d = path.parent().unwrap();
+    let quick = ["--length", "2", "--horizon-len", "10"];
+    let (out, err, code) = gssm(
+        &[
+            &["verify", path.to_str().unwrap(), "--source"],
+            &[d.join("big.gssm").to_str().unwrap()][..],
+            &quick[..],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Cube is the source's group"), "{out}");
+    // The same names with one face turned the other way: another group
+    // element as R, so the file is not this source's group.
+    let other = d.join("other.gssm");
+    std::fs::write(
+        &other,
+        CUBE.replace("R = (13,19,22,16)", "R = (13,16,22,19)"),
+    )
+    .unwrap();
+    let (_, err, code) = gssm(
+        &[
+            &["verify", path.to_str().unwrap(), "--source"],
+            &[other.to_str().unwrap()][..],
+            &quick[..],
+        ]
+        .concat(),
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("generator R is (13,16,22,19)"), "{err}");
+}

@@ -9,6 +9,7 @@
 
 use super::common::{fail, file_dtype, load_model, BackendArg, DtypeArg, ModelLimits};
 use gssm_runtime::exec::{build, Executor};
+use gssm_runtime::ir::PermTruth;
 use gssm_runtime::scalar::Dtype;
 use gssm_runtime::tokens::{ReadError, SequenceReader, Tokens, Vocab};
 use gssm_runtime::valid::ValidModel;
@@ -93,6 +94,7 @@ fn run_all(a: &Args) -> Result<(), String> {
     let words = output_words(&model, a.ids);
     let mut out = Output {
         words: &words,
+        perm: model.perm().filter(|_| !a.ids),
         w: BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
     };
     // Every sequence must have the first one's length.
@@ -136,9 +138,13 @@ fn write_error(e: std::io::Error) -> String {
     format!("cannot write the outputs: {e}")
 }
 
-/// The text printed for each output id: its label, or the id itself.
+/// The text printed for each output id: its label, or the id itself;
+/// empty for a permutation group without a table, whose labels are made on
+/// demand.
 fn output_words(model: &ValidModel, ids: bool) -> Vec<String> {
-    if ids {
+    if model.perm().is_some() {
+        Vec::new()
+    } else if ids {
         (0..model.manifest.outputs.len())
             .map(|i| i.to_string())
             .collect()
@@ -149,6 +155,9 @@ fn output_words(model: &ValidModel, ids: bool) -> Vec<String> {
 
 struct Output<'a, W: Write> {
     words: &'a [String],
+    /// Labels made on demand (cycle notation), for a permutation group
+    /// without a table printed by label.
+    perm: Option<&'a PermTruth>,
     w: W,
 }
 
@@ -171,11 +180,25 @@ fn run_batch<W: Write>(
                 out.w.write_all(b" ").map_err(write_error)?;
             }
             // A state that decodes to no element (floats drifted) prints `?`.
+            let made;
             let word = match y {
                 gssm_runtime::ir::UNDECODABLE => "?",
-                y => out.words.get(y as usize).ok_or_else(|| {
-                    format!("the executor gave output {y}, which is not an element")
-                })?,
+                y if (y as usize) >= model.order() => {
+                    return Err(format!(
+                        "the executor gave output {y}, which is not an element"
+                    ))
+                }
+                y => match out.perm {
+                    Some(p) => {
+                        made = p.label(y);
+                        &made
+                    }
+                    None if out.words.is_empty() => {
+                        made = y.to_string();
+                        &made
+                    }
+                    None => &out.words[y as usize],
+                },
             };
             out.w.write_all(word.as_bytes()).map_err(write_error)?;
         }

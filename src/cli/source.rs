@@ -4,7 +4,7 @@
 use super::common::report;
 use gssm_compiler::automaton::Automaton;
 use gssm_compiler::diagnostics::Diagnostic;
-use gssm_compiler::elaborate::{load_file, Elaborated, Program};
+use gssm_compiler::elaborate::{load_file, Checked, Elaborated, Program};
 use gssm_compiler::group::{Group, Limits};
 use gssm_compiler::pipeline::Origin;
 use std::path::Path;
@@ -85,6 +85,25 @@ pub fn load_elaborated(
         Err(d) => Err(d),
     };
     finish(result)
+}
+
+/// The group `name` of a source file as `gssm check` elaborates it: listed,
+/// or past the element limit as a stabiliser chain; warnings printed.
+pub fn load_checked(file: &Path, name: &str, limits: &SourceLimits) -> Result<Checked, ExitCode> {
+    let result = load_file(file, &limits.get()).and_then(|p| p.eval_to_check(name));
+    match result {
+        Ok(c) => {
+            match &c {
+                Checked::Listed(e) => print_warnings(&e.warnings),
+                Checked::Chain(e) => print_warnings(&e.warnings),
+            }
+            Ok(c)
+        }
+        Err(d) => {
+            report(&d);
+            Err(ExitCode::FAILURE)
+        }
+    }
 }
 
 /// Print warnings, the first [`MAX_SHOWN_WARNINGS`] of them in full.

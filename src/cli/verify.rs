@@ -7,9 +7,10 @@
 //! (`Printer`), or the report as JSON.
 
 use super::common::{fail, load_model, BackendArg, DtypeArg, ModelLimits};
-use super::source::{load_elaborated, SourceLimits};
+use super::source::{load_checked, SourceLimits};
+use gssm_compiler::elaborate::Checked;
 use gssm_compiler::report::verify::{
-    shape, verify, Exhaustive, Observer, Options, Precision, SourceGroup,
+    shape, verify, Exhaustive, Observer, Options, Precision, SourceGroup, SourceKind,
 };
 use gssm_compiler::verify::{HorizonReport, ProofReport};
 use gssm_runtime::scalar::Dtype;
@@ -318,7 +319,7 @@ pub fn run(a: Args) -> ExitCode {
             Some(_) if m.group.is_none() => return fail(
                 "--source checks a group's name against its source; this file tracks an automaton",
             ),
-            Some(file) => match load_elaborated(file, Some(m.name()), &a.source_limits) {
+            Some(file) => match load_checked(file, m.name(), &a.source_limits) {
                 Ok(e) => Some((e, file.display().to_string())),
                 Err(code) => return code,
             },
@@ -342,7 +343,10 @@ pub fn run(a: Args) -> ExitCode {
         horizon_len: a.horizon_len,
     };
     let source = source.as_ref().map(|(e, file)| SourceGroup {
-        group: &e.group,
+        group: match e {
+            Checked::Listed(e) => SourceKind::Listed(&e.group),
+            Checked::Chain(c) => SourceKind::Chain(&c.group),
+        },
         file,
     });
     let r = match verify(&model, &options, source, &mut printer) {

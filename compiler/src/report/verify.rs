@@ -9,8 +9,8 @@
 use crate::group::Group;
 use crate::verify::exhaustive::count_sequences;
 use crate::verify::{
-    closure, exhaustive_cpu, horizon, proof, same_group, worst_case, ClosureReport,
-    ExhaustiveReport, HorizonReport, ProofReport, WorstCase,
+    closure, exhaustive_cpu, horizon, proof, same_group, same_permutations, worst_case,
+    ClosureReport, ExhaustiveReport, HorizonReport, ProofReport, WorstCase,
 };
 use gssm_runtime::exec::{expected_sequences, gpu, jit, Backend};
 use gssm_runtime::ir::Net;
@@ -67,9 +67,17 @@ impl Default for Options {
 /// The group a source file defines under the model's group name, to check
 /// the model's group against.
 pub struct SourceGroup<'a> {
-    pub group: &'a Group,
+    pub group: SourceKind<'a>,
     /// The file, as reports name it.
     pub file: &'a str,
+}
+
+/// The source's group as it elaborated: listed, or a permutation group
+/// past the element limit kept as its generators and chain.
+#[derive(Clone, Copy)]
+pub enum SourceKind<'a> {
+    Listed(&'a Group),
+    Chain(&'a crate::elaborate::Beyond),
 }
 
 /// Everything `gssm verify` reports.
@@ -194,7 +202,10 @@ pub fn verify(
     let m = &model.manifest;
     let source = match source {
         None => None,
-        Some(s) => match same_group(model, s.group) {
+        Some(s) => match match s.group {
+            SourceKind::Listed(g) => same_group(model, g),
+            SourceKind::Chain(b) => same_permutations(model, &b.gen_names, &b.gens),
+        } {
             Ok(()) => Some(format!("checked against {}", s.file)),
             Err(why) => {
                 return Err(format!(

@@ -4,10 +4,18 @@
 //! model's Cayley graph from the identity, must be consistent on every edge
 //! and bijective; then it is an isomorphism that matches the generators.
 
+use crate::group::bsgs::Perm;
 use crate::group::Group;
+use gssm_runtime::ir::cycle_notation;
 use gssm_runtime::valid::ValidModel;
 
 pub fn same_group(model: &ValidModel, g: &Group) -> Result<(), String> {
+    if model.perm().is_some() {
+        return Err(format!(
+            "the file keeps its group as permutations without a table, but the source's has {} elements, few enough to list: verify with the --max-elements it was compiled with",
+            g.order()
+        ));
+    }
     let (Some(info), Some(truth)) = (&model.manifest.group, model.group()) else {
         return Err("the file tracks an automaton, not a group".into());
     };
@@ -61,6 +69,40 @@ pub fn same_group(model: &ValidModel, g: &Group) -> Result<(), String> {
                 }
                 _ => {}
             }
+        }
+    }
+    Ok(())
+}
+
+/// A file without a table against a source's permutation group past the
+/// element limit: the same generator names with the same permutations
+/// generate the same group, and the loader has checked that the file's
+/// normal form is exactly the group its generators generate.
+pub fn same_permutations(
+    model: &ValidModel,
+    names: &[String],
+    gens: &[Perm],
+) -> Result<(), String> {
+    let (Some(info), Some(p)) = (&model.manifest.group, model.perm()) else {
+        return Err(
+            "the source's group is past the element limit and the file has a Cayley table: verify with the --max-elements it was compiled with".into(),
+        );
+    };
+    let name = &info.name;
+    if names != info.generators.as_slice() {
+        return Err(format!(
+            "the source's {name} has generators [{}], the file [{}]",
+            names.join(", "),
+            info.generators.join(", ")
+        ));
+    }
+    for ((gen, want), got) in names.iter().zip(gens).zip(&p.generators) {
+        if want != got {
+            return Err(format!(
+                "generator {gen} is {} in the source but {} in the file",
+                cycle_notation(want),
+                cycle_notation(got)
+            ));
         }
     }
     Ok(())

@@ -18,7 +18,7 @@ use gssm_compiler::group::Limits;
 use gssm_compiler::pipeline::{
     compile as compile_group, compile_automaton, Options as CompileOptions, Origin,
 };
-use gssm_compiler::report::verify::{verify as verify_model, Options, SourceGroup};
+use gssm_compiler::report::verify::{verify as verify_model, Options, SourceGroup, SourceKind};
 use gssm_compiler::report::{check as check_group, check_chain};
 use gssm_compiler::target;
 use gssm_runtime::exec::Backend;
@@ -449,7 +449,7 @@ fn verify(
             ..Options::default()
         };
         let source = source.as_ref().map(|(e, file)| SourceGroup {
-            group: &e.group,
+            group: SourceKind::Listed(&e.group),
             file,
         });
         let report = verify_model(&model, &options, source, &mut ())

@@ -346,10 +346,9 @@ pub fn validate(model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatE
             ));
         }
         if model.perm().is_some_and(|p| {
-            p.tokens[v0 - 1]
-                .iter()
-                .enumerate()
-                .any(|(j, &x)| x as usize != j)
+            p.tokens
+                .get(v0 - 1)
+                .is_some_and(|t| t.iter().enumerate().any(|(j, &x)| x as usize != j))
         }) {
             return Err(bad(
                 "the start token's row of `perm.tokens` must be the identity",

@@ -699,6 +699,8 @@ def parse_manifest(text: str) -> Manifest:
         older = (
             "; the file was written by an older gssm, so compile its source again with this one"
             if ver < min(READ_VERSIONS)
+            else "; version 5 files (a permutation group without a Cayley table, `perm.*` tensors) run with the gssm CLI (`gssm run`, `gssm verify`)"
+            if ver == 5
             else ""
         )
         raise VersionError(f"format version {ver} is not supported: this reader reads versions {_versions()}{older}")
