@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::tokens;
+use common::{gssm, tokens};
 use gssm_compiler::verify::proof;
 use gssm_runtime::exec::{build, Backend};
 use gssm_runtime::format::{decode, encode, load, LoadLimits};
@@ -20,7 +20,6 @@ use gssm_runtime::scalar::Dtype;
 use gssm_runtime::valid::validate;
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::Command;
 
 const S10: &str = "group S10 = perm(10) { c = (1,2,3,4,5,6,7,8,9,10), t = (1,2) }\n";
 const CUBE: &str = "group Cube = perm(24) { R = (13,19,22,16)(14,21,23,18)(15,20,24,17), U = (7,21,22,12)(8,20,23,11)(9,19,24,10), F = (4,17,22,11)(5,16,23,10)(6,18,24,12) }\n";
@@ -29,18 +28,6 @@ fn dir(test: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("gssm-big-models-{test}-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-fn gssm(args: &[&str]) -> (String, String, i32) {
-    let out = Command::new(env!("CARGO_BIN_EXE_gssm"))
-        .args(args)
-        .output()
-        .expect("run gssm");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
 }
 
 /// Compile `text` for pd-ssm with `alphabet`; the file's bytes.

@@ -7,21 +7,13 @@
 //! generators (`Size`, `DerivedSeriesOfGroup`, `AbelianInvariants` of each
 //! factor, `IsNilpotentGroup`), and, where noted, derived by hand.
 
+mod common;
+
 use serde_json::Value;
-use std::process::Command;
 
 fn gssm_check(file: &std::path::Path, args: &[&str]) -> (String, String, i32) {
-    let out = Command::new(env!("CARGO_BIN_EXE_gssm"))
-        .arg("check")
-        .arg(file)
-        .args(args)
-        .output()
-        .expect("run gssm");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
+    let file = file.to_str().expect("a UTF-8 path");
+    common::gssm(&[&["check", file][..], args].concat())
 }
 
 /// A source file holding `text`, in a fresh directory per test.

@@ -10,7 +10,7 @@
 //! strings, printed as they are.
 
 use super::common::report;
-use super::source::{load_automaton, print_warnings, SourceLimits};
+use super::source::{checked_from, load_automaton, SourceLimits};
 use gssm_compiler::automaton::Automaton;
 use gssm_compiler::diagnostics::Diagnostic;
 use gssm_compiler::elaborate::Checked;
@@ -40,29 +40,16 @@ pub fn run(a: Args) -> ExitCode {
         Ok(Err(p)) => p,
         Err(code) => return code,
     };
-    let checked = match a.group.as_deref() {
-        Some(expr) => program.eval_to_check(expr),
-        None => program.group_to_check(None),
-    };
-    let structure = match checked {
-        Ok(Checked::Listed(e)) => {
-            print_warnings(&e.warnings);
-            check(&e)
-        }
-        Ok(Checked::Chain(e)) => {
-            print_warnings(&e.warnings);
-            match check_chain(&e) {
-                Ok(s) => s,
-                Err(d) => {
-                    report(&d);
-                    return ExitCode::FAILURE;
-                }
+    let structure = match checked_from(&program, a.group.as_deref()) {
+        Ok(Checked::Listed(e)) => check(&e),
+        Ok(Checked::Chain(e)) => match check_chain(&e) {
+            Ok(s) => s,
+            Err(d) => {
+                report(&d);
+                return ExitCode::FAILURE;
             }
-        }
-        Err(d) => {
-            report(&d);
-            return ExitCode::FAILURE;
-        }
+        },
+        Err(code) => return code,
     };
     // The report as JSON, keys sorted; the text form is rendered from it.
     let r = serde_json::to_value(structure).expect("the report serialises");

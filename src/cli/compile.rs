@@ -2,7 +2,7 @@
 
 use super::common::DtypeArg;
 use super::common::{fail, report};
-use super::source::{load_automaton, print_warnings, SourceLimits};
+use super::source::{checked_from, load_automaton, SourceLimits};
 use gssm_compiler::construct::Alphabet;
 use gssm_compiler::diagnostics::Diagnostic;
 use gssm_compiler::elaborate::Checked;
@@ -126,17 +126,9 @@ pub fn run(a: Args) -> ExitCode {
         Err(code) => return code,
     };
     // A permutation group past the element limit stays a stabiliser chain.
-    let checked = match a.group.as_deref() {
-        Some(expr) => program.eval_to_check(expr),
-        None => program.group_to_check(None),
-    };
-    let e = match checked {
-        Ok(Checked::Listed(e)) => {
-            print_warnings(&e.warnings);
-            e
-        }
+    let e = match checked_from(&program, a.group.as_deref()) {
+        Ok(Checked::Listed(e)) => e,
         Ok(Checked::Chain(c)) => {
-            print_warnings(&c.warnings);
             let opts = Options {
                 alphabet: alphabet_of(a.alphabet),
                 dtype: dtype_of(a.dtype),
@@ -147,10 +139,7 @@ pub fn run(a: Args) -> ExitCode {
             let size = format!("order {}", c.group.chain.order());
             return finish(r, &a, &c.group.name, &size, t.name(), start);
         }
-        Err(d) => {
-            report(&d);
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let origin = e.origin();
     let group = e.group;

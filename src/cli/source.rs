@@ -88,9 +88,24 @@ pub fn load_elaborated(
 }
 
 /// The group `name` of a source file as `gssm check` elaborates it: listed,
-/// or past the element limit as a stabiliser chain; warnings printed.
+/// or past the element limit as a stabiliser chain.
 pub fn load_checked(file: &Path, name: &str, limits: &SourceLimits) -> Result<Checked, ExitCode> {
-    let result = load_file(file, &limits.get()).and_then(|p| p.eval_to_check(name));
+    match load_file(file, &limits.get()) {
+        Ok(p) => checked_from(&p, Some(name)),
+        Err(d) => {
+            report(&d);
+            Err(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// `group` (default: the file's last) from a program already loaded, as
+/// `gssm check` elaborates it; warnings printed, errors reported.
+pub fn checked_from(p: &Program, group: Option<&str>) -> Result<Checked, ExitCode> {
+    let result = match group {
+        Some(expr) => p.eval_to_check(expr),
+        None => p.group_to_check(None),
+    };
     match result {
         Ok(c) => {
             match &c {

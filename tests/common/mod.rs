@@ -44,3 +44,16 @@ pub fn tokens(model: &ValidModel, batch: usize, len: usize, mut seed: u64) -> To
         .collect();
     Tokens::new(model, batch, len, ids).expect("valid tokens")
 }
+
+/// Run the gssm binary with `args`: its stdout, stderr and exit code.
+pub fn gssm(args: &[&str]) -> (String, String, i32) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gssm"))
+        .args(args)
+        .output()
+        .expect("run gssm");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
