@@ -3,7 +3,10 @@
 //!   from groups of every shape the format has (no layer, one layer,
 //!   several; width 1 and 2; f32 and f64; the diagonal targets that
 //!   compile and the one-layer cells rnn, pd-ssm and deltaproduct; element
-//!   and generator alphabets; with and without a start token);
+//!   and generator alphabets; with and without a start token); the format
+//!   version 5 seeds (`*-chain-*.st`, permutation groups without a table)
+//!   are written by the CLI instead, as the commands in their section of
+//!   this file's `load_seeds` say;
 //! - seeds/parse: the gssm sources written in the workspace's tests (string
 //!   literals that define a group), plus a few inputs for the generated-
 //!   program mode of parse_elaborate (a NUL byte, then generator choices).
@@ -345,12 +348,21 @@ fn load_seeds() {
             true,
         ),
     ];
+    // Format version 5 (no Cayley table) comes from groups past the element
+    // limit, through the CLI:
+    //   gssm compile s5.gssm --target pd-ssm --alphabet generators+inverses \
+    //     --max-elements 10 -o seeds/load/s5-pdssm-chain-f32.st
+    //   gssm compile cube.gssm --target pd-ssm --alphabet generators+inverses \
+    //     --bos -o seeds/load/cube-pdssm-chain-f32-bos.st
+    // (S5 = perm(5) { a = (1,2,3,4,5), b = (1,2) }; the cube group as in
+    // tests/big_models.rs.)
     for (name, g, t, alphabet, dtype, bos) in cases {
         let target = target::by_name(t).expect("known target");
         let opts = Options {
             alphabet,
             dtype,
             bos,
+            coordinates: Default::default(),
         };
         let (model, bytes) = compile(&g, &Origin::default(), target, &opts)
             .unwrap_or_else(|d| panic!("{name}: {d:?}"));
