@@ -248,6 +248,17 @@ fn the_loader_refuses_lying_normal_forms_and_tokens() {
     p.levels[0].pop();
     refused(m, "generate a group of order 3628800");
 
+    // A level that numbers nothing: one representative for a point that
+    // is not yet a base point.
+    let mut m = good.clone();
+    let p = perm_truth(&mut m);
+    let free = (0..10)
+        .find(|x| !p.base.contains(x))
+        .expect("S10's base misses a point");
+    p.base.push(free);
+    p.levels.push(vec![(0..10).collect()]);
+    refused(m, "has 1 representatives (need 2..=10)");
+
     let mut m = good.clone();
     let p = perm_truth(&mut m);
     let r = p.levels[1][1].clone();

@@ -570,11 +570,21 @@ fn check_perm(
         }
     }
     check_len("perm levels", p.levels.len(), k)?;
+    let order = p
+        .order()
+        .filter(|&o| o <= MAX_PERM_ORDER as u64)
+        .ok_or_else(|| {
+            limit(format!(
+                "the levels describe more than {MAX_PERM_ORDER} elements (output ids are 32-bit)"
+            ))
+        })?;
     for (i, (&b, reps)) in p.base.iter().zip(&p.levels).enumerate() {
         let name = format!("perm.level.{i}");
-        if reps.is_empty() || reps.len() > deg {
+        // A level of one representative numbers nothing; without them the
+        // levels are at most log2 |G| ≤ 32, which bounds the checks below.
+        if reps.len() < 2 || reps.len() > deg {
             return Err(bad(format!(
-                "`{name}` has {} representatives (need 1..={deg})",
+                "`{name}` has {} representatives (need 2..={deg})",
                 reps.len()
             )));
         }
@@ -596,14 +606,6 @@ fn check_perm(
             }
         }
     }
-    let order = p
-        .order()
-        .filter(|&o| o <= MAX_PERM_ORDER as u64)
-        .ok_or_else(|| {
-            limit(format!(
-                "the levels describe more than {MAX_PERM_ORDER} elements (output ids are 32-bit)"
-            ))
-        })?;
     let chain_limits = ChainLimits {
         max_degree: limits.max_cell,
         ..ChainLimits::default()
@@ -616,6 +618,17 @@ fn check_perm(
         return Err(bad(format!(
             "the levels describe {order} elements, but `perm.generators` generate a group of order {}",
             chain.order()
+        )));
+    }
+    // Each membership test sifts through the chain's levels: bound the
+    // total before running them.
+    let reps: usize = p.levels.iter().map(Vec::len).sum();
+    let sifts = (reps + p.tokens.len()) as u64;
+    let cost = sifts * (chain.base().len() as u64 + 1) * deg as u64;
+    if cost > chain_limits.max_work {
+        return Err(limit(format!(
+            "checking {sifts} permutations against the generators' group takes about {cost} point operations, more than {}",
+            chain_limits.max_work
         )));
     }
     for (i, reps) in p.levels.iter().enumerate() {
