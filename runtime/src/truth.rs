@@ -1,4 +1,5 @@
-//! Ground truth: running products computed from the group's Cayley table,
+//! Ground truth: running products computed from the group's own description
+//! (its Cayley table, or its permutations and normal form) or automaton,
 //! never from the model's layers.
 
 use crate::tokens::Tokens;
