@@ -58,11 +58,27 @@ fn compile(tag: &str, group: &str, target: &str, extra: &[&str]) -> Vec<u8> {
 fn dump(bytes: &[u8]) -> String {
     let model = gssm_runtime::format::load(bytes, &Default::default()).unwrap();
     let mut s = serde_json::to_string_pretty(&model.manifest).unwrap();
-    s.push_str(&format!(
-        "\ngroup.generators = {:?}\ntokens.element = {:?}\n",
-        model.group().unwrap().generators,
-        model.group().unwrap().token_elements,
-    ));
+    match (model.group(), model.perm()) {
+        (Some(g), _) => s.push_str(&format!(
+            "\ngroup.generators = {:?}\ntokens.element = {:?}\n",
+            g.generators, g.token_elements,
+        )),
+        (None, Some(p)) => {
+            s.push_str(&format!(
+                "\nperm.generators = {:?}\nperm.tokens = {:?}\nperm.base = {:?}\n",
+                p.generators, p.tokens, p.base
+            ));
+            for (i, reps) in p.levels.iter().enumerate() {
+                s.push_str(&format!("perm.level.{i} = {reps:?}\n"));
+            }
+        }
+        (None, None) => unreachable!("a group model"),
+    }
+    // The action's table, or its absence in a file without a Cayley table.
+    let images = |a: &gssm_runtime::ir::PointAction| match &a.images {
+        Some(im) => format!("{im:?}"),
+        None => "absent".to_string(),
+    };
     let short = |xs: &[f64]| -> String {
         let v: Vec<String> = xs.iter().map(|x| format!("{x:.6}")).collect();
         v.join(", ")
@@ -71,15 +87,15 @@ fn dump(bytes: &[u8]) -> String {
         Net::Diagonal(d) => d,
         Net::Pd(c) => {
             s.push_str(&format!(
-                "action.images = {:?}\naction.points = [{}]\npd.index = {:?}\npd.diag = [{}]\npd.input = [{}]\npd.h0 = [{}]\n",
-                c.action.images, short(&c.action.points), c.index, short(&c.diag), short(&c.input), short(&c.h0)
+                "action.images = {}\naction.points = [{}]\npd.index = {:?}\npd.diag = [{}]\npd.input = [{}]\npd.h0 = [{}]\n",
+                images(&c.action), short(&c.action.points), c.index, short(&c.diag), short(&c.input), short(&c.h0)
             ));
             return s;
         }
         Net::Delta(c) => {
             s.push_str(&format!(
-                "action.images = {:?}\ndelta.basis = [{}]\ndelta.offset = [{}]\ndelta.k = [{}]\ndelta.beta = [{}]\ndelta.v = [{}]\ndelta.h0 = [{}]\n",
-                c.action.images, short(&c.basis), short(&c.offset), short(&c.k), short(&c.beta), short(&c.v), short(&c.h0)
+                "action.images = {}\ndelta.basis = [{}]\ndelta.offset = [{}]\ndelta.k = [{}]\ndelta.beta = [{}]\ndelta.v = [{}]\ndelta.h0 = [{}]\n",
+                images(&c.action), short(&c.basis), short(&c.offset), short(&c.k), short(&c.beta), short(&c.v), short(&c.h0)
             ));
             return s;
         }
@@ -149,6 +165,14 @@ fn stdlib_models_snapshot() {
         let bytes = compile(&name, "S3", target, &extra);
         insta::assert_snapshot!(format!("model_{name}"), dump(&bytes));
     }
+    // S4 past a small element limit: a file without a Cayley table.
+    let bytes = compile(
+        "chain",
+        "S4",
+        "pd-ssm",
+        &[&gens[..], &["--max-elements", "5"]].concat(),
+    );
+    insta::assert_snapshot!("model_S4_pd-ssm_chain", dump(&bytes));
 }
 
 #[test]
