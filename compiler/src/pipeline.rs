@@ -13,7 +13,7 @@ use crate::group::{Elem, Group, Limits};
 use crate::target::{plan, plan_with_series, Target};
 use crate::verify::{closure, ClosureReport};
 use gssm_runtime::format::LoadLimits;
-use gssm_runtime::ir::{FloatDtype, ProvedDtype};
+use gssm_runtime::ir::{FloatDtype, Model, ProvedDtype};
 use gssm_runtime::scalar::Dtype;
 use gssm_runtime::valid::{validate, TargetKind, ValidModel};
 
@@ -110,17 +110,23 @@ pub fn compile(
         }
         construct::cell(g, target.kind(), &toks, opts.dtype, &limits).map_err(located)?
     };
-    // The loader's limits and checks, so gssm never writes a file that it
-    // (or any reader following the format) would refuse.
-    let model = validate(model, &limits).map_err(|e| {
-        origin.locate(
-            Diagnostic::error(
-                "validate",
-                format!("the compiled model cannot be written: {e}"),
-            ),
-            None,
-            "while compiling this group",
-        )
+    written(model, |d| {
+        origin.locate(d, None, "while compiling this group")
+    })
+}
+
+/// The model validated with the loader's limits and checks, so gssm never
+/// writes a file that it (or any reader following the format) would refuse,
+/// and its bytes; `locate` places a validation error.
+fn written(
+    model: Model,
+    locate: impl FnOnce(Diagnostic) -> Diagnostic,
+) -> Result<(ValidModel, Vec<u8>), Diagnostic> {
+    let model = validate(model, &LoadLimits::default()).map_err(|e| {
+        locate(Diagnostic::error(
+            "validate",
+            format!("the compiled model cannot be written: {e}"),
+        ))
     })?;
     let bytes = emit(&model)
         .map_err(|e| Diagnostic::error("emit", format!("cannot write the weight file: {e}")))?;
@@ -165,18 +171,9 @@ pub fn compile_chain(
                 .help("a group past the element limit compiles with its generators as tokens"),
         )
     })?;
-    let model = validate(model, &LoadLimits::default()).map_err(|e| {
-        located(
-            Diagnostic::error(
-                "validate",
-                format!("the compiled model cannot be written: {e}"),
-            )
-            .help("the model is past a limit the loader checks; use fewer points"),
-        )
-    })?;
-    let bytes = emit(&model)
-        .map_err(|e| Diagnostic::error("emit", format!("cannot write the weight file: {e}")))?;
-    Ok((model, bytes))
+    written(model, |d| {
+        located(d.help("the model is past a limit the loader checks; use fewer points"))
+    })
 }
 
 /// The series a diagonal target's layers follow: the source's, checked, or

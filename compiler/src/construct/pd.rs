@@ -46,6 +46,20 @@ pub fn cell(images: Option<&[u32]>, degree: usize, token_perms: &[&[u32]], bos: 
     }
 }
 
+/// The group tokens' rows of an action's table (`images[g * n + j]` = j·g),
+/// given every token's element; `bos`: the last token is the start token.
+pub fn element_rows<'a>(
+    images: &'a [u32],
+    degree: usize,
+    elements: &[u32],
+    bos: bool,
+) -> Vec<&'a [u32]> {
+    elements[..elements.len() - usize::from(bos)]
+        .iter()
+        .map(|&g| &images[g as usize * degree..(g as usize + 1) * degree])
+        .collect()
+}
+
 pub fn construct(
     g: &Group,
     images: &[u32],
@@ -53,11 +67,7 @@ pub fn construct(
     toks: &Tokens,
     dtype: FloatDtype,
 ) -> Model {
-    let elements = toks.elements();
-    let perms: Vec<&[u32]> = elements[..elements.len() - usize::from(toks.bos)]
-        .iter()
-        .map(|&g| &images[g as usize * degree..(g as usize + 1) * degree])
-        .collect();
+    let perms = element_rows(images, degree, &toks.elements(), toks.bos);
     let net = Net::Pd(cell(Some(images), degree, &perms, toks.bos));
     cell_model(g, TargetKind::PdSsm, dtype, toks, net)
 }

@@ -125,6 +125,15 @@ fn exact_integers(n: usize) -> String {
     ok.join(", ")
 }
 
+/// The file's PD-SSM cell against the construction's, tensor by tensor.
+fn same_pd(c: &PdCell, want: &PdCell) -> Result<(), String> {
+    same_floats("action.points", &c.action.points, &want.action.points)
+        .and_then(|()| same_ints("pd.index", &c.index, &want.index))
+        .and_then(|()| same_floats("pd.diag", &c.diag, &want.diag))
+        .and_then(|()| same_floats("pd.input", &c.input, &want.input))
+        .and_then(|()| same_floats("pd.h0", &c.h0, &want.h0))
+}
+
 pub fn pd(model: &ValidModel, c: &PdCell) -> ProofReport {
     if let Some(p) = model.perm() {
         return pd_local(model, c, p);
@@ -132,18 +141,8 @@ pub fn pd(model: &ValidModel, c: &PdCell) -> ProofReport {
     let bos = model.manifest.bos.is_some();
     let n = c.action.degree();
     let images = c.action.images.as_deref().unwrap_or_default();
-    let elements = &group(model).token_elements;
-    let perms: Vec<&[u32]> = elements[..elements.len() - usize::from(bos)]
-        .iter()
-        .map(|&g| &images[g as usize * n..(g as usize + 1) * n])
-        .collect();
-    let want = pd::cell(Some(images), n, &perms, bos);
-    let r = same_floats("action.points", &c.action.points, &want.action.points)
-        .and_then(|()| same_ints("pd.index", &c.index, &want.index))
-        .and_then(|()| same_floats("pd.diag", &c.diag, &want.diag))
-        .and_then(|()| same_floats("pd.input", &c.input, &want.input))
-        .and_then(|()| same_floats("pd.h0", &c.h0, &want.h0))
-        .map_err(|e| (0, 0, e));
+    let perms = pd::element_rows(images, n, &group(model).token_elements, bos);
+    let r = same_pd(c, &pd::cell(Some(images), n, &perms, bos)).map_err(|e| (0, 0, e));
     let arr = Arrangements::new(&c.action);
     let r = r.and_then(|()| {
         search(model, arr.identity(), |s, x| {
@@ -183,12 +182,7 @@ fn pd_local(model: &ValidModel, c: &PdCell, p: &PermTruth) -> ProofReport {
     let n = c.action.degree();
     let group_tokens = p.tokens.len() - usize::from(bos);
     let perms: Vec<&[u32]> = p.tokens[..group_tokens].iter().map(Vec::as_slice).collect();
-    let want = pd::cell(None, n, &perms, bos);
-    let r = same_floats("action.points", &c.action.points, &want.action.points)
-        .and_then(|()| same_ints("pd.index", &c.index, &want.index))
-        .and_then(|()| same_floats("pd.diag", &c.diag, &want.diag))
-        .and_then(|()| same_floats("pd.input", &c.input, &want.input))
-        .and_then(|()| same_floats("pd.h0", &c.h0, &want.h0))
+    let r = same_pd(c, &pd::cell(None, n, &perms, bos))
         .map(|()| (0, 0))
         .map_err(|e| (0, 0, e));
     let r = r.and_then(|none| {
