@@ -418,6 +418,28 @@ fn exhaustive_passes_a_correct_model_and_finds_a_corrupted_entry() {
     }
 }
 
+/// C60's rounded states do not close: prefixes merge (a·b and b·a round
+/// alike) but not into one block, so the walk goes on depth first from
+/// weighted states, and its counts must still be the sequences'.
+#[test]
+fn merged_prefixes_count_as_the_sequences_they_stand_for() {
+    let model = cyclic_model(60);
+    let total: u64 = (1..=3).map(|l| 60u64.pow(l)).sum();
+    for bad in [0u32, 7] {
+        let mut corrupt = model.clone().into_model();
+        corrupt.diagonal_mut().expect("diagonal").readout[bad as usize] = bad + 1;
+        let corrupt = valid(corrupt);
+        for dt in [Dtype::F32, Dtype::F64] {
+            let r = jit::exhaustive(&corrupt, dt, 3).unwrap();
+            assert_eq!(r.sequences, total);
+            assert!(r.mismatches > 0);
+            assert_eq!(r, brute_force(&corrupt, dt, 3), "readout[{bad}], {dt:?}");
+        }
+    }
+    // A count past 64 bits is an error, not a wrapped number.
+    assert!(jit::exhaustive(&model, Dtype::F32, 11).is_err());
+}
+
 #[test]
 fn exhaustive_of_length_zero_checks_nothing() {
     let model = cyclic_model(3);

@@ -1,12 +1,23 @@
 //! Exhaustive check with the JIT: every token sequence of length 1..=L
 //! against the model's ground truth: the running product from the Cayley
-//! table, or the automaton's state from its transition table.
+//! table or by multiplying permutations, or the automaton's state from its
+//! transition table.
 //!
 //! The prefix tree is walked depth first in blocks: a block holds the states
 //! of up to `cap` sequences of one length; one call of the generated
 //! `expand` steps all of them with every token, giving the next level's
-//! block. Each sequence therefore costs one model step, and every prefix's
-//! output is checked as a sequence of its own.
+//! block. Each sequence therefore costs at most one model step, and every
+//! prefix's output is checked as a sequence of its own.
+//!
+//! The kernel's next state and output are a function of its float state
+//! and the token, so prefixes of one length that reach the same state bit
+//! for bit, with the same truth, have the same outputs on every suffix. The
+//! walk's top levels keep one such prefix per (state, truth), the least,
+//! with the number it stands for; while those fit one block the walk goes
+//! on breadth first, so a model whose rounded states form a small closed
+//! set is checked to any length in time linear in it. Counts are those of
+//! the sequences themselves, and the first failure is the least failing
+//! sequence: its prefix is the least of its class, or it would not be.
 
 use super::codegen::Float;
 use super::{FloatVec, Jit};
@@ -14,6 +25,7 @@ use crate::exec::ExecError;
 use crate::scalar::Dtype;
 use crate::valid::ValidModel;
 use rayon::prelude::*;
+use std::collections::HashMap;
 use std::ops::Range;
 
 pub use crate::exec::ExhaustiveReport;
@@ -29,10 +41,6 @@ pub fn exhaustive(
     let jit = Jit::new(model, dtype)?;
     jit.exhaustive(model, length)
 }
-
-/// Blocks of fewer states than this are expanded sequentially before the
-/// walk fans out across threads.
-const PAR_MIN: usize = 64;
 
 /// One level's block: states (rows of `stride` scalars, see
 /// `codegen::ExpandFn`), ground truth, sequence index and model output per
@@ -53,6 +61,32 @@ struct Acc {
     first: Option<(usize, u64)>,
 }
 
+impl Acc {
+    /// The counts of a walk whose every sequence stands for `w`.
+    fn times(self, w: u64) -> Acc {
+        Acc {
+            sequences: self.sequences * w,
+            mismatches: self.mismatches * w,
+            first: self.first,
+        }
+    }
+}
+
+/// A merged prefix's float state (its rows' bits) and truth.
+type Class = (Vec<u64>, u32);
+
+/// The runs of equal values of an ascending list, as (value, range).
+fn runs(weights: &[u64]) -> Vec<(u64, Range<usize>)> {
+    let mut out: Vec<(u64, Range<usize>)> = Vec::new();
+    for (i, &w) in weights.iter().enumerate() {
+        match out.last_mut() {
+            Some((v, r)) if *v == w => r.end = i + 1,
+            _ => out.push((w, i..i + 1)),
+        }
+    }
+    out
+}
+
 /// The true output after a token, as table lookups.
 enum Truth<'a> {
     /// `table[g · order + elements[x]]`.
@@ -63,6 +97,8 @@ enum Truth<'a> {
     },
     /// `delta[x · states + q]`.
     Automaton { delta: &'a [u32], states: usize },
+    /// Multiplied as permutations and ranked by the normal form: no table.
+    Perm(&'a crate::ir::PermTruth),
 }
 
 struct Walk<'a> {
@@ -104,6 +140,11 @@ impl Jit {
                 first_failure: None,
             });
         }
+        // Merged prefixes are counted by multiplication: the whole count
+        // must fit.
+        if crate::exec::expected_sequences(v as u64, length, (0, 1)).is_none() {
+            return bad(&format!("{v}^{length} sequences overflow a 64-bit count"));
+        }
         let lanes = self.lanes();
         super::super::diagonal_only(model, super::super::Backend::Jit)?;
         let truth = match &model.truth {
@@ -116,11 +157,7 @@ impl Jit {
                 delta: &a.delta,
                 states: order,
             },
-            crate::ir::Truth::Perm(_) => {
-                return bad(
-                    "the JIT's exhaustive walk reads a Cayley table, and this group has none",
-                )
-            }
+            crate::ir::Truth::Perm(p) => Truth::Perm(p),
         };
         let walk = Walk {
             jit: self,
@@ -189,36 +226,107 @@ impl Walk<'_> {
     fn run(&self) -> Acc {
         let mut acc = Acc::default();
         let mut cur = self.root();
-        let (mut len, mut count) = (0usize, 1usize);
-        // Breadth first while the blocks are small, then split the block
-        // across threads and go depth first in each part.
-        while len < self.length && count < PAR_MIN && count * self.v <= self.cap {
-            let mut next = self.level();
-            self.expand(&cur, 0, count, &mut next, len, &mut acc);
-            cur = next;
-            count *= self.v;
+        // How many prefixes each state of `cur` stands for, ascending.
+        let mut weights = vec![1u64];
+        let mut len = 0usize;
+        // Breadth first while a level's distinct states fit one block:
+        // prefixes that reach the same float state (bit for bit) with the
+        // same truth have the same future under the same kernel, so the
+        // least of them stands for all, weighted by how many they are. A
+        // model whose rounded states close (most proved ones) is walked to
+        // any length this way; one whose states keep spreading leaves it
+        // after a few levels.
+        while len < self.length && weights.len() * self.v <= self.cap {
+            match self.merged_level(&cur, &weights, len, &mut acc) {
+                Some((next, w)) => (cur, weights) = (next, w),
+                None => return acc,
+            }
             len += 1;
         }
         if len == self.length {
             return acc;
         }
-        let parts = (rayon::current_num_threads() * 8).min(count);
-        let per = count.div_ceil(parts);
-        let results: Vec<Acc> = (0..count)
-            .step_by(per)
-            .collect::<Vec<_>>()
-            .into_par_iter()
-            .map(|s| {
-                let mut bufs: Vec<Level> = (len..self.length).map(|_| self.level()).collect();
-                let mut a = Acc::default();
-                self.dfs(len, &cur, s..(s + per).min(count), &mut bufs, &mut a);
-                a
-            })
-            .collect();
-        for a in results {
-            self.merge(&mut acc, a);
+        // Then split each run of equal weights across threads and go depth
+        // first in each part, counting every sequence `weight` times.
+        for (w, run) in runs(&weights) {
+            let count = run.len();
+            let parts = (rayon::current_num_threads() * 8).min(count);
+            let per = count.div_ceil(parts);
+            let results: Vec<Acc> = run
+                .clone()
+                .step_by(per)
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .map(|s| {
+                    let mut bufs: Vec<Level> = (len..self.length).map(|_| self.level()).collect();
+                    let mut a = Acc::default();
+                    self.dfs(len, &cur, s..(s + per).min(run.end), &mut bufs, &mut a);
+                    a
+                })
+                .collect();
+            for a in results {
+                self.merge(&mut acc, a.times(w));
+            }
         }
         acc
+    }
+
+    /// Expand every state of `cur` (of sequences of length `len`, weighted
+    /// by `weights`) and check the children; unless they are leaves, merge
+    /// those with equal states and truths into the next level, ordered by
+    /// weight, then least index.
+    fn merged_level(
+        &self,
+        cur: &Level,
+        weights: &[u64],
+        len: usize,
+        acc: &mut Acc,
+    ) -> Option<(Level, Vec<u64>)> {
+        let leaf = len + 1 == self.length;
+        let mut child = self.level();
+        let mut classes: HashMap<Class, (u64, u64)> = HashMap::new();
+        for (w, run) in runs(weights) {
+            let mut a = Acc::default();
+            self.expand(cur, run.start, run.len(), &mut child, len, &mut a);
+            self.merge(acc, a.times(w));
+            if leaf {
+                continue;
+            }
+            for c in 0..run.len() * self.v {
+                let key = (self.row_bits(&child, c), child.truth[c]);
+                let e = classes.entry(key).or_insert((child.index[c], 0));
+                e.0 = e.0.min(child.index[c]);
+                e.1 += w;
+            }
+        }
+        if leaf {
+            return None;
+        }
+        let mut classes: Vec<(Class, (u64, u64))> = classes.into_iter().collect();
+        classes.sort_unstable_by_key(|&(_, (index, w))| (w, index));
+        let mut next = self.level();
+        for (i, ((bits, truth), (index, _))) in classes.iter().enumerate() {
+            for (r, &b) in bits.iter().enumerate() {
+                let at = r * next.stride + i;
+                match &mut next.states {
+                    FloatVec::F32(s) => s[at] = f32::from_bits(b as u32),
+                    FloatVec::F64(s) => s[at] = f64::from_bits(b),
+                }
+            }
+            next.truth[i] = *truth;
+            next.index[i] = *index;
+        }
+        Some((next, classes.iter().map(|c| c.1 .1).collect()))
+    }
+
+    /// The bits of state `c`'s rows in `level`.
+    fn row_bits(&self, level: &Level, c: usize) -> Vec<u64> {
+        (0..self.rows)
+            .map(|r| match &level.states {
+                FloatVec::F32(s) => s[r * level.stride + c].to_bits() as u64,
+                FloatVec::F64(s) => s[r * level.stride + c].to_bits(),
+            })
+            .collect()
     }
 
     fn merge(&self, acc: &mut Acc, a: Acc) {
@@ -348,6 +456,9 @@ impl Walk<'_> {
                 Truth::Automaton { delta, states } => {
                     let row = &delta[x * states..(x + 1) * states];
                     kids.check(ptruth, pindex, acc, &mut first, |q| row[q as usize])
+                }
+                Truth::Perm(p) => {
+                    kids.check(ptruth, pindex, acc, &mut first, |g| p.next(g, x as u32))
                 }
             }
         }
