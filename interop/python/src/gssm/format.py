@@ -1,5 +1,5 @@
-"""Reading, validating and writing gssm weight files (format versions 2, 3
-and 4).
+"""Reading, validating and writing gssm weight files (format versions 2, 3,
+4 and 5).
 
 A weight file is safetensors with real tensors only and a JSON manifest in
 ``__metadata__["gssm"]``. Tensor names (i = layer index from 0, F = the
@@ -90,14 +90,46 @@ format.rs`` and ``runtime/src/valid``): every index an executor uses is in
 bounds, floats are finite and of the stored dtype, the group table is a Latin
 square with identity 0 (an automaton's transitions, start state and
 acceptance flags in range), the target is known and its layer class and
-transition codes respected, labels are unique words in the generators that
-evaluate to their elements (an automaton's: unique names),
-and no manifest field or tensor is missing or unexpected. For the version 3
-targets: permutation rows (``action.images``, ``pd.index``), action rows
+transition codes respected (a group model's layers only rotate), labels are
+unique words in the generators that evaluate to their elements (an
+automaton's: unique names), and no manifest field or tensor is missing or
+unexpected. For the version 3 targets: permutation rows (``action.images``, ``pd.index``), action rows
 distinct with row 0 the identity, distinct points, β in [0, 2], and the
 start-token rules. That the floats are
 the construction's values and that the model computes the group product (or
 the automaton's state) is left to ``gssm verify``.
+
+Version 5 tracks a permutation group too big for a Cayley table, on a
+``pd-ssm`` or an ``aussm`` model (n = the degree, k = the base length, m_i =
+level i's representatives):
+
+========================================  =====  ===========================
+name                                      dtype  shape
+========================================  =====  ===========================
+``perm.generators`` (instead of           I32    [number of generators, n]
+``group.*`` and ``tokens.element``)              images of points 0..n
+``perm.tokens``                           I32    [V, n], each token's
+                                                 permutation (start: identity)
+``perm.base``                             I32    [k], the base points
+``perm.level.i``                          I32    [m_i, n], level i's coset
+                                                 representatives
+========================================  =====  ===========================
+
+The manifest's ``outputs`` is empty: output ids number the elements through
+the normal form (:class:`gssm.perm.PermTruth`), and an element's label is its
+cycle notation, made on demand. A pd-ssm file has no ``action.images``
+(``action.points`` stays, one point per permuted point); an aussm file is a
+stack of diagonal layers as in version 4 whose ``readout`` maps joint codes
+to these ids (each below the group's order, which may be far above
+``LoadLimits.max_order``). The loader checks it as the Rust one does, in time
+polynomial in the degree and the number of levels: the permutations are
+permutations of 0..n, the base has distinct points, each level has 2..n
+representatives, the identity first, each fixing the earlier base points and
+sending its own to a point no earlier row does; a stabiliser chain rebuilt
+from ``perm.generators`` (deterministic Schreier–Sims, its work bounded)
+has exactly ∏ m_i elements (at most 2^32 − 1) and holds every representative
+and token; token labels evaluate, as words multiplied out in permutations,
+to their tokens' permutations.
 """
 
 from __future__ import annotations
@@ -112,16 +144,20 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence,
 
 import numpy as np
 
+from .perm import MAX_PERM_ORDER, Chain, ChainError, ChainLimits, ChainTooLarge, PermTruth, cycle_notation
+
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Model
 
 FORMAT_NAME = "gssm-weights"
-#: The version writers write.
+#: The version writers write for a model with a Cayley table or an automaton.
 FORMAT_VERSION = 4
+#: The version of a permutation group without a table (``perm.*``).
+FORMAT_VERSION_PERM = 5
 #: The versions this reader reads: a version 2 file is a version 3 file
 #: without ``bos``, with a diagonal target; version 4 adds automata,
-#: registers and resets.
-READ_VERSIONS = (2, 3, 4)
+#: registers and resets; version 5 permutation groups without a table.
+READ_VERSIONS = (2, 3, 4, 5)
 MANIFEST_KEY = "gssm"
 #: The one product convention of gssm models (Rust ``ir::CONVENTION``).
 CONVENTION = "left-to-right: y_t = x_1*x_2*...*x_t; for permutations p*q applies p first (GAP)"
@@ -129,6 +165,9 @@ CONVENTION = "left-to-right: y_t = x_1*x_2*...*x_t; for permutations p*q applies
 DIAGONAL_TARGETS = ("aussm", "neg-mamba", "mamba", "gla", "s4d")
 #: One-layer targets of format version 3, each with its own tensors.
 ACTION_TARGETS = ("pd-ssm", "deltaproduct")
+#: Targets that track a permutation group without a table (format version
+#: 5; Rust ``valid::validate``).
+PERM_TARGETS = ("pd-ssm", "aussm")
 #: Targets a file may name (Rust ``valid::TargetKind``).
 TARGETS = DIAGONAL_TARGETS + ("rnn",) + ACTION_TARGETS
 #: The start token's label, the one token label that is not a word.
@@ -266,6 +305,13 @@ class LoadLimits:
     max_table: int = 1 << 26
     max_layers: int = 64
     max_width: int = 64
+    #: Largest permutation degree of a group without a table (format
+    #: version 5; also its stabiliser chain's degree limit).
+    max_cell: int = 1 << 13
+    #: Most point operations the stabiliser chain of a version 5 file may
+    #: take to build (Rust ``chain::DEFAULT_MAX_WORK``), and its membership
+    #: checks.
+    max_chain_work: int = 20_000_000_000
 
 
 @dataclass(frozen=True)
@@ -494,13 +540,17 @@ class GroupTruth:
 @dataclass
 class Action:
     """A faithful right action of the group on n points (pd-ssm and
-    deltaproduct): ``images[g, j]`` = j·g, and the value marking each point."""
+    deltaproduct): ``images[g, j]`` = j·g, and the value marking each point.
+    ``images`` is None for a permutation group without a table (format
+    version 5), whose normal form numbers the arrangements instead."""
 
-    images: np.ndarray  # int64 [N, n]
+    images: Optional[np.ndarray]  # int64 [N, n]
     points: np.ndarray  # F [n]
 
     @property
     def degree(self) -> int:
+        if self.images is None:
+            return int(np.shape(self.points)[0])
         return int(np.shape(self.images)[1])
 
 
@@ -583,19 +633,29 @@ class Words:
         self.table = table
         self.generators = [int(g) for g in generators]
         self.index = {n: i for i, n in enumerate(names)}
-        self.inverses: List[Optional[int]] = [None] * len(self.generators)
+        self.inverses: List[Optional[Any]] = [None] * len(self.generators)
+
+    def _identity(self) -> Any:
+        return 0
 
     def _mul(self, g: int, h: int) -> int:
         return int(self.table[g, h])
 
-    def eval(self, label: str) -> int:
+    def show(self, g: Any) -> str:
+        """An element, for messages."""
+        return f"element {g}"
+
+    def same(self, a: Any, b: Any) -> bool:
+        return bool(a == b)
+
+    def eval(self, label: str) -> Any:
         """The element a label names; :class:`InconsistentError` saying why
         it names none otherwise."""
         if label == "e":
-            return 0
+            return self._identity()
         if label == "":
             raise InconsistentError("the label is empty")
-        acc = 0
+        acc = self._identity()
         for factor in label.split("*"):
             name, sep, e = factor.partition("^")
             exp = 1
@@ -608,9 +668,9 @@ class Words:
             acc = self._mul(acc, self._pow(self.index[name], exp))
         return acc
 
-    def _pow(self, i: int, exp: int) -> int:
+    def _pow(self, i: int, exp: int) -> Any:
         b = self._inverse(i) if exp < 0 else self.generators[i]
-        e, acc = abs(exp), 0
+        e, acc = abs(exp), self._identity()
         while e > 0:
             if e & 1:
                 acc = self._mul(acc, b)
@@ -629,6 +689,39 @@ class Words:
                 prev, x = x, self._mul(x, g)
             inv = self.inverses[i] = prev
         return inv
+
+
+class PermWords(Words):
+    """:class:`Words` over permutations multiplied directly (format version
+    5, Rust ``valid::Perms``): elements are image arrays, p·q applies p
+    first."""
+
+    def __init__(self, generators: np.ndarray, names: Sequence[str]):
+        self.generators = [np.asarray(g, np.int64) for g in generators]
+        self.degree = int(np.shape(generators)[1]) if np.ndim(generators) == 2 else 0
+        self.index = {n: i for i, n in enumerate(names)}
+        self.inverses = [None] * len(self.generators)
+
+    def _identity(self) -> np.ndarray:
+        return np.arange(self.degree, dtype=np.int64)
+
+    def _mul(self, g: np.ndarray, h: np.ndarray) -> np.ndarray:  # type: ignore[override]
+        return h[g]
+
+    def _inverse(self, i: int) -> np.ndarray:  # type: ignore[override]
+        inv = self.inverses[i]
+        if inv is None:
+            g = self.generators[i]
+            inv = np.empty_like(g)
+            inv[g] = np.arange(g.shape[0])
+            self.inverses[i] = inv
+        return inv
+
+    def show(self, g: Any) -> str:
+        return cycle_notation(g)
+
+    def same(self, a: Any, b: Any) -> bool:
+        return bool(np.array_equal(a, b))
 
 
 # --------------------------------------------------------------------------
@@ -699,8 +792,6 @@ def parse_manifest(text: str) -> Manifest:
         older = (
             "; the file was written by an older gssm, so compile its source again with this one"
             if ver < min(READ_VERSIONS)
-            else "; version 5 files (a permutation group without a Cayley table, `perm.*` tensors) run with the gssm CLI (`gssm run`, `gssm verify`)"
-            if ver == 5
             else ""
         )
         raise VersionError(f"format version {ver} is not supported: this reader reads versions {_versions()}{older}")
@@ -944,24 +1035,48 @@ def validate(model: "Model", limits: LoadLimits = LoadLimits()) -> None:
             raise InconsistentError(f"a start token (`bos`) needs format version 3, but the file is version {m.format_version}")
     fdt = m.dtype
 
-    n = len(m.outputs)
-    if n == 0 or n > limits.max_order:
-        raise LimitError(
-            f"{n} output labels (the group's order or the automaton's number of states) is outside 1..={limits.max_order}"
-        )
     aut = model.automaton
-    if (aut is not None, m.automaton is not None, m.group is not None, model.group_table is not None) not in (
-        (False, False, True, True),
-        (True, True, False, False),
-    ):
-        raise InconsistentError(
-            "the manifest must describe what the tensors track: `group` with `group.*` tensors, "
-            "or `automaton` with `automaton.*` tensors"
-        )
+    perm = model.perm
+    if perm is not None:
+        # A permutation group without a table (format version 5): its truth
+        # first, as the Rust validator checks it before the order.
+        if aut is not None or m.automaton is not None or m.group is None or model.group_table is not None:
+            raise InconsistentError(
+                "the manifest must describe what the tensors track: a permutation group without a table "
+                "(`perm.*`) is a `group` without `group.*` tensors"
+            )
+        names, v0 = _check_perm(model, limits)
+        if m.target not in PERM_TARGETS:
+            raise InconsistentError(
+                "a permutation group without a table (`perm.*`) is tracked by pd-ssm and aussm models only, "
+                f"not {m.target}"
+            )
+        n = perm.order
+    else:
+        n = len(m.outputs)
+        if n == 0 or n > limits.max_order:
+            raise LimitError(
+                f"{n} output labels (the group's order or the automaton's number of states) is outside 1..={limits.max_order}"
+            )
+        if m.format_version == FORMAT_VERSION_PERM:
+            raise InconsistentError(
+                "format version 5 files track a permutation group without a table (`perm.*`); "
+                "this file has another truth, so it is version 4"
+            )
+        if (aut is not None, m.automaton is not None, m.group is not None, model.group_table is not None) not in (
+            (False, False, True, True),
+            (True, True, False, False),
+        ):
+            raise InconsistentError(
+                "the manifest must describe what the tensors track: `group` with `group.*` tensors, "
+                "or `automaton` with `automaton.*` tensors"
+            )
+    tok = None
     if aut is not None:
         v0 = _check_automaton(model, n, limits)
-        tok = None
         bos = None
+    elif perm is not None:
+        bos = m.bos
     else:
         table, gens, names, tok, v0 = _check_group(model, n, limits)
         bos = m.bos
@@ -972,8 +1087,10 @@ def validate(model: "Model", limits: LoadLimits = LoadLimits()) -> None:
             )
         if m.tokens[bos] != BOS_LABEL:
             raise InconsistentError(f"manifest `tokens[{bos}]` is '{m.tokens[bos]}', but the start token's label is '{BOS_LABEL}'")
-        if tok[bos] != 0:
+        if tok is not None and tok[bos] != 0:
             raise InconsistentError(f"`tokens.element` entry {bos} (the start token) is {int(tok[bos])}, but must be 0, the identity")
+        if perm is not None and not np.array_equal(perm.tokens[bos], np.arange(perm.degree)):
+            raise InconsistentError(f"`perm.tokens` row {bos} (the start token) must be the identity")
 
     if target_is_diagonal(m.target):
         for what, part in (("action", model.action), ("pd-ssm layer", model.pd), ("deltaproduct layer", model.delta), ("rnn", model.rnn)):
@@ -1000,7 +1117,7 @@ def validate(model: "Model", limits: LoadLimits = LoadLimits()) -> None:
                 raise InconsistentError("the model has an action table, but target rnn has none")
             _check_rnn(model.rnn, n, v0, fdt, limits)
         else:
-            deg = _check_action(model.action, n, fdt, limits)
+            deg = _check_action(model.action, n, fdt, limits, perm)
             if m.target == "pd-ssm":
                 _check_pd(model.pd, v0, deg, fdt, limits, bos)
             else:
@@ -1010,6 +1127,10 @@ def validate(model: "Model", limits: LoadLimits = LoadLimits()) -> None:
         # Labels: the source's symbol and state names.
         _check_names("outputs", m.outputs)
         _check_names("tokens", m.tokens)
+    elif perm is not None:
+        # Output labels are made on demand; token labels are words,
+        # multiplied out in permutations.
+        _check_labels("tokens", m.tokens, PermWords(perm.generators, names), list(perm.tokens), bos)
     else:
         # Labels: unique words that evaluate to their elements.
         words = Words(table, gens.tolist(), names)
@@ -1025,20 +1146,9 @@ def _check_group(model: "Model", n: int, limits: LoadLimits) -> Tuple[np.ndarray
     table = _ints("group.table", model.group_table, [n, n])
     _check_range("group.table", table, n)
     _check_latin_square(table, n)
-    names = list(m.group.generators)
-    if len(names) > limits.max_table:
-        raise LimitError(f"{len(names)} generators")
+    names = _check_generator_names(m.group, limits)
     gens = _ints("group.generators", model.generators, [len(names)])
     _check_range("group.generators", gens, n)
-    seen = set()
-    for i, name in enumerate(names):
-        try:
-            check_generator_name(name)
-        except InconsistentError as e:
-            raise InconsistentError(f"manifest `group.generators[{i}]`: {e}") from None
-        if name in seen:
-            raise InconsistentError(f"manifest `group.generators` names '{name}' twice")
-        seen.add(name)
 
     te = np.asarray(model.token_elements)
     if te.ndim != 1:
@@ -1051,6 +1161,149 @@ def _check_group(model: "Model", n: int, limits: LoadLimits) -> Tuple[np.ndarray
     tok = _ints("tokens.element", te, [v0])
     _check_range("tokens.element", tok, n)
     return table, gens, names, tok, v0
+
+
+def _check_generator_names(group: GroupInfo, limits: LoadLimits) -> List[str]:
+    """Generator names: few enough, identifiers, unique."""
+    names = list(group.generators)
+    if len(names) > limits.max_table:
+        raise LimitError(f"{len(names)} generators")
+    seen = set()
+    for i, name in enumerate(names):
+        try:
+            check_generator_name(name)
+        except InconsistentError as e:
+            raise InconsistentError(f"manifest `group.generators[{i}]`: {e}") from None
+        if name in seen:
+            raise InconsistentError(f"manifest `group.generators` names '{name}' twice")
+        seen.add(name)
+    return names
+
+
+def _check_perm_table(name: str, a: Any, rows: int, deg: int) -> np.ndarray:
+    """``rows`` permutations of 0..deg (an entry out of range is no
+    permutation either, as in Rust), as int64 [rows, deg]."""
+    a = np.asarray(a)
+    if a.ndim != 2 or a.shape[1] != deg:
+        raise ShapeError(f"tensor `{name}` has shape {list(a.shape)}, expected [{rows}, {deg}]")
+    if a.shape[0] != rows:
+        raise InconsistentError(f"`{name}` has {a.shape[0]} rows, expected {rows}")
+    a = _ints(name, a, [rows, deg])
+    bad = np.flatnonzero((np.sort(a, axis=1) != np.arange(deg)).any(axis=1))
+    if bad.size:
+        raise InconsistentError(f"`{name}` row {int(bad[0])} is not a permutation of 0..{deg - 1}")
+    return a
+
+
+def _check_perm(model: "Model", limits: LoadLimits) -> Tuple[List[str], int]:
+    """A permutation group without a table (Rust ``valid::check_perm``): the
+    generators and tokens are permutations of the same points, and the
+    levels are a normal form of exactly the group the generators generate.
+    A stabiliser chain rebuilt here proves the last part in polynomial time:
+    every representative lies in the group, the representatives' products
+    are distinct (each level's fix the earlier base points and send their
+    own to distinct points), and there are as many as the group's order.
+    Returns the generator names and the token count."""
+    m = model.manifest
+    p = model.perm
+    assert p is not None and m.group is not None
+    if m.format_version < FORMAT_VERSION_PERM:
+        raise InconsistentError(
+            f"format version {m.format_version} has no permutation groups without a table (`perm.*`): they need version 5"
+        )
+    if m.outputs:
+        raise InconsistentError(
+            "manifest `outputs` must be empty for a permutation group without a table: "
+            "an element's label is its cycle notation, made on demand"
+        )
+    v0 = len(m.tokens)
+    if v0 == 0 or v0 > limits.max_table:
+        raise LimitError(f"{v0} tokens (need 1..={limits.max_table})")
+    if np.ndim(p.tokens) != 2:
+        raise ShapeError(f"tensor `perm.tokens` has shape {list(np.shape(p.tokens))}, expected [{v0}, degree]")
+    deg = p.degree
+    if deg == 0 or deg > limits.max_cell:
+        raise LimitError(f"the permutations have degree {deg} (need 1..={limits.max_cell})")
+    names = _check_generator_names(m.group, limits)
+    gens = _check_perm_table("perm.generators", p.generators, len(names), deg)
+    _check_perm_table("perm.tokens", p.tokens, v0, deg)
+    if np.ndim(p.base) != 1:
+        raise ShapeError(f"tensor `perm.base` has shape {list(np.shape(p.base))}, expected [base length]")
+    base = _ints("perm.base", p.base, [np.shape(p.base)[0]])
+    k = int(base.shape[0])
+    if k > deg:
+        raise InconsistentError(f"`perm.base` has {k} points, more than the degree {deg}")
+    _check_range("perm.base", base, deg)
+    seen = set()
+    for b in base.tolist():
+        if b in seen:
+            raise InconsistentError(f"`perm.base` repeats point {b}")
+        seen.add(b)
+    if len(p.levels) != k:
+        raise InconsistentError(f"there are {len(p.levels)} `perm.level.i` tensors, but `perm.base` has {k} points")
+    order = 1
+    for reps in p.levels:
+        order *= int(np.shape(reps)[0]) if np.ndim(reps) == 2 else 0
+    if order > MAX_PERM_ORDER:
+        raise LimitError(f"the levels describe more than {MAX_PERM_ORDER} elements (output ids are 32-bit)")
+    levels = []
+    for i, (b, reps) in enumerate(zip(base.tolist(), p.levels)):
+        name = f"perm.level.{i}"
+        # A level of one representative numbers nothing; without them the
+        # levels are at most log2 |G| <= 32, which bounds the checks below.
+        mi = int(np.shape(reps)[0]) if np.ndim(reps) == 2 else 0
+        if mi < 2 or mi > deg:
+            raise InconsistentError(f"`{name}` has {mi} representatives (need 2..={deg})")
+        reps = _check_perm_table(name, reps, mi, deg)
+        if not np.array_equal(reps[0], np.arange(deg)):
+            raise InconsistentError(f"`{name}` row 0 is not the identity")
+        earlier = base[:i]
+        moves = np.flatnonzero((reps[:, earlier] != earlier[None, :]).any(axis=1))
+        _, first = np.unique(reps[:, b], return_index=True)
+        repeats = np.setdiff1d(np.arange(mi), first)
+        # The first offending row, as a row-by-row check finds it.
+        if moves.size and (not repeats.size or moves[0] <= repeats[0]):
+            r = int(moves[0])
+            c = int(earlier[np.flatnonzero(reps[r, earlier] != earlier)[0]])
+            raise InconsistentError(f"`{name}` row {r} moves base point {c} of an earlier level")
+        if repeats.size:
+            raise InconsistentError(f"`{name}` row {int(repeats[0])} sends base point {b} where an earlier row does")
+        levels.append(reps)
+    chain_limits = ChainLimits(max_degree=limits.max_cell, max_work=limits.max_chain_work)
+    try:
+        # Stops once the group is known to have more elements than any
+        # valid file's levels describe, so the chain never grows past
+        # 2^32 - 1 elements (at most 32 levels) whatever the generators.
+        chain = Chain.generated(deg, list(gens), chain_limits, max_order=MAX_PERM_ORDER)
+    except ChainTooLarge as e:
+        raise InconsistentError(
+            f"the levels describe {order} elements, but `perm.generators` generate a group of order at least {e.at_least}"
+        ) from None
+    except ChainError as e:
+        if e.kind == "invalid":
+            raise InconsistentError(str(e)) from None
+        raise LimitError(f"checking the generators' group: {e}") from None
+    if chain.order != order:
+        raise InconsistentError(
+            f"the levels describe {order} elements, but `perm.generators` generate a group of order {chain.order}"
+        )
+    # Each membership test sifts through the chain's levels: bound the
+    # total before running them.
+    sifts = sum(int(r.shape[0]) for r in levels) + v0
+    cost = sifts * (len(chain.base) + 1) * deg
+    if cost > chain_limits.max_work:
+        raise LimitError(
+            f"checking {sifts} permutations against the generators' group takes about {cost} point operations, "
+            f"more than {chain_limits.max_work}"
+        )
+    for i, reps in enumerate(levels):
+        bad = np.flatnonzero(~chain.contains_many(reps))
+        if bad.size:
+            raise InconsistentError(f"`perm.level.{i}` row {int(bad[0])} is not in the group `perm.generators` generate")
+    bad = np.flatnonzero(~chain.contains_many(np.asarray(p.tokens, np.int64)))
+    if bad.size:
+        raise InconsistentError(f"`perm.tokens` row {int(bad[0])} is not in the group `perm.generators` generate")
+    return names, v0
 
 
 def _check_automaton(model: "Model", n: int, limits: LoadLimits) -> int:
@@ -1117,6 +1370,16 @@ def _check_diagonal(model: "Model", n: int, v0: int, fdt: str, limits: LoadLimit
         if i == 0 and layer.num_tokens != v0:
             raise InconsistentError(f"layer 0 has {layer.num_tokens} tokens, but the model has {v0}")
         joint = _limit_product([joint, codes], limits.max_table, "the readout table")
+    if not automaton:
+        # A group's layers only rotate (its start token has its own rule):
+        # resets and registers hold an automaton's states (Rust
+        # ``valid::validate``; older versions are refused above with their
+        # own message).
+        for l in model.layers:
+            if l.registers.any() or (np.asarray(l.transition_code) >= np.asarray(l.moduli)[None, :]).any():
+                raise InconsistentError(
+                    "a group model's layers only rotate: no registers, and every transition code below its modulus"
+                )
     if model.readout is None:
         raise MissingTensorError("tensor `readout` is missing")
     readout = _ints("readout", model.readout, [joint])
@@ -1142,9 +1405,9 @@ def _check_labels(
             got = words.eval(label)
         except InconsistentError as e:
             raise InconsistentError(f"manifest `{fld}[{i}]` '{label}': {e}") from None
-        if got != elements[i]:
+        if not words.same(got, elements[i]):
             raise InconsistentError(
-                f"manifest `{fld}[{i}]` '{label}' evaluates to element {got}, but labels element {elements[i]}"
+                f"manifest `{fld}[{i}]` '{label}' evaluates to {words.show(got)}, but labels {words.show(elements[i])}"
             )
 
 
@@ -1270,9 +1533,37 @@ def _check_perm_rows(name: str, a: np.ndarray, what: str = "point") -> None:
             seen.add(x)
 
 
-def _check_action(act: Optional[Action], n: int, fdt: str, limits: LoadLimits) -> int:
-    """A faithful action's table and points; returns the degree."""
-    if act is None:
+def _check_points(act: Action, deg: int, fdt: str) -> None:
+    _check_floats("action.points", act.points, [deg], fdt)
+    pts = np.asarray(act.points).tolist()
+    at: Dict[float, int] = {}
+    for j, x in enumerate(pts):
+        if x in at:
+            raise InconsistentError(f"`action.points` entries {at[x]} and {j} are both {x}: points must be distinct")
+        at[x] = j
+
+
+def _check_action(act: Optional[Action], n: int, fdt: str, limits: LoadLimits, perm: Optional[PermTruth] = None) -> int:
+    """A faithful action's table and points; returns the degree. Without a
+    table (``perm``) the action is the truth's own permutations: no images,
+    as many points as the truth permutes."""
+    if perm is not None:
+        if act is None:
+            raise MissingTensorError("tensor `action.points` is missing")
+        if act.images is not None:
+            raise UnexpectedTensorError(
+                "unexpected tensor `action.images`: a permutation group without a table numbers the arrangements by its normal form"
+            )
+        if np.ndim(act.points) != 1:
+            raise ShapeError(f"tensor `action.points` has shape {list(np.shape(act.points))}, expected [degree]")
+        deg = int(np.shape(act.points)[0])
+        if deg == 0 or deg > limits.max_cell:
+            raise LimitError(f"the action has degree {deg} (need 1..={limits.max_cell})")
+        _check_points(act, deg, fdt)
+        if deg != perm.degree:
+            raise InconsistentError(f"the cell acts on {deg} points, but `perm.*` permutes {perm.degree}")
+        return deg
+    if act is None or act.images is None:
         raise MissingTensorError("tensor `action.images` is missing")
     shape = list(np.shape(act.images))
     if len(shape) != 2 or shape[0] != n:
@@ -1294,13 +1585,7 @@ def _check_action(act: Optional[Action], n: int, fdt: str, limits: LoadLimits) -
                 f"`action.images` rows {first[key]} and {g} are equal: the action is not faithful, so the state cannot be decoded"
             )
         first[key] = g
-    _check_floats("action.points", act.points, [deg], fdt)
-    pts = np.asarray(act.points).tolist()
-    at: Dict[float, int] = {}
-    for j, x in enumerate(pts):
-        if x in at:
-            raise InconsistentError(f"`action.points` entries {at[x]} and {j} are both {x}: points must be distinct")
-        at[x] = j
+    _check_points(act, deg, fdt)
     return deg
 
 
@@ -1436,6 +1721,15 @@ def loads(data: bytes, limits: LoadLimits = LoadLimits()) -> "Model":
                 accept=rd.ints("automaton.accept", [n]),
             ),
         }
+    elif not rd.has("group.table") and rd.has("perm.tokens"):
+        # A permutation group without a table (format version 5; validate
+        # refuses it in older versions, as the Rust loader does).
+        assert man.group is not None
+        truth = {"perm": _read_perm(rd, len(man.group.generators), v)}
+        if man.target not in PERM_TARGETS:
+            # Only pd-ssm and aussm track one: validate says so, whatever
+            # the net.
+            validate(Model(manifest=man, layers=[], readout=None, **truth), limits)
     else:
         assert man.group is not None
         truth = {
@@ -1444,7 +1738,7 @@ def loads(data: bytes, limits: LoadLimits = LoadLimits()) -> "Model":
             "token_elements": rd.ints("tokens.element", [v]),
         }
     if man.target in TARGETS and not target_is_diagonal(man.target):
-        parts = _read_one_layer(rd, man, n, fdt, limits)
+        parts = _read_one_layer(rd, man, n, fdt, limits, listed="perm" not in truth)
         for name in sorted(tensors):
             if name not in rd.seen:
                 raise UnexpectedTensorError(f"unexpected tensor `{name}`: not part of a gssm model with this manifest")
@@ -1496,9 +1790,22 @@ def loads(data: bytes, limits: LoadLimits = LoadLimits()) -> "Model":
     return model
 
 
-def _read_one_layer(rd: _Reader, man: Manifest, n: int, fdt: str, limits: LoadLimits) -> Dict[str, Any]:
+def _read_perm(rd: _Reader, gens: int, v: int) -> PermTruth:
+    """Generators, tokens, base and one tensor of representatives per base
+    point (a stray ``perm.level.j`` is reported as unexpected)."""
+    tokens = rd.ints("perm.tokens", [v, None])
+    deg = int(tokens.shape[1])
+    generators = rd.ints("perm.generators", [gens, deg])
+    base = rd.ints("perm.base", [None])
+    levels = [rd.ints(f"perm.level.{i}", [None, deg]) for i in range(int(base.shape[0]))]
+    return PermTruth(generators=generators, tokens=tokens, base=base, levels=levels)
+
+
+def _read_one_layer(rd: _Reader, man: Manifest, n: int, fdt: str, limits: LoadLimits, listed: bool = True) -> Dict[str, Any]:
     """The tensors of an rnn, pd-ssm or deltaproduct file, every size
-    bounded from the header before the data is converted."""
+    bounded from the header before the data is converted. Without a listed
+    action (``listed`` False: a permutation truth) there is no
+    ``action.images`` and the points give the degree."""
     v = len(man.tokens)
     if man.target == "rnn":
         h = rd.declared("rnn.weight_hh", 2, "[hidden, hidden]")[0]
@@ -1515,12 +1822,18 @@ def _read_one_layer(rd: _Reader, man: Manifest, n: int, fdt: str, limits: LoadLi
                 readout_bias=rd.floats("rnn.readout.bias", [n], fdt),
             )
         }
-    deg = rd.declared("action.images", 2, f"[{n}, degree]")[1]
-    _limit_product([n, deg], limits.max_table, "`action.images`")
-    _limit_product([v, deg], limits.max_table, "the per-token tables")
-    out: Dict[str, Any] = {
-        "action": Action(images=rd.ints("action.images", [n, deg]), points=rd.floats("action.points", [deg], fdt))
-    }
+    if listed:
+        deg = rd.declared("action.images", 2, f"[{n}, degree]")[1]
+        _limit_product([n, deg], limits.max_table, "`action.images`")
+        _limit_product([v, deg], limits.max_table, "the per-token tables")
+        out: Dict[str, Any] = {
+            "action": Action(images=rd.ints("action.images", [n, deg]), points=rd.floats("action.points", [deg], fdt))
+        }
+    else:
+        points = rd.floats("action.points", [None], fdt)
+        deg = int(points.shape[0])
+        _limit_product([v, deg], limits.max_table, "the per-token tables")
+        out = {"action": Action(images=None, points=points)}
     if man.target == "pd-ssm":
         out["pd"] = PdLayer(
             index=rd.ints("pd.index", [v, deg]),
@@ -1579,6 +1892,11 @@ def dumps(model: "Model", limits: LoadLimits = LoadLimits()) -> bytes:
             "automaton.start": i32([aut.start]),
             "automaton.accept": i32(aut.accept),
         }
+    elif model.perm is not None:
+        p = model.perm
+        t = {"perm.generators": i32(p.generators), "perm.tokens": i32(p.tokens), "perm.base": i32(p.base)}
+        for i, reps in enumerate(p.levels):
+            t[f"perm.level.{i}"] = i32(reps)
     else:
         t = {
             "group.table": i32(model.group_table),
@@ -1588,7 +1906,8 @@ def dumps(model: "Model", limits: LoadLimits = LoadLimits()) -> bytes:
     if model.readout is not None:
         t["readout"] = i32(model.readout)
     if model.action is not None:
-        t["action.images"] = i32(model.action.images)
+        if model.action.images is not None:
+            t["action.images"] = i32(model.action.images)
         t["action.points"] = fl(model.action.points)
     if model.pd is not None:
         pd = model.pd

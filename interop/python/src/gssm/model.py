@@ -8,6 +8,7 @@ from typing import List, Optional, Sequence, Union
 import numpy as np
 
 from .format import UNDECODABLE, Action, AutomatonTruth, DeltaLayer, GroupTruth, Layer, Manifest, PdLayer, RnnLayer
+from .perm import PermLabels, PermTruth
 
 TokenInput = Union[np.ndarray, Sequence[int], Sequence[Sequence[int]]]
 
@@ -22,8 +23,11 @@ class Model:
     read from the tables, never from the manifest.
 
     A model tracks a group (``group_table``, ``token_elements``,
-    ``generators``; ``automaton`` None) or, from format version 4, an
-    automaton (``automaton``; the group fields None). Diagonal targets have
+    ``generators``; ``automaton`` None), from format version 4 an
+    automaton (``automaton``; the group fields None), or from format
+    version 5 a permutation group without a table (``perm``; the table
+    fields None; pd-ssm, with ``action.images`` None, or aussm, whose
+    ``readout`` holds normal-form ids). Diagonal targets have
     ``layers`` and ``readout``; the others have no layers, ``readout`` None
     and one of ``rnn``, ``pd`` or ``delta`` (the last two with ``action``)."""
 
@@ -42,6 +46,9 @@ class Model:
     #: The tracked automaton's transitions, start state and acceptance flags
     #: (format version 4), or None: the model tracks a group.
     automaton: Optional[AutomatonTruth] = None
+    #: A permutation group kept without a table (format version 5): the
+    #: tokens' permutations and the normal form that numbers the outputs.
+    perm: Optional[PermTruth] = None
 
     # -- basic facts -------------------------------------------------------
 
@@ -64,10 +71,13 @@ class Model:
 
     @property
     def order(self) -> int:
-        """The number of output classes: |G|, the side of ``group.table``, or
-        the automaton's number of states (= the number of output labels)."""
+        """The number of output classes: |G|, the side of ``group.table`` (or
+        ∏ m_i of a permutation group's normal form), or the automaton's
+        number of states (= the number of output labels)."""
         if self.automaton is not None:
             return self.automaton.num_states
+        if self.perm is not None:
+            return self.perm.order
         return int(np.shape(self.group_table)[0])
 
     @property
@@ -79,6 +89,8 @@ class Model:
     def num_tokens(self) -> int:
         if self.automaton is not None:
             return int(np.shape(self.automaton.delta)[0])
+        if self.perm is not None:
+            return int(np.shape(self.perm.tokens)[0])
         return int(self.token_elements.shape[0])
 
     def _need_group(self, what: str) -> None:
@@ -107,7 +119,13 @@ class Model:
         return list(self.manifest.tokens)
 
     @property
-    def output_labels(self) -> List[str]:
+    def output_labels(self) -> Sequence[str]:
+        """Output id -> label: a list, or for a permutation group without a
+        table (format version 5) a :class:`gssm.perm.PermLabels` that makes
+        each cycle-notation label on demand (it has ``order`` entries and
+        never lists them all)."""
+        if self.perm is not None:
+            return PermLabels(self.perm)
         return list(self.manifest.outputs)
 
     @property
@@ -235,6 +253,16 @@ class Model:
         und = a == UNDECODABLE
         if a.size and (a.min() < 0 or a[~und].max(initial=0) >= self.order):
             raise TokenError(f"output ids must lie in 0..{self.order} (or be UNDECODABLE)")
+        if self.perm is not None:
+            # Labels made on demand, once per distinct id.
+            ids, inv = np.unique(a, return_inverse=True)
+            ok = ids != UNDECODABLE
+            labs = np.full(ids.shape, "?", dtype=object)
+            if ok.any():
+                from .perm import cycle_notation
+
+                labs[ok] = [cycle_notation(g) for g in self.perm.unrank_many(ids[ok])]
+            return labs[inv.reshape(a.shape)].tolist()
         labs = np.asarray(list(self.manifest.outputs) + ["?"], dtype=object)
         return labs[np.where(und, self.order, a)].tolist()
 
@@ -280,7 +308,9 @@ class Model:
     def running_products(self, tokens: TokenInput) -> np.ndarray:
         """Ground truth from ``group.table``: y_t = x_1·x_2⋯x_t (element ids);
         with a start token, the product of the elements read since the last
-        start token (the start token's own output is the identity, 0).
+        start token (the start token's own output is the identity, 0). For a
+        permutation group without a table, the tokens' permutations composed
+        (p·q applies p first) and numbered by the normal form.
 
         Accepts [T] or [B, T]; returns the same shape, int64.
         """
@@ -290,6 +320,9 @@ class Model:
         a2 = a.reshape(1, -1) if one else a
         if a2.ndim != 2:
             raise TokenError(f"tokens must have shape [T] or [B, T], got {a.shape}")
+        if self.perm is not None:
+            out = self._perm_products(a2)
+            return out[0] if one else out
         el = self.token_elements[a2]
         out = np.empty_like(el)
         g = np.zeros(a2.shape[0], dtype=np.int64)
@@ -301,18 +334,52 @@ class Model:
             out[:, t] = g
         return out[0] if one else out
 
+    def _perm_products(self, x: np.ndarray) -> np.ndarray:
+        """Running products [B, T] of a permutation group without a table:
+        the arrangement composed token by token, ranked by the normal form."""
+        p = self.perm
+        assert p is not None
+        B, T = x.shape
+        perms = np.asarray(p.tokens, np.int64)
+        ident = np.arange(p.degree, dtype=np.int64)
+        g = np.broadcast_to(ident, (B, p.degree)).copy()
+        out = np.empty((B, T), np.int64)
+        bos = self.bos
+        for t in range(T):
+            # g·p: apply g, then the token's permutation p.
+            g = np.take_along_axis(perms[x[:, t]], g, axis=1)
+            if bos is not None:
+                g[x[:, t] == bos] = ident
+            out[:, t] = p.rank_many(g)
+        return out
+
+    def _element_id(self, g: int) -> int:
+        g = int(g)
+        if not 0 <= g < self.order:
+            raise TokenError(f"element id {g} is outside 0..{self.order}")
+        return g
+
     def multiply(self, g: int, h: int) -> int:
-        """g·h from the Cayley table."""
+        """g·h from the Cayley table (for a permutation group without a
+        table: the elements' permutations composed, g first)."""
         self._need_group("Model.multiply")
+        if self.perm is not None:
+            pg, ph = self.perm.unrank_many(np.asarray([self._element_id(g), self._element_id(h)]))
+            return int(self.perm.rank_many(ph[pg][None, :])[0])
         return int(self.group_table[g, h])
 
     def evaluate(self, word: str) -> int:
         """The element id a label word names (``e``, ``a``, ``a^-2*b``), by
-        the group table, left to right, as the loader checks labels."""
-        from .format import InconsistentError, Words
+        the group table, left to right, as the loader checks labels (for a
+        permutation group without a table, by multiplying permutations and
+        ranking the product)."""
+        from .format import InconsistentError, PermWords, Words
 
         self._need_group("Model.evaluate")
         try:
+            if self.perm is not None:
+                g = PermWords(self.perm.generators, self.manifest.group.generators).eval(word)
+                return int(self.perm.rank_many(np.asarray(g)[None, :])[0])
             return Words(self.group_table, self.generators, self.manifest.group.generators).eval(word)
         except InconsistentError as e:
             raise TokenError(f"'{word}' is not a word in the generators: {e}") from None

@@ -30,7 +30,12 @@ each product rounded before it is added):
 Point decoding (pd-ssm, deltaproduct): coordinate i goes to the point j
 nearest to x_i (ties: the lowest j); if that is a bijection p, π = p⁻¹ and the
 output is the element g with ``images[g] == π``; otherwise, or when no row
-matches, :data:`UNDECODABLE`. A model with a start token runs from the zero
+matches, :data:`UNDECODABLE`. A permutation group without a table (format
+version 5) has no ``images``: π is ranked by the normal form
+instead (:meth:`gssm.perm.PermTruth.rank_many`), UNDECODABLE when π is not
+in the group. A diagonal model of such a group (aussm) decodes as any
+other: its ``readout`` holds the normal form's ids. A model with a start
+token runs from the zero
 state (its ``h0`` is 0) and every sequence must begin with the start token.
 """
 
@@ -113,6 +118,50 @@ class PointDecoder:
         ok &= self.sorted_keys[pos] == key
         ok &= (self.images[cand] == pi).all(axis=1)
         return np.where(ok, cand, np.int64(UNDECODABLE))
+
+
+class RankDecoder:
+    """Point decoding against a normal form (format version 5): the
+    arrangement π of the points is ranked, as the Rust reference executor's
+    ``Elements::Ranked``."""
+
+    def __init__(self, truth, points: np.ndarray):
+        self.truth = truth
+        self.n = int(np.shape(points)[0])
+        # Sorted once, so each coordinate looks at two neighbours (the
+        # degree may be thousands: no [B, n, n] distance table).
+        pts = np.asarray(points, np.float64)
+        self.order = np.argsort(pts, kind="stable")
+        self.sorted = pts[self.order]
+
+    def nearest(self, x: np.ndarray) -> np.ndarray:
+        """The point nearest to each value (the lowest point on ties), as
+        Rust ``Points::nearest``, in float64."""
+        x = np.asarray(x, np.float64)
+        i = np.searchsorted(self.sorted, x, side="left")
+        i = np.where(np.isnan(x), 0, i)  # Rust's partition_point on NaN
+        lo = np.clip(i - 1, 0, self.n - 1)
+        hi = np.clip(i, 0, self.n - 1)
+        with np.errstate(all="ignore"):
+            dlo, dhi = np.abs(self.sorted[lo] - x), np.abs(self.sorted[hi] - x)
+        jlo, jhi = self.order[lo], self.order[hi]
+        keep = (dlo < dhi) | ((dlo == dhi) & (jlo < jhi))
+        return np.where(keep, jlo, jhi)
+
+    def decode(self, x: np.ndarray) -> np.ndarray:
+        n = self.n
+        p = self.nearest(x)
+        ok = (np.sort(p, axis=1) == np.arange(n)).all(axis=1)
+        pi = np.argsort(p, axis=1, kind="stable")  # p⁻¹ where p is a bijection
+        ids = self.truth.rank_many(pi)
+        return np.where(ok, ids, np.int64(UNDECODABLE))
+
+
+def point_decoder(model: Model, points: np.ndarray):
+    """The decoder of a pd-ssm or deltaproduct model's points."""
+    if model.perm is not None:
+        return RankDecoder(model.perm, points)
+    return PointDecoder(model.action.images, points)
 
 
 def resolve_dtype(model: Model, dtype: Optional[Union[str, np.dtype, type]]) -> np.dtype:
@@ -201,7 +250,7 @@ class _PdStepper:
         assert pd is not None and act is not None
         self.index = pd.index.astype(np.int64)
         self.diag, self.input, self.h0 = pd.diag.astype(dt), pd.input.astype(dt), pd.h0.astype(dt)
-        self.decoder = PointDecoder(act.images, act.points.astype(dt))
+        self.decoder = point_decoder(model, act.points.astype(dt))
 
     def init(self, B: int) -> np.ndarray:
         return np.repeat(self.h0[None, :], B, 0)

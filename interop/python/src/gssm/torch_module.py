@@ -26,7 +26,9 @@ The one-layer targets of format version 3:
   trained module still exports a valid file.
 
 pd-ssm and deltaproduct decode their points like the NumPy executor and
-return :data:`gssm.UNDECODABLE` where no element matches.
+return :data:`gssm.UNDECODABLE` where no element matches; a permutation group
+without a table (format version 5) ranks the arrangement by its normal form
+(:class:`RankDecoder`).
 
 With a start token the initial state is a zero buffer, not a parameter, and
 the start token's reset cannot be trained away: a diagonal layer multiplies
@@ -216,6 +218,70 @@ class PointDecoder(nn.Module):
         return torch.where(ok, cand, torch.full_like(cand, UNDECODABLE))
 
 
+class RankDecoder(nn.Module):
+    """Point decoding against a normal form (format version 5, as
+    :class:`gssm.numpy_exec.RankDecoder`): nearest point per coordinate,
+    then the arrangement π sifted through the levels; UNDECODABLE when p is
+    no bijection or π is not in the group."""
+
+    def __init__(self, truth: Any, points: Any, dtype: torch.dtype):
+        super().__init__()
+        import numpy as np
+
+        n = truth.degree
+        levels = truth._prepared()
+        mmax = max((m for *_, m in levels), default=1)
+        # Levels padded to one [k, mmax, n] table of inverse representatives.
+        inv = np.broadcast_to(np.arange(n, dtype=np.int64), (len(levels), mmax, n)).copy()
+        pos = np.full((len(levels), n), -1, np.int64)
+        radix = np.ones(len(levels), np.int64)
+        for i, (_b, lpos, linv, _reps, m) in enumerate(levels):
+            inv[i, :m] = linv
+            pos[i] = lpos
+            if i + 1 < len(levels):
+                radix[i + 1] = radix[i] * m
+        # Sorted points (float64, as Rust decodes): two neighbours per
+        # coordinate, no [B, n, n] distance table.
+        pts = np.asarray(points, np.float64)
+        order = np.argsort(pts, kind="stable")
+        self.register_buffer("points", torch.as_tensor(pts))
+        self.register_buffer("sorted_points", torch.as_tensor(pts[order]))
+        self.register_buffer("point_order", torch.as_tensor(order))
+        self.register_buffer("base", torch.as_tensor(np.asarray(truth.base, np.int64)))
+        self.register_buffer("pos", torch.as_tensor(pos))
+        self.register_buffer("inv", torch.as_tensor(inv))
+        self.register_buffer("radix", torch.as_tensor(radix))
+
+    def nearest(self, x: torch.Tensor) -> torch.Tensor:
+        """The point nearest to each value (the lowest point on ties)."""
+        n = self.points.shape[0]
+        x = x.to(torch.float64).contiguous()
+        i = torch.searchsorted(self.sorted_points, x, side="left")
+        i = torch.where(torch.isnan(x), torch.zeros_like(i), i)
+        lo, hi = (i - 1).clamp(0, n - 1), i.clamp(0, n - 1)
+        dlo, dhi = (self.sorted_points[lo] - x).abs(), (self.sorted_points[hi] - x).abs()
+        jlo, jhi = self.point_order[lo], self.point_order[hi]
+        keep = (dlo < dhi) | ((dlo == dhi) & (jlo < jhi))
+        return torch.where(keep, jlo, jhi)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, n = x.shape[0], self.points.shape[0]
+        p = self.nearest(x)
+        ident = torch.arange(n, device=x.device)
+        ok = (torch.sort(p, dim=1).values == ident).all(dim=1)
+        h = torch.argsort(p, dim=1, stable=True)
+        ids = torch.zeros(B, dtype=torch.int64, device=x.device)
+        for i in range(self.base.shape[0]):
+            d = self.pos[i][h[:, self.base[i]]]
+            ok = ok & (d >= 0)
+            d = d.clamp(min=0)
+            # h <- h·u^-1
+            h = torch.gather(self.inv[i][d], 1, h)
+            ids = ids + d * self.radix[i]
+        ok = ok & (h == ident).all(dim=1)
+        return torch.where(ok, ids, torch.full_like(ids, UNDECODABLE))
+
+
 class PdSsmLayer(nn.Module):
     """pd-ssm: h'[i] = diag[x, j]·h[j] + input[x, i] with j = inv[x, i], the
     inverse of ``index[x]`` (so that h'[index[x, j]] = diag[x, j]·h[j] +
@@ -310,7 +376,8 @@ class GssmModule(nn.Module):
     ``readout`` table (a buffer); rnn ``rnn`` (``torch.nn.RNN``) and
     ``readout`` (``torch.nn.Linear``); pd-ssm ``pd`` (:class:`PdSsmLayer`) and
     deltaproduct ``delta`` (:class:`DeltaProductLayer`), each with a
-    ``decoder`` (:class:`PointDecoder`).
+    ``decoder`` (:class:`PointDecoder`, or :class:`RankDecoder` for a
+    permutation group without a table).
     """
 
     #: Largest B·T_chunk·H the rnn keeps at once.
@@ -342,7 +409,10 @@ class GssmModule(nn.Module):
                 self.readout.bias.copy_(f(r.readout_bias))
         elif self.target == "pd-ssm":
             self.pd = PdSsmLayer(model.pd, self.dtype, model.bos)
-            self.decoder = PointDecoder(model.action, self.dtype)
+            if model.perm is not None:
+                self.decoder = RankDecoder(model.perm, model.action.points, self.dtype)
+            else:
+                self.decoder = PointDecoder(model.action, self.dtype)
         else:
             self.delta = DeltaProductLayer(model.delta, self.dtype, model.bos)
             self.decoder = PointDecoder(model.action, self.dtype)
