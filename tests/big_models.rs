@@ -288,7 +288,7 @@ fn the_loader_refuses_lying_normal_forms_and_tokens() {
 
     let mut m = good.clone();
     m.manifest.target = "deltaproduct".into();
-    refused(m, "pd-ssm models only");
+    refused(m, "pd-ssm and aussm models only");
 
     // Structure intact, weights changed: the proof names the tensor.
     let mut m = good.clone();
@@ -303,7 +303,7 @@ fn the_loader_refuses_lying_normal_forms_and_tokens() {
 }
 
 #[test]
-fn big_groups_compile_only_for_pd_ssm_over_generators() {
+fn big_groups_need_generators_and_solvability_for_aussm() {
     let d = dir("refusals");
     let src = d.join("big.gssm");
     std::fs::write(&src, S10).unwrap();
@@ -317,7 +317,11 @@ fn big_groups_compile_only_for_pd_ssm_over_generators() {
         out.to_str().unwrap(),
     ]);
     assert_ne!(code, 0);
-    assert!(err.contains("only pd-ssm compiles"), "{err}");
+    // S10 is not solvable, so no aussm stack tracks it.
+    assert!(
+        err.contains("not solvable") && err.contains("pd-ssm"),
+        "{err}"
+    );
     let (_, err, code) = gssm(&[
         "compile",
         src.to_str().unwrap(),

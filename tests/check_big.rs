@@ -9,6 +9,7 @@
 
 mod common;
 
+use common::{agl1, iterated_wreath, perm_group};
 use serde_json::Value;
 
 fn gssm_check(file: &std::path::Path, args: &[&str]) -> (String, String, i32) {
@@ -23,51 +24,6 @@ fn source(test: &str, text: &str) -> std::path::PathBuf {
     let file = dir.join("big.gssm");
     std::fs::write(&file, text).unwrap();
     file
-}
-
-fn cycles(cs: &[Vec<u64>]) -> String {
-    cs.iter()
-        .map(|c| {
-            let pts: Vec<String> = c.iter().map(u64::to_string).collect();
-            format!("({})", pts.join(","))
-        })
-        .collect()
-}
-
-/// `group NAME = perm(n) { … }` from generators as lists of cycles.
-fn perm_group(name: &str, degree: u64, gens: &[Vec<Vec<u64>>]) -> String {
-    let gens: Vec<String> = gens.iter().map(|g| cycles(g)).collect();
-    format!("group {name} = perm({degree}) {{ {} }}\n", gens.join(", "))
-}
-
-/// The Sylow p-subgroup of S_{p^k}, C_p wr … wr C_p (k copies): generator
-/// j cycles the p blocks of size p^(j-1) inside the first block of size
-/// p^j. Each level's generator with the conjugates of the levels below
-/// makes P_j = P_(j-1) wr C_p.
-fn iterated_wreath(name: &str, p: u64, k: u32) -> String {
-    let gens: Vec<Vec<Vec<u64>>> = (1..=k)
-        .map(|j| {
-            let h = p.pow(j - 1);
-            (1..=h)
-                .map(|i| (0..p).map(|m| i + m * h).collect())
-                .collect()
-        })
-        .collect();
-    perm_group(name, p.pow(k), &gens)
-}
-
-/// AGL(1, p) on the points x + 1 for x in Z/p: the translation x -> x+1
-/// and the multiplication x -> g·x by a primitive root g.
-fn agl1(name: &str, p: u64, g: u64) -> String {
-    let translate = vec![(1..=p).collect::<Vec<u64>>()];
-    let mut cycle = Vec::new();
-    let mut x = 1;
-    for _ in 0..p - 1 {
-        cycle.push(x + 1);
-        x = x * g % p;
-    }
-    assert_eq!(x, 1);
-    perm_group(name, p, &[translate, vec![cycle]])
 }
 
 fn json(file: &std::path::Path, name: &str) -> Value {

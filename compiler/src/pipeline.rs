@@ -5,11 +5,13 @@
 use crate::automaton::holonomy::Cascade;
 use crate::automaton::monoid::{analyse, Verdict};
 use crate::automaton::Automaton;
+use crate::construct::chain::ChainGroup;
 use crate::construct::{self, automaton, construct, Alphabet, Tokens};
 use crate::diagnostics::{Diagnostic, Source, Span};
 use crate::elaborate::ElaboratedChain;
 use crate::emit::emit;
 use crate::group::{Elem, Group, Limits};
+use crate::target::chain::chain_plan;
 use crate::target::{plan, plan_with_series, Target};
 use crate::verify::{closure, ClosureReport};
 use gssm_runtime::format::LoadLimits;
@@ -134,37 +136,42 @@ fn written(
 }
 
 /// Compile a permutation group kept as a stabiliser chain (past the element
-/// limit): one pd-ssm layer on the given points, a file without a Cayley
-/// table (format version 5). Other targets need the group's elements.
+/// limit) into a file without a Cayley table (format version 5): one
+/// pd-ssm layer on the given points, or an aussm stack along the derived
+/// series of a solvable group. Other targets need the group's elements.
 pub fn compile_chain(
     g: &ElaboratedChain,
     target: &dyn Target,
     opts: &Options,
+    limits: &Limits,
 ) -> Result<(ValidModel, Vec<u8>), Diagnostic> {
     let b = &g.group;
     let located = |d: Diagnostic| d.at(&g.source, g.span, "defined here");
-    if target.kind() != TargetKind::PdSsm {
-        return Err(located(
-            Diagnostic::error(
-                "target::beyond-limit",
-                format!(
-                    "{} (order {}) is past the element limit, and only pd-ssm compiles without listing the elements",
-                    b.name,
-                    b.chain.order()
-                ),
-            )
-            .help("use --target pd-ssm (one layer on the group's own points), or raise --max-elements if the group is small enough to list"),
-        ));
+    let group = ChainGroup {
+        name: &b.name,
+        gen_names: &b.gen_names,
+        gens: &b.gens,
+        chain: &b.chain,
+    };
+    let model = if target.kind() == TargetKind::PdSsm {
+        construct::pd::construct_chain(&group, opts.alphabet, opts.bos, opts.dtype)
+    } else {
+        let mut p = chain_plan(&b.name, &b.chain, target, limits).map_err(|e| {
+            located(Diagnostic::error("target::beyond-limit", e.reason).help(e.help))
+        })?;
+        if opts.coordinates == Coordinates::Primary {
+            p.factors = p.factors.iter().map(|f| f.primary()).collect();
+        }
+        construct::solvable::construct(
+            &group,
+            &p,
+            target,
+            opts.alphabet,
+            opts.bos,
+            opts.dtype,
+            LoadLimits::default().max_table,
+        )
     }
-    let model = construct::pd::construct_chain(
-        &b.name,
-        &b.gen_names,
-        &b.gens,
-        &b.chain,
-        opts.alphabet,
-        opts.bos,
-        opts.dtype,
-    )
     .map_err(|e| {
         located(
             Diagnostic::error("construct", e)

@@ -264,6 +264,51 @@ impl Chain {
         other.generators.iter().all(|g| self.contains(g))
     }
 
+    /// The normal-form number of g: digit i is its representative's index
+    /// at level i (level 0 least significant), as `ir::PermTruth::rank`
+    /// numbers a file's outputs from these transversals; `None` outside
+    /// the group.
+    pub fn rank(&self, g: &[u32]) -> Option<u64> {
+        if g.len() != self.degree {
+            return None;
+        }
+        let mut h = g.to_vec();
+        let mut scratch = Vec::with_capacity(self.degree);
+        let (mut id, mut radix) = (0u64, 1u64);
+        for level in &self.levels {
+            let k = level.pos[h[level.point as usize] as usize];
+            if k == NONE {
+                return None;
+            }
+            compose_into(&h, &level.inv_reps[k as usize], &mut scratch);
+            std::mem::swap(&mut h, &mut scratch);
+            id += k as u64 * radix;
+            radix *= level.orbit.len() as u64;
+        }
+        is_identity(&h).then_some(id)
+    }
+
+    /// The element numbered `id` (below the order): u_{k-1}·…·u_0 with u_i
+    /// level i's representative for digit i.
+    pub fn unrank(&self, mut id: u64) -> Perm {
+        let digits: Vec<usize> = self
+            .levels
+            .iter()
+            .map(|l| {
+                let d = (id % l.orbit.len() as u64) as usize;
+                id /= l.orbit.len() as u64;
+                d
+            })
+            .collect();
+        let mut g: Perm = (0..self.degree as u32).collect();
+        for (level, &d) in self.levels.iter().zip(&digits).rev() {
+            for y in g.iter_mut() {
+                *y = level.reps[d][*y as usize];
+            }
+        }
+        g
+    }
+
     /// Sift g through the levels from `from` on: the residue and the level
     /// where it left an orbit (the number of levels when it passed all).
     fn sift(&self, g: &[u32], from: usize) -> (Perm, usize) {

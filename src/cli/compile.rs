@@ -135,7 +135,8 @@ pub fn run(a: Args) -> ExitCode {
                 bos: a.bos,
                 coordinates: a.coordinates.into(),
             };
-            let r = proved(&a, |o: &Options| compile_chain(&c, t, o), &opts);
+            let limits = a.limits.get();
+            let r = proved(&a, |o: &Options| compile_chain(&c, t, o, &limits), &opts);
             let size = format!("order {}", c.group.chain.order());
             return finish(r, &a, &c.group.name, &size, t.name(), start);
         }

@@ -478,7 +478,7 @@ fn readout(model: &ValidModel, d: &Diagonal, shown: Shown) -> Table {
                 row.push((rest % c).to_string());
                 rest /= c;
             }
-            row.push(model.manifest.outputs[d.readout[joint] as usize].clone());
+            row.push(model.output_label(d.readout[joint]));
             row
         })
         .collect();

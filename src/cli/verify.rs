@@ -138,6 +138,8 @@ impl Observer for Printer {
                 pr.dtype,
                 if model.automaton().is_some() {
                     "the truth is the file's automaton"
+                } else if model.perm().is_some() {
+                    "the truth multiplies the tokens' permutations"
                 } else {
                     "the table is associative"
                 },

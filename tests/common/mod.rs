@@ -32,17 +32,21 @@ pub fn stdlib_model_with(group: &str, target_name: &str, opts: &Options) -> Vali
 }
 
 /// `batch` seeded random sequences of `len` valid tokens.
-pub fn tokens(model: &ValidModel, batch: usize, len: usize, mut seed: u64) -> Tokens {
-    let v = model.num_tokens() as u64;
-    let ids = (0..batch * len)
+pub fn tokens(model: &ValidModel, batch: usize, len: usize, seed: u64) -> Tokens {
+    let ids = random_ids(model.num_tokens(), batch * len, seed);
+    Tokens::new(model, batch, len, ids).expect("valid tokens")
+}
+
+/// `count` seeded random token ids below `v`.
+pub fn random_ids(v: usize, count: usize, mut seed: u64) -> Vec<u32> {
+    (0..count)
         .map(|_| {
             seed = seed
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            ((seed >> 33) % v) as u32
+            ((seed >> 33) % v as u64) as u32
         })
-        .collect();
-    Tokens::new(model, batch, len, ids).expect("valid tokens")
+        .collect()
 }
 
 /// Run the gssm binary with `args`: its stdout, stderr and exit code.
@@ -56,4 +60,53 @@ pub fn gssm(args: &[&str]) -> (String, String, i32) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
         out.status.code().unwrap_or(-1),
     )
+}
+
+pub fn cycles(cs: &[Vec<u64>]) -> String {
+    cs.iter()
+        .map(|c| {
+            let pts: Vec<String> = c.iter().map(u64::to_string).collect();
+            format!("({})", pts.join(","))
+        })
+        .collect()
+}
+
+/// `group NAME = perm(n) { … }` from generators as lists of cycles.
+pub fn perm_group(name: &str, degree: u64, gens: &[Vec<Vec<u64>>]) -> String {
+    let gens: Vec<String> = gens.iter().map(|g| cycles(g)).collect();
+    format!("group {name} = perm({degree}) {{ {} }}\n", gens.join(", "))
+}
+
+/// The Sylow p-subgroup of S_{p^k}, C_p wr … wr C_p (k copies): generator
+/// j cycles the p blocks of size p^(j-1) inside the first block of size
+/// p^j. Each level's generator with the conjugates of the levels below
+/// makes P_j = P_(j-1) wr C_p.
+pub fn iterated_wreath(name: &str, p: u64, k: u32) -> String {
+    perm_group(name, p.pow(k), &wreath_generators(p, k))
+}
+
+/// The generators of [`iterated_wreath`], as lists of 1-based cycles.
+pub fn wreath_generators(p: u64, k: u32) -> Vec<Vec<Vec<u64>>> {
+    (1..=k)
+        .map(|j| {
+            let h = p.pow(j - 1);
+            (1..=h)
+                .map(|i| (0..p).map(|m| i + m * h).collect())
+                .collect()
+        })
+        .collect()
+}
+
+/// AGL(1, p) on the points x + 1 for x in Z/p: the translation x -> x+1
+/// and the multiplication x -> g·x by a primitive root g.
+pub fn agl1(name: &str, p: u64, g: u64) -> String {
+    let translate = vec![(1..=p).collect::<Vec<u64>>()];
+    let mut cycle = Vec::new();
+    let mut x = 1;
+    for _ in 0..p - 1 {
+        cycle.push(x + 1);
+        x = x * g % p;
+    }
+    assert_eq!(x, 1);
+    perm_group(name, p, &[translate, vec![cycle]])
 }

@@ -16,6 +16,7 @@
 
 use super::{manifest, Tokens};
 use crate::group::{Elem, Group};
+use crate::structure::abelian::AbelianFactor;
 use crate::target::{Plan, Target};
 use gssm_runtime::ir::{Coord, Diagonal, FloatDtype, Layer, Model, Net};
 use gssm_runtime::values;
@@ -56,36 +57,15 @@ pub fn construct(
         } else {
             plan.series[i].clone()
         };
-        let moduli = f.moduli.clone();
-        let r = moduli.len();
-        let v = inputs.len() + usize::from(bos);
-        let mut transition_code = Vec::with_capacity(v * r);
-        let (mut a_re, mut a_im) = (Vec::with_capacity(v * r), Vec::with_capacity(v * r));
+        let mut codes = Vec::with_capacity(inputs.len());
         for &x in &inputs {
             let code = f.code_of[x as usize];
             if code == u32::MAX {
                 return Err(format!("internal: token {} is not in G_{i}", g.label(x)));
             }
-            for (j, d) in f.digits(code).into_iter().enumerate() {
-                transition_code.push(d);
-                let (re, im) = values::transition(d, moduli[j], dtype);
-                a_re.push(re);
-                a_im.push(im);
-            }
+            codes.push(code);
         }
-        if bos {
-            // The start token: a = 0 (code and phase 0 by convention).
-            transition_code.extend(std::iter::repeat_n(0, r));
-            a_re.extend(std::iter::repeat_n(0.0, r));
-            a_im.extend(std::iter::repeat_n(0.0, r));
-        }
-        let phase = target.kind().has_phases().then(|| {
-            transition_code
-                .iter()
-                .enumerate()
-                .map(|(idx, &c)| values::phase(c, moduli[idx % r], dtype))
-                .collect()
-        });
+        let v = inputs.len() + usize::from(bos);
         let cocycle = if i + 1 < k {
             let next = &local[i + 1];
             let mut table = Vec::with_capacity(f.order() * v);
@@ -113,20 +93,7 @@ pub fn construct(
         } else {
             Vec::new()
         };
-        layers.push(Layer {
-            coords: vec![Coord::Phase; moduli.len()],
-            moduli,
-            num_tokens: v,
-            transition_code,
-            a_re,
-            a_im,
-            phase,
-            b_re: input_terms(values::B.0, values::H0.0, v, r, bos),
-            b_im: input_terms(values::B.1, values::H0.1, v, r, bos),
-            h0_re: vec![if bos { 0.0 } else { values::H0.0 }; r],
-            h0_im: vec![if bos { 0.0 } else { values::H0.1 }; r],
-            cocycle,
-        });
+        layers.push(layer(f, &codes, bos, target, dtype, cocycle));
     }
     // Readout over joint codes, layer 0 least significant.
     let joint: usize = plan.factors.iter().map(|f| f.order()).product();
@@ -147,6 +114,59 @@ pub fn construct(
         net: Net::Diagonal(Diagonal { layers, readout }),
         truth: super::group_truth(g, toks),
     })
+}
+
+/// A layer's tensors: factor `f`'s moduli, the transitions of the group
+/// inputs whose codes are `codes` (in token order), a start token's row
+/// last when `bos`, and the cocycle table (empty for the last layer).
+pub fn layer(
+    f: &AbelianFactor,
+    codes: &[u32],
+    bos: bool,
+    target: &dyn Target,
+    dtype: FloatDtype,
+    cocycle: Vec<u32>,
+) -> Layer {
+    let moduli = f.moduli.clone();
+    let r = moduli.len();
+    let v = codes.len() + usize::from(bos);
+    let mut transition_code = Vec::with_capacity(v * r);
+    let (mut a_re, mut a_im) = (Vec::with_capacity(v * r), Vec::with_capacity(v * r));
+    for &code in codes {
+        for (j, d) in f.digits(code).into_iter().enumerate() {
+            transition_code.push(d);
+            let (re, im) = values::transition(d, moduli[j], dtype);
+            a_re.push(re);
+            a_im.push(im);
+        }
+    }
+    if bos {
+        // The start token: a = 0 (code and phase 0 by convention).
+        transition_code.extend(std::iter::repeat_n(0, r));
+        a_re.extend(std::iter::repeat_n(0.0, r));
+        a_im.extend(std::iter::repeat_n(0.0, r));
+    }
+    let phase = target.kind().has_phases().then(|| {
+        transition_code
+            .iter()
+            .enumerate()
+            .map(|(idx, &c)| values::phase(c, moduli[idx % r], dtype))
+            .collect()
+    });
+    Layer {
+        coords: vec![Coord::Phase; r],
+        moduli,
+        num_tokens: v,
+        transition_code,
+        a_re,
+        a_im,
+        phase,
+        b_re: input_terms(values::B.0, values::H0.0, v, r, bos),
+        b_im: input_terms(values::B.1, values::H0.1, v, r, bos),
+        h0_re: vec![if bos { 0.0 } else { values::H0.0 }; r],
+        h0_im: vec![if bos { 0.0 } else { values::H0.1 }; r],
+        cocycle,
+    }
 }
 
 /// The input term of every token: `b` for group tokens, and with a start

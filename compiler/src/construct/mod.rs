@@ -7,10 +7,12 @@
 //! functions and compares every bit.
 
 pub mod automaton;
+pub mod chain;
 pub mod delta;
 pub mod diagonal;
 pub mod pd;
 pub mod rnn;
+pub mod solvable;
 
 pub use diagonal::construct;
 

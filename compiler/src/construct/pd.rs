@@ -3,13 +3,10 @@
 //! points' values, permuted — is moved without arithmetic and is exact in
 //! every dtype. A start token has D = 0 and writes the points as b(x).
 
-use super::{cell_model, manifest_fields, points, Alphabet, Tokens};
-use crate::group::bsgs::{inverse, Chain, Perm};
+use super::chain::{manifest_and_truth, ChainGroup};
+use super::{cell_model, points, Alphabet, Tokens};
 use crate::group::Group;
-use gssm_runtime::ir::{
-    FloatDtype, GroupInfo, Model, Net, PdCell, PermTruth, PointAction, Truth, BOS_LABEL,
-    FORMAT_VERSION_PERM,
-};
+use gssm_runtime::ir::{FloatDtype, Model, Net, PdCell, PointAction, Truth};
 use gssm_runtime::valid::TargetKind;
 
 /// The cell for an action on `degree` points — its table
@@ -73,65 +70,20 @@ pub fn construct(
 }
 
 /// The cell for a permutation group kept as a stabiliser chain: the given
-/// action itself (width = degree), the generators (and, with `inverses`,
-/// their inverses) as tokens, and a truth without a Cayley table — the
-/// tokens' permutations and the chain's base and transversals as the
-/// normal form that numbers the outputs. Nothing here is |G|-sized.
+/// action itself (width = degree) and a truth without a Cayley table.
 pub fn construct_chain(
-    name: &str,
-    gen_names: &[String],
-    gens: &[Perm],
-    chain: &Chain,
+    g: &ChainGroup,
     alphabet: Alphabet,
     bos: bool,
     dtype: FloatDtype,
 ) -> Result<Model, String> {
-    let Alphabet::Generators { inverses } = alphabet else {
-        return Err(format!(
-            "{} has {} elements, too many to make each a token; use --alphabet generators or generators+inverses",
-            name,
-            chain.order()
-        ));
-    };
-    let n = chain.degree();
-    let mut tokens: Vec<(Vec<u32>, String)> = Vec::new();
-    for (p, gen) in gens.iter().zip(gen_names) {
-        tokens.push((p.clone(), gen.clone()));
-        let inv = inverse(p);
-        if inverses && inv != *p {
-            tokens.push((inv, format!("{gen}^-1")));
-        }
-    }
-    if tokens.is_empty() {
-        return Err(format!("{name} has no generators to make tokens of"));
-    }
-    let perms: Vec<&[u32]> = tokens.iter().map(|t| t.0.as_slice()).collect();
-    let net = Net::Pd(cell(None, n, &perms, bos));
-    let mut m = manifest_fields(TargetKind::PdSsm, dtype);
-    m.format_version = FORMAT_VERSION_PERM;
-    m.group = Some(GroupInfo {
-        name: name.to_string(),
-        generators: gen_names.to_vec(),
-    });
-    m.tokens = tokens.iter().map(|t| t.1.clone()).collect();
-    let mut token_perms: Vec<Vec<u32>> = tokens.into_iter().map(|t| t.0).collect();
-    if bos {
-        m.bos = Some(token_perms.len() as u32);
-        m.tokens.push(BOS_LABEL.into());
-        token_perms.push((0..n as u32).collect());
-    }
-    let levels = (0..chain.base().len())
-        .map(|i| chain.transversal(i).to_vec())
-        .collect();
+    let (manifest, truth) = manifest_and_truth(g, TargetKind::PdSsm, alphabet, bos, dtype)?;
+    let group_tokens = &truth.tokens[..truth.tokens.len() - usize::from(bos)];
+    let perms: Vec<&[u32]> = group_tokens.iter().map(Vec::as_slice).collect();
+    let net = Net::Pd(cell(None, truth.degree, &perms, bos));
     Ok(Model {
-        manifest: m,
+        manifest,
         net,
-        truth: Truth::Perm(PermTruth {
-            degree: n,
-            generators: gens.to_vec(),
-            tokens: token_perms,
-            base: chain.base(),
-            levels,
-        }),
+        truth: Truth::Perm(truth),
     })
 }

@@ -7,6 +7,7 @@
 
 mod aussm;
 mod cell;
+pub mod chain;
 mod mamba;
 mod neg_mamba;
 mod s4d;

@@ -356,9 +356,9 @@ pub fn validate(model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatE
         }
     }
     let bos = m.bos.is_some();
-    if model.perm().is_some() && target != TargetKind::PdSsm {
+    if model.perm().is_some() && !matches!(target, TargetKind::PdSsm | TargetKind::Aussm) {
         return Err(bad(format!(
-            "a permutation group without a table (`perm.*`) is tracked by pd-ssm models only, not {}",
+            "a permutation group without a table (`perm.*`) is tracked by pd-ssm and aussm models only, not {}",
             target.name()
         )));
     }

@@ -162,8 +162,8 @@ pub fn proof(model: &ValidModel, d: &Diagonal) -> ProofReport {
             0,
             format!(
                 "the initial state reads out {}, not {}",
-                model.manifest.outputs[d.readout[readout_of(&init)] as usize],
-                model.manifest.outputs[first as usize]
+                model.output_label(d.readout[readout_of(&init)]),
+                model.output_label(first)
             ),
         );
     }

@@ -1,0 +1,281 @@
+//! An abelian factor U/N of two stabiliser chains (N ⊴ U, U/N abelian),
+//! listed although U is not: a polycyclic sequence h_0, …, h_{s-1} of U
+//! modulo N (H_j = ⟨N, h_j, …, h_{s-1}⟩, each step H_j/H_{j+1} cyclic of
+//! relative order m_j) numbers the cosets by exponent vectors, so U/N
+//! becomes a listed [`Group`] whose coordinates `structure::abelian`
+//! computes as it does for listed groups, and an element of U is placed in
+//! it by sifting down the sequence.
+
+use super::{comm, conj, inverse, mul, Chain, Perm};
+use crate::group::{Elem, Group, Limits};
+use num_bigint::BigUint;
+
+pub struct AbelianQuotient {
+    /// h_j, and h_j^-1 for sifting.
+    gens: Vec<Perm>,
+    inv_gens: Vec<Perm>,
+    /// m_j = |H_j| / |H_{j+1}|, each ≥ 2.
+    orders: Vec<u32>,
+    /// H_{j+1}, the subgroup an element lies in once h_j's exponent is
+    /// taken off.
+    below: Vec<Chain>,
+    /// The exponent vector of h_j^{m_j} ∈ H_{j+1} (zero up to j): the
+    /// carries of exponent arithmetic.
+    relations: Vec<Vec<u32>>,
+    group: Group,
+    /// Listed element → mixed-radix number of its exponent vector (e_0
+    /// least significant), and back.
+    number_of: Vec<u32>,
+    elem_of_number: Vec<Elem>,
+}
+
+impl AbelianQuotient {
+    /// U/N, listed; `name` names the quotient in errors. Fails when U/N has
+    /// more than `limits.max_elements` elements, when N is not normal in U
+    /// or U/N is not abelian, or when a chain passes its limits.
+    pub fn new(
+        name: &str,
+        upper: &Chain,
+        lower: &Chain,
+        limits: &Limits,
+    ) -> Result<AbelianQuotient, String> {
+        let size = upper.order() / lower.order();
+        if size > BigUint::from(limits.max_elements) {
+            return Err(format!(
+                "the abelian factor {name} has {size} elements, more than --max-elements ({}) allows for its coordinates",
+                limits.max_elements
+            ));
+        }
+        let ugens = upper.generators();
+        for (i, x) in ugens.iter().enumerate() {
+            if lower
+                .generators()
+                .iter()
+                .any(|n| !lower.contains(&conj(n, x)))
+            {
+                return Err(format!("internal: the lower term of {name} is not normal"));
+            }
+            if ugens[i + 1..].iter().any(|y| !lower.contains(&comm(x, y))) {
+                return Err(format!("internal: the factor {name} is not abelian"));
+            }
+        }
+        // H_s = N, then each generator of U that enlarges it, top last.
+        let mut steps: Vec<(Perm, u32, Chain)> = Vec::new();
+        let mut h = lower.clone();
+        for g in ugens.iter().rev() {
+            let before = h.clone();
+            if !h.add_generator(g).map_err(|e| e.to_string())? {
+                continue;
+            }
+            let m = u32::try_from(&(h.order() / before.order()))
+                .expect("bounded by max_elements above");
+            steps.push((g.clone(), m, before));
+        }
+        steps.reverse();
+        let mut q = AbelianQuotient {
+            inv_gens: steps.iter().map(|s| inverse(&s.0)).collect(),
+            orders: steps.iter().map(|s| s.1).collect(),
+            gens: Vec::new(),
+            below: Vec::new(),
+            relations: Vec::new(),
+            group: Group::trivial(name),
+            number_of: Vec::new(),
+            elem_of_number: Vec::new(),
+        };
+        for (g, _, below) in steps {
+            q.gens.push(g);
+            q.below.push(below);
+        }
+        for (j, g) in q.gens.iter().enumerate() {
+            let p = super::power(g, q.orders[j] as u64);
+            let rel = q
+                .exponents(&p)
+                .ok_or_else(|| format!("internal: h_{j}^m_{j} left {name}"))?;
+            q.relations.push(rel);
+        }
+        let s = q.gens.len();
+        let n: usize = q.orders.iter().map(|&m| m as usize).product();
+        let mut right_mul = Vec::with_capacity(n * s);
+        for x in 0..n {
+            let ex = q.digits(x as u32);
+            for j in 0..s {
+                let mut unit = vec![0; s];
+                unit[j] = 1;
+                right_mul.push(q.number(&q.add(&ex, &unit)));
+            }
+        }
+        let names = (0..s).map(|j| format!("h{j}")).collect();
+        q.group = Group::from_cayley_graph(name, names, n, &right_mul, 0, limits)
+            .map_err(|e| format!("listing {name}: {e}"))?;
+        // The listing renumbers the elements: follow the same Cayley graph
+        // from the identity to pair the numberings.
+        let mut number_of = vec![u32::MAX; n];
+        number_of[0] = 0;
+        let mut queue = vec![0 as Elem];
+        let mut head = 0;
+        while head < queue.len() {
+            let x = queue[head];
+            head += 1;
+            for (j, &gj) in q.group.generators().iter().enumerate() {
+                let y = q.group.mul(x, gj);
+                if number_of[y as usize] == u32::MAX {
+                    number_of[y as usize] = right_mul[number_of[x as usize] as usize * s + j];
+                    queue.push(y);
+                }
+            }
+        }
+        let mut elem_of_number = vec![0; n];
+        for (e, &num) in number_of.iter().enumerate() {
+            elem_of_number[num as usize] = e as Elem;
+        }
+        q.number_of = number_of;
+        q.elem_of_number = elem_of_number;
+        Ok(q)
+    }
+
+    /// The quotient as a listed group.
+    pub fn group(&self) -> &Group {
+        &self.group
+    }
+
+    /// The coset of `y` ∈ U, or `None` when y is not in U.
+    pub fn elem(&self, y: &[u32]) -> Option<Elem> {
+        let ex = self.exponents(y)?;
+        Some(self.elem_of_number[self.number(&ex) as usize])
+    }
+
+    /// A representative of coset `x`: h_0^{e_0}·…·h_{s-1}^{e_{s-1}}, the
+    /// identity for the identity.
+    pub fn lift(&self, x: Elem) -> Perm {
+        let ex = self.digits(self.number_of[x as usize]);
+        let n = self.below.first().map_or(0, Chain::degree);
+        let mut g: Perm = (0..n as u32).collect();
+        for (h, &e) in self.gens.iter().zip(&ex) {
+            for _ in 0..e {
+                g = mul(&g, h);
+            }
+        }
+        g
+    }
+
+    /// y ≡ ∏ h_j^{e_j} mod N: peel h_j off until the rest lies in H_{j+1}.
+    fn exponents(&self, y: &[u32]) -> Option<Vec<u32>> {
+        let mut z = y.to_vec();
+        let mut ex = Vec::with_capacity(self.gens.len());
+        for j in 0..self.gens.len() {
+            let mut e = 0;
+            while !self.below[j].contains(&z) {
+                e += 1;
+                if e >= self.orders[j] {
+                    return None;
+                }
+                z = mul(&self.inv_gens[j], &z);
+            }
+            ex.push(e);
+        }
+        Some(ex)
+    }
+
+    /// a + b in normal form: exponents reduced mod m_j, each overflow of
+    /// h_j carried into the later exponents by its relation.
+    fn add(&self, a: &[u32], b: &[u32]) -> Vec<u32> {
+        let mut s: Vec<u64> = a
+            .iter()
+            .zip(b)
+            .map(|(&x, &y)| x as u64 + y as u64)
+            .collect();
+        for j in 0..s.len() {
+            let m = self.orders[j] as u64;
+            let carry = s[j] / m;
+            s[j] %= m;
+            if carry > 0 {
+                for (x, &r) in s[j + 1..].iter_mut().zip(&self.relations[j][j + 1..]) {
+                    *x += carry * r as u64;
+                }
+            }
+        }
+        s.into_iter().map(|x| x as u32).collect()
+    }
+
+    fn number(&self, ex: &[u32]) -> u32 {
+        ex.iter()
+            .zip(&self.orders)
+            .rev()
+            .fold(0, |acc, (&e, &m)| acc * m + e)
+    }
+
+    fn digits(&self, mut x: u32) -> Vec<u32> {
+        self.orders
+            .iter()
+            .map(|&m| {
+                let d = x % m;
+                x /= m;
+                d
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::perm;
+    use super::*;
+    use crate::group::bsgs::series::derived_series;
+    use crate::group::bsgs::ChainLimits;
+    use crate::structure::abelian::factor;
+
+    /// AGL(1, 7) on 7 points: x ↦ x + 1 and x ↦ 3x (3 is a primitive root).
+    fn agl7() -> Chain {
+        let t = perm(7, &[&[1, 2, 3, 4, 5, 6, 7]]);
+        // 0-based x ↦ 3x mod 7 fixes 0: (1 3 2 6 4 5) 0-based, +1 for 1-based.
+        let m = perm(7, &[&[2, 4, 3, 7, 5, 6]]);
+        Chain::generated(7, &[t, m], ChainLimits::default()).unwrap()
+    }
+
+    #[test]
+    fn cosets_of_agl7_form_c6_and_c7() {
+        let g = agl7();
+        assert_eq!(g.order(), BigUint::from(42u32));
+        let series = derived_series(&g).unwrap();
+        assert_eq!(series.len(), 3);
+        let top = AbelianQuotient::new("G/G'", &series[0], &series[1], &Limits::default()).unwrap();
+        let bottom =
+            AbelianQuotient::new("G'", &series[1], &series[2], &Limits::default()).unwrap();
+        for (q, want) in [(&top, vec![6]), (&bottom, vec![7])] {
+            let all: Vec<Elem> = q.group().elements().collect();
+            let f = factor(q.group(), &all, &[0]).unwrap();
+            assert_eq!(f.invariant_factors, want);
+        }
+        // Placing is a homomorphism: the coset of a product is the product
+        // of the cosets, for every pair of elements of G, and lifts land in
+        // their cosets.
+        let elems: Vec<Perm> = (0..42).map(|i| g.unrank(i)).collect();
+        for x in &elems {
+            let cx = top.elem(x).unwrap();
+            assert_eq!(top.elem(&top.lift(cx)), Some(cx));
+            for y in &elems {
+                let cy = top.elem(y).unwrap();
+                assert_eq!(top.elem(&mul(x, y)), Some(top.group().mul(cx, cy)));
+            }
+        }
+        // Outside U: a transposition is not in AGL(1, 7)'s derived subgroup.
+        assert_eq!(bottom.elem(&perm(7, &[&[1, 2]])), None);
+    }
+
+    #[test]
+    fn a_factor_past_the_element_limit_is_refused() {
+        let g = agl7();
+        let series = derived_series(&g).unwrap();
+        let limits = Limits {
+            max_elements: 5,
+            ..Limits::default()
+        };
+        let e = AbelianQuotient::new("G/G'", &series[0], &series[1], &limits)
+            .err()
+            .unwrap();
+        assert!(
+            e.contains("6 elements") && e.contains("--max-elements"),
+            "{e}"
+        );
+    }
+}
