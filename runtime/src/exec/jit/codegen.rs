@@ -1590,13 +1590,21 @@ impl<'f> Gen<'_, '_, 'f, '_> {
     /// the next layer's tokens, the joint codes and the outputs, and writes
     /// the outputs as whole vectors. The arithmetic is that of `run`, step
     /// for step.
+    ///
+    /// The layers are skewed by one block each: iteration b runs layer i on
+    /// block b − i, so the layers' recurrences are independent within an
+    /// iteration, and where every layer has a whole block they run in one
+    /// loop, their latency chains side by side (one complex multiply per
+    /// step instead of one per layer). Layer i > 0 reads its tokens and
+    /// joint codes from buffers of its own, which layer i − 1's vector pass
+    /// fills for the next iteration after layer i has read them.
     fn gen_run1(&mut self, args: &[Value]) {
-        let (ptrs, tok, out, len, state) = (args[0], args[1], args[2], args[3], args[5]);
+        let (tok, out, len, state) = (args[1], args[2], args[3], args[5]);
         let f = self.float();
         let (w, k) = (f.width(), self.spec.layers.len());
-        let (size, pair) = (f.size() as i64, 2 * f.size() as i64);
+        let size = f.size() as i64;
         let spec = self.spec;
-        let t = self.load_tables(ptrs);
+        let t = self.load_tables(args[0]);
         let exit = self.b.create_block();
         if k == 0 {
             // Not called for a model without layers.
@@ -1606,23 +1614,29 @@ impl<'f> Gen<'_, '_, 'f, '_> {
             return;
         }
         // Stack: per layer and component a row of re and one of im, then
-        // the token row and the joint-code row (u32).
+        // per layer i > 0 a token row and a joint-code row (u32).
         let widths: Vec<usize> = spec.layers.iter().map(|l| l.moduli.len()).collect();
         let rows: usize = 2 * widths.iter().sum::<usize>();
         let hrow = BLOCK as i64 * size;
         let slot = self.b.create_sized_stack_slot(StackSlotData::new(
             StackSlotKind::ExplicitSlot,
-            (rows as i64 * hrow + 2 * 4 * BLOCK as i64 + 32) as u32,
+            (rows as i64 * hrow + (k as i64 - 1) * 8 * BLOCK as i64 + 32) as u32,
             4,
         ));
         let hbuf = self.b.ins().stack_addr(types::I64, slot, 0);
-        let vbuf = self.b.ins().iadd_imm_s(hbuf, rows as i64 * hrow);
-        let jbuf = self.b.ins().iadd_imm_s(vbuf, 4 * BLOCK as i64);
+        // Layer i's token row (i ≥ 1), and its joint-code row after it.
+        let vbufs: Vec<Value> = (0..k)
+            .map(|i| {
+                let o = rows as i64 * hrow + (i as i64 - 1).max(0) * 8 * BLOCK as i64;
+                self.b.ins().iadd_imm_s(hbuf, o)
+            })
+            .collect();
         // Scalar state per layer and component; state block offsets as in
         // `Jit::fresh_state` (lane 0 of group 0's vectors).
         let mut vars: Vec<Vec<(Variable, Variable)>> = Vec::with_capacity(k);
         let mut offs: Vec<Vec<i32>> = Vec::with_capacity(k);
-        let mut off = 0i32;
+        let mut hrows: Vec<Vec<i64>> = Vec::with_capacity(k);
+        let (mut off, mut row) = (0i32, 0i64);
         for &wd in &widths {
             let mut lv = Vec::with_capacity(wd);
             let mut lo = Vec::with_capacity(wd);
@@ -1642,155 +1656,167 @@ impl<'f> Gen<'_, '_, 'f, '_> {
             off += 32 * (wd * spec.groups) as i32;
             vars.push(lv);
             offs.push(lo);
+            hrows.push((0..wd).map(|j| row + 2 * j as i64).collect());
+            row += 2 * wd as i64;
         }
-        let blk = self.b.create_block();
+        let it = self.b.create_block();
         let done = self.b.create_block();
-        let tb = self.b.append_block_param(blk, types::I64);
-        let bytes = self.b.ins().ishl_imm_u(len, 2);
-        let tend = self.b.ins().iadd(tok, bytes);
+        let b = self.b.append_block_param(it, types::I64);
+        let lg = BLOCK.trailing_zeros() as i64;
+        let nblocks = self.b.ins().iadd_imm_s(len, BLOCK as i64 - 1);
+        let nblocks = self.b.ins().ushr_imm_u(nblocks, lg);
+        let iters = self.b.ins().iadd_imm_s(nblocks, k as i64 - 1);
         let delta = self.b.ins().isub(out, tok);
         let zero = self.iconst(0);
         let empty = self.b.ins().icmp(IntCC::Equal, len, zero);
         self.b
             .ins()
-            .brif(empty, done, &[], blk, &[BlockArg::Value(tok)]);
+            .brif(empty, done, &[], it, &[BlockArg::Value(zero)]);
 
-        self.b.switch_to_block(blk);
-        let left = self.b.ins().isub(tend, tb);
-        let left = self.b.ins().ushr_imm_u(left, 2);
-        let cap = self.iconst(BLOCK as i64);
-        let nsteps = self.b.ins().umin(left, cap);
-        let nvec = self.b.ins().ushr_imm_u(nsteps, w.trailing_zeros() as i64);
-        let mut row = 0i64;
-        for (i, (l, lv)) in spec.layers.iter().zip(&vars).enumerate() {
-            let (width, bias) = (l.moduli.len(), l.bias);
-            let rowbytes = width as i64 * pair;
-            let last = i + 1 == k;
-            let hrows: Vec<i64> = (0..width).map(|j| row + 2 * j as i64).collect();
-            row += 2 * width as i64;
-            // Scalar pass: the recurrence, states kept per step.
-            self.pass(nsteps, |g, s| {
-                let v = if i == 0 {
-                    let tp = g.step_ptr(tb, s, 4);
-                    g.load_u32(tp, 0)
-                } else {
-                    // Written by the previous layer's vector pass.
-                    let vp = g.step_ptr(vbuf, s, 4);
-                    g.b.ins().uload32(data_flags(), vp, 0)
-                };
-                let o = g.b.ins().imul_imm_s(v, rowbytes);
-                let arow = g.b.ins().iadd(t.params[i], o);
-                let brow = g.b.ins().iadd(t.bias[i], o);
-                let hs = g.step_ptr(hbuf, s, size);
-                for (j, (&hj, &(vr, vi))) in hrows.iter().zip(lv).enumerate() {
-                    let po = (j as i64 * pair) as i32;
-                    let fs = f.scalar();
-                    let ar = g.b.ins().load(fs, table_flags(), arow, po);
-                    let ai = g.b.ins().load(fs, table_flags(), arow, po + size as i32);
-                    let (hr, hi) = (g.b.use_var(vr), g.b.use_var(vi));
-                    // The reference's order, as in `Gen::layer`.
-                    let p1 = g.b.ins().fmul(ar, hr);
-                    let p2 = g.b.ins().fmul(ai, hi);
-                    let mut re = g.b.ins().fsub(p1, p2);
-                    let p3 = g.b.ins().fmul(ar, hi);
-                    let p4 = g.b.ins().fmul(ai, hr);
-                    let mut im = g.b.ins().fadd(p3, p4);
-                    match bias {
-                        Bias::Table => {
-                            let br = g.b.ins().load(fs, table_flags(), brow, po);
-                            let bi = g.b.ins().load(fs, table_flags(), brow, po + size as i32);
-                            re = g.b.ins().fadd(re, br);
-                            im = g.b.ins().fadd(im, bi);
-                        }
-                        Bias::PlusZero => {
-                            let z = match f {
-                                Float::F32 => g.b.ins().f32const(0.0),
-                                Float::F64 => g.b.ins().f64const(0.0),
-                            };
-                            re = g.b.ins().fadd(re, z);
-                            im = g.b.ins().fadd(im, z);
-                        }
-                        Bias::MinusZero => {}
-                    }
-                    g.b.def_var(vr, re);
-                    g.b.def_var(vi, im);
-                    g.b.ins().store(data_flags(), re, hs, (hj * hrow) as i32);
-                    g.b.ins()
-                        .store(data_flags(), im, hs, ((hj + 1) * hrow) as i32);
+        self.b.switch_to_block(it);
+        // Per layer: its block (b − i, wrapping below 0), whether it has
+        // one, where its tokens start and how many steps it has.
+        let mut active = Vec::with_capacity(k);
+        let mut tbs = Vec::with_capacity(k);
+        let mut nsteps = Vec::with_capacity(k);
+        for i in 0..k {
+            let bi = self.b.ins().iadd_imm_s(b, -(i as i64));
+            active.push(self.b.ins().icmp(IntCC::UnsignedLessThan, bi, nblocks));
+            let first = self.b.ins().ishl_imm_u(bi, lg);
+            let fb = self.b.ins().ishl_imm_u(first, 2);
+            tbs.push(self.b.ins().iadd(tok, fb));
+            let left = self.b.ins().isub(len, first);
+            let cap = self.iconst(BLOCK as i64);
+            nsteps.push(self.b.ins().umin(left, cap));
+        }
+        let vec_blk = self.b.create_block();
+        let sep = self.b.create_block();
+        if k > 1 {
+            // Every layer has a whole block: b ≥ k − 1 and layer 0's block
+            // b ends inside the sequence.
+            let fused = self.b.create_block();
+            let late = self
+                .b
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, b, k as i64 - 1);
+            let end = self.b.ins().iadd_imm_s(b, 1);
+            let end = self.b.ins().ishl_imm_u(end, lg);
+            let whole = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, end, len);
+            let full = self.b.ins().band(late, whole);
+            self.b.ins().brif(full, fused, &[], sep, &[]);
+            self.b.switch_to_block(fused);
+            let n = self.iconst(BLOCK as i64);
+            self.pass(n, |g, s| {
+                for i in 0..k {
+                    let src = if i == 0 { tbs[0] } else { vbufs[i] };
+                    g.run1_step(&t, i, src, s, hbuf, &vars[i], &hrows[i]);
                 }
             });
-            // Vector pass: w steps per vector.
-            self.pass(nvec, |g, q| {
-                let hq = g.step_ptr(hbuf, q, 16);
-                let mut digits = Vec::with_capacity(width);
-                for (j, &hj) in hrows.iter().enumerate() {
-                    let vt = f.vector();
-                    let re = g.b.ins().load(vt, data_flags(), hq, (hj * hrow) as i32);
-                    let im =
-                        g.b.ins()
-                            .load(vt, data_flags(), hq, ((hj + 1) * hrow) as i32);
-                    let n = l.moduli[j];
-                    digits.push(
-                        match l.coords[j] {
-                            Coord::Register => g.register_digits(&[re]),
-                            Coord::Phase if n <= SECTOR_MAX => g.sector_digits(&[re], &[im], n),
-                            Coord::Phase if n.is_multiple_of(4) && n <= OCTANT_MAX => {
-                                g.octant_digits(&[re], &[im], n)
-                            }
-                            Coord::Phase => g.digits(&[re], &[im], n),
-                        }[0],
-                    );
-                }
-                let mut code = digits[width - 1];
-                for j in (0..width - 1).rev() {
-                    let nj = g.vi32(l.moduli[j]);
-                    let m = g.b.ins().imul(code, nj);
-                    code = g.b.ins().iadd(m, digits[j]);
-                }
-                let jq = g.step_ptr(jbuf, q, 4 * w as i64);
-                let joint = if i == 0 {
-                    code
-                } else {
-                    let acc = g.load_lanes(jq, 0);
-                    g.accumulate(&[acc], &[code], l.joint_stride)[0]
-                };
-                let tq = if i == 0 {
-                    g.step_ptr(tb, q, 4 * w as i64)
-                } else {
-                    g.step_ptr(vbuf, q, 4 * w as i64)
-                };
-                if last {
-                    // Outputs sit at the input tokens' offsets in `out`.
-                    let ip = g.step_ptr(tb, q, 4 * w as i64);
-                    let op = g.b.ins().iadd(ip, delta);
-                    if small_u8(&spec.readout) {
-                        let y = g.lut_u8(joint, &spec.readout);
-                        g.store_lanes(y, op, 0);
-                    } else {
-                        for (lane, y) in g.readout(&t, &[joint]).into_iter().enumerate() {
-                            g.b.ins().store(data_flags(), y, op, (4 * lane) as i32);
-                        }
-                    }
-                } else {
-                    g.store_lanes(joint, jq, 0);
-                    let v = if small_u8(&l.cocycle) {
-                        Tok::Vector(vec![g.load_lanes(tq, 0)])
-                    } else {
-                        Tok::Lanes(
-                            (0..w)
-                                .map(|lane| g.b.ins().uload32(data_flags(), tq, (4 * lane) as i32))
-                                .collect(),
-                        )
-                    };
-                    // The next layer's tokens overwrite this layer's, step
-                    // for step (tq is vbuf for i > 0; vbuf for i = 0).
-                    let vq = g.step_ptr(vbuf, q, 4 * w as i64);
-                    let next = g.next_tok(&t, i, &[code], &v);
-                    g.store_tok(next, vq);
-                }
+            self.b.ins().jump(vec_blk, &[]);
+        } else {
+            self.b.ins().jump(sep, &[]);
+        }
+        self.b.switch_to_block(sep);
+        for i in 0..k {
+            let src = if i == 0 { tbs[0] } else { vbufs[i] };
+            self.guarded(active[i], |g| {
+                g.pass(nsteps[i], |g, s| {
+                    g.run1_step(&t, i, src, s, hbuf, &vars[i], &hrows[i]);
+                });
             });
         }
-        self.next_block(tb, tend, blk, done);
+        self.b.ins().jump(vec_blk, &[]);
+
+        self.b.switch_to_block(vec_blk);
+        // Vector passes, last layer first: each reads its rows before the
+        // layer below overwrites them for the next iteration.
+        for i in (0..k).rev() {
+            let l = &spec.layers[i];
+            let (width, last) = (l.moduli.len(), i + 1 == k);
+            let nvec = self
+                .b
+                .ins()
+                .ushr_imm_u(nsteps[i], w.trailing_zeros() as i64);
+            let hr = &hrows[i];
+            self.guarded(active[i], |g| {
+                g.pass(nvec, |g, q| {
+                    let hq = g.step_ptr(hbuf, q, 16);
+                    let mut digits = Vec::with_capacity(width);
+                    for (j, &hj) in hr.iter().enumerate() {
+                        let vt = f.vector();
+                        let re = g.b.ins().load(vt, data_flags(), hq, (hj * hrow) as i32);
+                        let im =
+                            g.b.ins()
+                                .load(vt, data_flags(), hq, ((hj + 1) * hrow) as i32);
+                        let n = l.moduli[j];
+                        digits.push(
+                            match l.coords[j] {
+                                Coord::Register => g.register_digits(&[re]),
+                                Coord::Phase if n <= SECTOR_MAX => g.sector_digits(&[re], &[im], n),
+                                Coord::Phase if n.is_multiple_of(4) && n <= OCTANT_MAX => {
+                                    g.octant_digits(&[re], &[im], n)
+                                }
+                                Coord::Phase => g.digits(&[re], &[im], n),
+                            }[0],
+                        );
+                    }
+                    let mut code = digits[width - 1];
+                    for j in (0..width - 1).rev() {
+                        let nj = g.vi32(l.moduli[j]);
+                        let m = g.b.ins().imul(code, nj);
+                        code = g.b.ins().iadd(m, digits[j]);
+                    }
+                    let joint = if i == 0 {
+                        code
+                    } else {
+                        let jq = g.step_ptr(vbufs[i], q, 4 * w as i64);
+                        let acc = g.load_lanes(jq, 4 * BLOCK as i32);
+                        g.accumulate(&[acc], &[code], l.joint_stride)[0]
+                    };
+                    let tq = if i == 0 {
+                        g.step_ptr(tbs[0], q, 4 * w as i64)
+                    } else {
+                        g.step_ptr(vbufs[i], q, 4 * w as i64)
+                    };
+                    if last {
+                        // Outputs sit at the input tokens' offsets in `out`.
+                        let ip = g.step_ptr(tbs[i], q, 4 * w as i64);
+                        let op = g.b.ins().iadd(ip, delta);
+                        if small_u8(&spec.readout) {
+                            let y = g.lut_u8(joint, &spec.readout);
+                            g.store_lanes(y, op, 0);
+                        } else {
+                            for (lane, y) in g.readout(&t, &[joint]).into_iter().enumerate() {
+                                g.b.ins().store(data_flags(), y, op, (4 * lane) as i32);
+                            }
+                        }
+                    } else {
+                        let v = if small_u8(&l.cocycle) {
+                            Tok::Vector(vec![g.load_lanes(tq, 0)])
+                        } else {
+                            Tok::Lanes(
+                                (0..w)
+                                    .map(|lane| {
+                                        g.b.ins().uload32(data_flags(), tq, (4 * lane) as i32)
+                                    })
+                                    .collect(),
+                            )
+                        };
+                        // Layer i + 1's tokens and joint codes, read by it
+                        // in the next iteration.
+                        let vq = g.step_ptr(vbufs[i + 1], q, 4 * w as i64);
+                        g.store_lanes(joint, vq, 4 * BLOCK as i32);
+                        let next = g.next_tok(&t, i, &[code], &v);
+                        g.store_tok(next, vq);
+                    }
+                });
+            });
+        }
+        let b2 = self.b.ins().iadd_imm_s(b, 1);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, b2, iters);
+        self.b
+            .ins()
+            .brif(more, it, &[BlockArg::Value(b2)], done, &[]);
 
         self.b.switch_to_block(done);
         for (lv, lo) in vars.iter().zip(&offs) {
@@ -1803,6 +1829,86 @@ impl<'f> Gen<'_, '_, 'f, '_> {
         self.b.ins().jump(exit, &[]);
         self.b.switch_to_block(exit);
         self.b.ins().return_(&[]);
+    }
+
+    /// `body` when `cond` holds; continues in a fresh block after it.
+    fn guarded(&mut self, cond: Value, body: impl FnOnce(&mut Self)) {
+        let then = self.b.create_block();
+        let after = self.b.create_block();
+        self.b.ins().brif(cond, then, &[], after, &[]);
+        self.b.switch_to_block(then);
+        body(self);
+        self.b.ins().jump(after, &[]);
+        self.b.switch_to_block(after);
+    }
+
+    /// One step s of layer i's recurrence in `run1`: its token from `src`
+    /// (the input for layer 0, its token row otherwise), its state kept in
+    /// `vars` and stored into its rows `hrows` of `hbuf`.
+    #[allow(clippy::too_many_arguments)]
+    fn run1_step(
+        &mut self,
+        t: &Tables,
+        i: usize,
+        src: Value,
+        s: Value,
+        hbuf: Value,
+        vars: &[(Variable, Variable)],
+        hrows: &[i64],
+    ) {
+        let f = self.float();
+        let (size, pair) = (f.size() as i64, 2 * f.size() as i64);
+        let l = &self.spec.layers[i];
+        let (rowbytes, bias) = (l.moduli.len() as i64 * pair, l.bias);
+        let hrow = BLOCK as i64 * size;
+        let tp = self.step_ptr(src, s, 4);
+        let v = if i == 0 {
+            self.load_u32(tp, 0)
+        } else {
+            // Written by the layer below's vector pass.
+            self.b.ins().uload32(data_flags(), tp, 0)
+        };
+        let o = self.b.ins().imul_imm_s(v, rowbytes);
+        let arow = self.b.ins().iadd(t.params[i], o);
+        let brow = self.b.ins().iadd(t.bias[i], o);
+        let hs = self.step_ptr(hbuf, s, size);
+        for (j, (&hj, &(vr, vi))) in hrows.iter().zip(vars).enumerate() {
+            let g = &mut *self;
+            let po = (j as i64 * pair) as i32;
+            let fs = f.scalar();
+            let ar = g.b.ins().load(fs, table_flags(), arow, po);
+            let ai = g.b.ins().load(fs, table_flags(), arow, po + size as i32);
+            let (hr, hi) = (g.b.use_var(vr), g.b.use_var(vi));
+            // The reference's order, as in `Gen::layer`.
+            let p1 = g.b.ins().fmul(ar, hr);
+            let p2 = g.b.ins().fmul(ai, hi);
+            let mut re = g.b.ins().fsub(p1, p2);
+            let p3 = g.b.ins().fmul(ar, hi);
+            let p4 = g.b.ins().fmul(ai, hr);
+            let mut im = g.b.ins().fadd(p3, p4);
+            match bias {
+                Bias::Table => {
+                    let br = g.b.ins().load(fs, table_flags(), brow, po);
+                    let bi = g.b.ins().load(fs, table_flags(), brow, po + size as i32);
+                    re = g.b.ins().fadd(re, br);
+                    im = g.b.ins().fadd(im, bi);
+                }
+                Bias::PlusZero => {
+                    let z = match f {
+                        Float::F32 => g.b.ins().f32const(0.0),
+                        Float::F64 => g.b.ins().f64const(0.0),
+                    };
+                    re = g.b.ins().fadd(re, z);
+                    im = g.b.ins().fadd(im, z);
+                }
+                Bias::MinusZero => {}
+            }
+            g.b.def_var(vr, re);
+            g.b.def_var(vi, im);
+            g.b.ins().store(data_flags(), re, hs, (hj * hrow) as i32);
+            g.b.ins()
+                .store(data_flags(), im, hs, ((hj + 1) * hrow) as i32);
+        }
     }
 
     /// `base + s·stride`.
