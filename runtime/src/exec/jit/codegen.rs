@@ -1203,14 +1203,7 @@ impl<'f> Gen<'_, '_, 'f, '_> {
                     (None, Tok::Lanes(_)) => unreachable!("lane tokens always give rows"),
                 };
                 let (hr, hi) = hg[j];
-                // Same operations in the same order as the reference:
-                // (a.re·h.re − a.im·h.im) + b.re, (a.re·h.im + a.im·h.re) + b.im.
-                let p1 = self.b.ins().fmul(ar, hr);
-                let p2 = self.b.ins().fmul(ai, hi);
-                let mut re = self.b.ins().fsub(p1, p2);
-                let p3 = self.b.ins().fmul(ar, hi);
-                let p4 = self.b.ins().fmul(ai, hr);
-                let mut im = self.b.ins().fadd(p3, p4);
+                let (mut re, mut im) = self.cmul((ar, ai), (hr, hi));
                 if let Some((br, bi)) = bv {
                     re = self.b.ins().fadd(re, br);
                     im = self.b.ins().fadd(im, bi);
@@ -1831,6 +1824,17 @@ impl<'f> Gen<'_, '_, 'f, '_> {
         self.b.ins().return_(&[]);
     }
 
+    /// a·h in the reference's order: (a.re·h.re − a.im·h.im,
+    /// a.re·h.im + a.im·h.re), each product rounded, no fused multiply-add.
+    fn cmul(&mut self, (ar, ai): (Value, Value), (hr, hi): (Value, Value)) -> (Value, Value) {
+        let p1 = self.b.ins().fmul(ar, hr);
+        let p2 = self.b.ins().fmul(ai, hi);
+        let re = self.b.ins().fsub(p1, p2);
+        let p3 = self.b.ins().fmul(ar, hi);
+        let p4 = self.b.ins().fmul(ai, hr);
+        (re, self.b.ins().fadd(p3, p4))
+    }
+
     /// `body` when `cond` holds; continues in a fresh block after it.
     fn guarded(&mut self, cond: Value, body: impl FnOnce(&mut Self)) {
         let then = self.b.create_block();
@@ -1879,13 +1883,7 @@ impl<'f> Gen<'_, '_, 'f, '_> {
             let ar = g.b.ins().load(fs, table_flags(), arow, po);
             let ai = g.b.ins().load(fs, table_flags(), arow, po + size as i32);
             let (hr, hi) = (g.b.use_var(vr), g.b.use_var(vi));
-            // The reference's order, as in `Gen::layer`.
-            let p1 = g.b.ins().fmul(ar, hr);
-            let p2 = g.b.ins().fmul(ai, hi);
-            let mut re = g.b.ins().fsub(p1, p2);
-            let p3 = g.b.ins().fmul(ar, hi);
-            let p4 = g.b.ins().fmul(ai, hr);
-            let mut im = g.b.ins().fadd(p3, p4);
+            let (mut re, mut im) = g.cmul((ar, ai), (hr, hi));
             match bias {
                 Bias::Table => {
                     let br = g.b.ins().load(fs, table_flags(), brow, po);
