@@ -7,7 +7,9 @@
 //! * `run`: whole sequences, row-major tokens in, row-major outputs out. Time
 //!   goes in blocks of [`BLOCK`] steps, and within a block layer by layer
 //!   (see `Gen::gen_run`), so a loop carries only one layer's complex state
-//!   and the decoding of successive steps overlaps in the processor.
+//!   and the decoding of successive steps overlaps in the processor. Tokens
+//!   and outputs move between the sequences' rows and step-major block
+//!   buffers by 4×4 transposes, so each step reads and writes whole vectors.
 //! * `expand`: one step from a block of stored states with every token, for
 //!   the exhaustive check (children of a prefix tree level).
 //! * `run1`: one sequence, the scan scalar and everything else vectorised
@@ -619,16 +621,20 @@ impl<'f> Gen<'_, '_, 'f, '_> {
         self.b.ins().iadd(spread, o)
     }
 
-    /// `bytes[bidx]` per byte lane, 0 where out of range: one shuffle per
-    /// 16 bytes of table (at most [`LUT_BYTES`]).
+    /// `bytes[bidx]` per byte lane, for indices below the table's length,
+    /// and 0 for those with the top bit set: one shuffle per 16 bytes of
+    /// table (at most [`LUT_BYTES`]).
     fn lut_bytes(&mut self, bidx: Value, bytes: &[u8]) -> Value {
+        if cfg!(target_arch = "x86_64") {
+            return self.lut_bytes_x86(bidx, bytes);
+        }
         let mut acc: Option<Value> = None;
         for (k, chunk) in bytes.chunks(16).enumerate() {
             let mut c = [0u8; 16];
             c[..chunk.len()].copy_from_slice(chunk);
             let table = self.constant(types::I8X16, c);
-            // Indices below this chunk wrap to ≥ 208, above it stay ≥ 16:
-            // both select 0.
+            // Indices below this chunk wrap to ≥ 192 (callers keep unused
+            // bytes at ≥ 0xF0), above it stay ≥ 16: both select 0.
             let idx = if k == 0 {
                 bidx
             } else {
@@ -642,6 +648,44 @@ impl<'f> Gen<'_, '_, 'f, '_> {
             });
         }
         acc.unwrap_or_else(|| self.constant(types::I8X16, [0; 16]))
+    }
+
+    /// [`Gen::lut_bytes`] with x86's byte shuffle, which reads an index's
+    /// low four bits and gives 0 for one with the top bit set: every chunk
+    /// is shuffled by the same indices, then bits 4 and 5 pick the chunk
+    /// (blends on those bits moved to the top), with no clamping of
+    /// indices ≥ 16 as `swizzle` needs. Indices are below the table's
+    /// length or have the top bit set.
+    fn lut_bytes_x86(&mut self, bidx: Value, bytes: &[u8]) -> Value {
+        let mut level: Vec<Value> = bytes
+            .chunks(16)
+            .map(|chunk| {
+                let mut c = [0u8; 16];
+                c[..chunk.len()].copy_from_slice(chunk);
+                let table = self.constant(types::I8X16, c);
+                self.b.ins().x86_pshufb(table, bidx)
+            })
+            .collect();
+        let mut bit = 4;
+        while level.len() > 1 {
+            // Shifting 16-bit lanes moves each byte's bit to its top; what
+            // crosses from the byte below lands in low bits blendv ignores.
+            let w = bc(self.b, types::I16X8, bidx);
+            let m = self.b.ins().ishl_imm_u(w, 7 - bit);
+            let m = bc(self.b, types::I8X16, m);
+            level = level
+                .chunks(2)
+                .map(|p| match *p {
+                    [lo, hi] => self.b.ins().blendv(m, hi, lo),
+                    // No index of an unpaired last chunk has this bit set.
+                    _ => p[0],
+                })
+                .collect();
+            bit += 1;
+        }
+        level
+            .pop()
+            .unwrap_or_else(|| self.constant(types::I8X16, [0; 16]))
     }
 
     /// `entries[v]` per lane as a float vector, from byte indices of
@@ -662,8 +706,9 @@ impl<'f> Gen<'_, '_, 'f, '_> {
     /// `table[idx]` per i32 lane, for a table that [`small_u8`] accepts and
     /// indices in range.
     fn lut_u8(&mut self, idx: Value, table: &[u32]) -> Value {
-        // The upper three bytes of each lane select 0.
-        let hi = self.constant(types::I8X16, splat_bytes(&[0, 0x80, 0x80, 0x80]));
+        // The upper three bytes of each lane select 0 (from every chunk:
+        // see `lut_bytes`).
+        let hi = self.constant(types::I8X16, splat_bytes(&[0, 0xF0, 0xF0, 0xF0]));
         let x = bc(self.b, types::I8X16, idx);
         let bidx = self.b.ins().bor(x, hi);
         let bytes: Vec<u8> = table.iter().map(|&x| x as u8).collect();
@@ -921,18 +966,29 @@ impl<'f> Gen<'_, '_, 'f, '_> {
         let zi = self.constant(it, [0; 16]);
         let mut up = vec![zi; re.len()];
         let mut lo = up.clone();
+        // Products by the same float constant (sin β = sin(π − β)) are the
+        // same bits: computed once.
+        let mut products: Vec<(bool, u64, Vec<Value>)> = Vec::new();
+        let mut times = |g: &mut Self, xs: &[Value], is_re: bool, c: f64| -> Vec<Value> {
+            if c == 1.0 {
+                return xs.to_vec();
+            }
+            let bits = match f {
+                Float::F32 => (c as f32).to_bits() as u64,
+                Float::F64 => c.to_bits(),
+            };
+            if let Some((_, _, p)) = products.iter().find(|(r, b, _)| *r == is_re && *b == bits) {
+                return p.clone();
+            }
+            let cv = g.vf(c);
+            let p = g.map1(xs, |b, x| b.ins().fmul(x, cv));
+            products.push((is_re, bits, p.clone()));
+            p
+        };
         for &a in &angles {
             let (c, s) = (snap(a.cos()), snap(a.sin()));
-            let cv = (c != 1.0).then(|| self.vf(c));
-            let sv = (s != 1.0).then(|| self.vf(s));
-            let lhs = self.map1(im, |b, y| match cv {
-                Some(c) => b.ins().fmul(y, c),
-                None => y,
-            });
-            let rhs = self.map1(re, |b, x| match sv {
-                Some(s) => b.ins().fmul(x, s),
-                None => x,
-            });
+            let lhs = times(self, im, false, c);
+            let rhs = times(self, re, true, s);
             let near = |list: &[f64]| list.iter().any(|&x| (x - a).abs() < 1e-9);
             if near(&upper) {
                 let m = self.map2(&lhs, &rhs, |b, l, r| {
@@ -951,12 +1007,44 @@ impl<'f> Gen<'_, '_, 'f, '_> {
             b.ins().bitselect(m, x, y)
         });
         let q = self.low_i32_lanes(q);
-        let (nv, top) = (self.vi32(n), self.vi32(n - 1));
+        // q ≤ n: the upper count is below n and the lower one at most n, so
+        // only n itself (the top of the circle) wraps.
+        let nv = self.vi32(n);
         self.map1(&q, |b, k| {
             let isn = b.ins().icmp(IntCC::Equal, k, nv);
-            let k = b.ins().band_not(k, isn);
-            b.ins().umin(k, top)
+            b.ins().band_not(k, isn)
         })
+    }
+
+    /// A component's digit per vector, by the cheapest rule for its kind
+    /// and modulus.
+    fn component_digits(&mut self, c: Coord, re: &[Value], im: &[Value], n: u32) -> Vec<Value> {
+        match c {
+            Coord::Register => self.register_digits(re),
+            Coord::Phase if n == 2 => self.halves_digits(re, im),
+            Coord::Phase if n <= SECTOR_MAX => self.sector_digits(re, im, n),
+            Coord::Phase if n.is_multiple_of(4) && n <= OCTANT_MAX => self.octant_digits(re, im, n),
+            Coord::Phase => self.digits(re, im, n),
+        }
+    }
+
+    /// [`Gen::sector_digits`] for n = 2, whose one boundary pair (π/2,
+    /// 3π/2) leaves one comparison per half plane: with l = 0·im (cos π/2
+    /// snaps to 0), the digit is [l > re] in the upper half and
+    /// [not l < re] in the lower (a count of 2 there wraps to 0), the
+    /// same decisions as the general count, NaN and signed zeros included.
+    fn halves_digits(&mut self, re: &[Value], im: &[Value]) -> Vec<Value> {
+        let zero = self.vf(0.0);
+        let lhs = self.map1(im, |b, y| b.ins().fmul(y, zero));
+        let lower = self.map1(im, |b, y| b.ins().fcmp(FloatCC::LessThan, y, zero));
+        let up = self.map2(&lhs, re, |b, l, r| b.ins().fcmp(FloatCC::GreaterThan, l, r));
+        let lo = self.map2(&lhs, re, |b, l, r| {
+            b.ins().fcmp(FloatCC::UnorderedOrGreaterThanOrEqual, l, r)
+        });
+        let q = self.map3(&lower, &lo, &up, |b, m, x, y| b.ins().bitselect(m, x, y));
+        let q = self.low_i32_lanes(q);
+        let one = self.vi32(1);
+        self.map1(&q, |b, k| b.ins().band(k, one))
     }
 
     /// Like [`Gen::digits`] for n divisible by 4, by comparisons instead of
@@ -1212,23 +1300,19 @@ impl<'f> Gen<'_, '_, 'f, '_> {
                 res.push(re);
                 ims.push(im);
             }
-            digits.push(match coords[j] {
-                Coord::Register => self.register_digits(&res),
-                Coord::Phase if n <= SECTOR_MAX => self.sector_digits(&res, &ims, n),
-                Coord::Phase if n.is_multiple_of(4) && n <= OCTANT_MAX => {
-                    self.octant_digits(&res, &ims, n)
-                }
-                Coord::Phase => self.digits(&res, &ims, n),
-            });
+            digits.push(self.component_digits(coords[j], &res, &ims, n));
         }
         // Mixed radix, component 0 least significant.
         let mut code = digits[width - 1].clone();
         for j in (0..width - 1).rev() {
-            let nj = self.vi32(moduli[j]);
-            code = self.map2(&code, &digits[j], |b, c, d| {
-                let m = b.ins().imul(c, nj);
-                b.ins().iadd(m, d)
-            });
+            code = code
+                .iter()
+                .zip(&digits[j])
+                .map(|(&c, &d)| {
+                    let m = self.mul_imm(c, moduli[j]);
+                    self.b.ins().iadd(m, d)
+                })
+                .collect();
         }
         code
     }
@@ -1262,8 +1346,7 @@ impl<'f> Gen<'_, '_, 'f, '_> {
             .iter()
             .zip(xs)
             .map(|(&c, x)| {
-                let vv = self.vi32(l.num_tokens as u32);
-                let m = self.b.ins().imul(c, vv);
+                let m = self.mul_imm(c, l.num_tokens as u32);
                 let idx = self.b.ins().iadd(m, x);
                 self.lut_u8(idx, &l.cocycle)
             })
@@ -1277,8 +1360,7 @@ impl<'f> Gen<'_, '_, 'f, '_> {
         let vcount = self.spec.layers[i].num_tokens as u32;
         let mut out = Vec::with_capacity(codes.len() * w);
         for (g, &code) in codes.iter().enumerate() {
-            let vv = self.vi32(vcount);
-            let cv = self.b.ins().imul(code, vv);
+            let cv = self.mul_imm(code, vcount);
             let cs = self.lanes_of(cv);
             for (lane, &c) in cs.iter().enumerate() {
                 let x = match v {
@@ -1300,11 +1382,42 @@ impl<'f> Gen<'_, '_, 'f, '_> {
         acc.iter()
             .zip(codes)
             .map(|(&a, &c)| {
-                let s = self.vi32(stride);
-                let m = self.b.ins().imul(c, s);
+                let m = self.mul_imm(c, stride);
                 self.b.ins().iadd(a, m)
             })
             .collect()
+    }
+
+    /// `v·n` per i32 lane: a shift for a power of two.
+    fn mul_imm(&mut self, v: Value, n: u32) -> Value {
+        match n {
+            1 => v,
+            _ if n.is_power_of_two() => self.b.ins().ishl_imm_u(v, n.trailing_zeros() as i64),
+            _ => {
+                let nv = self.vi32(n);
+                self.b.ins().imul(v, nv)
+            }
+        }
+    }
+
+    /// Output class ids, readout[joint]: one i32 vector per group when the
+    /// readout is looked up in registers, else one scalar per lane.
+    fn readout_tok(&mut self, t: &Tables, joint: &[Value]) -> Tok {
+        let spec = self.spec;
+        if small_u8(&spec.readout) {
+            return Tok::Vector(
+                joint
+                    .iter()
+                    .map(|&jv| self.lut_u8(jv, &spec.readout))
+                    .collect(),
+            );
+        }
+        let ys = self.readout(t, joint);
+        Tok::Lanes(
+            ys.into_iter()
+                .map(|y| self.b.ins().uextend(types::I64, y))
+                .collect(),
+        )
     }
 
     /// Output class id (i32) per lane: readout[joint].
@@ -1408,13 +1521,28 @@ impl<'f> Gen<'_, '_, 'f, '_> {
         let tok_end = self.b.ins().iadd(tok, total);
         let delta = self.b.ins().isub(out, tok);
         let row = (lanes * 4) as u32;
+        // Per block, step-major (one row of `lanes` u32 per step): the next
+        // layer's tokens, the partial joint codes, layer 0's tokens and the
+        // outputs (the last two moved to and from the sequences' rows by
+        // transposes).
         let slot = self.b.create_sized_stack_slot(StackSlotData::new(
             StackSlotKind::ExplicitSlot,
-            2 * BLOCK as u32 * row + 16,
+            4 * BLOCK as u32 * row + 16,
             4,
         ));
         let vbuf = self.b.ins().stack_addr(types::I64, slot, 0);
         let jbuf = self.b.ins().iadd_imm_s(vbuf, (BLOCK as u32 * row) as i64);
+        let tbuf = self
+            .b
+            .ins()
+            .iadd_imm_s(vbuf, (2 * BLOCK as u32 * row) as i64);
+        let obuf = self
+            .b
+            .ins()
+            .iadd_imm_s(vbuf, (3 * BLOCK as u32 * row) as i64);
+        // Layer 0's tokens as vectors when its tables are in registers;
+        // otherwise they are used lane by lane, straight from the rows.
+        let tin = k > 0 && self.small_params(0);
         let vars: Vec<Vec<Vec<(Variable, Variable)>>> =
             (0..k).map(|i| self.state_vars(i)).collect();
 
@@ -1462,6 +1590,9 @@ impl<'f> Gen<'_, '_, 'f, '_> {
         let left = self.b.ins().ushr_imm_u(left, 2);
         let cap = self.iconst(BLOCK as i64);
         let nsteps = self.b.ins().umin(left, cap);
+        if tin {
+            self.rows_to_steps(tb, &offs, nsteps, tbuf);
+        }
         if k == 0 {
             // Trivial group: every output is readout[0].
             self.pass(nsteps, |g, s| {
@@ -1481,7 +1612,14 @@ impl<'f> Gen<'_, '_, 'f, '_> {
                 let tp = g.step_ptr(tb, s, 4);
                 let vb = g.step_ptr(vbuf, s, row as i64);
                 let jb = g.step_ptr(jbuf, s, row as i64);
-                let v = if i == 0 {
+                let v = if i == 0 && tin {
+                    let tbs = g.step_ptr(tbuf, s, row as i64);
+                    Tok::Vector(
+                        (0..groups)
+                            .map(|gi| g.load_lanes(tbs, (gi * w * 4) as i32))
+                            .collect(),
+                    )
+                } else if i == 0 {
                     let ls: Vec<Value> = offs
                         .iter()
                         .map(|&o| {
@@ -1531,12 +1669,9 @@ impl<'f> Gen<'_, '_, 'f, '_> {
                     g.accumulate(&acc, &codes, stride)
                 };
                 if last {
-                    let ys = g.readout(&t, &joint);
-                    let op = g.b.ins().iadd(tp, delta);
-                    for (&y, &o) in ys.iter().zip(&offs) {
-                        let a = g.b.ins().iadd(op, o);
-                        g.b.ins().store(data_flags(), y, a, 0);
-                    }
+                    let ys = g.readout_tok(&t, &joint);
+                    let ob = g.step_ptr(obuf, s, row as i64);
+                    g.store_tok(ys, ob);
                 } else {
                     for (gi, &jv) in joint.iter().enumerate() {
                         g.store_lanes(jv, jb, (gi * w * 4) as i32);
@@ -1545,6 +1680,10 @@ impl<'f> Gen<'_, '_, 'f, '_> {
                     g.store_tok(next, vb);
                 }
             });
+        }
+        if k > 0 {
+            let ob = self.b.ins().iadd(tb, delta);
+            self.steps_to_rows(obuf, nsteps, ob, &offs);
         }
         self.next_block(tb, tend, blk, grp_next);
 
@@ -1742,21 +1881,11 @@ impl<'f> Gen<'_, '_, 'f, '_> {
                             g.b.ins()
                                 .load(vt, data_flags(), hq, ((hj + 1) * hrow) as i32);
                         let n = l.moduli[j];
-                        digits.push(
-                            match l.coords[j] {
-                                Coord::Register => g.register_digits(&[re]),
-                                Coord::Phase if n <= SECTOR_MAX => g.sector_digits(&[re], &[im], n),
-                                Coord::Phase if n.is_multiple_of(4) && n <= OCTANT_MAX => {
-                                    g.octant_digits(&[re], &[im], n)
-                                }
-                                Coord::Phase => g.digits(&[re], &[im], n),
-                            }[0],
-                        );
+                        digits.push(g.component_digits(l.coords[j], &[re], &[im], n)[0]);
                     }
                     let mut code = digits[width - 1];
                     for j in (0..width - 1).rev() {
-                        let nj = g.vi32(l.moduli[j]);
-                        let m = g.b.ins().imul(code, nj);
+                        let m = g.mul_imm(code, l.moduli[j]);
                         code = g.b.ins().iadd(m, digits[j]);
                     }
                     let joint = if i == 0 {
@@ -1907,6 +2036,162 @@ impl<'f> Gen<'_, '_, 'f, '_> {
             g.b.ins()
                 .store(data_flags(), im, hs, ((hj + 1) * hrow) as i32);
         }
+    }
+
+    /// `for s in lo..hi` around `body` (no iterations when lo ≥ hi);
+    /// continues in a fresh block after it.
+    fn range(&mut self, lo: Value, hi: Value, body: impl FnOnce(&mut Self, Value)) {
+        let lp = self.b.create_block();
+        let done = self.b.create_block();
+        let s = self.b.append_block_param(lp, types::I64);
+        let any = self.b.ins().icmp(IntCC::UnsignedLessThan, lo, hi);
+        self.b
+            .ins()
+            .brif(any, lp, &[BlockArg::Value(lo)], done, &[]);
+        self.b.switch_to_block(lp);
+        body(self, s);
+        let s2 = self.b.ins().iadd_imm_s(s, 1);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, s2, hi);
+        self.b
+            .ins()
+            .brif(more, lp, &[BlockArg::Value(s2)], done, &[]);
+        self.b.switch_to_block(done);
+    }
+
+    /// A shuffle of two i32x4 vectors by lane indices (0..4 from `a`, 4..8
+    /// from `b`); the interleaving patterns lower to single instructions.
+    fn shuf32(&mut self, a: Value, b: Value, lanes: [u8; 4]) -> Value {
+        let mask: Vec<u8> = lanes
+            .iter()
+            .flat_map(|&l| (0..4).map(move |k| 4 * l + k))
+            .collect();
+        let imm = self.b.func.dfg.immediates.push(ConstantData::from(mask));
+        let (a, b) = (bc(self.b, types::I8X16, a), bc(self.b, types::I8X16, b));
+        let r = self.b.ins().shuffle(a, b, imm);
+        bc(self.b, types::I32X4, r)
+    }
+
+    /// The transpose of a 4×4 block of i32 lanes (rows in, columns out).
+    fn transpose4(&mut self, r: [Value; 4]) -> [Value; 4] {
+        let t0 = self.shuf32(r[0], r[1], [0, 4, 1, 5]);
+        let t1 = self.shuf32(r[0], r[1], [2, 6, 3, 7]);
+        let t2 = self.shuf32(r[2], r[3], [0, 4, 1, 5]);
+        let t3 = self.shuf32(r[2], r[3], [2, 6, 3, 7]);
+        [
+            self.shuf32(t0, t2, [0, 1, 4, 5]),
+            self.shuf32(t0, t2, [2, 3, 6, 7]),
+            self.shuf32(t1, t3, [0, 1, 4, 5]),
+            self.shuf32(t1, t3, [2, 3, 6, 7]),
+        ]
+    }
+
+    /// Copy steps `0..nsteps` of the sequences' u32 rows (lane l's at
+    /// `base + offs[l]`) into `buf`, step-major: step s's lanes at
+    /// `buf + s·4·lanes`. Whole quads of steps move as 4×4 transposes (or
+    /// 2×4 interleaves for a last pair of lanes), the rest lane by lane.
+    fn rows_to_steps(&mut self, base: Value, offs: &[Value], nsteps: Value, buf: Value) {
+        let row = (4 * offs.len()) as i64;
+        let zero = self.iconst(0);
+        let nq = self.b.ins().ushr_imm_u(nsteps, 2);
+        self.range(zero, nq, |g, q| {
+            let src = g.step_ptr(base, q, 16);
+            let dst = g.step_ptr(buf, q, 4 * row);
+            for (c, chunk) in offs.chunks(4).enumerate() {
+                let r: Vec<Value> = chunk
+                    .iter()
+                    .map(|&o| {
+                        let a = g.b.ins().iadd(src, o);
+                        g.b.ins().load(types::I32X4, data_flags(), a, 0)
+                    })
+                    .collect();
+                let at = (16 * c) as i32;
+                if let [r0, r1, r2, r3] = r[..] {
+                    for (j, v) in g.transpose4([r0, r1, r2, r3]).into_iter().enumerate() {
+                        g.b.ins()
+                            .store(data_flags(), v, dst, at + (j as i64 * row) as i32);
+                    }
+                } else {
+                    // Two lanes: steps 0, 1 interleaved, then 2, 3.
+                    let lo = g.shuf32(r[0], r[1], [0, 4, 1, 5]);
+                    let hi = g.shuf32(r[0], r[1], [2, 6, 3, 7]);
+                    for (j, v) in [lo, lo, hi, hi].into_iter().enumerate() {
+                        let q64 = bc(g.b, types::I64X2, v);
+                        let x = g.b.ins().extractlane(q64, (j % 2) as u8);
+                        g.b.ins()
+                            .store(data_flags(), x, dst, at + (j as i64 * row) as i32);
+                    }
+                }
+            }
+        });
+        let s0 = self.b.ins().ishl_imm_u(nq, 2);
+        self.range(s0, nsteps, |g, s| {
+            let src = g.step_ptr(base, s, 4);
+            let dst = g.step_ptr(buf, s, row);
+            for (l, &o) in offs.iter().enumerate() {
+                let a = g.b.ins().iadd(src, o);
+                let x = g.b.ins().load(types::I32, data_flags(), a, 0);
+                g.b.ins().store(data_flags(), x, dst, (4 * l) as i32);
+            }
+        });
+    }
+
+    /// The inverse of [`Gen::rows_to_steps`]: steps `0..nsteps` of `buf`
+    /// out to the rows at `base + offs[l]`.
+    fn steps_to_rows(&mut self, buf: Value, nsteps: Value, base: Value, offs: &[Value]) {
+        let row = (4 * offs.len()) as i64;
+        let zero = self.iconst(0);
+        let nq = self.b.ins().ushr_imm_u(nsteps, 2);
+        self.range(zero, nq, |g, q| {
+            let src = g.step_ptr(buf, q, 4 * row);
+            let dst = g.step_ptr(base, q, 16);
+            for (c, chunk) in offs.chunks(4).enumerate() {
+                let at = (16 * c) as i32;
+                let cols = if chunk.len() == 4 {
+                    let r: Vec<Value> = (0..4)
+                        .map(|j| {
+                            let off = at + (j * row) as i32;
+                            g.b.ins().load(types::I32X4, data_flags(), src, off)
+                        })
+                        .collect();
+                    g.transpose4([r[0], r[1], r[2], r[3]]).to_vec()
+                } else {
+                    // Two lanes: (lane 0, lane 1) pairs of steps 0..4.
+                    let x: Vec<Value> = (0..4)
+                        .map(|j| {
+                            let off = at + (j * row) as i32;
+                            g.b.ins().load(types::I64, data_flags(), src, off)
+                        })
+                        .collect();
+                    let pair = |g: &mut Self, a: Value, b: Value| {
+                        let v = g.b.ins().scalar_to_vector(types::I64X2, a);
+                        let v = g.b.ins().insertlane(v, b, 1);
+                        bc(g.b, types::I32X4, v)
+                    };
+                    let v01 = pair(g, x[0], x[1]);
+                    let v23 = pair(g, x[2], x[3]);
+                    vec![
+                        g.shuf32(v01, v23, [0, 2, 4, 6]),
+                        g.shuf32(v01, v23, [1, 3, 5, 7]),
+                    ]
+                };
+                for (&o, v) in chunk.iter().zip(cols) {
+                    let a = g.b.ins().iadd(dst, o);
+                    g.b.ins().store(data_flags(), v, a, 0);
+                }
+            }
+        });
+        let s0 = self.b.ins().ishl_imm_u(nq, 2);
+        self.range(s0, nsteps, |g, s| {
+            let src = g.step_ptr(buf, s, row);
+            let dst = g.step_ptr(base, s, 4);
+            for (l, &o) in offs.iter().enumerate() {
+                let x =
+                    g.b.ins()
+                        .load(types::I32, data_flags(), src, (4 * l) as i32);
+                let a = g.b.ins().iadd(dst, o);
+                g.b.ins().store(data_flags(), x, a, 0);
+            }
+        });
     }
 
     /// `base + s·stride`.
