@@ -9,36 +9,14 @@
 
 mod common;
 
-use common::{agl1, iterated_wreath, perm_group};
+use common::{
+    agl1, check_json as json, gssm_check, iterated_wreath, perm_group, target_entry as target,
+    texts,
+};
 use serde_json::Value;
 
-fn gssm_check(file: &std::path::Path, args: &[&str]) -> (String, String, i32) {
-    let file = file.to_str().expect("a UTF-8 path");
-    common::gssm(&[&["check", file][..], args].concat())
-}
-
-/// A source file holding `text`, in a fresh directory per test.
 fn source(test: &str, text: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("gssm-check-big-{test}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("big.gssm");
-    std::fs::write(&file, text).unwrap();
-    file
-}
-
-fn json(file: &std::path::Path, name: &str) -> Value {
-    let (out, err, code) = gssm_check(file, &[name, "--json"]);
-    assert_eq!(code, 0, "{err}");
-    serde_json::from_str(&out).expect("valid JSON")
-}
-
-/// Report values as text: numbers and digit strings alike.
-fn texts(v: &Value) -> Vec<String> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
-        .collect()
+    common::check_source("check-big", test, text)
 }
 
 fn factors(v: &Value) -> Vec<Vec<u64>> {
@@ -55,15 +33,6 @@ fn factors(v: &Value) -> Vec<Vec<u64>> {
                 .collect()
         })
         .collect()
-}
-
-fn target<'a>(v: &'a Value, name: &str) -> &'a Value {
-    v["targets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["target"] == name)
-        .unwrap()
 }
 
 fn twos(n: usize) -> Vec<u64> {

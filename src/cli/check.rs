@@ -6,8 +6,9 @@
 //! The report itself is `gssm_compiler::report::check`; this module parses
 //! the flags and renders it (`text` names each line of the text form). A
 //! permutation group past the element limit is reported from its
-//! stabiliser chain (`report::check_chain`); its big numbers are JSON
-//! strings, printed as they are.
+//! stabiliser chain (`report::check_chain`), a pc group past it from its
+//! presentation (`report::check_pc`); their big numbers are JSON strings,
+//! printed as they are.
 
 use super::common::report;
 use super::source::{checked_from, load_automaton, SourceLimits};
@@ -15,7 +16,7 @@ use gssm_compiler::automaton::Automaton;
 use gssm_compiler::diagnostics::Diagnostic;
 use gssm_compiler::elaborate::Checked;
 use gssm_compiler::report::automaton::check_automaton;
-use gssm_compiler::report::{check, check_chain};
+use gssm_compiler::report::{check, check_chain, check_pc};
 use serde_json::Value;
 use std::process::ExitCode;
 
@@ -40,16 +41,18 @@ pub fn run(a: Args) -> ExitCode {
         Ok(Err(p)) => p,
         Err(code) => return code,
     };
-    let structure = match checked_from(&program, a.group.as_deref()) {
-        Ok(Checked::Listed(e)) => check(&e),
-        Ok(Checked::Chain(e)) => match check_chain(&e) {
-            Ok(s) => s,
-            Err(d) => {
-                report(&d);
-                return ExitCode::FAILURE;
-            }
-        },
+    let big = match checked_from(&program, a.group.as_deref()) {
+        Ok(Checked::Listed(e)) => Ok(check(&e)),
+        Ok(Checked::Chain(e)) => check_chain(&e),
+        Ok(Checked::Pc(e)) => check_pc(&e),
         Err(code) => return code,
+    };
+    let structure = match big {
+        Ok(s) => s,
+        Err(d) => {
+            report(&d);
+            return ExitCode::FAILURE;
+        }
     };
     // The report as JSON, keys sorted; the text form is rendered from it.
     let r = serde_json::to_value(structure).expect("the report serialises");

@@ -140,6 +140,10 @@ pub fn run(a: Args) -> ExitCode {
             let size = format!("order {}", c.group.chain.order());
             return finish(r, &a, &c.group.name, &size, t.name(), start);
         }
+        Ok(Checked::Pc(e)) => {
+            report(&e.unlisted("compiling it", program.limits().max_elements));
+            return ExitCode::FAILURE;
+        }
         Err(code) => return code,
     };
     let origin = e.origin();

@@ -28,6 +28,10 @@ pub struct SourceLimits {
     /// may take to build, for a permutation group past --max-elements.
     #[arg(long, default_value_t = Limits::default().max_chain_work)]
     pub max_chain_work: u64,
+    /// Most collection steps (a few 10^7 a second) the structure of a pc
+    /// group past --max-elements may take, for `gssm check`.
+    #[arg(long, default_value_t = Limits::default().max_pc_work)]
+    pub max_pc_work: u64,
 }
 
 impl SourceLimits {
@@ -37,6 +41,7 @@ impl SourceLimits {
             max_cosets: self.max_cosets,
             max_memory: self.max_memory,
             max_chain_work: self.max_chain_work,
+            max_pc_work: self.max_pc_work,
             ..Limits::default()
         }
     }
@@ -91,7 +96,13 @@ pub fn load_elaborated(
 /// or past the element limit as a stabiliser chain.
 pub fn load_checked(file: &Path, name: &str, limits: &SourceLimits) -> Result<Checked, ExitCode> {
     match load_file(file, &limits.get()) {
-        Ok(p) => checked_from(&p, Some(name)),
+        Ok(p) => match checked_from(&p, Some(name))? {
+            Checked::Pc(e) => {
+                report(&e.unlisted("checking a file against it", limits.max_elements));
+                Err(ExitCode::FAILURE)
+            }
+            c => Ok(c),
+        },
         Err(d) => {
             report(&d);
             Err(ExitCode::FAILURE)
@@ -111,6 +122,7 @@ pub fn checked_from(p: &Program, group: Option<&str>) -> Result<Checked, ExitCod
             match &c {
                 Checked::Listed(e) => print_warnings(&e.warnings),
                 Checked::Chain(e) => print_warnings(&e.warnings),
+                Checked::Pc(e) => print_warnings(&e.warnings),
             }
             Ok(c)
         }

@@ -348,6 +348,7 @@ pub fn run(a: Args) -> ExitCode {
         group: match e {
             Checked::Listed(e) => SourceKind::Listed(&e.group),
             Checked::Chain(c) => SourceKind::Chain(&c.group),
+            Checked::Pc(_) => unreachable!("load_checked refuses pc groups past the limit"),
         },
         file,
     });

@@ -110,3 +110,45 @@ pub fn agl1(name: &str, p: u64, g: u64) -> String {
     assert_eq!(x, 1);
     perm_group(name, p, &[translate, vec![cycle]])
 }
+
+/// `gssm check FILE ARGS…`: stdout, stderr, exit code.
+pub fn gssm_check(file: &Path, args: &[&str]) -> (String, String, i32) {
+    let file = file.to_str().expect("a UTF-8 path");
+    gssm(&[&["check", file][..], args].concat())
+}
+
+/// A source file holding `text`, in a fresh directory per test (`kind`
+/// names the test file, `test` the test).
+pub fn check_source(kind: &str, test: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("gssm-{kind}-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("big.gssm");
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+/// `gssm check FILE NAME --json`, which must succeed.
+pub fn check_json(file: &Path, name: &str) -> serde_json::Value {
+    let (out, err, code) = gssm_check(file, &[name, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).expect("valid JSON")
+}
+
+/// Report values as text: numbers and digit strings alike.
+pub fn texts(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+        .collect()
+}
+
+/// A check report's entry for target `name`.
+pub fn target_entry<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    v["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["target"] == name)
+        .unwrap()
+}

@@ -71,9 +71,10 @@ pub struct Elab<'p> {
     /// Group expressions being elaborated inside one another.
     depth: usize,
     pub warnings: Vec<Diagnostic>,
-    /// Whether a permutation group past the element limit may be kept as
-    /// a stabiliser chain (`gssm check` asks; building models needs the
-    /// elements).
+    /// Whether a group past the element limit may be kept unlisted: a
+    /// permutation group as a stabiliser chain, a pc group as its
+    /// presentation (`gssm check` and `gssm compile` ask; products and
+    /// constructions need the elements).
     pub(super) beyond_ok: bool,
     /// Operands being elaborated (of products, powers, definitions with a
     /// series): these need listed groups, so a group past the limit there
@@ -82,6 +83,9 @@ pub struct Elab<'p> {
     /// The permutation group past the element limit, once found: the
     /// elaboration then unwinds with [`BEYOND_LIMIT`].
     pub(super) beyond: Option<Beyond>,
+    /// The pc group past the element limit, once found (unwinding as
+    /// [`Elab::beyond`] does).
+    pub(super) beyond_pc: Option<BeyondPc>,
 }
 
 /// The code of the diagnostic a permutation group past the element limit
@@ -100,6 +104,15 @@ pub struct Beyond {
     pub def: Option<(usize, Span)>,
 }
 
+/// A pc group past the element limit, as its consistent presentation.
+#[derive(Clone, Debug)]
+pub struct BeyondPc {
+    pub name: String,
+    pub pc: pc::Pc,
+    /// The outermost definition it came through (file, span).
+    pub def: Option<(usize, Span)>,
+}
+
 impl<'p> Elab<'p> {
     pub fn new(prog: &'p Program, expr_src: Source) -> Self {
         Elab {
@@ -111,6 +124,7 @@ impl<'p> Elab<'p> {
             beyond_ok: false,
             operands: 0,
             beyond: None,
+            beyond_pc: None,
         }
     }
 
@@ -179,7 +193,15 @@ impl<'p> Elab<'p> {
 
     /// Whether `d` is the unwinding of a group kept as a chain.
     fn is_beyond(&self, d: &Diagnostic) -> bool {
-        d.code == BEYOND_LIMIT && self.beyond.is_some()
+        d.code == BEYOND_LIMIT && (self.beyond.is_some() || self.beyond_pc.is_some())
+    }
+
+    /// The name and definition of the group being unwound past the limit.
+    fn beyond_origin(&mut self) -> Option<(&mut String, &mut Option<(usize, Span)>)> {
+        if let Some(b) = self.beyond.as_mut() {
+            return Some((&mut b.name, &mut b.def));
+        }
+        self.beyond_pc.as_mut().map(|b| (&mut b.name, &mut b.def))
     }
 
     /// Source and span a value is reported under: its definition, or the
@@ -341,13 +363,15 @@ impl<'p> Elab<'p> {
             rels.push(rel);
             spans.push(span);
         }
-        let built = pc::Pc::new(
-            gens,
-            &rels,
-            limits.max_elements as u128,
-            PC_MAX_WORK,
-        )
-        .map_err(|err| {
+        // `gssm check` keeps a pc group past the element limit as its
+        // presentation; only one written directly, not inside a product.
+        let beyond = self.beyond_ok && self.operands == 0;
+        let max_order = if beyond {
+            PC_MAX_ORDER
+        } else {
+            limits.max_elements as u128
+        };
+        let built = pc::Pc::new(gens, &rels, max_order, PC_MAX_WORK).map_err(|err| {
             let d = Diagnostic::error("pc::presentation", err.to_string());
             match err {
                 pc::PcError::Form { relation } => d
@@ -369,17 +393,50 @@ impl<'p> Elab<'p> {
                 pc::PcError::Inconsistent(_) => d
                     .at(&src, e.span, "in this presentation")
                     .help("check the conjugate relations: conjugation by each generator must be an automorphism of the subgroup after it, and its power relation's power of that automorphism must be conjugation by the right side"),
+                pc::PcError::Order { .. } if beyond => Diagnostic::error(
+                    "pc::presentation",
+                    "the relative orders multiply to 2^127 or more, past the orders gssm computes with",
+                )
+                .at(&src, e.span, "in this presentation")
+                .help("use a smaller group: the product of the relative orders must stay below 2^127"),
                 pc::PcError::Order { .. } => d
                     .at(&src, e.span, "in this presentation")
                     .help("raise --max-elements, or track a smaller group"),
+                pc::PcError::LargeOrder { relation, .. } => d
+                    .at(&src, spans[relation], "in this relation")
+                    .help("split the generator: a cyclic step of order m·n is g with g^m = h and h of relative order n"),
+                pc::PcError::Work { .. } if beyond => d
+                    .at(&src, e.span, "in this presentation")
+                    .help("checking this presentation's consistency takes too much collection; use fewer generators or smaller relative orders"),
                 pc::PcError::Work { .. } => d
                     .at(&src, e.span, "in this presentation")
                     .help("collection in this presentation is too slow to list; use fewer generators or smaller relative orders"),
             }
         })?;
-        built
-            .group(&name, &limits)
-            .map_err(|err| group_error(&src, e.span, err))
+        match built.group(&name, &limits) {
+            Err(GroupError::TooManyElements { .. }) if beyond => {
+                self.keep_as_pc(&src, e.span, &name, built)
+            }
+            r => r.map_err(|err| group_error(&src, e.span, err)),
+        }
+    }
+
+    /// A pc group past the element limit, kept as its presentation:
+    /// recorded in [`Elab::beyond_pc`], and unwound as an error that
+    /// [`Program`]'s check entry point takes back. Its structure gets a
+    /// collection budget of its own, `--max-pc-work`.
+    fn keep_as_pc(&mut self, src: &Source, span: Span, name: &str, pc: pc::Pc) -> Result<Group> {
+        pc.set_work_limit(self.prog.limits.max_pc_work);
+        self.beyond_pc = Some(BeyondPc {
+            name: name.to_string(),
+            pc,
+            def: None,
+        });
+        Err(Diagnostic::error(
+            BEYOND_LIMIT,
+            "the group is past the element limit: only its structure is reported",
+        )
+        .at(src, span, "kept as a pc presentation"))
     }
 
     #[inline(never)]
@@ -531,8 +588,8 @@ impl<'p> Elab<'p> {
             .collect::<Result<_>>()?;
         let v = match self.call(def_id, argv, file, e.span) {
             Err(d) if self.is_beyond(&d) => {
-                if let (Some(name), Some(b)) = (rename, self.beyond.as_mut()) {
-                    b.name = name.to_string();
+                if let (Some(name), Some((b, _))) = (rename, self.beyond_origin()) {
+                    *b = name.to_string();
                 }
                 return Err(d);
             }
@@ -666,8 +723,8 @@ impl<'p> Elab<'p> {
         let from_cli = call_file == self.expr_file();
         if let Err(d) = &result {
             if self.is_beyond(d) {
-                if let Some(b) = self.beyond.as_mut() {
-                    b.def = Some((id.file, def.span));
+                if let Some((_, d)) = self.beyond_origin() {
+                    *d = Some((id.file, def.span));
                 }
             }
         }
@@ -1217,6 +1274,10 @@ fn group_error(src: &Source, span: Span, e: GroupError) -> Diagnostic {
 /// Most collection steps building and checking one pc presentation may
 /// take (about a second).
 const PC_MAX_WORK: u64 = 200_000_000;
+
+/// Largest product of relative orders a pc group past the element limit
+/// may have: orders are exact in 128 bits below it.
+const PC_MAX_ORDER: u128 = u128::MAX >> 1;
 
 /// A presentation's generator names, each once.
 fn presentation_gens(src: &Source, p: &ast::Presentation) -> Result<Vec<String>> {

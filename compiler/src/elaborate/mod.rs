@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::rc::Rc;
 
-pub use groups::Beyond;
+pub use groups::{Beyond, BeyondPc};
 pub use stdlib::names as stdlib_modules;
 
 /// Most definitions that may be active inside one another (a definition
@@ -82,6 +82,35 @@ pub struct ElaboratedChain {
 pub enum Checked {
     Listed(Elaborated),
     Chain(ElaboratedChain),
+    Pc(ElaboratedPc),
+}
+
+/// A pc group past the element limit, elaborated for `gssm check`: its
+/// consistent presentation, whose structure is computed by collection.
+#[derive(Clone, Debug)]
+pub struct ElaboratedPc {
+    pub name: String,
+    pub pc: crate::group::pc::Pc,
+    pub source: Source,
+    pub span: Span,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl ElaboratedPc {
+    /// The error for a use that lists the group's elements (compiling it,
+    /// checking a file against it), past `max_elements`.
+    pub fn unlisted(&self, what: &str, max_elements: usize) -> Diagnostic {
+        Diagnostic::error(
+            "group::pc-beyond-limit",
+            format!(
+                "{} is a pc group of order {}, past --max-elements {max_elements}: {what} lists its elements",
+                self.name,
+                self.pc.order()
+            ),
+        )
+        .at(&self.source, self.span, "this group")
+        .help("raise --max-elements (its Cayley table holds order² entries), or write the group as a permutation group, which compiles past the limit to pd-ssm and aussm; `gssm check` reports a pc group's structure without listing it")
+    }
 }
 
 /// A definition in the main file.
@@ -183,7 +212,8 @@ impl Program {
     }
 
     /// [`Program::group`] for `gssm check`: a permutation group past the
-    /// element limit comes back as its stabiliser chain.
+    /// element limit comes back as its stabiliser chain, a pc group as its
+    /// presentation.
     pub fn group_to_check(&self, name: Option<&str>) -> Result<Checked, Diagnostic> {
         self.eval_with(&self.group_expr(name, &[])?, true)
     }
@@ -249,7 +279,9 @@ impl Program {
     pub fn eval(&self, expr: &str) -> Result<Elaborated, Diagnostic> {
         match self.eval_with(expr, false)? {
             Checked::Listed(e) => Ok(e),
-            Checked::Chain(_) => unreachable!("only check keeps groups as chains"),
+            Checked::Chain(_) | Checked::Pc(_) => {
+                unreachable!("only check keeps groups past the element limit")
+            }
         }
     }
 
@@ -269,6 +301,20 @@ impl Program {
             }
         }
         let v = match result {
+            Err(d) if d.code == groups::BEYOND_LIMIT && e.beyond_pc.is_some() => {
+                let b = e.beyond_pc.take().expect("checked");
+                let (source, span) = match b.def {
+                    Some((file, span)) => (e.source_of(file).clone(), span),
+                    None => (e.expr_source().clone(), Span::new(0, expr.len())),
+                };
+                return Ok(Checked::Pc(ElaboratedPc {
+                    name: b.name,
+                    pc: b.pc,
+                    source,
+                    span,
+                    warnings,
+                }));
+            }
             Err(d) if d.code == groups::BEYOND_LIMIT => {
                 let group = e.beyond.take().expect("a group kept as a chain");
                 let (source, span) = match group.def {

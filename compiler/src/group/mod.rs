@@ -14,6 +14,7 @@
 pub mod bsgs;
 pub mod coset;
 pub mod pc;
+pub mod pcgs;
 pub mod perm;
 pub mod product;
 
@@ -43,6 +44,9 @@ pub struct Limits {
     /// Most point operations one stabiliser chain (a permutation group past
     /// `max_elements`) may spend being built.
     pub max_chain_work: u64,
+    /// Most collection steps the structure of one pc group past
+    /// `max_elements` may take (its subgroups as induced pc sequences).
+    pub max_pc_work: u64,
 }
 
 impl Default for Limits {
@@ -53,6 +57,7 @@ impl Default for Limits {
             max_word_len: 100_000,
             max_memory: 2 << 30,
             max_chain_work: bsgs::DEFAULT_MAX_WORK,
+            max_pc_work: pc::DEFAULT_MAX_WORK,
         }
     }
 }

@@ -18,6 +18,10 @@
 use super::{group_bytes, Group, GroupError, Limits, Word};
 use thiserror::Error;
 
+/// Collection steps the structure of a pc group past the element limit may
+/// take by default (about ten seconds).
+pub const DEFAULT_MAX_WORK: u64 = 200_000_000;
+
 /// An element as its exponent vector.
 pub type Exps = Vec<u32>;
 
@@ -77,6 +81,12 @@ pub enum PcError {
     Inconsistent(String),
     #[error("the relative orders multiply to {order}, more than the {limit} elements gssm lists (raise the limit with --max-elements)")]
     Order { order: u128, limit: u128 },
+    #[error("relative order {exp} of {name} is 2^32 or more: gssm collects with 32-bit exponents")]
+    LargeOrder {
+        relation: usize,
+        name: String,
+        exp: u64,
+    },
     #[error("collection took more than {limit} steps")]
     Work { limit: u64 },
 }
@@ -178,7 +188,7 @@ pub struct Pc {
     inverses: Vec<Exps>,
     /// Collection steps left before [`PcError::Work`].
     budget: std::cell::Cell<u64>,
-    limit: u64,
+    limit: std::cell::Cell<u64>,
 }
 
 impl Pc {
@@ -234,6 +244,15 @@ impl Pc {
         let mut orders = Vec::with_capacity(n);
         for (gen, rel) in power_rel.iter().enumerate() {
             match rel.map(|r| &relations[r]) {
+                // Exponents are 32-bit: checked here, as the order bound
+                // alone does not when it is past 2^32.
+                Some(&PcRelation::Power { exp, .. }) if exp > u32::MAX as u64 => {
+                    return Err(PcError::LargeOrder {
+                        relation: rel.expect("matched"),
+                        name: names[gen].clone(),
+                        exp,
+                    })
+                }
                 Some(PcRelation::Power { exp, .. }) => orders.push(*exp),
                 _ => {
                     return Err(PcError::NoPower {
@@ -243,8 +262,7 @@ impl Pc {
                 }
             }
         }
-        // The order bounds every relative order, so they fit u32 once it
-        // does; checked before any collection loops over an exponent.
+        // Checked before any collection loops over an exponent.
         let mut order: u128 = 1;
         for &p in &orders {
             order = order.saturating_mul(p as u128);
@@ -272,7 +290,7 @@ impl Pc {
             moves: vec![false; n * n],
             inverses: vec![vec![0; n]; n],
             budget: std::cell::Cell::new(max_work),
-            limit: max_work,
+            limit: std::cell::Cell::new(max_work),
         };
         // From the last generator up: level i's right sides are words in
         // G_{i+1}, whose collector is complete by then.
@@ -321,10 +339,19 @@ impl Pc {
         vec![0; self.len()]
     }
 
+    /// Give collection a fresh budget of `max_work` steps (each
+    /// multiplication by one generator is a step).
+    pub fn set_work_limit(&self, max_work: u64) {
+        self.budget.set(max_work);
+        self.limit.set(max_work);
+    }
+
     fn step(&self) -> Result<(), PcError> {
         let left = self.budget.get();
         if left == 0 {
-            return Err(PcError::Work { limit: self.limit });
+            return Err(PcError::Work {
+                limit: self.limit.get(),
+            });
         }
         self.budget.set(left - 1);
         Ok(())
@@ -351,13 +378,20 @@ impl Pc {
         Ok(())
     }
 
-    /// u^{g_i} for u in G_{i+1}: the product of the w_ij^{u_j}.
+    /// u^{g_i} for u in G_{i+1}: the product of the w_ij^{u_j}, each
+    /// power by squaring (large relative orders would make a loop over
+    /// the exponent the bulk of the work).
     fn conj_by(&self, u: &Exps, i: usize) -> Result<Exps, PcError> {
         let n = self.len();
         let mut out = vec![0; n];
         for (j, &e) in u.iter().enumerate().skip(i + 1) {
-            for _ in 0..e {
-                self.mul_into(&mut out, &self.conj[i * n + j])?;
+            match e {
+                0 => {}
+                1 => self.mul_into(&mut out, &self.conj[i * n + j])?,
+                _ => {
+                    let w = self.pow(&self.conj[i * n + j], e as u64)?;
+                    self.mul_into(&mut out, &w)?;
+                }
             }
         }
         Ok(out)
@@ -365,7 +399,31 @@ impl Pc {
 
     /// r ← r·x.
     pub fn mul_into(&self, r: &mut Exps, x: &Exps) -> Result<(), PcError> {
+        let n = self.len();
         for (j, &e) in x.iter().enumerate() {
+            if e == 0 {
+                continue;
+            }
+            let p = self.orders[j];
+            if e < p && (j + 1..n).all(|k| r[k] == 0 || !self.moves[j * n + k]) {
+                // What follows g_j in r commutes with it, so the exponents
+                // add in one step, with at most one carry through g_j's
+                // power relation.
+                self.step()?;
+                // Both below p < 2^32: the sum fits 64 bits.
+                let s = r[j] as u64 + e as u64;
+                if s < p as u64 {
+                    r[j] = s as u32;
+                } else {
+                    r[j] = (s - p as u64) as u32;
+                    let mut tail = vec![0; n];
+                    tail[j + 1..].copy_from_slice(&r[j + 1..]);
+                    let mut t = self.powers[j].clone();
+                    self.mul_into(&mut t, &tail)?;
+                    r[j + 1..].copy_from_slice(&t[j + 1..]);
+                }
+                continue;
+            }
             for _ in 0..e {
                 self.mul_gen(r, j)?;
             }

@@ -8,15 +8,18 @@
 //! invariant factors are [`Count`]s: numbers, or decimal strings past 2^53.
 //!
 //! [`check_chain`] reports a permutation group past the element limit from
-//! its stabiliser chain: the same facts, with the per-target entries that
-//! need the element table said to be not computed.
+//! its stabiliser chain, and [`check_pc`] a pc group past it from its
+//! presentation: the same facts, with the per-target entries that need the
+//! element table said to be not computed.
 
 use crate::construct::cell_size;
-use crate::diagnostics::Diagnostic;
-use crate::elaborate::{Elaborated, ElaboratedChain};
+use crate::diagnostics::{Diagnostic, Source, Span};
+use crate::elaborate::{Elaborated, ElaboratedChain, ElaboratedPc};
 use crate::group::bsgs::abelian::{factor_invariants, invariant_factors};
 use crate::group::bsgs::series::{self as chain_series, Verbal};
 use crate::group::bsgs::{inverse, is_identity, Chain, ChainError};
+use crate::group::pc::{Pc, PcError};
+use crate::group::pcgs::{self, Pcgs};
 use crate::structure::abelian::{self, invariant_factors_of};
 use crate::structure::series::FactorClass;
 use crate::structure::{closure, derived_series, is_nilpotent};
@@ -71,7 +74,7 @@ pub struct Structure {
     /// G(i)/G(i+1) for each step of the derived series.
     pub derived_factors: Vec<Factor>,
     /// G/G' as prime powers.
-    pub abelian_invariants: Vec<u32>,
+    pub abelian_invariants: Vec<Count>,
     /// G/G' as invariant factors.
     pub abelian_invariant_factors: Vec<Count>,
     /// One entry per target, in [`target::all`]'s order.
@@ -94,7 +97,7 @@ pub struct Location {
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Factor {
     pub invariant_factors: Vec<Count>,
-    pub prime_powers: Vec<u32>,
+    pub prime_powers: Vec<Count>,
 }
 
 /// The least number of layers one target needs, or why it cannot track the
@@ -139,7 +142,7 @@ pub fn check(e: &Elaborated) -> Structure {
             let f = abelian::factor(g, &w[0], &w[1]).expect("derived factors are abelian");
             Factor {
                 invariant_factors: counts(&f.invariant_factors),
-                prime_powers: f.prime_powers,
+                prime_powers: counts(&f.prime_powers),
             }
         })
         .collect();
@@ -226,7 +229,7 @@ pub fn check(e: &Elaborated) -> Structure {
         derived_series_orders: ds.iter().map(|s| Count::from(s.len())).collect(),
         derived_factors,
         abelian_invariant_factors: counts(&invariant_factors_of(&ab)),
-        abelian_invariants: ab,
+        abelian_invariants: counts(&ab),
         targets,
         series_hint,
         warnings: e.warnings.iter().map(|w| w.message.clone()).collect(),
@@ -249,24 +252,137 @@ pub fn check_chain(e: &ElaboratedChain) -> Result<Structure, Diagnostic> {
             .help("the group is past the element limit, so its subgroups are built as stabiliser chains; raise --max-memory, or use fewer points")
     };
     let ds = chain_series::derived_series(g).map_err(fail)?;
-    let solvable = ds.last().is_some_and(Chain::is_trivial);
     let mut derived_factors = Vec::new();
-    let mut widths = Vec::new();
     for w in ds.windows(2) {
         let pp = factor_invariants(&w[0], &w[1]).map_err(fail)?;
         derived_factors.push(chain_factor(&pp));
-        widths.push(
-            derived_factors
-                .last()
-                .map_or(0, |f: &Factor| f.invariant_factors.len()),
-        );
     }
-    let ab: Vec<u32> = derived_factors
-        .first()
-        .map(|f| f.prime_powers.clone())
-        .unwrap_or_default();
-    let order = g.order();
-    let name = b.name.as_str();
+    let facts = BigFacts {
+        name: &b.name,
+        order: g.order(),
+        derived_orders: ds.iter().map(Chain::order).collect(),
+        solvable: ds.last().is_some_and(Chain::is_trivial),
+        derived_factors,
+    };
+    let targets = big_targets(
+        &facts,
+        &|kind| cell_size_of_chain(b.gens.as_slice(), g, kind),
+        &mut || {
+            let series =
+                chain_series::verbal_series(g, Verbal::SquaresAndCommutators).map_err(fail)?;
+            Ok(series.iter().map(Chain::order).collect())
+        },
+    )?;
+    Ok(big_structure(
+        facts,
+        b.gen_names.clone(),
+        Origin {
+            source: &e.source,
+            span: e.span,
+            warnings: &e.warnings,
+        },
+        chain_series::is_abelian(g),
+        chain_series::is_nilpotent(g).map_err(fail)?,
+        targets,
+    ))
+}
+
+/// The structure report of a pc group past the element limit, from its
+/// presentation: subgroups as induced pc sequences, nothing listed. Fails
+/// when collection passes its budget (`--max-pc-work`).
+pub fn check_pc(e: &ElaboratedPc) -> Result<Structure, Diagnostic> {
+    let pc = &e.pc;
+    let fail = |err: PcError| {
+        let d = Diagnostic::error("group::pc", err.to_string()).at(
+            &e.source,
+            e.span,
+            "while computing this group's series",
+        );
+        match err {
+            PcError::Work { .. } => d.help("the group is past the element limit, so its subgroups are built by collection in the presentation; raise --max-pc-work, or use fewer generators or smaller relative orders"),
+            _ => d.help("the group is past the element limit, so its subgroups are built by collection in the presentation; check the presentation"),
+        }
+    };
+    let ds = pcgs::derived_series(pc).map_err(fail)?;
+    let mut derived_factors = Vec::new();
+    for w in ds.windows(2) {
+        let pp = pcgs::factor_invariants(pc, &w[0], &w[1]).map_err(fail)?;
+        derived_factors.push(Factor {
+            invariant_factors: pcgs::invariant_factors(&pp)
+                .into_iter()
+                .map(Count)
+                .collect(),
+            prime_powers: pp.iter().map(|q| Count(q.value())).collect(),
+        });
+    }
+    let order = BigUint::from(pc.order());
+    let facts = BigFacts {
+        name: &e.name,
+        derived_orders: ds.iter().map(Pcgs::order).collect(),
+        solvable: ds.last().is_some_and(Pcgs::is_trivial),
+        derived_factors,
+        order: order.clone(),
+    };
+    let tokens = pc_tokens(pc).map_err(fail)?;
+    let targets = big_targets(
+        &facts,
+        &|kind| cell_size_of_pc(&order, tokens, kind),
+        &mut || {
+            let series =
+                pcgs::verbal_series(pc, pcgs::Verbal::SquaresAndCommutators).map_err(fail)?;
+            Ok(series.iter().map(Pcgs::order).collect())
+        },
+    )?;
+    Ok(big_structure(
+        facts,
+        pc.names().to_vec(),
+        Origin {
+            source: &e.source,
+            span: e.span,
+            warnings: &e.warnings,
+        },
+        pcgs::is_abelian(pc).map_err(fail)?,
+        pcgs::is_nilpotent(pc).map_err(fail)?,
+        targets,
+    ))
+}
+
+/// What the report of a group past the element limit is made of, whichever
+/// engine computed it.
+struct BigFacts<'a> {
+    name: &'a str,
+    order: BigUint,
+    /// The derived series' orders: to 1, or to the perfect subgroup where
+    /// it stops.
+    derived_orders: Vec<BigUint>,
+    solvable: bool,
+    derived_factors: Vec<Factor>,
+}
+
+/// Where a group past the element limit came from.
+struct Origin<'a> {
+    source: &'a Source,
+    span: Span,
+    warnings: &'a [Diagnostic],
+}
+
+/// The per-target entries of a group past the element limit. `one_layer`
+/// describes a one-layer target's size as far as it is known without the
+/// elements; `squares` gives the orders of the series of squares and
+/// commutators, asked for only when the order is a power of 2.
+fn big_targets(
+    g: &BigFacts,
+    one_layer: &dyn Fn(gssm_runtime::valid::TargetKind) -> String,
+    squares: &mut dyn FnMut() -> Result<Vec<BigUint>, Diagnostic>,
+) -> Result<Vec<TargetDepth>, Diagnostic> {
+    let name = g.name;
+    let order = &g.order;
+    let ds = &g.derived_orders;
+    let widths: Vec<usize> = g
+        .derived_factors
+        .iter()
+        .map(|f| f.invariant_factors.len())
+        .collect();
     let mut targets = Vec::new();
     for t in target::all() {
         let entry = |layers: Option<usize>,
@@ -282,24 +398,18 @@ pub fn check_chain(e: &ElaboratedChain) -> Result<Structure, Diagnostic> {
             size,
         };
         if !t.kind().is_diagonal() {
-            targets.push(entry(
-                Some(1),
-                None,
-                None,
-                None,
-                Some(cell_size_of_chain(b.gens.as_slice(), g, t.kind())),
-            ));
+            targets.push(entry(Some(1), None, None, None, Some(one_layer(t.kind()))));
             continue;
         }
         match t.factor_class() {
             None => targets.push(entry(
                 None,
                 None,
-                Some(untracked_reason(t, name, &order)),
+                Some(untracked_reason(t, name, order)),
                 Some(t.impossibility().to_string()),
                 None,
             )),
-            Some(FactorClass::Abelian) if solvable => targets.push(entry(
+            Some(FactorClass::Abelian) if g.solvable => targets.push(entry(
                 Some(ds.len() - 1),
                 Some(widths.clone()),
                 None,
@@ -307,45 +417,46 @@ pub fn check_chain(e: &ElaboratedChain) -> Result<Structure, Diagnostic> {
                 None,
             )),
             Some(class @ FactorClass::Abelian) => {
-                let stuck = ds.last().expect("the series starts with G").order();
+                let stuck = ds.last().expect("the series starts with G");
                 let (reason, explanation) = stall_reason(
                     t,
                     class,
                     &Stall {
                         name,
-                        order: &order,
-                        odd_part: &odd_part(&order),
-                        stuck_order: &stuck,
+                        order,
+                        odd_part: &odd_part(order),
+                        stuck_order: stuck,
                         perfect: ds.len() == 1,
                     },
                 );
                 targets.push(entry(None, None, Some(reason), Some(explanation), None));
             }
             Some(class @ FactorClass::ElementaryAbelian2) => {
-                let odd = odd_part(&order);
+                let odd = odd_part(order);
                 let series = if odd == BigUint::from(1u32) {
-                    chain_series::verbal_series(g, Verbal::SquaresAndCommutators).map_err(fail)?
+                    squares()?
                 } else {
-                    vec![g.clone()]
+                    vec![order.clone()]
                 };
-                if series.last().is_some_and(Chain::is_trivial) {
+                let one = BigUint::from(1u32);
+                if series.last() == Some(&one) {
                     // Each factor is elementary abelian: its rank is log2 of
                     // the index.
                     let ranks = series
                         .windows(2)
-                        .map(|w| ((w[0].order() / w[1].order()).bits() - 1) as usize)
+                        .map(|w| ((&w[0] / &w[1]).bits() - 1) as usize)
                         .collect();
                     targets.push(entry(Some(series.len() - 1), Some(ranks), None, None, None));
                 } else {
-                    let stuck = series.last().expect("the series starts with G").order();
+                    let stuck = series.last().expect("the series starts with G");
                     let (reason, explanation) = stall_reason(
                         t,
                         class,
                         &Stall {
                             name,
-                            order: &order,
+                            order,
                             odd_part: &odd,
-                            stuck_order: &stuck,
+                            stuck_order: stuck,
                             perfect: series.len() == 1,
                         },
                     );
@@ -354,31 +465,41 @@ pub fn check_chain(e: &ElaboratedChain) -> Result<Structure, Diagnostic> {
             }
         }
     }
-    let (line, column) = e.source.line_col(e.span.start);
-    Ok(Structure {
-        name: b.name.clone(),
-        order: Count(order),
-        generators: b.gen_names.clone(),
+    Ok(targets)
+}
+
+/// The report of a group past the element limit from its facts.
+fn big_structure(
+    g: BigFacts,
+    generators: Vec<String>,
+    at: Origin,
+    is_abelian: bool,
+    is_nilpotent: bool,
+    targets: Vec<TargetDepth>,
+) -> Structure {
+    let (line, column) = at.source.line_col(at.span.start);
+    let top = g.derived_factors.first();
+    Structure {
+        name: g.name.to_string(),
+        order: Count(g.order),
+        generators,
         defined_at: Location {
-            file: e.source.name.clone(),
+            file: at.source.name.clone(),
             line,
             column,
         },
-        is_abelian: chain_series::is_abelian(g),
-        is_nilpotent: chain_series::is_nilpotent(g).map_err(fail)?,
-        is_solvable: solvable,
-        derived_length: solvable.then(|| ds.len() - 1),
-        derived_series_orders: ds.iter().map(|c| Count(c.order())).collect(),
-        abelian_invariant_factors: derived_factors
-            .first()
-            .map(|f| f.invariant_factors.clone())
-            .unwrap_or_default(),
-        derived_factors,
-        abelian_invariants: ab,
+        is_abelian,
+        is_nilpotent,
+        is_solvable: g.solvable,
+        derived_length: g.solvable.then(|| g.derived_orders.len() - 1),
+        abelian_invariant_factors: top.map(|f| f.invariant_factors.clone()).unwrap_or_default(),
+        abelian_invariants: top.map(|f| f.prime_powers.clone()).unwrap_or_default(),
+        derived_series_orders: g.derived_orders.into_iter().map(Count).collect(),
+        derived_factors: g.derived_factors,
         targets,
         series_hint: None,
-        warnings: e.warnings.iter().map(|w| w.message.clone()).collect(),
-    })
+        warnings: at.warnings.iter().map(|w| w.message.clone()).collect(),
+    }
 }
 
 /// A derived factor from its prime powers (each at most the degree, so
@@ -386,7 +507,7 @@ pub fn check_chain(e: &ElaboratedChain) -> Result<Structure, Diagnostic> {
 fn chain_factor(pp: &[u64]) -> Factor {
     Factor {
         invariant_factors: invariant_factors(pp).into_iter().map(Count).collect(),
-        prime_powers: pp.iter().map(|&q| q as u32).collect(),
+        prime_powers: pp.iter().map(|&q| Count(BigUint::from(q))).collect(),
     }
 }
 
@@ -449,5 +570,48 @@ fn cell_size_of_chain(
                 n - orbits
             )
         }
+    }
+}
+
+/// The distinct non-trivial generators and inverses of a pc group: the
+/// tokens an RNN over the generators reads.
+fn pc_tokens(pc: &Pc) -> Result<usize, PcError> {
+    let mut tokens: Vec<Vec<u32>> = Vec::new();
+    for i in 0..pc.len() {
+        let mut g = pc.identity();
+        g[i] = 1;
+        let inv = pc.inverse(&g)?;
+        for x in [g, inv] {
+            if x.iter().any(|&e| e != 0) && !tokens.contains(&x) {
+                tokens.push(x);
+            }
+        }
+    }
+    Ok(tokens.len())
+}
+
+/// The one-layer targets' sizes as far as they are known from a pc
+/// presentation: the regular action bounds pd-ssm's width and
+/// deltaproduct's state; the least faithful action and the reflections
+/// per token need the element table.
+fn cell_size_of_pc(
+    order: &BigUint,
+    tokens: usize,
+    kind: gssm_runtime::valid::TargetKind,
+) -> String {
+    use gssm_runtime::valid::TargetKind;
+    match kind {
+        TargetKind::Rnn => format!(
+            "hidden units = |G| × tokens: over the generators and inverses H = {}, over all elements H = {}, not built past the element limit",
+            order * tokens,
+            order * order
+        ),
+        TargetKind::PdSsm => format!(
+            "width at most {order} (the regular action; the least faithful action needs the element table, not computed past the element limit)"
+        ),
+        _ => format!(
+            "state dimension at most {} (the sum-zero part of the regular action); reflections per token need the element table, not computed past the element limit",
+            order - 1u32
+        ),
     }
 }

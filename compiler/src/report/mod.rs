@@ -15,5 +15,5 @@ pub mod automaton;
 pub mod check;
 pub mod verify;
 
-pub use check::{check, check_chain, Structure};
+pub use check::{check, check_chain, check_pc, Structure};
 pub use verify::{verify, Observer, Options, Report};

@@ -19,7 +19,7 @@ use gssm_compiler::pipeline::{
     compile as compile_group, compile_automaton, Options as CompileOptions, Origin,
 };
 use gssm_compiler::report::verify::{verify as verify_model, Options, SourceGroup, SourceKind};
-use gssm_compiler::report::{check as check_group, check_chain};
+use gssm_compiler::report::{check as check_group, check_chain, check_pc};
 use gssm_compiler::target;
 use gssm_runtime::exec::Backend;
 use gssm_runtime::format::{load, FloatDtype, LoadLimits};
@@ -230,7 +230,8 @@ fn check(
         let g = group.as_deref();
         let program = Input::new(path, text)?.group_program(g, &limits, "gssm.check")?;
         // As `gssm check`: a permutation group past the element limit is
-        // reported from its stabiliser chain.
+        // reported from its stabiliser chain, a pc group from its
+        // presentation.
         let checked = match g {
             Some(expr) => program.eval_to_check(expr)?,
             None => program.group_to_check(None)?,
@@ -241,6 +242,7 @@ fn check(
                 check_chain(&e)?,
                 e.warnings.iter().map(render_plain).collect(),
             ),
+            Checked::Pc(e) => (check_pc(&e)?, e.warnings.iter().map(render_plain).collect()),
         };
         let value = serde_json::to_value(structure).expect("the report serialises");
         Ok((value.to_string(), warns))

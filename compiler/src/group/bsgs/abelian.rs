@@ -69,11 +69,8 @@ pub fn factor_invariants(top: &Chain, n: &Chain) -> Result<Vec<u64>, ChainError>
     let mut out = Vec::new();
     // Prime factors of |H| are at most the degree (each orbit length is).
     for p in primes_dividing(&index, n.degree() as u64) {
-        // r[k]: the exponent of p in |A^{p^k}| / |A^{p^{k+1}}|.
-        let mut r: Vec<u32> = Vec::new();
-        let mut prev = index.clone();
         let mut q = 1u64;
-        loop {
+        let ks = p_factor_orders(p, &index, || {
             q = q.checked_mul(p).ok_or_else(|| {
                 ChainError::Invalid("an abelian factor's exponent overflows 64 bits".into())
             })?;
@@ -81,30 +78,49 @@ pub fn factor_invariants(top: &Chain, n: &Chain) -> Result<Vec<u64>, ChainError>
             for g in h {
                 m.add_generator(&power(g, q))?;
             }
-            let size = m.order() / n.order();
-            let mut ratio = &prev / &size;
-            let mut e = 0;
-            while ratio > BigUint::from(1u32) {
-                ratio /= p;
-                e += 1;
-            }
-            if e == 0 {
-                break;
-            }
-            r.push(e);
-            prev = size;
-        }
-        r.push(0);
-        // Factors of order exactly p^{k+1}: r_k - r_{k+1}.
-        let mut pk = 1u64;
-        for k in 0..r.len() - 1 {
-            pk *= p;
-            for _ in 0..r[k] - r[k + 1] {
-                out.push(pk);
-            }
-        }
+            Ok(m.order() / n.order())
+        })?;
+        out.extend(ks.into_iter().map(|k| p.pow(k)));
     }
     out.sort_unstable();
+    Ok(out)
+}
+
+/// The exponents k of the cyclic p-factors C_{p^k} of an abelian group A
+/// of order `index`, ascending, from the orders of its subgroups of
+/// p^j-th powers alone: `next` gives |A^p|, |A^{p^2}|, … in turn, and
+/// |A^{p^j}| / |A^{p^{j+1}}| = p^{r_j} with r_j the number of cyclic
+/// p-factors of order above p^j.
+pub fn p_factor_orders<E>(
+    p: u64,
+    index: &BigUint,
+    mut next: impl FnMut() -> Result<BigUint, E>,
+) -> Result<Vec<u32>, E> {
+    let one = BigUint::from(1u32);
+    let mut r: Vec<u32> = Vec::new();
+    let mut prev = index.clone();
+    loop {
+        let size = next()?;
+        let mut ratio = &prev / &size;
+        let mut e = 0;
+        while ratio > one {
+            ratio /= p;
+            e += 1;
+        }
+        if e == 0 {
+            break;
+        }
+        r.push(e);
+        prev = size;
+    }
+    r.push(0);
+    // Factors of order exactly p^{k+1}: r_k - r_{k+1}.
+    let mut out = Vec::new();
+    for k in 0..r.len() - 1 {
+        for _ in 0..r[k] - r[k + 1] {
+            out.push(k as u32 + 1);
+        }
+    }
     Ok(out)
 }
 
