@@ -124,6 +124,26 @@ def test_check_a_group_past_the_element_limit(tmp_path):
     assert [int(n) for n in cli_json["derived_series_orders"]] == s.derived_series_orders
 
 
+def test_check_pc_group_past_the_element_limit(tmp_path):
+    """The Heisenberg group over Z/1000 as a pc presentation (order 10^9),
+    reported from its presentation as the CLI reports it: H' = <z> = Z(H)
+    (since [y^b, x^a] = z^(ab)), so the derived series has orders 10^9,
+    1000, 1 and H/H' = C1000 x C1000; compiling it is refused with help."""
+    src = tmp_path / "heis.gssm"
+    src.write_text("group H = pc< x, y, z | x^1000, y^1000, z^1000, [y, x] = z >\n")
+    s = gssm.check(src, "H")
+    assert s.order == 10**9
+    assert s.derived_length == 2 and s.is_solvable and s.is_nilpotent
+    assert s.derived_series_orders == [10**9, 1000, 1]
+    r = cli("check", str(src), "H", "--json")
+    assert r.returncode == 0, r.stderr
+    assert [int(n) for n in json.loads(r.stdout)["derived_series_orders"]] == s.derived_series_orders
+    r = cli("compile", str(src), "-g", "H", "--target", "aussm", "-o", str(tmp_path / "h.safetensors"))
+    assert r.returncode == 1
+    assert "past --max-elements 4096: compiling it lists its elements" in r.stderr
+    assert "help" in r.stderr
+
+
 def test_check_series_hint_and_expression(tmp_path):
     src = 'import "seed"\ngroup S3h = S3 with series [ <c> ]\n'
     f = tmp_path / "hint.gssm"
