@@ -11,6 +11,8 @@
 
 mod common;
 
+use common::gpu_present;
+
 use gssm_compiler::automaton::Automaton;
 use gssm_compiler::construct::Alphabet;
 use gssm_compiler::elaborate::load_source;
@@ -96,19 +98,6 @@ fn run_automaton(a: &Automaton, tokens: &Tokens) -> Vec<u32> {
         }
     }
     out
-}
-
-fn gpu_present() -> bool {
-    match gpu::adapter() {
-        Ok(_) => true,
-        Err(e) => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("CI must run the GPU tests, but {e}");
-            }
-            eprintln!("skipping GPU test: {e}");
-            false
-        }
-    }
 }
 
 #[test]

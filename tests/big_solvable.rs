@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{agl1, gssm, perm_group, random_ids, wreath_generators};
+use common::{agl1, gpu_present, gssm, perm_group, random_ids, wreath_generators};
 use gssm_compiler::verify::proof;
 use gssm_runtime::exec::{build, Backend};
 use gssm_runtime::format::{decode, encode, load, LoadLimits};
@@ -114,6 +114,16 @@ fn outputs_are_running_products(model: &ValidModel, perms: &[Vec<u32>], bos: boo
     ] {
         runs.push(build(model, backend, dtype).unwrap().run(&toks).unwrap());
     }
+    // The GPU runs version-5 files as any diagonal model: the readout's ids
+    // are the normal form's.
+    if gpu_present() {
+        runs.push(
+            build(model, Backend::Gpu, Dtype::F32)
+                .unwrap()
+                .run(&toks)
+                .unwrap(),
+        );
+    }
     for b in 0..toks.batch() {
         let mut g: Vec<u32> = (0..n as u32).collect();
         for (t, &x) in toks.row(b).iter().enumerate() {
@@ -180,6 +190,31 @@ fn agl_1_31_past_the_element_limit_has_the_listed_groups_layers_and_verifies() {
     );
     for h in v["horizons"].as_array().unwrap() {
         assert_eq!(h["max_len"], 5000);
+    }
+    // The GPU's exhaustive check multiplies the permutations for its truth
+    // as the CPU's does.
+    if gpu_present() {
+        let (out, err, code) = gssm(&[
+            "verify",
+            path.to_str().unwrap(),
+            "--backend",
+            "gpu",
+            "--length",
+            "4",
+            "--horizon-len",
+            "0",
+            "--closure-limit",
+            "0",
+            "--json",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["exhaustive_backend"], "gpu", "{out}");
+        assert_eq!(v["exhaustive"]["mismatches"], 0);
+        assert_eq!(
+            v["exhaustive"]["sequences"],
+            (1..=4).map(|l| 4u64.pow(l)).sum::<u64>()
+        );
     }
 }
 

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::tokens;
+use common::{gpu_present, tokens};
 
 /// A stdlib model in f32, the GPU's dtype.
 fn stdlib_model(group: &str, target: &str) -> ValidModel {
@@ -24,19 +24,6 @@ use gssm_runtime::scalar::Dtype;
 use gssm_runtime::truth::running_products;
 use gssm_runtime::valid::validate;
 use gssm_runtime::valid::ValidModel;
-
-fn gpu_present() -> bool {
-    match gpu::adapter() {
-        Ok(_) => true,
-        Err(e) => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("CI must run the GPU tests, but {e}");
-            }
-            eprintln!("skipping GPU test: {e}");
-            false
-        }
-    }
-}
 
 /// (group, target, exhaustive length): lengths chosen so that each check
 /// covers 10^4 to 10^5 sequences and runs in seconds on lavapipe.

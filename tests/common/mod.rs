@@ -152,3 +152,19 @@ pub fn target_entry<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json:
         .find(|t| t["target"] == name)
         .unwrap()
 }
+
+/// Whether a GPU adapter is present. Without one the GPU tests are skipped
+/// with a message, except in CI (CI=true), where that is a failure: CI
+/// installs Mesa's lavapipe.
+pub fn gpu_present() -> bool {
+    match gssm_runtime::exec::gpu::adapter() {
+        Ok(_) => true,
+        Err(e) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("CI must run the GPU tests, but {e}");
+            }
+            eprintln!("skipping GPU test: {e}");
+            false
+        }
+    }
+}
