@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{gap_mismatches, oracle_rows, parse_cycles};
+use common::{gap_mismatches, oracle_rows, parse_cycles, pc_source};
 use gssm_compiler::diagnostics::render_plain;
 use gssm_compiler::elaborate::load_source;
 use gssm_compiler::group::perm::{from_cycles, group_from_permutations};
@@ -44,25 +44,6 @@ fn fp_source(row: &Value) -> String {
         strs("fp_gens").join(", "),
         strs("fp_relators").join(", ")
     )
-}
-
-/// `group G = pc< f1, … | rel, … >` from the oracle's pc presentation, its
-/// relators as GAP prints them (`f2^-1*f1^-1*f2*f1*f3^-1`).
-fn pc_source(row: &Value) -> Option<String> {
-    let strs = |k: &str| -> Option<Vec<String>> {
-        Some(
-            row[k]
-                .as_array()?
-                .iter()
-                .map(|g| g.as_str().unwrap().to_string())
-                .collect(),
-        )
-    };
-    Some(format!(
-        "group G = pc< {} | {} >\n",
-        strs("pc_gens")?.join(", "),
-        strs("pc_relators")?.join(", ")
-    ))
 }
 
 fn mismatches(g: &Group, row: &Value) -> Vec<String> {

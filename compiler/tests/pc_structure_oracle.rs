@@ -6,31 +6,12 @@
 
 mod common;
 
-use common::{oracle_rows, u32s};
+use common::{oracle_rows, pc_source, u32s};
 use gssm_compiler::diagnostics::render_plain;
 use gssm_compiler::elaborate::{load_source, Checked};
 use gssm_compiler::group::Limits;
 use gssm_compiler::report::check::Count;
 use gssm_compiler::report::check_pc;
-use serde_json::Value;
-
-/// `group G = pc< f1, … | rel, … >` from the oracle's pc presentation.
-fn pc_source(row: &Value) -> Option<String> {
-    let strs = |k: &str| -> Option<Vec<String>> {
-        Some(
-            row[k]
-                .as_array()?
-                .iter()
-                .map(|g| g.as_str().unwrap().to_string())
-                .collect(),
-        )
-    };
-    Some(format!(
-        "group G = pc< {} | {} >\n",
-        strs("pc_gens")?.join(", "),
-        strs("pc_relators")?.join(", ")
-    ))
-}
 
 fn small(cs: &[Count]) -> Vec<u32> {
     cs.iter()

@@ -160,3 +160,22 @@ pub fn gap_mismatches(g: &Group, row: &Value) -> Vec<&'static str> {
     );
     bad
 }
+
+/// `group G = pc< f1, … | rel, … >` from the oracle's pc presentation, its
+/// relators as GAP prints them (`f2^-1*f1^-1*f2*f1*f3^-1`).
+pub fn pc_source(row: &Value) -> Option<String> {
+    let strs = |k: &str| -> Option<Vec<String>> {
+        Some(
+            row[k]
+                .as_array()?
+                .iter()
+                .map(|g| g.as_str().unwrap().to_string())
+                .collect(),
+        )
+    };
+    Some(format!(
+        "group G = pc< {} | {} >\n",
+        strs("pc_gens")?.join(", "),
+        strs("pc_relators")?.join(", ")
+    ))
+}
