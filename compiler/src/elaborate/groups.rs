@@ -80,12 +80,15 @@ pub struct Elab<'p> {
     /// series): these need listed groups, so a group past the limit there
     /// stays an error.
     operands: usize,
-    /// The permutation group past the element limit, once found: the
-    /// elaboration then unwinds with [`BEYOND_LIMIT`].
-    pub(super) beyond: Option<Beyond>,
-    /// The pc group past the element limit, once found (unwinding as
-    /// [`Elab::beyond`] does).
-    pub(super) beyond_pc: Option<BeyondPc>,
+    /// The group past the element limit, once found: the elaboration then
+    /// unwinds with [`BEYOND_LIMIT`].
+    pub(super) beyond: Option<Unlisted>,
+}
+
+/// A group past the element limit, kept unlisted.
+pub(super) enum Unlisted {
+    Chain(Beyond),
+    Pc(BeyondPc),
 }
 
 /// The code of the diagnostic a permutation group past the element limit
@@ -124,7 +127,6 @@ impl<'p> Elab<'p> {
             beyond_ok: false,
             operands: 0,
             beyond: None,
-            beyond_pc: None,
         }
     }
 
@@ -193,15 +195,15 @@ impl<'p> Elab<'p> {
 
     /// Whether `d` is the unwinding of a group kept as a chain.
     fn is_beyond(&self, d: &Diagnostic) -> bool {
-        d.code == BEYOND_LIMIT && (self.beyond.is_some() || self.beyond_pc.is_some())
+        d.code == BEYOND_LIMIT && self.beyond.is_some()
     }
 
     /// The name and definition of the group being unwound past the limit.
     fn beyond_origin(&mut self) -> Option<(&mut String, &mut Option<(usize, Span)>)> {
-        if let Some(b) = self.beyond.as_mut() {
-            return Some((&mut b.name, &mut b.def));
-        }
-        self.beyond_pc.as_mut().map(|b| (&mut b.name, &mut b.def))
+        self.beyond.as_mut().map(|u| match u {
+            Unlisted::Chain(b) => (&mut b.name, &mut b.def),
+            Unlisted::Pc(b) => (&mut b.name, &mut b.def),
+        })
     }
 
     /// Source and span a value is reported under: its definition, or the
@@ -422,16 +424,16 @@ impl<'p> Elab<'p> {
     }
 
     /// A pc group past the element limit, kept as its presentation:
-    /// recorded in [`Elab::beyond_pc`], and unwound as an error that
+    /// recorded in [`Elab::beyond`], and unwound as an error that
     /// [`Program`]'s check entry point takes back. Its structure gets a
     /// collection budget of its own, `--max-pc-work`.
     fn keep_as_pc(&mut self, src: &Source, span: Span, name: &str, pc: pc::Pc) -> Result<Group> {
         pc.set_work_limit(self.prog.limits.max_pc_work);
-        self.beyond_pc = Some(BeyondPc {
+        self.beyond = Some(Unlisted::Pc(BeyondPc {
             name: name.to_string(),
             pc,
             def: None,
-        });
+        }));
         Err(Diagnostic::error(
             BEYOND_LIMIT,
             "the group is past the element limit: only its structure is reported",
@@ -941,13 +943,13 @@ impl<'p> Elab<'p> {
                 .at(src, span, "while building this group's stabiliser chain")
                 .help("the group is past the element limit, so gssm builds a base and strong generating set instead of listing it; raise --max-memory or --max-chain-work, or use fewer points")
         })?;
-        self.beyond = Some(Beyond {
+        self.beyond = Some(Unlisted::Chain(Beyond {
             name: name.to_string(),
             gen_names,
             gens,
             chain,
             def: None,
-        });
+        }));
         Err(Diagnostic::error(
             BEYOND_LIMIT,
             "the group is past the element limit: only its structure is reported",

@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::rc::Rc;
 
+use groups::Unlisted;
 pub use groups::{Beyond, BeyondPc};
 pub use stdlib::names as stdlib_modules;
 
@@ -301,32 +302,31 @@ impl Program {
             }
         }
         let v = match result {
-            Err(d) if d.code == groups::BEYOND_LIMIT && e.beyond_pc.is_some() => {
-                let b = e.beyond_pc.take().expect("checked");
-                let (source, span) = match b.def {
-                    Some((file, span)) => (e.source_of(file).clone(), span),
-                    None => (e.expr_source().clone(), Span::new(0, expr.len())),
-                };
-                return Ok(Checked::Pc(ElaboratedPc {
-                    name: b.name,
-                    pc: b.pc,
-                    source,
-                    span,
-                    warnings,
-                }));
-            }
             Err(d) if d.code == groups::BEYOND_LIMIT => {
-                let group = e.beyond.take().expect("a group kept as a chain");
-                let (source, span) = match group.def {
+                let kept = e.beyond.take().expect("a group kept unlisted");
+                let def = match &kept {
+                    Unlisted::Chain(b) => b.def,
+                    Unlisted::Pc(b) => b.def,
+                };
+                let (source, span) = match def {
                     Some((file, span)) => (e.source_of(file).clone(), span),
                     None => (e.expr_source().clone(), Span::new(0, expr.len())),
                 };
-                return Ok(Checked::Chain(ElaboratedChain {
-                    group,
-                    source,
-                    span,
-                    warnings,
-                }));
+                return Ok(match kept {
+                    Unlisted::Chain(group) => Checked::Chain(ElaboratedChain {
+                        group,
+                        source,
+                        span,
+                        warnings,
+                    }),
+                    Unlisted::Pc(b) => Checked::Pc(ElaboratedPc {
+                        name: b.name,
+                        pc: b.pc,
+                        source,
+                        span,
+                        warnings,
+                    }),
+                });
             }
             r => r?,
         };
