@@ -10,8 +10,10 @@ use super::{stdlib, Program, SeriesHint, MAX_CALL_DEPTH};
 use crate::diagnostics::{Diagnostic, Source, Span};
 use crate::group::bsgs::{Chain, ChainLimits};
 use crate::group::perm::{from_cycles, group_from_permutations, Perm};
-use crate::group::product::{direct, semidirect, ActionError};
-use crate::group::{coset, format_bytes, pc, Group, GroupError, Word};
+use crate::group::product::{
+    automorphisms, direct, semidirect, semidirect_perms, ActionError, Automorphisms,
+};
+use crate::group::{coset, faithful, format_bytes, pc, Group, GroupError, Word};
 use crate::parse::ast::{self, GExpr, GExprKind, GuardKind, MessagePart};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -273,6 +275,27 @@ impl<'p> Elab<'p> {
                 let name = self.name_of(file, e, given);
                 self.perm_group(file, vars, e, p, &name).map(plain)
             }
+            // Where a group may be kept unlisted, so may a product of
+            // groups: a permutation group on the factors' disjoint points.
+            GExprKind::Direct(factors) if self.unlisted_ok() => {
+                let mut parts = Vec::with_capacity(factors.len());
+                for f in factors {
+                    parts.push(self.factor(file, vars, f)?);
+                }
+                let parts: Vec<&Factor> = parts.iter().collect();
+                self.product_of(file, e, &parts, given)
+            }
+            GExprKind::Power(base, k) if self.unlisted_ok() => {
+                let k = int::eval(self.src(file), vars, k)?;
+                let b = self.factor(file, vars, base)?;
+                let gens = match &b {
+                    Factor::Listed(v) => v.group.generator_names().len(),
+                    Factor::Chain(c) => c.gens.len(),
+                };
+                check_power(self.src(file), e, &b.name(), gens, k)?;
+                let copies: Vec<&Factor> = (0..k).map(|_| &b).collect();
+                self.product_of(file, e, &copies, given)
+            }
             GExprKind::Direct(factors) => {
                 let mut vals = Vec::with_capacity(factors.len());
                 for f in factors {
@@ -293,6 +316,101 @@ impl<'p> Elab<'p> {
                     .map(plain)
             }
         }
+    }
+
+    /// Whether the group being elaborated may be kept unlisted: asked for
+    /// (`gssm check`, `gssm compile`) and not an operand that needs its
+    /// elements.
+    fn unlisted_ok(&self) -> bool {
+        self.beyond_ok && self.operands == 0
+    }
+
+    /// A factor of a product that may be kept unlisted: listed when it is
+    /// small, else a stabiliser chain.
+    fn factor(&mut self, file: usize, vars: &mut Vars, f: &GExpr) -> Result<Factor> {
+        match self.gexpr(file, vars, f, None) {
+            Ok(v) => Ok(Factor::Listed(v)),
+            Err(d) if self.is_beyond(&d) => match self.beyond.take() {
+                Some(Unlisted::Chain(b)) => Ok(Factor::Chain(b)),
+                _ => Err(Diagnostic::error(
+                    "group::pc-in-product",
+                    "a pc group past the element limit cannot be a factor of a product",
+                )
+                .at(self.src(file), f.span, "a pc group past the element limit")
+                .help("gssm keeps a pc group this large only on its own: check it alone, or write it as a permutation group")),
+            },
+            Err(d) => Err(d),
+        }
+    }
+
+    /// The direct product of `parts`: listed when its order is within the
+    /// element limit and every part is listed, else a permutation group on
+    /// the disjoint union of the parts' points, kept as a chain.
+    fn product_of(
+        &mut self,
+        file: usize,
+        e: &GExpr,
+        parts: &[&Factor],
+        given: Option<&str>,
+    ) -> Result<Value> {
+        let listed: Option<Vec<Value>> = parts
+            .iter()
+            .map(|p| match p {
+                Factor::Listed(v) => Some(v.clone()),
+                Factor::Chain(_) => None,
+            })
+            .collect();
+        if let Some(vals) = listed {
+            let order = vals
+                .iter()
+                .try_fold(1u128, |acc, v| acc.checked_mul(v.group.order() as u128));
+            if order.is_some_and(|o| o <= self.prog.limits.max_elements as u128) {
+                return self.direct_product(file, e, vals, given).map(plain);
+            }
+        }
+        let src = self.src(file).clone();
+        let name = self.name_of(file, e, given);
+        let total: usize = parts.iter().map(|p| p.gen_names().len()).sum();
+        if total > MAX_GENERATORS {
+            return Err(too_many_generators(
+                &src,
+                e.span,
+                total,
+                "a direct product",
+                "this product",
+            ));
+        }
+        let degree: u128 = parts.iter().map(|p| p.degree() as u128).sum();
+        if degree > MAX_DEGREE as u128 {
+            return Err(Diagnostic::error(
+                "group::product-degree",
+                format!("the product acts on {degree} points, more than the {MAX_DEGREE} a stabiliser chain takes"),
+            )
+            .at(&src, e.span, "past the element limit, this product is a permutation group")
+            .help("a product past the element limit acts on its factors' points side by side (a listed factor without permutations on its own elements): use factors written as permutation groups on fewer points, or raise --max-elements to list it"));
+        }
+        let degree = degree as usize;
+        let names = disambiguate(
+            &parts
+                .iter()
+                .map(|p| p.gen_names().to_vec())
+                .collect::<Vec<_>>(),
+        );
+        let mut gens = Vec::with_capacity(total);
+        let mut offset = 0;
+        for p in parts {
+            let d = p.degree();
+            for g in p.perms() {
+                let mut full: Perm = (0..degree as u32).collect();
+                for (x, &y) in g.iter().enumerate() {
+                    full[offset + x] = offset as u32 + y;
+                }
+                gens.push(full);
+            }
+            offset += d;
+        }
+        self.keep_as_chain(&src, e.span, &name, names, gens, degree)
+            .map(plain)
     }
 
     fn name_of(&self, file: usize, e: &GExpr, given: Option<&str>) -> String {
@@ -326,8 +444,81 @@ impl<'p> Elab<'p> {
                 }
             }
         }
+        // `gssm check` and `gssm compile` keep a presentation past the
+        // element limit as a permutation group on the cosets of a subgroup;
+        // only one written directly, not inside a product.
+        if self.beyond_ok && self.operands == 0 {
+            return self.presentation_past_limit(&src, e.span, &name, gens, &relators);
+        }
         coset::enumerate(&name, gens, &relators, &limits)
             .map_err(|err| group_error(&src, e.span, err))
+    }
+
+    /// A presentation that may be past the element limit: listed if it is
+    /// not, else kept as the stabiliser chain of a proven-faithful action
+    /// on the cosets of a subgroup generated by some of its generators.
+    fn presentation_past_limit(
+        &mut self,
+        src: &Source,
+        span: Span,
+        name: &str,
+        gens: Vec<String>,
+        relators: &[Word],
+    ) -> Result<Group> {
+        let limits = self.prog.limits;
+        // Enumerating a group past the element limit only finds its order,
+        // and the cosets of a subgroup find that sooner: first enumerate
+        // with room for a listable group, then search.
+        let capped = crate::group::Limits {
+            max_cosets: limits
+                .max_cosets
+                .min(limits.max_elements.saturating_mul(faithful::LIST_COSETS)),
+            ..limits
+        };
+        let first = match coset::enumerate_or_count(name, gens.clone(), relators, &capped) {
+            Ok(coset::Enumerated::Listed(g)) => return Ok(g),
+            Ok(coset::Enumerated::Order(n)) => Ok(n),
+            Err(err) => Err(err),
+        };
+        let known = first.as_ref().ok().copied();
+        if let Some((perms, degree)) =
+            faithful_action(src, span, relators, gens.len(), &limits, known)?
+        {
+            return self.keep_as_chain(src, span, name, gens, perms, degree);
+        }
+        let n = match first {
+            Ok(n) => n,
+            Err(err) if capped.max_cosets == limits.max_cosets => {
+                return Err(group_error(src, span, err))
+            }
+            // The capped enumeration may have been too tight for a group
+            // the search cannot handle: the whole enumeration decides, and
+            // its error (the group may be infinite) stands.
+            Err(_) => match coset::enumerate_or_count(name, gens.clone(), relators, &limits)
+                .map_err(|err| group_error(src, span, err))?
+            {
+                coset::Enumerated::Listed(g) => return Ok(g),
+                coset::Enumerated::Order(n) => {
+                    if let Some((perms, degree)) =
+                        faithful_action(src, span, relators, gens.len(), &limits, Some(n))?
+                    {
+                        return self.keep_as_chain(src, span, name, gens, perms, degree);
+                    }
+                    n
+                }
+            },
+        };
+        Err(Diagnostic::error(
+            "group::too-large",
+            format!(
+                "the group has {n} elements, more than the limit of {}, and no action of it on at most {MAX_DEGREE} cosets of a subgroup generated by some of its generators was proved faithful",
+                limits.max_elements
+            ),
+        )
+        .at(src, span, "too large to list, and no faithful action found")
+        .help(
+            "past the element limit a presentation is kept as its action on the cosets of a subgroup generated by all its generators but one, or by one of them, when that action is proved faithful; raise --max-elements to list the group, or write it as a permutation group (`perm(n) { … }`), which is kept as a stabiliser chain on its own points",
+        ))
     }
 
     /// A polycyclic presentation: each relation read as a power or
@@ -483,23 +674,7 @@ impl<'p> Elab<'p> {
         let name = self.name_of(file, e, given);
         let limits = self.prog.limits;
         let src = self.src(file).clone();
-        let gens = b.group.generator_names().len();
-        if k < 0 || (k as u128) * (gens.max(1) as u128) > MAX_GENERATORS as u128 {
-            let label = if k < 0 {
-                "a negative power"
-            } else {
-                "too many copies"
-            };
-            return Err(Diagnostic::error(
-                "group::power",
-                format!("cannot take the direct power {}^{k}", b.group.name),
-            )
-            .at(&src, e.span, label)
-            .help(format!(
-                "G^k is the direct product of k copies of G: k must be between 0 and {}",
-                MAX_GENERATORS / gens.max(1)
-            )));
-        }
+        check_power(&src, e, &b.group.name, b.group.generator_names().len(), k)?;
         if k == 0 {
             return Ok(Group::trivial(name));
         }
@@ -1179,7 +1354,16 @@ impl<'p> Elab<'p> {
             }
         }
         let names = disambiguate(&[n_names.clone(), h_names.clone()]);
-        semidirect(name, ng, hg, &maps, names, &self.prog.limits).map_err(|err| {
+        // Past the element limit, where it may be kept unlisted, the
+        // product is a permutation group on the cosets of H.
+        let order = ng.order() as u128 * hg.order() as u128;
+        let unlisted = self.unlisted_ok() && order > self.prog.limits.max_elements as u128;
+        let built = if unlisted {
+            automorphisms(ng, hg, &maps).map(Built::Action)
+        } else {
+            semidirect(name, ng, hg, &maps, names.clone(), &self.prog.limits).map(Built::Listed)
+        };
+        let act = match built.map_err(|err| {
             let block_span = |j: usize| block_of.get(j).copied().flatten().map_or(action.span, |b| b.span);
             match err {
                 ActionError::NotHomomorphism { h_gen, h_gen_name, relator, .. } => Diagnostic::error(
@@ -1209,8 +1393,32 @@ impl<'p> Elab<'p> {
                 ActionError::Group(g) => group_error(&src, e.span, g),
                 other => Diagnostic::error("action::invalid", other.to_string()).at(&src, action.span, "in this action"),
             }
-        })
+        })? {
+            Built::Listed(g) => return Ok(g),
+            Built::Action(act) => act,
+        };
+        let h = Factor::Listed(hv.clone());
+        let h_degree = h.degree();
+        let faithful = act.faithful(ng, hg);
+        let degree = ng.order() as u128 + if faithful { 0 } else { h_degree as u128 };
+        if degree > MAX_DEGREE as u128 {
+            return Err(Diagnostic::error(
+                "group::product-degree",
+                format!("past the element limit, this product acts on {} points (N's elements, and H's {h_degree} points where H does not act faithfully), more than the {MAX_DEGREE} a stabiliser chain takes", ng.order()),
+            )
+            .at(&src, e.span, "past the element limit, this product is a permutation group")
+            .help("a semidirect product N : H past the element limit acts on the cosets of H, one per element of N: use a smaller N, or raise --max-elements to list it"));
+        }
+        let (degree, gens) = semidirect_perms(ng, hg, &act, (h_degree, &h.perms()));
+        self.keep_as_chain(&src, e.span, name, names, gens, degree)
     }
+}
+
+/// A semidirect product as listed, or its action kept for a permutation
+/// group past the element limit.
+enum Built {
+    Listed(Group),
+    Action(Automorphisms),
 }
 
 /// A group with more than [`MAX_GENERATORS`] generators, at `span`.
@@ -1229,6 +1437,80 @@ fn too_many_generators(
     .help(format!(
         "a group needs few generators: drop redundant ones (at most {MAX_GENERATORS}), or build the group from smaller named parts"
     ))
+}
+
+/// `G^k` needs 0 ≤ k and at most [`MAX_GENERATORS`] generators in all.
+fn check_power(src: &Source, e: &GExpr, base: &str, gens: usize, k: i64) -> Result<()> {
+    if k < 0 || (k as u128) * (gens.max(1) as u128) > MAX_GENERATORS as u128 {
+        let label = if k < 0 {
+            "a negative power"
+        } else {
+            "too many copies"
+        };
+        return Err(Diagnostic::error(
+            "group::power",
+            format!("cannot take the direct power {base}^{k}"),
+        )
+        .at(src, e.span, label)
+        .help(format!(
+            "G^k is the direct product of k copies of G: k must be between 0 and {}",
+            MAX_GENERATORS / gens.max(1)
+        )));
+    }
+    Ok(())
+}
+
+/// A factor of a product past the element limit.
+enum Factor {
+    Listed(Value),
+    Chain(Beyond),
+}
+
+impl Factor {
+    fn name(&self) -> String {
+        match self {
+            Factor::Listed(v) => v.group.name.clone(),
+            Factor::Chain(c) => c.name.clone(),
+        }
+    }
+
+    fn gen_names(&self) -> &[String] {
+        match self {
+            Factor::Listed(v) => v.group.generator_names(),
+            Factor::Chain(c) => &c.gen_names,
+        }
+    }
+
+    /// Points the factor acts on: its own permutations' when it was
+    /// written as permutations, else its elements (the regular action).
+    fn degree(&self) -> usize {
+        match self {
+            Factor::Listed(v) => match v.group.source_perms() {
+                Some(p) => p.first().map_or(0, Vec::len),
+                None => v.group.order(),
+            },
+            Factor::Chain(c) => c.chain.degree(),
+        }
+    }
+
+    /// The generators as permutations of [`Factor::degree`] points; a
+    /// listed group without its own acts on its elements by right
+    /// multiplication.
+    fn perms(&self) -> Vec<Perm> {
+        match self {
+            Factor::Listed(v) => match v.group.source_perms() {
+                Some(p) => p.to_vec(),
+                None => {
+                    let g = &v.group;
+                    g.generators()
+                        .iter()
+                        .map(|&s| g.elements().map(|x| g.mul(x, s)).collect())
+                        .collect()
+                }
+            },
+            Factor::Chain(c) => c.gens.clone(),
+        }
+    }
 }
 
 /// A group built from an expression, with no definition or series.
@@ -1271,6 +1553,32 @@ fn group_error(src: &Source, span: Span, e: GroupError) -> Diagnostic {
             .at(src, span, "while building this group")
             .help("check the presentation's relators and the limits (--max-cosets)"),
     }
+}
+
+/// A proven-faithful action of `< ngens | relators >` (see
+/// [`faithful::search`]), as a diagnostic at `span` where the chains
+/// fail.
+fn faithful_action(
+    src: &Source,
+    span: Span,
+    relators: &[Word],
+    ngens: usize,
+    limits: &crate::group::Limits,
+    known: Option<usize>,
+) -> Result<Option<(Vec<Perm>, usize)>> {
+    // As the chain kept in the end (`keep_as_chain`).
+    let chain_limits = ChainLimits {
+        max_degree: MAX_DEGREE as usize,
+        max_generators: MAX_GENERATORS,
+        max_memory: limits.max_memory,
+        max_work: limits.max_chain_work,
+        ..ChainLimits::default()
+    };
+    faithful::search(relators, ngens, limits, chain_limits, known).map_err(|err| {
+        Diagnostic::error("group::chain", err.to_string())
+            .at(src, span, "while looking for a faithful action of this group")
+            .help("the group is past the element limit, so gssm builds its action on the cosets of a subgroup and that action's stabiliser chain; raise --max-memory or --max-chain-work")
+    })
 }
 
 /// Most collection steps building and checking one pc presentation may

@@ -13,6 +13,7 @@
 
 pub mod bsgs;
 pub mod coset;
+pub mod faithful;
 pub mod pc;
 pub mod pcgs;
 pub mod perm;

@@ -129,12 +129,6 @@ pub fn semidirect(
 ) -> Result<Group, ActionError> {
     let (sn, sh) = (n.generators().len(), h.generators().len());
     let (on, oh) = (n.order(), h.order());
-    if action.len() != sh {
-        return Err(ActionError::ActionCount {
-            expected: sh,
-            given: action.len(),
-        });
-    }
     if gen_names.len() != sn + sh {
         return Err(GroupError::Invalid(format!(
             "the semidirect product has {} generators but {} names were given",
@@ -156,6 +150,68 @@ pub fn semidirect(
             )
         },
     )?;
+    let Automorphisms { big_phi, .. } = automorphisms(n, h, action)?;
+
+    // Element (a, k) has index a + |N|·k; (0, 0) is the identity.
+    let mut right_mul = Vec::with_capacity(order * (sn + sh));
+    for k in 0..oh as Elem {
+        let kinv = h.inv(k) as usize;
+        for a in 0..on as Elem {
+            // (a, k)·(a_i, 1) = (a·φ_{k^-1}(a_i), k)
+            for i in 0..sn {
+                right_mul.push(n.mul(a, big_phi[kinv * sn + i]) + (on * k as usize) as u32);
+            }
+            // (a, k)·(1, y) = (a, k·y)
+            for &y in h.generators() {
+                right_mul.push(a + (on * h.mul(k, y) as usize) as u32);
+            }
+        }
+    }
+    Ok(Group::from_cayley_graph(
+        name, gen_names, order, &right_mul, 0, limits,
+    )?)
+}
+
+/// The action of H on N, checked: φ_y on all of N for each generator y
+/// of H, and Φ_k(a_i) for every k in H and generator a_i of N.
+pub struct Automorphisms {
+    /// `phi[j][x]` = φ_{y_j}(x).
+    pub phi: Vec<Vec<Elem>>,
+    /// `big_phi[k * sn + i]` = Φ_k(a_i), sn = N's generator count.
+    pub big_phi: Vec<Elem>,
+}
+
+impl Automorphisms {
+    /// Whether only H's identity acts trivially on N.
+    pub fn faithful(&self, n: &Group, h: &Group) -> bool {
+        match n.generators().len() {
+            0 => h.order() == 1,
+            sn => self
+                .big_phi
+                .chunks(sn)
+                .skip(1)
+                .all(|row| row != &self.big_phi[..sn]),
+        }
+    }
+}
+
+/// Check the action of a semidirect product N : H (see [`semidirect`]):
+/// each φ_y an automorphism of N, y ↦ φ_y respecting H's relations. Takes
+/// |N|·|H's generators| + |H|·|N's generators| entries, both groups
+/// listed.
+pub fn automorphisms(
+    n: &Group,
+    h: &Group,
+    action: &[Vec<Word>],
+) -> Result<Automorphisms, ActionError> {
+    let (sn, sh) = (n.generators().len(), h.generators().len());
+    let (on, oh) = (n.order(), h.order());
+    if action.len() != sh {
+        return Err(ActionError::ActionCount {
+            expected: sh,
+            given: action.len(),
+        });
+    }
     let n_name = |i: usize| {
         n.generator_names()
             .get(i)
@@ -266,24 +322,40 @@ pub fn semidirect(
         }
     }
 
-    // Element (a, k) has index a + |N|·k; (0, 0) is the identity.
-    let mut right_mul = Vec::with_capacity(order * (sn + sh));
-    for k in 0..oh as Elem {
-        let kinv = h.inv(k) as usize;
-        for a in 0..on as Elem {
-            // (a, k)·(a_i, 1) = (a·φ_{k^-1}(a_i), k)
-            for i in 0..sn {
-                right_mul.push(n.mul(a, big_phi[kinv * sn + i]) + (on * k as usize) as u32);
-            }
-            // (a, k)·(1, y) = (a, k·y)
-            for &y in h.generators() {
-                right_mul.push(a + (on * h.mul(k, y) as usize) as u32);
-            }
-        }
+    Ok(Automorphisms { phi, big_phi })
+}
+
+/// A faithful permutation representation of N : H (both listed, the action
+/// checked by [`automorphisms`]), for products past the element limit.
+/// G acts on the right cosets of H, one per element x of N (Hx): N's
+/// generator a by x ↦ x·a, H's generator y by x ↦ φ_y(x) (Hx·y = Hy·x^y).
+/// The kernel is the part of H that acts trivially on N; when it is not
+/// trivial, H's own action (`h_perms`, generator j's images of
+/// `h_degree` points) is added on further points, where N acts trivially.
+/// Returns the degree and the generators, N's then H's.
+pub fn semidirect_perms(
+    n: &Group,
+    h: &Group,
+    act: &Automorphisms,
+    h_action: (usize, &[Vec<u32>]),
+) -> (usize, Vec<Vec<u32>>) {
+    let (on, sn) = (n.order(), n.generators().len());
+    let extra = if act.faithful(n, h) { 0 } else { h_action.0 };
+    let degree = on + extra;
+    let mut gens = Vec::with_capacity(sn + h.generators().len());
+    for &a in n.generators() {
+        let mut p: Vec<u32> = (0..on as Elem).map(|x| n.mul(x, a)).collect();
+        p.extend(on as u32..degree as u32);
+        gens.push(p);
     }
-    Ok(Group::from_cayley_graph(
-        name, gen_names, order, &right_mul, 0, limits,
-    )?)
+    for (j, phi) in act.phi.iter().enumerate() {
+        let mut p = phi.clone();
+        if extra > 0 {
+            p.extend(h_action.1[j].iter().map(|&x| x + on as u32));
+        }
+        gens.push(p);
+    }
+    (degree, gens)
 }
 
 /// Product of orders, checked against the element limit before anything
