@@ -330,6 +330,18 @@ impl Pc {
         &self.orders
     }
 
+    /// g_i^{p_i} as an exponent vector (zero at 0..=i); `None` past the
+    /// last generator.
+    pub fn power_relation(&self, i: usize) -> Option<&Exps> {
+        self.powers.get(i)
+    }
+
+    /// g_j^{g_i} as an exponent vector (zero at 0..=i) for i < j; `None`
+    /// otherwise. It is g_j itself when the two commute.
+    pub fn conjugate_relation(&self, i: usize, j: usize) -> Option<&Exps> {
+        (i < j && j < self.len()).then(|| &self.conj[i * self.len() + j])
+    }
+
     /// |G| = ∏ p_i.
     pub fn order(&self) -> u128 {
         self.orders.iter().map(|&p| p as u128).product()

@@ -3,6 +3,7 @@
 //! files that carry one; the structure built on it is here.
 
 pub mod abelian;
+pub mod pcpres;
 pub mod quotient;
 pub mod series;
 
