@@ -15,6 +15,10 @@
 use num_bigint::BigUint;
 use thiserror::Error;
 
+mod random;
+
+pub use random::DEFAULT_SEED;
+
 /// A permutation of 0..degree as its image list (`p[i]` = image of i).
 pub type Perm = Vec<u32>;
 
@@ -379,6 +383,11 @@ impl Chain {
         Ok(())
     }
 
+    /// Give back `bytes` charged for scratch space that is now freed.
+    fn release(&mut self, bytes: u128) {
+        self.bytes = self.bytes.saturating_sub(bytes);
+    }
+
     /// Make `h` (fixing the base points before level `to`) a strong
     /// generator of levels `from..=to`, opening a new level when it fixes
     /// every base point. Returns `to`.
@@ -421,13 +430,22 @@ impl Chain {
         Ok(to)
     }
 
-    /// Close level l's orbit under its generators, with representatives.
+    /// Close level l's orbit under its generators, with representatives,
+    /// after one generator was appended to them. The orbit was closed under
+    /// the others, so its old points need only the new generator and the
+    /// points it gains need all: the same points in the same order as a
+    /// scan of every point by every generator, without the quadratic cost
+    /// of rescanning (which the random constructor, adding generators one
+    /// by one to many levels, would pay on every level).
     fn extend_orbit(&mut self, l: usize) -> Result<(), ChainError> {
         let n = self.degree as u128;
+        let old = self.levels[l].orbit.len();
+        let newest = self.levels[l].gens.len().saturating_sub(1);
         let mut idx = 0;
         while idx < self.levels[l].orbit.len() {
             let x = self.levels[l].orbit[idx] as usize;
-            for gi in 0..self.levels[l].gens.len() {
+            let first = if idx < old { newest } else { 0 };
+            for gi in first..self.levels[l].gens.len() {
                 let s = self.levels[l].gens[gi];
                 let y = self.strong[s][x];
                 if self.levels[l].pos[y as usize] != NONE {
