@@ -294,7 +294,10 @@ fn pc_groups_past_the_limit_inside_products_are_still_errors() {
     );
     let (_, err, code) = gssm_check(&file, &["Q"]);
     assert_eq!(code, 1);
-    assert!(err.contains("more than the 4096 elements"), "{err}");
+    assert!(
+        err.contains("group::pc-in-product") && err.contains("cannot be a factor of a product"),
+        "{err}"
+    );
     assert!(err.contains("help"), "{err}");
     // The element limit only moves where the presentation takes over.
     let file = source("small", &heisenberg("H", 4));
@@ -366,4 +369,47 @@ fn compiling_a_pc_group_past_the_limit_says_what_to_do() {
     );
     assert!(err.contains("help: raise --max-elements"), "{err}");
     assert!(!out.exists(), "no file is written");
+}
+
+/// `gssm check --pc` prints a solvable group as a pc presentation that
+/// reads back as a group with the same structure: AGL(1, 401) (a
+/// semidirect product past the element limit, kept as permutations; by
+/// hand: order 401·400, G' = C401, G/G' = C400), the wreath product C2 wr
+/// C2 wr C2 wr C2 (GAP's values in `tests/check_big.rs`: order 2^15,
+/// derived series 2^15, 2^11, 2^6, 2, 1) and S4 (listed: 24, 12, 4, 1).
+/// A group that is not solvable has none, said with help.
+#[test]
+fn check_pc_prints_a_presentation_that_reads_back() {
+    let file = source(
+        "print",
+        &format!(
+            "import \"families\"\ngroup A = AGL1(401)\ngroup S4p = Symmetric(4)\n{}",
+            iterated_wreath("W", 2, 4)
+        ),
+    );
+    for (name, order, series) in [
+        ("A", 160400u64, vec!["160400", "401", "1"]),
+        ("W", 1 << 15, vec!["32768", "2048", "64", "2", "1"]),
+        ("S4p", 24, vec!["24", "12", "4", "1"]),
+    ] {
+        let (out, err, code) = gssm_check(&file, &[name, "--pc"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.starts_with(&format!("group {name} = pc<")), "{out}");
+        // Read back past the element limit, and listed where it is small.
+        let back = source(&format!("back-{name}"), &out);
+        let limits: &[&str] = if order < 4096 { &["1", "4096"] } else { &["1"] };
+        for &limit in limits {
+            let (o, err, code) = gssm_check(&back, &[name, "--json", "--max-elements", limit]);
+            assert_eq!(code, 0, "{name}: {err}");
+            let v: Value = serde_json::from_str(&o).unwrap();
+            assert_eq!(v["order"], order, "{name}");
+            assert_eq!(texts(&v["derived_series_orders"]), series, "{name}");
+        }
+    }
+    let (_, err, code) = gssm_check(&file, &["Alternating(5)", "--pc"]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("not solvable") && err.contains("help:"),
+        "{err}"
+    );
 }

@@ -16,6 +16,7 @@ use gssm_compiler::automaton::Automaton;
 use gssm_compiler::diagnostics::Diagnostic;
 use gssm_compiler::elaborate::Checked;
 use gssm_compiler::report::automaton::check_automaton;
+use gssm_compiler::report::pc::pc_definition;
 use gssm_compiler::report::{check, check_chain, check_pc};
 use serde_json::Value;
 use std::process::ExitCode;
@@ -31,6 +32,11 @@ pub struct Args {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Print a polycyclic presentation of the (solvable) group instead,
+    /// as a `group NAME = pc< … | … >` definition that reads back as the
+    /// same group.
+    #[arg(long, conflicts_with = "json")]
+    pub pc: bool,
     #[command(flatten)]
     pub limits: SourceLimits,
 }
@@ -41,11 +47,26 @@ pub fn run(a: Args) -> ExitCode {
         Ok(Err(p)) => p,
         Err(code) => return code,
     };
-    let big = match checked_from(&program, a.group.as_deref()) {
-        Ok(Checked::Listed(e)) => Ok(check(&e)),
-        Ok(Checked::Chain(e)) => check_chain(&e),
-        Ok(Checked::Pc(e)) => check_pc(&e),
+    let checked = match checked_from(&program, a.group.as_deref()) {
+        Ok(c) => c,
         Err(code) => return code,
+    };
+    if a.pc {
+        return match pc_definition(&checked, &a.limits.get()) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(d) => {
+                report(&d);
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let big = match checked {
+        Checked::Listed(e) => Ok(check(&e)),
+        Checked::Chain(e) => check_chain(&e),
+        Checked::Pc(e) => check_pc(&e),
     };
     let structure = match big {
         Ok(s) => s,

@@ -13,6 +13,7 @@
 
 pub mod automaton;
 pub mod check;
+pub mod pc;
 pub mod verify;
 
 pub use check::{check, check_chain, check_pc, Structure};
