@@ -1167,17 +1167,21 @@ mod tests {
         );
     }
 
-    /// Random small presentations: no panic, the two strategies agree on
-    /// the order, and every relator holds in the group built.
-    #[test]
-    fn random_presentations() {
-        let mut seed: u64 = 12345;
-        let mut rnd = |m: u64| {
+    /// A small linear congruential generator: `rnd(m)` is below m.
+    fn lcg(mut seed: u64) -> impl FnMut(u64) -> u64 {
+        move |m| {
             seed = seed
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             (seed >> 33) % m
-        };
+        }
+    }
+
+    /// Random small presentations: no panic, the two strategies agree on
+    /// the order, and every relator holds in the group built.
+    #[test]
+    fn random_presentations() {
+        let mut rnd = lcg(12345);
         let lim = Limits {
             max_cosets: 20_000,
             max_elements: 2000,
@@ -1318,13 +1322,7 @@ mod tests {
     /// under H's generators.
     #[test]
     fn random_subgroups_have_the_right_index() {
-        let mut seed: u64 = 777;
-        let mut rnd = |m: u64| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) % m
-        };
+        let mut rnd = lcg(777);
         let lim = Limits {
             max_cosets: 20_000,
             max_elements: 2000,

@@ -425,36 +425,16 @@ fn factor(mut m: u64) -> Vec<(u64, u32)> {
     out
 }
 
-/// x^k for k = ∏ p^a, cycle by cycle with k reduced modulo each cycle's
-/// length (a permutation's order can pass 64 bits).
+/// x^k for k = ∏ p^a, one prime at a time (a permutation's order can pass
+/// 64 bits, each prime does not).
 fn power_factored(x: &[u32], k: &[(u64, u32)]) -> Perm {
-    let n = x.len();
-    let mut out = vec![0u32; n];
-    let mut seen = vec![false; n];
-    let mut cycle = Vec::new();
-    for start in 0..n {
-        if seen[start] {
-            continue;
-        }
-        cycle.clear();
-        let mut y = start;
-        while !seen[y] {
-            seen[y] = true;
-            cycle.push(y as u32);
-            y = x[y] as usize;
-        }
-        let len = cycle.len() as u128;
-        let mut shift = 1 % len;
-        for &(p, a) in k {
-            for _ in 0..a {
-                shift = shift * (p as u128 % len) % len;
-            }
-        }
-        for (i, &c) in cycle.iter().enumerate() {
-            out[c as usize] = cycle[(i + shift as usize) % cycle.len()];
+    let mut y = x.to_vec();
+    for &(p, a) in k {
+        for _ in 0..a {
+            y = power(&y, p);
         }
     }
-    out
+    y
 }
 
 /// The order of g modulo H as its primes, ascending with multiplicity
