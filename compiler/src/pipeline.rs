@@ -10,6 +10,7 @@ use crate::construct::{self, automaton, construct, Alphabet, Tokens};
 use crate::diagnostics::{Diagnostic, Source, Span};
 use crate::elaborate::ElaboratedChain;
 use crate::emit::emit;
+use crate::group::bsgs::Chain;
 use crate::group::{Elem, Group, Limits};
 use crate::target::chain::chain_plan;
 use crate::target::{plan, plan_with_series, Target};
@@ -147,16 +148,25 @@ pub fn compile_chain(
 ) -> Result<(ValidModel, Vec<u8>), Diagnostic> {
     let b = &g.group;
     let located = |d: Diagnostic| d.at(&g.source, g.span, "defined here");
+    // The file's normal form is the deterministic chain's, which any
+    // reader rebuilds from the generators bit for bit (the elaborated
+    // chain may come from random elements).
+    let chain = Chain::generated(b.chain.degree(), &b.gens, b.chain.limits()).map_err(|e| {
+        located(
+            Diagnostic::error("group::chain", e.to_string())
+                .help("raise --max-memory or --max-chain-work, or use fewer points"),
+        )
+    })?;
     let group = ChainGroup {
         name: &b.name,
         gen_names: &b.gen_names,
         gens: &b.gens,
-        chain: &b.chain,
+        chain: &chain,
     };
     let model = if target.kind() == TargetKind::PdSsm {
         construct::pd::construct_chain(&group, opts.alphabet, opts.bos, opts.dtype)
     } else {
-        let mut p = chain_plan(&b.name, &b.chain, target, limits).map_err(|e| {
+        let mut p = chain_plan(&b.name, &chain, target, limits).map_err(|e| {
             located(Diagnostic::error("target::beyond-limit", e.reason).help(e.help))
         })?;
         if opts.coordinates == Coordinates::Primary {

@@ -17,7 +17,7 @@ use thiserror::Error;
 
 mod random;
 
-pub use random::DEFAULT_SEED;
+pub use random::{Growing, DEFAULT_SEED};
 
 /// A permutation of 0..degree as its image list (`p[i]` = image of i).
 pub type Perm = Vec<u32>;

@@ -8,7 +8,7 @@ use super::naming::{convention_warning, disambiguate, fill_names, suggest};
 use super::words::{expand, Gens};
 use super::{stdlib, Program, SeriesHint, MAX_CALL_DEPTH};
 use crate::diagnostics::{Diagnostic, Source, Span};
-use crate::group::bsgs::{Chain, ChainLimits};
+use crate::group::bsgs::{Chain, ChainLimits, DEFAULT_SEED};
 use crate::group::perm::{from_cycles, group_from_permutations, Perm};
 use crate::group::product::{
     automorphisms, direct, semidirect, semidirect_perms, ActionError, Automorphisms,
@@ -1113,7 +1113,7 @@ impl<'p> Elab<'p> {
             max_work: self.prog.limits.max_chain_work,
             ..ChainLimits::default()
         };
-        let chain = Chain::generated(degree, &gens, limits).map_err(|err| {
+        let chain = Chain::random_generated(degree, &gens, limits, DEFAULT_SEED).map_err(|err| {
             Diagnostic::error("group::chain", err.to_string())
                 .at(src, span, "while building this group's stabiliser chain")
                 .help("the group is past the element limit, so gssm builds a base and strong generating set instead of listing it; raise --max-memory or --max-chain-work, or use fewer points")

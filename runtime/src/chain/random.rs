@@ -39,6 +39,10 @@
 //! when the product is |G|; otherwise it is at most |G|/2, which also bounds
 //! the chance that a uniform random element sifts to the identity.
 //!
+//! [`Growing`] builds a subgroup one generator at a time the same way, for
+//! closures (normal closures) whose membership tests a partial chain can
+//! answer: it never holds an element wrongly.
+//!
 //! The random numbers come from a seeded splitmix64, so the same generators
 //! and seed give the same chain, and the same bytes wherever it is written.
 
@@ -225,14 +229,38 @@ fn random_chain(
     if c.generators.is_empty() {
         return Ok((c, Path::Trivial));
     }
+    // The product replacement's slots, charged before they are taken.
+    let pr_bytes = Replacement::bytes(degree, c.generators.len());
+    c.charge(pr_bytes)?;
+    let mut pr = Replacement::new(&c.generators, seed);
+    for _ in 0..pr.slots.len() * BURN_IN_PER_SLOT {
+        let ops = pr.step();
+        c.spend(ops)?;
+    }
+    settle(c, &mut pr, pr_bytes, gens, run, fallback)
+}
 
-    // Scratch space, charged before it is taken: the product replacement's
-    // slots, a copy of the generators, and per-point arrays for the orbits,
-    // the cycle search, the block search and the order bound (about 25
-    // bytes a point in all).
+/// Settle a partial chain whose strong generators generate G (its
+/// `generators`, each sifted in): random sifting until `run` elements in a
+/// row pass, the order bound and Jordan's recognition, else `fallback` from
+/// `given` (generators of G). `pr_bytes` were charged for `pr`, and are
+/// given back.
+fn settle(
+    mut c: Chain,
+    pr: &mut Replacement,
+    pr_bytes: u128,
+    given: &[Perm],
+    run: usize,
+    fallback: Fallback,
+) -> Result<(Chain, Path), ChainError> {
+    let degree = c.degree;
+    let limits = c.limits;
+    // Scratch space, charged before it is taken: a copy of the generators,
+    // and per-point arrays for the orbits, the cycle search, the block
+    // search and the order bound (about 25 bytes a point in all).
     let k = c.generators.len();
     let n = degree as u128;
-    let scratch = Replacement::bytes(degree, k) + 4 * n * k as u128 + 32 * n + 64;
+    let scratch = 4 * n * k as u128 + 32 * n + 64;
     c.charge(scratch)?;
     let kept = c.generators.clone();
     let orbits = orbits(degree, &kept);
@@ -244,11 +272,6 @@ fn random_chain(
         [o] if o.len() >= 5 => Some(PrimeCycle::new(degree, o.len())),
         _ => None,
     };
-    let mut pr = Replacement::new(&kept, seed);
-    for _ in 0..pr.slots.len() * BURN_IN_PER_SLOT {
-        let ops = pr.step();
-        c.spend(ops)?;
-    }
 
     let mut run = run.max(1);
     let mut recognised: Option<bool> = None;
@@ -256,7 +279,7 @@ fn random_chain(
     for _ in 0..=MAX_ROUNDS {
         let mut trivial = 0;
         while trivial < run {
-            if c.sift_random(&mut pr, watch.as_mut())? {
+            if c.sift_random(pr, watch.as_mut())? {
                 trivial += 1;
             } else {
                 trivial = 0;
@@ -277,7 +300,7 @@ fn random_chain(
                         if w.found.is_some() {
                             break;
                         }
-                        c.sift_random(&mut pr, Some(&mut *w))?;
+                        c.sift_random(pr, Some(&mut *w))?;
                     }
                     w.found.is_some() && is_primitive(orbit, &kept, degree, &mut c)?
                 }
@@ -294,8 +317,8 @@ fn random_chain(
         }
         run *= 2;
     }
-    drop((pr, watch, kept, orbits));
-    c.release(scratch);
+    drop((watch, kept, orbits));
+    c.release(scratch + pr_bytes);
 
     match path {
         Some(p) => {
@@ -318,7 +341,7 @@ fn random_chain(
                 max_work: limits.max_work.saturating_sub(spent),
                 ..limits
             };
-            let mut d = Chain::generated(degree, gens, rest).map_err(|e| match e {
+            let mut d = Chain::generated(degree, given, rest).map_err(|e| match e {
                 ChainError::Work { .. } => ChainError::Work {
                     limit: limits.max_work,
                 },
@@ -327,6 +350,116 @@ fn random_chain(
             d.limits = limits;
             d.work = d.work.saturating_add(spent);
             Ok((d, Path::Deterministic))
+        }
+    }
+}
+
+/// A chain grown one generator at a time, each followed by random
+/// elements sifted in, for subgroups found by closing a generating set
+/// (normal closures): no membership test is needed against a complete
+/// chain there, since a partial chain never holds an element wrongly (a
+/// sift to the identity writes it as a product of the group's elements),
+/// and an element it misses only joins the generators once more.
+/// [`Growing::finish`] settles it exactly, as [`Chain::random_generated`]
+/// does.
+pub struct Growing {
+    chain: Chain,
+    /// Every generator added, for the deterministic fallback.
+    given: Vec<Perm>,
+    pr: Option<Replacement>,
+    pr_bytes: u128,
+    seed: u64,
+}
+
+impl Growing {
+    /// The trivial group on `degree` points.
+    pub fn new(degree: usize, limits: ChainLimits, seed: u64) -> Result<Growing, ChainError> {
+        Ok(Growing {
+            chain: Chain::trivial(degree, limits)?,
+            given: Vec::new(),
+            pr: None,
+            pr_bytes: 0,
+            seed,
+        })
+    }
+
+    /// Whether g lies in the group grown so far: never wrongly yes, and
+    /// rarely wrongly no.
+    pub fn contains(&self, g: &[u32]) -> bool {
+        self.chain.contains(g)
+    }
+
+    /// Add g to the generators unless the chain holds it already
+    /// (`Ok(false)`), then sift random elements until [`TRIVIAL_RUN`] in a
+    /// row pass.
+    pub fn add(&mut self, g: &[u32]) -> Result<bool, ChainError> {
+        let c = &mut self.chain;
+        let degree = c.degree;
+        check_permutation(g, degree)?;
+        let (h, j) = c.sift(g, 0);
+        c.spend(sift_ops(j, degree))?;
+        if is_identity(&h) {
+            return Ok(false);
+        }
+        if c.generators.len() >= c.limits.max_generators {
+            return Err(ChainError::Generators {
+                count: c.generators.len() + 1,
+                limit: c.limits.max_generators,
+            });
+        }
+        // The generator is kept twice (generators, the fallback's list)
+        // and joins the random slots.
+        c.charge(12 * degree as u128)?;
+        c.generators.push(g.to_vec());
+        self.given.push(g.to_vec());
+        c.add_strong_counted(h, 0, j)?;
+        let pr = match &mut self.pr {
+            Some(pr) => {
+                pr.slots.push(g.to_vec());
+                pr
+            }
+            None => {
+                let bytes = Replacement::bytes(degree, 1);
+                c.charge(bytes)?;
+                self.pr_bytes = bytes;
+                self.pr.insert(Replacement::new(&[g.to_vec()], self.seed))
+            }
+        };
+        for _ in 0..BURN_IN_PER_SLOT {
+            let ops = pr.step();
+            c.spend(ops)?;
+        }
+        let mut trivial = 0;
+        while trivial < TRIVIAL_RUN {
+            if c.sift_random(pr, None)? {
+                trivial += 1;
+            } else {
+                trivial = 0;
+            }
+        }
+        Ok(true)
+    }
+
+    /// The complete chain of the group grown.
+    pub fn finish(self) -> Result<Chain, ChainError> {
+        let Growing {
+            chain,
+            given,
+            pr,
+            pr_bytes,
+            ..
+        } = self;
+        match pr {
+            None => Ok(chain),
+            Some(mut pr) => settle(
+                chain,
+                &mut pr,
+                pr_bytes,
+                &given,
+                TRIVIAL_RUN,
+                Fallback::Rebuild,
+            )
+            .map(|(c, _)| c),
         }
     }
 }
@@ -1052,6 +1185,43 @@ mod tests {
             assert_eq!(ran2.order(), det2.order(), "{what} + {extra:?}");
         }
         assert!(shortcut > 20 && rebuilt > 20, "{shortcut} {rebuilt}");
+    }
+
+    /// A chain grown one generator at a time: while it grows it never holds
+    /// a non-member (checked against the deterministic chain of the
+    /// generators so far), a generator it already holds is refused, and
+    /// the settled chain is the group of all generators given.
+    #[test]
+    fn growing_chains_never_hold_a_non_member_and_settle_exactly() {
+        let mut rng = Rng(0x9e0);
+        for round in 0..200u64 {
+            let degree = 1 + rng.below(9);
+            let mut grown = Growing::new(degree, ChainLimits::default(), round).unwrap();
+            let mut given: Vec<Perm> = Vec::new();
+            for _ in 0..1 + rng.below(5) {
+                let mut p: Perm = (0..degree as u32).collect();
+                for _ in 0..1 + rng.below(3) {
+                    let (i, j) = (rng.below(degree), rng.below(degree));
+                    p.swap(i, j);
+                }
+                given.push(p.clone());
+                let so_far = Chain::generated(degree, &given, ChainLimits::default()).unwrap();
+                let added = grown.add(&p).unwrap();
+                assert!(added || so_far.contains(&p));
+                assert!(!grown.add(&p).unwrap(), "{given:?}");
+                for _ in 0..20 {
+                    let mut q: Perm = (0..degree as u32).collect();
+                    for i in (1..degree).rev() {
+                        q.swap(i, rng.below(i + 1));
+                    }
+                    assert!(!grown.contains(&q) || so_far.contains(&q), "{given:?}");
+                }
+            }
+            let det = Chain::generated(degree, &given, ChainLimits::default()).unwrap();
+            let settled = grown.finish().unwrap();
+            assert_eq!(settled.order(), det.order(), "{given:?}");
+            assert!(given.iter().all(|g| settled.contains(g)));
+        }
     }
 
     #[test]

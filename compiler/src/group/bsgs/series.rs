@@ -6,27 +6,39 @@
 //! each one that joins at least doubles the subgroup, so a subgroup keeps
 //! at most log2|H| generators however many candidates are tried.
 
-use super::{comm, conj, mul, Chain, ChainError};
+use super::{comm, conj, mul, Chain, ChainError, Growing, DEFAULT_SEED};
 use crate::group::perm::Perm;
 
 /// The normal closure of `gens` under conjugation by `by`: the least
 /// subgroup containing `gens` and normalised by every element of `by`.
+///
+/// The subgroup grows from random elements ([`Growing`]), settled exactly
+/// once at the end: a conjugate it already holds is truly in it, so the
+/// generators found close up, and for symmetric and alternating groups the
+/// settling is an order comparison instead of the deterministic algorithm's
+/// degree^5 work.
 pub fn normal_closure(chain: &Chain, gens: &[Perm], by: &[Perm]) -> Result<Chain, ChainError> {
-    let mut h = Chain::trivial(chain.degree(), chain.limits())?;
+    let mut h = Growing::new(chain.degree(), chain.limits(), DEFAULT_SEED)?;
+    let mut added: Vec<Perm> = Vec::new();
     for g in gens {
-        h.add_generator(g)?;
+        if h.add(g)? {
+            added.push(g.clone());
+        }
     }
     // H is normalised by `by` once each of its generators' conjugates lies
     // in H; generators added on the way are checked in their turn.
     let mut next = 0;
-    while next < h.generators().len() {
-        let x = h.generators()[next].clone();
+    while next < added.len() {
+        let x = added[next].clone();
         for w in by {
-            h.add_generator(&conj(&x, w))?;
+            let c = conj(&x, w);
+            if h.add(&c)? {
+                added.push(c);
+            }
         }
         next += 1;
     }
-    Ok(h)
+    h.finish()
 }
 
 /// [H, K] for subgroups given by generators, inside `chain`'s group: the
