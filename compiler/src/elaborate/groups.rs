@@ -1397,8 +1397,7 @@ impl<'p> Elab<'p> {
             Built::Listed(g) => return Ok(g),
             Built::Action(act) => act,
         };
-        let h = Factor::Listed(hv.clone());
-        let h_degree = h.degree();
+        let h_degree = hg.action_degree();
         let faithful = act.faithful(ng, hg);
         let degree = ng.order() as u128 + if faithful { 0 } else { h_degree as u128 };
         if degree > MAX_DEGREE as u128 {
@@ -1409,7 +1408,7 @@ impl<'p> Elab<'p> {
             .at(&src, e.span, "past the element limit, this product is a permutation group")
             .help("a semidirect product N : H past the element limit acts on the cosets of H, one per element of N: use a smaller N, or raise --max-elements to list it"));
         }
-        let (degree, gens) = semidirect_perms(ng, hg, &act, (h_degree, &h.perms()));
+        let (degree, gens) = semidirect_perms(ng, hg, &act);
         self.keep_as_chain(&src, e.span, name, names, gens, degree)
     }
 }
@@ -1481,33 +1480,18 @@ impl Factor {
         }
     }
 
-    /// Points the factor acts on: its own permutations' when it was
-    /// written as permutations, else its elements (the regular action).
+    /// Points the factor acts on ([`Group::action_degree`] when listed).
     fn degree(&self) -> usize {
         match self {
-            Factor::Listed(v) => match v.group.source_perms() {
-                Some(p) => p.first().map_or(0, Vec::len),
-                None => v.group.order(),
-            },
+            Factor::Listed(v) => v.group.action_degree(),
             Factor::Chain(c) => c.chain.degree(),
         }
     }
 
-    /// The generators as permutations of [`Factor::degree`] points; a
-    /// listed group without its own acts on its elements by right
-    /// multiplication.
+    /// The generators as permutations of [`Factor::degree`] points.
     fn perms(&self) -> Vec<Perm> {
         match self {
-            Factor::Listed(v) => match v.group.source_perms() {
-                Some(p) => p.to_vec(),
-                None => {
-                    let g = &v.group;
-                    g.generators()
-                        .iter()
-                        .map(|&s| g.elements().map(|x| g.mul(x, s)).collect())
-                        .collect()
-                }
-            },
+            Factor::Listed(v) => v.group.action_perms(),
             Factor::Chain(c) => c.gens.clone(),
         }
     }

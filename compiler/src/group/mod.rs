@@ -327,6 +327,26 @@ impl Group {
     pub fn source_perms(&self) -> Option<&[Vec<u32>]> {
         self.source_perms.as_deref()
     }
+    /// Points of a faithful action: the group's own permutations' when it
+    /// was written as permutations, else its elements (right
+    /// multiplication).
+    pub fn action_degree(&self) -> usize {
+        match &self.source_perms {
+            Some(p) => p.first().map_or(0, Vec::len),
+            None => self.order,
+        }
+    }
+    /// The generators as permutations of [`Group::action_degree`] points.
+    pub fn action_perms(&self) -> Vec<Vec<u32>> {
+        match &self.source_perms {
+            Some(p) => p.clone(),
+            None => self
+                .generators
+                .iter()
+                .map(|&s| self.elements().map(|x| self.mul(x, s)).collect())
+                .collect(),
+        }
+    }
     /// Record the permutations of the generators (one image list per
     /// generator, all of one degree).
     pub(crate) fn with_source_perms(mut self, perms: Vec<Vec<u32>>) -> Group {

@@ -330,19 +330,23 @@ pub fn automorphisms(
 /// G acts on the right cosets of H, one per element x of N (Hx): N's
 /// generator a by x ↦ x·a, H's generator y by x ↦ φ_y(x) (Hx·y = Hy·x^y).
 /// The kernel is the part of H that acts trivially on N; when it is not
-/// trivial, H's own action (`h_perms`, generator j's images of
-/// `h_degree` points) is added on further points, where N acts trivially.
-/// Returns the degree and the generators, N's then H's.
-pub fn semidirect_perms(
-    n: &Group,
-    h: &Group,
-    act: &Automorphisms,
-    h_action: (usize, &[Vec<u32>]),
-) -> (usize, Vec<Vec<u32>>) {
-    let (on, sn) = (n.order(), n.generators().len());
-    let extra = if act.faithful(n, h) { 0 } else { h_action.0 };
+/// trivial, H's own action ([`Group::action_perms`]) is added on further
+/// points, where N acts trivially. Returns the degree and the generators,
+/// N's then H's.
+pub fn semidirect_perms(n: &Group, h: &Group, act: &Automorphisms) -> (usize, Vec<Vec<u32>>) {
+    let on = n.order();
+    let h_perms = if act.faithful(n, h) {
+        Vec::new()
+    } else {
+        h.action_perms()
+    };
+    let extra = if h_perms.is_empty() {
+        0
+    } else {
+        h.action_degree()
+    };
     let degree = on + extra;
-    let mut gens = Vec::with_capacity(sn + h.generators().len());
+    let mut gens = Vec::with_capacity(n.generators().len() + h.generators().len());
     for &a in n.generators() {
         let mut p: Vec<u32> = (0..on as Elem).map(|x| n.mul(x, a)).collect();
         p.extend(on as u32..degree as u32);
@@ -350,8 +354,8 @@ pub fn semidirect_perms(
     }
     for (j, phi) in act.phi.iter().enumerate() {
         let mut p = phi.clone();
-        if extra > 0 {
-            p.extend(h_action.1[j].iter().map(|&x| x + on as u32));
+        if let Some(hp) = h_perms.get(j) {
+            p.extend(hp.iter().map(|&x| x + on as u32));
         }
         gens.push(p);
     }

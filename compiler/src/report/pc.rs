@@ -8,7 +8,6 @@ use crate::diagnostics::Diagnostic;
 use crate::elaborate::Checked;
 use crate::group::bsgs::pcpres::{pc_presentation, pc_source};
 use crate::group::bsgs::{Chain, ChainLimits};
-use crate::group::perm::Perm;
 use crate::group::Limits;
 
 /// The group `checked` as a `group NAME = pc< … | … >` definition, or why
@@ -40,16 +39,8 @@ pub fn pc_definition(checked: &Checked, limits: &Limits) -> Result<String, Diagn
             .map_err(|err| fail(err.to_string()))?
             .into_pc(),
         Checked::Listed(e) => {
-            let g = &e.group;
-            let perms: Vec<Perm> = match g.source_perms() {
-                Some(p) => p.to_vec(),
-                None => g
-                    .generators()
-                    .iter()
-                    .map(|&s| g.elements().map(|x| g.mul(x, s)).collect())
-                    .collect(),
-            };
-            let degree = perms.first().map_or(1, Vec::len);
+            let perms = e.group.action_perms();
+            let degree = e.group.action_degree();
             let chain_limits = ChainLimits {
                 max_degree: chain_limits.max_degree.max(degree),
                 ..chain_limits
