@@ -447,7 +447,7 @@ impl<'p> Elab<'p> {
         // `gssm check` and `gssm compile` keep a presentation past the
         // element limit as a permutation group on the cosets of a subgroup;
         // only one written directly, not inside a product.
-        if self.beyond_ok && self.operands == 0 {
+        if self.unlisted_ok() {
             return self.presentation_past_limit(&src, e.span, &name, gens, &relators);
         }
         coset::enumerate(&name, gens, &relators, &limits)
@@ -558,7 +558,7 @@ impl<'p> Elab<'p> {
         }
         // `gssm check` keeps a pc group past the element limit as its
         // presentation; only one written directly, not inside a product.
-        let beyond = self.beyond_ok && self.operands == 0;
+        let beyond = self.unlisted_ok();
         let max_order = if beyond {
             PC_MAX_ORDER
         } else {
@@ -1087,7 +1087,7 @@ impl<'p> Elab<'p> {
         let given: Vec<Option<String>> = perms.iter().map(|(n, _, _)| n.clone()).collect();
         let names = fill_names(&given);
         match group_from_permutations(name, names.clone(), &images, &self.prog.limits) {
-            Err(GroupError::TooManyElements { .. }) if self.beyond_ok && self.operands == 0 => {
+            Err(GroupError::TooManyElements { .. }) if self.unlisted_ok() => {
                 self.keep_as_chain(&src, e.span, name, names, images, deg)
             }
             r => r.map_err(|err| group_error(&src, e.span, err)),
