@@ -302,3 +302,157 @@ fn groups_without_an_aussm_plan_are_errors_with_help() {
         assert!(err.contains("help"), "{err}");
     }
 }
+
+#[test]
+fn agl_1_401_is_proved_layer_by_layer_and_lies_are_caught() {
+    let (_, bytes) = compile(
+        "agl401",
+        &agl1("AGL", 401, 3),
+        &[
+            "--target",
+            "aussm",
+            "--alphabet",
+            "generators",
+            "--max-elements",
+            "500",
+        ],
+    );
+    let model = load(&bytes, &LoadLimits::default()).unwrap();
+    assert_eq!(model.order(), 160_400);
+    let pr = proof(&model);
+    assert!(pr.ok, "{:?}", pr.failure);
+    // Past the cross-check's bound: the argument alone, over the tables.
+    assert_eq!(pr.states, 0);
+    let local = pr.local.expect("a local proof");
+    assert!(local.contains("160400 entries"), "{local}");
+    let [t, m] = agl1_perms(401, 3);
+    outputs_are_running_products(&model, &[t, m], false);
+
+    // Lies in the tables, each caught by the argument (no search runs).
+    let lie = |what: &str, change: &dyn Fn(&mut gssm_runtime::ir::Diagonal)| {
+        let mut m = decode(&bytes).unwrap();
+        let Net::Diagonal(d) = &mut m.net else {
+            panic!("aussm")
+        };
+        change(d);
+        let pr = proof(&validate(m, &LoadLimits::default()).unwrap());
+        assert!(!pr.ok, "{what}");
+        pr.failure.unwrap()
+    };
+    // Layer 0 (C400 on the multiplier) hands layer 1 (C401) the translation
+    // part; sending another cell's token instead is a different element.
+    let err = lie("cocycle", &|d| {
+        let c = &mut d.layers[0].cocycle;
+        let other = (0..c.len()).find(|&i| c[i] != c[7]).unwrap();
+        c[7] = c[other];
+    });
+    assert!(err.contains("layer.0.cocycle"), "{err}");
+    let err = lie("readout", &|d| d.readout.swap(1000, 1001));
+    assert!(err.contains("tensor `readout` entry 1000"), "{err}");
+}
+
+/// Whether random sequences of `model` read out the running products of
+/// `perms` (reference executor, f64).
+fn reads_running_products(model: &ValidModel, perms: &[Vec<u32>], bos: bool, seed: u64) -> bool {
+    let p = model.perm().expect("a permutation truth");
+    let (batch, len) = (8, 64);
+    let mut ids = random_ids(model.num_tokens(), batch * len, seed);
+    if bos {
+        for row in ids.chunks_mut(len) {
+            row[0] = perms.len() as u32;
+        }
+    }
+    let toks = Tokens::new(model, batch, len, ids).unwrap();
+    let out = build(model, Backend::Reference, Dtype::F64)
+        .unwrap()
+        .run(&toks)
+        .unwrap();
+    (0..batch).all(|b| {
+        let mut g: Vec<u32> = (0..p.degree as u32).collect();
+        toks.row(b).iter().enumerate().all(|(t, &x)| {
+            if bos && x as usize == perms.len() {
+                g = (0..p.degree as u32).collect();
+            } else {
+                g = g.iter().map(|&i| perms[x as usize][i as usize]).collect();
+            }
+            p.unrank(out[b * len + t]) == g
+        })
+    })
+}
+
+#[test]
+fn the_local_proof_accepts_no_lie_the_state_search_rejects() {
+    // Small groups run both: the argument first, then the search over every
+    // reachable state. A failure from the search ("after the tokens …")
+    // would be a lie the argument let through.
+    let mut w = wreath_generators(2, 3);
+    w.push(vec![vec![9, 10, 11]]);
+    let cases = [
+        (
+            agl1("AGL", 13, 2),
+            vec!["--alphabet", "generators", "--max-elements", "20"],
+            agl1_perms(13, 2).to_vec(),
+            false,
+        ),
+        (
+            perm_group("W", 11, &w),
+            vec!["--alphabet", "generators", "--bos", "--max-elements", "100"],
+            w.iter().map(|g| from_cycles(11, g)).collect(),
+            true,
+        ),
+    ];
+    for (case, (text, args, perms, bos)) in cases.into_iter().enumerate() {
+        let (_, bytes) = compile(
+            &format!("lies{case}"),
+            &text,
+            &[&args[..], &["--target", "aussm"]].concat(),
+        );
+        let (mut caught, mut harmless) = (0, 0);
+        let mut seed = 99 + case as u64;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+            ((seed >> 33) % n as u64) as usize
+        };
+        for _ in 0..150 {
+            let mut m = decode(&bytes).unwrap();
+            let order = m.order();
+            let Net::Diagonal(d) = &mut m.net else {
+                panic!("aussm")
+            };
+            let k = d.layers.len();
+            let layer = next(k);
+            // A cocycle entry of a layer with one, or a readout entry,
+            // changed to another value in range.
+            let (table, range) = if layer + 1 < k {
+                let range = d.layers[layer + 1].num_tokens;
+                (&mut d.layers[layer].cocycle, range)
+            } else {
+                (&mut d.readout, order)
+            };
+            let at = next(table.len());
+            let old = table[at] as usize;
+            table[at] = ((old + 1 + next(range - 1)) % range) as u32;
+            // The loader refuses some lies itself (a start token's row).
+            let Ok(v) = validate(m, &LoadLimits::default()) else {
+                caught += 1;
+                continue;
+            };
+            let pr = proof(&v);
+            match pr.failure {
+                Some(f) => {
+                    assert!(!f.starts_with("after the tokens"), "case {case}: {f}");
+                    caught += 1;
+                }
+                None => {
+                    // Accepted: then the change is never read.
+                    assert!(reads_running_products(&v, &perms, bos, 5), "case {case}");
+                    harmless += 1;
+                }
+            }
+        }
+        assert!(
+            caught > harmless,
+            "case {case}: {caught} caught, {harmless} harmless"
+        );
+    }
+}

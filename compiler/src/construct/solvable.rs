@@ -143,22 +143,43 @@ pub fn construct(
         };
         layers.push(layer(f, &codes, bos, target, dtype, cocycle));
     }
-    // Readout over joint codes, layer 0 least significant.
+    // Readout over joint codes, layer 0 least significant: the product
+    // y = s_{k-1}·…·s_0 at the base points only (which determine a member),
+    // its outer layers' part kept while layer 0's digit runs.
     let top = &plan.series[0];
-    let mut readout = Vec::with_capacity(joint);
-    for code in 0..joint {
-        let mut rest = code;
-        let mut y: Perm = (0..top.degree() as u32).collect();
-        for (f, (s, _)) in plan.factors.iter().zip(&reps) {
-            let c = rest % f.order();
-            rest /= f.order();
-            // Later layers multiply on the left.
-            y = mul(&s[c], &y);
+    let base = top.base();
+    let mut digits = vec![0usize; k];
+    let mut prefix: Vec<Vec<u32>> = vec![base.clone(); k + 1];
+    let update = |prefix: &mut Vec<Vec<u32>>, j: usize, s: &Perm| {
+        let (lo, hi) = prefix.split_at_mut(j + 1);
+        for (y, &x) in lo[j].iter_mut().zip(&hi[0]) {
+            *y = s[x as usize];
         }
+    };
+    for i in (0..k).rev() {
+        update(&mut prefix, i, &reps[i].0[0]);
+    }
+    let mut readout = Vec::with_capacity(joint);
+    for _ in 0..joint {
         readout.push(
-            top.rank(&y)
+            top.rank_by_base_images(&prefix[0])
                 .ok_or("internal: a readout element left the group")? as u32,
         );
+        let mut i = 0;
+        while i < k {
+            digits[i] += 1;
+            if digits[i] < plan.factors[i].order() {
+                break;
+            }
+            digits[i] = 0;
+            i += 1;
+        }
+        if i == k {
+            break;
+        }
+        for j in (0..=i).rev() {
+            update(&mut prefix, j, &reps[j].0[digits[j]]);
+        }
     }
     Ok(Model {
         manifest,

@@ -5,7 +5,7 @@
 //! sequence from the start) and token x, the state after x must decode to
 //! product(S)·x (the identity after a start token).
 
-use super::{search, ProofReport};
+use super::{search, ProofReport, CROSS_CHECK_ORDER};
 use crate::construct::{delta, pd, rnn};
 use gssm_runtime::ir::{DeltaCell, GroupTruth, PdCell, PermTruth, PointAction, RnnCell};
 use gssm_runtime::valid::ValidModel;
@@ -163,10 +163,6 @@ pub fn pd(model: &ValidModel, c: &PdCell) -> ProofReport {
         )),
     )
 }
-
-/// Largest group whose reachable states the local proof also searches, as
-/// a cross-check of the argument.
-const CROSS_CHECK_ORDER: usize = 1 << 16;
 
 /// The proof for a permutation group without a table, local rather than a
 /// search over |G| states: the cell rebuilt from the tokens' permutations

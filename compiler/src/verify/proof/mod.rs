@@ -4,7 +4,10 @@
 //! its transition code; the cocycle tables carry tokens down the stack. If
 //! the readout of the initial state is e and, for every reachable joint state
 //! S and token x, readout(S·x) = readout(S)·x in the group, then by induction
-//! the model outputs x_1⋯x_t for every sequence of every length.
+//! the model outputs x_1⋯x_t for every sequence of every length. A stack
+//! over a permutation truth (a group past the element limit) is proved
+//! layer by layer instead ([`stack`]), over its tables rather than its
+//! |G| joint states, and searched as a cross-check when small.
 //!
 //! Before that run, every other tensor a reader uses is tied to it: the group
 //! table is associative (Light's test over the generators, which generate
@@ -22,6 +25,11 @@
 
 mod cells;
 mod diagonal;
+mod stack;
+
+/// Largest group whose reachable states a local proof also searches, as a
+/// cross-check of its argument.
+const CROSS_CHECK_ORDER: usize = 1 << 16;
 
 pub use diagonal::exact_step;
 

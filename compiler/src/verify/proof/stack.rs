@@ -1,0 +1,321 @@
+//! The local proof of a diagonal stack whose truth is a permutation group
+//! (a group past the element limit, compiled along a series of stabiliser
+//! chains): checked cell by cell of each layer's tables instead of state by
+//! state, so its cost is the tables' size, not |G|·|Σ| joint states.
+//!
+//! The argument. Read sections σ_i: layer i's codes → G off the readout
+//! (σ_i(c) is what the joint code with c at layer i and 0 elsewhere reads
+//! out) and check every readout entry is σ_{k-1}(c_{k-1})·…·σ_0(c_0) (R).
+//! Layer 0's tokens mean the truth's permutations. For every cell (c, v) of
+//! layer i with c a reachable code and v a reachable token meaning z, the
+//! step leads to code c' and emits token u of layer i+1; u means
+//! σ_i(c)·z·σ_i(c')⁻¹, and every cell that emits u must give it the same
+//! element (L_i); on the last layer σ(c)·z = σ(c') must hold outright. Then
+//! P_i = σ_{k-1}·…·σ_i satisfies P_i(c)·z = P_i(c') for layer i's input z:
+//! P_i(c)·z = P_{i+1}·σ_i(c)·z = P_{i+1}·z_u·σ_i(c') = P_{i+1}(c'_{>i})·σ_i(c')
+//! by (L_i) and the claim one layer down. So every token multiplies the
+//! read-out element by its permutation; with the initial state reading out
+//! the identity, the readout is the running product of every sequence. A
+//! start token must write code 0 in every layer and pass the start token
+//! down, where the readout is the identity again.
+
+use gssm_runtime::chain::{inverse, Perm};
+use gssm_runtime::ir::{Diagonal, Layer, PermTruth};
+use gssm_runtime::values;
+use std::collections::btree_map::{BTreeMap, Entry};
+
+/// What the local proof checked.
+pub(super) struct Checked {
+    /// (reachable code, reachable token) cells, all layers.
+    pub cells: usize,
+    /// Readout entries.
+    pub readout: usize,
+}
+
+/// Layer `l`'s code after token `v` from `code` (the exact semantics of
+/// [`super::exact_step`] on one layer).
+fn step(l: &Layer, code: usize, v: usize, bos: bool) -> usize {
+    if bos && v + 1 == l.num_tokens {
+        return 0;
+    }
+    let r = l.width();
+    let (mut rest, mut next, mut stride) = (code, 0usize, 1usize);
+    for j in 0..r {
+        let n = l.moduli[j];
+        let d = (rest % n as usize) as u32;
+        rest /= n as usize;
+        let d = values::coord_next(l.coords[j], d, l.transition_code[v * r + j], n);
+        next += d as usize * stride;
+        stride *= n as usize;
+    }
+    next
+}
+
+/// The codes of `l` reachable from `start` by `tokens` (each layer's start
+/// token leads to code 0, which the caller includes when there is one).
+fn reachable(l: &Layer, start: &[usize], tokens: &[usize], bos: bool) -> Vec<usize> {
+    let mut seen = vec![false; l.num_codes()];
+    let mut queue: Vec<usize> = Vec::new();
+    for &c in start {
+        if !seen[c] {
+            seen[c] = true;
+            queue.push(c);
+        }
+    }
+    let mut head = 0;
+    while head < queue.len() {
+        let c = queue[head];
+        head += 1;
+        for &v in tokens {
+            let next = step(l, c, v, bos);
+            if !seen[next] {
+                seen[next] = true;
+                queue.push(next);
+            }
+        }
+    }
+    queue.sort_unstable();
+    queue
+}
+
+/// The truth's normal form by base images: every element met here is a
+/// product of the group's elements, so its images of the base points
+/// determine it, and sifting them costs O(levels²) instead of O(levels·n).
+struct Base<'a> {
+    p: &'a PermTruth,
+    /// Per level, point → index of the representative mapping the level's
+    /// base point there (`u32::MAX`: none).
+    index: Vec<Vec<u32>>,
+    /// Per level, the representatives' inverses.
+    inv: Vec<Vec<Perm>>,
+}
+
+impl<'a> Base<'a> {
+    fn new(p: &'a PermTruth) -> Self {
+        let index = p
+            .base
+            .iter()
+            .zip(&p.levels)
+            .map(|(&b, reps)| {
+                let mut ix = vec![u32::MAX; p.degree];
+                for (d, u) in reps.iter().enumerate() {
+                    ix[u[b as usize] as usize] = d as u32;
+                }
+                ix
+            })
+            .collect();
+        let inv = p
+            .levels
+            .iter()
+            .map(|reps| reps.iter().map(|u| inverse(u)).collect())
+            .collect();
+        Base { p, index, inv }
+    }
+
+    /// g's images of the base points.
+    fn images(&self, g: &[u32]) -> Vec<u32> {
+        self.p.base.iter().map(|&b| g[b as usize]).collect()
+    }
+
+    /// The id of the group element with base images `img`.
+    fn rank(&self, img: &[u32]) -> Option<u32> {
+        let mut h = img.to_vec();
+        let (mut id, mut radix) = (0u64, 1u64);
+        for l in 0..h.len() {
+            let d = self.index[l][h[l] as usize];
+            if d == u32::MAX {
+                return None;
+            }
+            let u_inv = &self.inv[l][d as usize];
+            for x in &mut h[l + 1..] {
+                *x = u_inv[*x as usize];
+            }
+            id += u64::from(d) * radix;
+            radix *= self.p.levels[l].len() as u64;
+        }
+        u32::try_from(id).ok()
+    }
+}
+
+/// The element a readout entry names, or why it names none.
+fn element(
+    p: &PermTruth,
+    order: usize,
+    id: u32,
+    what: impl FnOnce() -> String,
+) -> Result<Perm, String> {
+    if id as usize >= order {
+        return Err(format!(
+            "{} reads out {id}, past the group's {order} elements",
+            what()
+        ));
+    }
+    Ok(p.unrank(id))
+}
+
+/// Runs the checks; `init` is each layer's initial code.
+pub(super) fn check(
+    d: &Diagonal,
+    p: &PermTruth,
+    order: usize,
+    init: &[usize],
+    bos: bool,
+) -> Result<Checked, String> {
+    let k = d.layers.len();
+    let base = Base::new(p);
+    let codes: Vec<usize> = d.layers.iter().map(Layer::num_codes).collect();
+    // Joint code with `c` at layer i and 0 elsewhere.
+    let stride: Vec<usize> = codes
+        .iter()
+        .scan(1usize, |acc, &n| {
+            let s = *acc;
+            *acc *= n;
+            Some(s)
+        })
+        .collect();
+    let sections: Vec<Vec<Perm>> = (0..k)
+        .map(|i| {
+            (0..codes[i])
+                .map(|c| {
+                    element(p, order, d.readout[c * stride[i]], || {
+                        format!("code {c} of layer {i} (joint code {})", c * stride[i])
+                    })
+                })
+                .collect::<Result<_, _>>()
+        })
+        .collect::<Result<_, _>>()?;
+    let readout = check_readout(d, &base, &sections)?;
+
+    let group_tokens = p.tokens.len() - usize::from(bos);
+    // The reachable tokens of the current layer, each with its element.
+    let mut tokens: Vec<(usize, Perm)> = (0..group_tokens)
+        .map(|v| (v, p.tokens[v].clone()))
+        .collect();
+    let mut cells = 0usize;
+    for (i, l) in d.layers.iter().enumerate() {
+        let v_count = l.num_tokens;
+        let ids: Vec<usize> = tokens.iter().map(|t| t.0).collect();
+        let mut start = vec![init[i]];
+        if bos {
+            // The start token writes code 0 (and, as loading checked,
+            // passes the start token down).
+            start.push(0);
+        }
+        let reach = reachable(l, &start, &ids, bos);
+        // σ(c) at the base points, and σ(c)⁻¹ whole: κ = σ(c)·z·σ(c')⁻¹
+        // maps base point b to σ(c')⁻¹(z(σ(c)(b))).
+        let at_base: Vec<Vec<u32>> = sections[i].iter().map(|s| base.images(s)).collect();
+        let inv: Vec<Perm> = sections[i].iter().map(|s| inverse(s)).collect();
+        let last = i + 1 == k;
+        let next_tokens = if last { 0 } else { d.layers[i + 1].num_tokens };
+        // Token of layer i+1 → its element's base images, from the first
+        // cell that emits it.
+        let mut meaning: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
+        let mut kappa = vec![0u32; p.base.len()];
+        for (v, z) in &tokens {
+            for &c in &reach {
+                cells += 1;
+                let next = step(l, c, *v, bos);
+                if last {
+                    // σ(c)·z = σ(c'), compared at the base points.
+                    let same = at_base[c]
+                        .iter()
+                        .zip(&at_base[next])
+                        .all(|(&x, &y)| z[x as usize] == y);
+                    if !same {
+                        return Err(format!(
+                            "layer {i} (the last) goes from code {c} to code {next} on token {v}, but the element code {c} reads out times the token's is not the element code {next} reads out: the readout does not follow the token"
+                        ));
+                    }
+                    continue;
+                }
+                let u = l.cocycle[next * v_count + v] as usize;
+                if bos && u + 1 == next_tokens {
+                    return Err(format!(
+                        "tensor `layer.{i}.cocycle` entry {} (code {next}, token {v}) emits layer {}'s start token, which resets the layers below mid-sequence",
+                        next * v_count + v,
+                        i + 1
+                    ));
+                }
+                for (kb, &x) in kappa.iter_mut().zip(&at_base[c]) {
+                    *kb = inv[next][z[x as usize] as usize];
+                }
+                match meaning.entry(u) {
+                    Entry::Vacant(e) => {
+                        e.insert(kappa.clone());
+                    }
+                    Entry::Occupied(e) if *e.get() == kappa => {}
+                    Entry::Occupied(_) => {
+                        return Err(format!(
+                            "tensor `layer.{i}.cocycle` entry {} (code {next}, token {v}) emits token {u} of layer {}, which other cells emit for a different element: the layers below cannot track both",
+                            next * v_count + v,
+                            i + 1
+                        ));
+                    }
+                }
+            }
+        }
+        tokens = meaning
+            .into_iter()
+            .map(|(u, img)| {
+                let id = base.rank(&img).ok_or_else(|| {
+                    format!("internal: a cocycle element of layer {i} left the group")
+                })?;
+                Ok((u, p.unrank(id)))
+            })
+            .collect::<Result<_, String>>()?;
+    }
+    Ok(Checked { cells, readout })
+}
+
+/// (R): every readout entry is the product of its layers' sections, later
+/// layers' first (applied first), computed at the base points only; layer
+/// 0 varies fastest.
+fn check_readout(d: &Diagonal, base: &Base, sections: &[Vec<Perm>]) -> Result<usize, String> {
+    let k = sections.len();
+    let points = &base.p.base;
+    // prefix[i] = (σ_{k-1}(c_{k-1})·…·σ_i(c_i)) at the base points.
+    let mut digits = vec![0usize; k];
+    let mut prefix: Vec<Vec<u32>> = vec![points.clone(); k + 1];
+    let update = |prefix: &mut Vec<Vec<u32>>, j: usize, s: &Perm| {
+        let (lo, hi) = prefix.split_at_mut(j + 1);
+        for (y, &x) in lo[j].iter_mut().zip(&hi[0]) {
+            *y = s[x as usize];
+        }
+    };
+    for i in (0..k).rev() {
+        update(&mut prefix, i, &sections[i][0]);
+    }
+    let total = d.readout.len();
+    for joint in 0..total {
+        let want = base.rank(&prefix[0]).ok_or_else(|| {
+            format!("internal: the sections at joint code {joint} multiply to a permutation outside the group")
+        })?;
+        if d.readout[joint] != want {
+            return Err(format!(
+                "tensor `readout` entry {joint} reads out {} but its layers' codes {:?} name {}: the readout is not the product of its layers",
+                base.p.label(d.readout[joint]),
+                digits,
+                base.p.label(want)
+            ));
+        }
+        // The next joint code, carried like an odometer; then the changed
+        // prefixes.
+        let mut i = 0;
+        while i < k {
+            digits[i] += 1;
+            if digits[i] < sections[i].len() {
+                break;
+            }
+            digits[i] = 0;
+            i += 1;
+        }
+        if i == k {
+            break;
+        }
+        for j in (0..=i).rev() {
+            update(&mut prefix, j, &sections[j][digits[j]]);
+        }
+    }
+    Ok(total)
+}
