@@ -1225,6 +1225,33 @@ mod tests {
     }
 
     #[test]
+    fn members_rank_by_their_base_images_as_by_sifting() {
+        let mut rng = Rng(0xba5e);
+        for _ in 0..100 {
+            let degree = 2 + rng.below(10);
+            let gens: Vec<Perm> = (0..1 + rng.below(3))
+                .map(|_| {
+                    let mut p: Perm = (0..degree as u32).collect();
+                    for i in (1..degree).rev() {
+                        p.swap(i, rng.below(i + 1));
+                    }
+                    p
+                })
+                .collect();
+            let c = Chain::generated(degree, &gens, ChainLimits::default()).unwrap();
+            let base = c.base();
+            // Random members: words in the generators.
+            let mut g: Perm = (0..degree as u32).collect();
+            for _ in 0..30 {
+                g = mul(&g, &gens[rng.below(gens.len())]);
+                let images: Vec<u32> = base.iter().map(|&b| g[b as usize]).collect();
+                assert_eq!(c.rank_by_base_images(&images), c.rank(&g));
+                assert_eq!(c.unrank(c.rank(&g).unwrap()), g);
+            }
+        }
+    }
+
+    #[test]
     fn early_stops_are_caught_by_the_verification() {
         // One trivial sift ends the random phase: the partial chains are
         // often incomplete, and each verification must complete them.
