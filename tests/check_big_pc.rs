@@ -286,19 +286,219 @@ fn c2_wreath_powers_as_pc_and_as_permutations() {
     same_structure(&v, &json(&file, "Pp"));
 }
 
+/// P, the Heisenberg group mod 1000 (order 10^9, past the element limit;
+/// derived series 10^9, 1000, 1 with P/P' = C1000², P' = C1000, as in
+/// `heisenberg_group_mod_1000`), and products with it. The derived series
+/// of a direct product is the product of the factors' derived series, so
+/// its terms' orders multiply and each derived factor is the product of
+/// the factors' (its prime powers are the union of theirs; a factor whose
+/// series has ended contributes nothing). C1000 = C8 × C125.
+fn products_source(test: &str, extra: &str) -> std::path::PathBuf {
+    source(
+        test,
+        &format!("import \"families\"\n{}{extra}", heisenberg("P", 1000)),
+    )
+}
+
 #[test]
-fn pc_groups_past_the_limit_inside_products_are_still_errors() {
-    let file = source(
-        "product",
-        &(heisenberg("H", 1000) + "group Q = H x < a | a^2 >\n"),
+fn powers_of_a_pc_group_past_the_limit_are_pc_groups() {
+    let file = products_source(
+        "powers",
+        "group P2 = P^2\ngroup Q = (P x Cyclic(2))^2\ngroup P5 = P^5\n",
     );
-    let (_, err, code) = gssm_check(&file, &["Q"]);
+    // P²: order 10^18; (P²)' = P'² of order 10^6, then 1. P²/(P²)' =
+    // C1000⁴: prime powers 8⁴ 125⁴, invariant factors 1000⁴; P'² = C1000².
+    let v = json(&file, "P2");
+    assert_eq!(v["order"], "1000000000000000000");
+    assert_eq!(
+        v["generators"],
+        json!(["x_1", "y_1", "z_1", "x_2", "y_2", "z_2"])
+    );
+    assert_eq!(v["derived_length"], 2);
+    assert_eq!(
+        texts(&v["derived_series_orders"]),
+        ["1000000000000000000", "1000000", "1"]
+    );
+    assert_eq!(
+        factors(&v),
+        vec![
+            strs(&[8, 8, 8, 8, 125, 125, 125, 125]),
+            strs(&[8, 8, 125, 125])
+        ]
+    );
+    assert_eq!(
+        v["abelian_invariant_factors"],
+        json!([1000, 1000, 1000, 1000])
+    );
+    assert_eq!(v["is_nilpotent"], true);
+    assert_eq!(v["is_abelian"], false);
+    // aussm: one layer per derived factor, as wide as its rank (4, then 2).
+    assert_eq!(target(&v, "aussm")["widths"], json!([4, 2]));
+    // (P × C2)²: a power of a product kept as a pc group. Order
+    // (2·10^9)² = 4·10^18; derived subgroup P'² (10^6); G/G' = (C1000² ×
+    // C2)² = C2² × C1000⁴.
+    let v = json(&file, "Q");
+    assert_eq!(v["order"], "4000000000000000000");
+    assert_eq!(
+        texts(&v["derived_series_orders"]),
+        ["4000000000000000000", "1000000", "1"]
+    );
+    assert_eq!(
+        factors(&v),
+        vec![
+            strs(&[2, 2, 8, 8, 8, 8, 125, 125, 125, 125]),
+            strs(&[8, 8, 125, 125])
+        ]
+    );
+    assert_eq!(
+        v["abelian_invariant_factors"],
+        json!([2, 2, 1000, 1000, 1000, 1000])
+    );
+    // P^5 has order 10^45 ≥ 2^127: refused before anything is built.
+    let (_, err, code) = gssm_check(&file, &["P5"]);
     assert_eq!(code, 1);
     assert!(
-        err.contains("group::pc-in-product") && err.contains("cannot be a factor of a product"),
+        err.contains("2^127 or more") && err.contains("help"),
         "{err}"
     );
-    assert!(err.contains("help"), "{err}");
+    // The product's consistency check is bounded by --max-pc-work.
+    let (_, err, code) = gssm_check(&file, &["P2", "--max-pc-work", "1000"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("collection took more than 1000 steps") && err.contains("--max-pc-work"),
+        "{err}"
+    );
+}
+
+#[test]
+fn pc_groups_past_the_limit_times_listed_groups() {
+    let file = products_source(
+        "listed",
+        "group PC5 = P x Cyclic(5)\ngroup PS4 = P x Symmetric(4)\n",
+    );
+    // P × C5 (C5 a presentation: its regular action): order 5·10^9;
+    // (P × C5)' = P' (1000). G/G' = C1000² × C5: prime powers 5, 8, 8,
+    // 125, 125 and invariant factors 5 | 1000 | 1000 (C1000 × C5 is not
+    // cyclic).
+    let v = json(&file, "PC5");
+    assert_eq!(v["order"], 5_000_000_000u64);
+    assert_eq!(
+        texts(&v["derived_series_orders"]),
+        ["5000000000", "1000", "1"]
+    );
+    assert_eq!(
+        factors(&v),
+        vec![strs(&[5, 8, 8, 125, 125]), strs(&[8, 125])]
+    );
+    assert_eq!(v["abelian_invariant_factors"], json!([5, 1000, 1000]));
+    assert_eq!(v["is_nilpotent"], true);
+    // P × S4 (S4 on its 4 points: series 24, 12, 4, 1 with factors C2,
+    // C3, C2²): orders 24·10^9, 1000·12 = 12000, 1·4, 1; factors C1000² ×
+    // C2, C1000 × C3 = C3000, C2². Not nilpotent (S4 is not).
+    let v = json(&file, "PS4");
+    assert_eq!(v["order"], 24_000_000_000u64);
+    assert_eq!(v["derived_length"], 3);
+    assert_eq!(
+        texts(&v["derived_series_orders"]),
+        ["24000000000", "12000", "4", "1"]
+    );
+    assert_eq!(
+        factors(&v),
+        vec![
+            strs(&[2, 8, 8, 125, 125]),
+            strs(&[3, 8, 125]),
+            strs(&[2, 2])
+        ]
+    );
+    assert_eq!(v["derived_factors"][1]["invariant_factors"], json!([3000]));
+    assert_eq!(v["abelian_invariant_factors"], json!([2, 1000, 1000]));
+    assert_eq!(v["is_nilpotent"], false);
+    assert_eq!(v["is_solvable"], true);
+    assert_eq!(target(&v, "aussm")["layers"], 3);
+}
+
+#[test]
+fn pc_groups_past_the_limit_times_permutation_groups_past_it() {
+    let file = products_source(
+        "chains",
+        &format!(
+            "group PA = P x AGL1(401)\n{}group PW = P x W\n",
+            iterated_wreath("W", 2, 4)
+        ),
+    );
+    // AGL(1, 401) (a semidirect product past the limit, kept as a chain):
+    // order 160400, AGL' = C401, AGL/AGL' = C400 = C16 × C25. P × AGL:
+    // order 1.604·10^14; derived subgroup P' × C401 (401000), then 1. G/G'
+    // = C1000² × C400: prime powers 8, 8, 16 and 25, 125, 125, invariant
+    // factors 8·25 | 8·125 | 16·125; G'/G'' = C1000 × C401, cyclic.
+    let v = json(&file, "PA");
+    assert_eq!(v["order"], 160_400_000_000_000u64);
+    assert_eq!(v["derived_length"], 2);
+    assert_eq!(
+        texts(&v["derived_series_orders"]),
+        ["160400000000000", "401000", "1"]
+    );
+    assert_eq!(
+        factors(&v),
+        vec![strs(&[8, 8, 16, 25, 125, 125]), strs(&[8, 125, 401])]
+    );
+    assert_eq!(v["abelian_invariant_factors"], json!([200, 1000, 2000]));
+    assert_eq!(
+        v["derived_factors"][1]["invariant_factors"],
+        json!([401000])
+    );
+    assert_eq!(v["is_nilpotent"], false);
+    // P × W, W = C2 wr C2 wr C2 wr C2 on 16 points (order 2^15, derived
+    // series 2^15, 2^11, 2^6, 2, 1 by GAP, see
+    // `check_pc_prints_a_presentation_that_reads_back`): orders 2^15·10^9,
+    // 2^11·1000, 2^6, 2, 1, and each derived factor W's with P's added
+    // (P's series ends after two steps), against W's own report.
+    let v = json(&file, "PW");
+    let w = json(&file, "W");
+    assert_eq!(v["order"], 32_768_000_000_000u64);
+    assert_eq!(
+        texts(&v["derived_series_orders"]),
+        ["32768000000000", "2048000", "64", "2", "1"]
+    );
+    let p_factors = [strs(&[8, 8, 125, 125]), strs(&[8, 125])];
+    let mut want = factors(&w);
+    assert_eq!(want.len(), 4);
+    for (f, p) in want.iter_mut().zip(&p_factors) {
+        f.extend(p.iter().cloned());
+        f.sort_by_key(|x| x.parse::<u64>().unwrap());
+    }
+    assert_eq!(factors(&v), want);
+    // W's factors are elementary abelian of ranks 4, 5, 5, 1 (orders 2^4,
+    // 2^11/2^6, 2^6/2, 2).
+    assert_eq!(
+        want,
+        vec![
+            strs(&[2, 2, 2, 2, 8, 8, 125, 125]),
+            strs(&[2, 2, 2, 2, 2, 8, 125]),
+            strs(&[2, 2, 2, 2, 2]),
+            strs(&[2])
+        ]
+    );
+    assert_eq!(v["is_nilpotent"], true);
+}
+
+#[test]
+fn non_solvable_factors_stay_errors() {
+    let file = products_source("errors", "group PA5 = P x Alternating(5)\n");
+    // A5 has no pc presentation: the error is at the factor.
+    let (_, err, code) = gssm_check(&file, &["PA5"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("group::pc-product-not-solvable"), "{err}");
+    assert!(err.contains("not solvable"), "{err}");
+    assert!(
+        err.contains("multiplies only with solvable groups"),
+        "{err}"
+    );
+    assert!(err.contains("big.gssm:3:17"), "{err}");
+    // On the command line too, with the factor's place.
+    let (_, err, code) = gssm_check(&file, &["P x Alternating(5)"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("<group argument>:1:5"), "{err}");
     // The element limit only moves where the presentation takes over.
     let file = source("small", &heisenberg("H", 4));
     let (out, _, code) = gssm_check(&file, &["H", "--max-elements", "10"]);
@@ -308,6 +508,43 @@ fn pc_groups_past_the_limit_inside_products_are_still_errors() {
         out.contains("  solvable     yes, derived length 2\n"),
         "{out}"
     );
+}
+
+/// `gssm check --pc` of a product kept as a pc group prints its
+/// presentation, which reads back (past the element limit) as a group
+/// with the same order and derived series.
+#[test]
+fn check_pc_of_a_pc_product_reads_back() {
+    let file = products_source(
+        "print-product",
+        "group PS4 = P x Symmetric(4)\ngroup PA = P x AGL1(401)\n",
+    );
+    for (name, order, series) in [
+        (
+            "PS4",
+            json!(24_000_000_000u64),
+            vec!["24000000000", "12000", "4", "1"],
+        ),
+        (
+            "PA",
+            json!(160_400_000_000_000u64),
+            vec!["160400000000000", "401000", "1"],
+        ),
+    ] {
+        let (out, err, code) = gssm_check(&file, &[name, "--pc"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            out.starts_with(&format!("group {name} = pc< x, y, z, f1,")),
+            "{out}"
+        );
+        let back = source(&format!("back-{name}"), &out);
+        let (o, err, code) = gssm_check(&back, &[name, "--json", "--max-elements", "1"]);
+        assert_eq!(code, 0, "{name}: {err}");
+        let v: Value = serde_json::from_str(&o).unwrap();
+        assert_eq!(v["order"], order, "{name}");
+        assert_eq!(texts(&v["derived_series_orders"]), series, "{name}");
+        assert_eq!(factors(&v), factors(&json(&file, name)), "{name}");
+    }
 }
 
 #[test]
@@ -412,4 +649,208 @@ fn check_pc_prints_a_presentation_that_reads_back() {
         err.contains("not solvable") && err.contains("help:"),
         "{err}"
     );
+}
+
+/// Semidirect products with a pc group past the element limit, kept as pc
+/// groups: A = (Z/1000)² = ⟨a, b⟩ and P the Heisenberg group over Z/1000.
+fn semidirect_source(test: &str) -> std::path::PathBuf {
+    products_source(
+        test,
+        "group A = pc< a, b | a^1000, b^1000 >\n\
+         group Inv = A : < t | t^2 > by { t: a -> a^-1, b -> b^-1 }\n\
+         group Swap = A : < t | t^2 > by { t: a -> b, b -> a }\n\
+         group SP = P : < c | c^2 > by { c: x -> y, y -> x, z -> z^-1 }\n\
+         group CP = < r | r^3 > : P by { x: r -> r^-1 }\n\
+         group AS3 = A : < s, r | s^2, r^3, (s*r)^2 > by { s: a -> b, b -> a; r: a -> b, b -> a^-1*b^-1 }\n\
+         group Square = A : < t | t^2 > by { t: a -> a^2 }\n\
+         group Quarter = A : < t | t^2 > by { t: a -> b, b -> a^-1 }\n\
+         group PA5 = P : Alternating(5) by { }\n\
+         group D8 = < a | a^4 > : < t | t^2 > by { t: a -> a^-1 }\n",
+    )
+}
+
+#[test]
+fn semidirect_products_with_a_pc_group_past_the_limit_are_pc_groups() {
+    let file = semidirect_source("semidirect");
+    // A ⋊ C2 by inversion: order 2·10^6. [n, t] = n^-1·n^t = n^-2, so G'
+    // = 2A = {n²} ≅ C500² (order 250000), abelian: derived length 2. G/G'
+    // = A/2A × C2 = C2³. C500 = C4 × C125. t inverts the 125-part, so not
+    // nilpotent. H's pc generator (a listed group, converted) is f1.
+    let v = json(&file, "Inv");
+    assert_eq!(v["order"], 2_000_000u64);
+    assert_eq!(v["generators"], json!(["f1", "a", "b"]));
+    assert_eq!(v["derived_length"], 2);
+    assert_eq!(
+        texts(&v["derived_series_orders"]),
+        ["2000000", "250000", "1"]
+    );
+    assert_eq!(factors(&v), vec![strs(&[2, 2, 2]), strs(&[4, 4, 125, 125])]);
+    assert_eq!(v["abelian_invariant_factors"], json!([2, 2, 2]));
+    assert_eq!(
+        v["derived_factors"][1]["invariant_factors"],
+        json!([500, 500])
+    );
+    assert_eq!(v["is_nilpotent"], false);
+    assert_eq!(v["is_solvable"], true);
+    // C1000 wr C2 (t swaps a and b): [a^i b^j, t] = a^(j-i) b^(i-j), so G'
+    // = {a^k b^-k} ≅ C1000; G/G' = C1000 (a ≡ b) × C2. Not nilpotent (the
+    // base group is not a 2-group).
+    let v = json(&file, "Swap");
+    assert_eq!(v["order"], 2_000_000u64);
+    assert_eq!(texts(&v["derived_series_orders"]), ["2000000", "1000", "1"]);
+    assert_eq!(factors(&v), vec![strs(&[2, 8, 125]), strs(&[8, 125])]);
+    assert_eq!(v["abelian_invariant_factors"], json!([2, 1000]));
+    assert_eq!(v["is_nilpotent"], false);
+    // P ⋊ C2, c swapping x and y (so [x, y] = z^-1 and z ↦ z^-1): order
+    // 2·10^9. G' = ⟨u, z⟩ with u = [x, c] = x^-1·y and z = [y, x]; it is
+    // normal (u^x = u·z, u^y = z·u, u^c = u^-1) with G/G' = C1000 (x ≡ y)
+    // × C2, so |G'| = 10^6, abelian (z is central in P). In P, (x^a
+    // y^b)(x^c y^d) = x^(a+c) y^(b+d) z^(bc), so u^k = x^-k y^k
+    // z^(-k(k-1)/2) and u^1000 = z^-499500 = z^500: u has order 2000 and
+    // G' = Z²/⟨(2000, 0), (0, 1000), (1000, -500)⟩, whose invariant
+    // factors are gcd = 500 and 10^6/500 = 2000: C500 × C2000, prime
+    // powers 4, 16, 125, 125.
+    let v = json(&file, "SP");
+    assert_eq!(v["order"], 2_000_000_000u64);
+    assert_eq!(v["generators"], json!(["f1", "x", "y", "z"]));
+    assert_eq!(
+        texts(&v["derived_series_orders"]),
+        ["2000000000", "1000000", "1"]
+    );
+    assert_eq!(
+        factors(&v),
+        vec![strs(&[2, 8, 125]), strs(&[4, 16, 125, 125])]
+    );
+    assert_eq!(v["abelian_invariant_factors"], json!([2, 1000]));
+    assert_eq!(
+        v["derived_factors"][1]["invariant_factors"],
+        json!([500, 2000])
+    );
+    assert_eq!(v["is_nilpotent"], false);
+    // C3 ⋊ P, x inverting r (x has even order 1000; y and z act
+    // trivially): order 3·10^9, the pc group now H. G' = ⟨z⟩ × ⟨r⟩ ([r, x]
+    // = r^-2 = r), cyclic of order 3000; G/G' = C1000² (x, y).
+    let v = json(&file, "CP");
+    assert_eq!(v["order"], 3_000_000_000u64);
+    assert_eq!(v["generators"], json!(["x", "y", "z", "f1"]));
+    assert_eq!(
+        texts(&v["derived_series_orders"]),
+        ["3000000000", "3000", "1"]
+    );
+    assert_eq!(
+        factors(&v),
+        vec![strs(&[8, 8, 125, 125]), strs(&[3, 8, 125])]
+    );
+    assert_eq!(v["derived_factors"][1]["invariant_factors"], json!([3000]));
+    // A ⋊ S3, S3 on A through its 2-dimensional representation (s: a ↔
+    // b, r: a ↦ b ↦ a^-1·b^-1, of order 3; (s·r)² fixes a and b): S3's pc
+    // generators are not s and r, so the action goes through words in
+    // them. r - 1 sends a, b to b - a, -a - 2b, of determinant 3, a unit
+    // mod 1000: [A, r] = A. So G' = A ⋊ A3 (3·10^6), G'' = A (10^6), G'''
+    // = 1; factors C2, C3, C1000².
+    let v = json(&file, "AS3");
+    assert_eq!(v["order"], 6_000_000u64);
+    assert_eq!(v["derived_length"], 3);
+    assert_eq!(
+        texts(&v["derived_series_orders"]),
+        ["6000000", "3000000", "1000000", "1"]
+    );
+    assert_eq!(
+        factors(&v),
+        vec![strs(&[2]), strs(&[3]), strs(&[8, 8, 125, 125])]
+    );
+    assert_eq!(v["is_nilpotent"], false);
+    // Small operands and a small product stay listed, as before: D8.
+    let v = json(&file, "D8");
+    assert_eq!(v["order"], 8);
+    assert_eq!(v["generators"], json!(["a", "t"]));
+    assert_eq!(texts(&v["derived_series_orders"]), ["8", "2", "1"]);
+    assert_eq!(v["is_nilpotent"], true);
+}
+
+#[test]
+fn semidirect_products_with_a_pc_group_check_their_action() {
+    let file = semidirect_source("semidirect-errors");
+    // a ↦ a² is no automorphism of C1000 (1000 is even).
+    let (_, err, code) = gssm_check(&file, &["Square"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("action::not-automorphism"), "{err}");
+    assert!(err.contains("inconsistent"), "{err}");
+    assert!(
+        err.contains(
+            "help: the action is not by automorphisms of N, or does not respect H's relations"
+        ),
+        "{err}"
+    );
+    // At the action block, on line 9 (after `import`, P and the rest).
+    assert!(err.contains("big.gssm:9:"), "{err}");
+    // a ↦ b ↦ a^-1 is an automorphism of order 4, but t² = 1.
+    let (_, err, code) = gssm_check(&file, &["Quarter"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("action::not-automorphism"), "{err}");
+    assert!(err.contains("big.gssm:10:"), "{err}");
+    // A5 has no pc presentation: the error is at the operand.
+    let (_, err, code) = gssm_check(&file, &["PA5"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("group::pc-semidirect-not-solvable"), "{err}");
+    assert!(err.contains("not solvable"), "{err}");
+    assert!(err.contains("big.gssm:11:17"), "{err}");
+    assert!(
+        err.contains("help: a semidirect product with a pc group past the element limit is kept as a pc group"),
+        "{err}"
+    );
+    // The product's consistency check is bounded by --max-pc-work.
+    let (_, err, code) = gssm_check(&file, &["SP", "--max-pc-work", "100"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--max-pc-work"), "{err}");
+    // A product kept as a pc group is an operand in turn: Inv ⋊ C2 with
+    // u acting trivially is Inv × C2 (order 4·10^6, G/G' = C2⁴, G' =
+    // Inv'), and (Inv x Cyclic(2)) the same as a direct product.
+    for expr in ["Inv : < u | u^2 > by { }", "Inv x Cyclic(2)"] {
+        let (out, err, code) = gssm_check(&file, &[expr, "--json"]);
+        assert_eq!(code, 0, "{expr}: {err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["order"], 4_000_000u64, "{expr}");
+        assert_eq!(
+            texts(&v["derived_series_orders"]),
+            ["4000000", "250000", "1"],
+            "{expr}"
+        );
+        assert_eq!(
+            v["abelian_invariant_factors"],
+            json!([2, 2, 2, 2]),
+            "{expr}"
+        );
+    }
+}
+
+/// `gssm check --pc` of a semidirect product kept as a pc group prints a
+/// presentation that reads back with the same order and derived series.
+#[test]
+fn check_pc_of_a_pc_semidirect_product_reads_back() {
+    let file = semidirect_source("print-semidirect");
+    for (name, start) in [
+        ("Inv", "group Inv = pc< f1, a, b |"),
+        ("SP", "group SP = pc< f1, x, y, z |"),
+        ("AS3", "group AS3 = pc< f1, f2, a, b |"),
+    ] {
+        let (out, err, code) = gssm_check(&file, &[name, "--pc"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.starts_with(start), "{out}");
+        let back = source(&format!("back-{name}"), &out);
+        let (o, err, code) = gssm_check(&back, &[name, "--json", "--max-elements", "1"]);
+        assert_eq!(code, 0, "{name}: {err}");
+        let v: Value = serde_json::from_str(&o).unwrap();
+        let w = json(&file, name);
+        assert_eq!(v["order"], w["order"], "{name}");
+        assert_eq!(
+            v["derived_series_orders"], w["derived_series_orders"],
+            "{name}"
+        );
+        assert_eq!(factors(&v), factors(&w), "{name}");
+    }
+    // SP's action reads as written: c swaps x and y and inverts z.
+    let (out, _, _) = gssm_check(&file, &["SP", "--pc"]);
+    assert!(out.contains("f1^-1*x*f1 = y,"), "{out}");
+    assert!(out.contains("f1^-1*z*f1 = z^999,"), "{out}");
 }

@@ -15,6 +15,7 @@ pub mod bsgs;
 pub mod coset;
 pub mod faithful;
 pub mod pc;
+pub mod pc_action;
 pub mod pcgs;
 pub mod perm;
 pub mod product;

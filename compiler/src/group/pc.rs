@@ -330,6 +330,31 @@ impl Pc {
         &self.orders
     }
 
+    /// This presentation's power relations and its non-trivial conjugate
+    /// relations (a pair that commutes needs none), with every generator
+    /// moved up by `offset`: a factor's part of a product's presentation.
+    fn push_relations(&self, offset: usize, rels: &mut Vec<PcRelation>) {
+        let n = self.len();
+        for (i, &exp) in self.orders.iter().enumerate() {
+            rels.push(PcRelation::Power {
+                gen: offset + i,
+                exp: exp as u64,
+                rhs: shifted_word(&self.powers[i], offset),
+            });
+        }
+        for i in 0..n {
+            for j in i + 1..n {
+                if self.moves[i * n + j] {
+                    rels.push(PcRelation::Conjugate {
+                        gen: offset + j,
+                        by: offset + i,
+                        rhs: shifted_word(&self.conj[i * n + j], offset),
+                    });
+                }
+            }
+        }
+    }
+
     /// g_i^{p_i} as an exponent vector (zero at 0..=i); `None` past the
     /// last generator.
     pub fn power_relation(&self, i: usize) -> Option<&Exps> {
@@ -562,6 +587,138 @@ impl Pc {
     }
 }
 
+/// Exponent vector `x` of a factor whose generators start at `offset` in
+/// the product, as a word in the product's generators (zero exponents left
+/// out).
+fn shifted_word(x: &Exps, offset: usize) -> Word {
+    x.iter()
+        .enumerate()
+        .filter(|&(_, &e)| e != 0)
+        .map(|(j, &e)| (offset + j, e as i64))
+        .collect()
+}
+
+/// The pc presentation of the direct product `parts[0] × parts[1] × …`:
+/// the factors' generators one after another (factor k's generator j is
+/// the product's generator `offset_k + j`, named `names[offset_k + j]`),
+/// each factor's power relations and conjugate relations moved to those
+/// indices, and no relation between generators of different factors, so
+/// they commute. The product of relative orders is checked against
+/// `max_order` before any relation is built, and the result goes through
+/// [`Pc::new`], whose consistency check and collection take at most
+/// `max_work` steps; it then gets a fresh budget of `max_work`.
+///
+/// `names` must hold one name per generator of the product, all distinct
+/// (a caller disambiguates the factors' names).
+pub fn direct_product(
+    parts: &[&Pc],
+    names: Vec<String>,
+    max_order: u128,
+    max_work: u64,
+) -> Result<Pc, PcError> {
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    assert_eq!(
+        names.len(),
+        total,
+        "one name per generator of the direct product"
+    );
+    let mut order: u128 = 1;
+    for p in parts {
+        order = order.saturating_mul(p.order());
+    }
+    if order > max_order {
+        return Err(PcError::Order {
+            order,
+            limit: max_order,
+        });
+    }
+    let mut rels = Vec::new();
+    let mut offset = 0;
+    for p in parts {
+        p.push_relations(offset, &mut rels);
+        offset += p.len();
+    }
+    let pc = Pc::new(names, &rels, max_order, max_work)?;
+    pc.set_work_limit(max_work);
+    Ok(pc)
+}
+
+/// The pc presentation of the semidirect product N ⋊ H (`n` normal):
+/// H's generators first (index i is H's generator i), then N's (index
+/// `h.len() + j` is N's generator j), named `names`. H keeps its power and
+/// conjugate relations, with right sides in H's generators; N's relations
+/// move to its indices; and for H's generator h_i and N's generator n_j
+/// the conjugate relation n_j^{h_i} = `action[i][j]`, an exponent vector
+/// of N: `action[i]` lists the images of N's generators under the
+/// automorphism x ↦ h_i^-1·x·h_i. A pair whose image is n_j itself gets
+/// no relation. The product of the orders is checked against `max_order`
+/// before anything is built; [`Pc::new`]'s consistency check (within
+/// `max_work` steps) then holds exactly when each `action[i]` is an
+/// automorphism of N and they respect H's relations, and fails with
+/// [`PcError::Inconsistent`] otherwise. The result gets a fresh budget of
+/// `max_work`.
+pub fn semidirect_product(
+    h: &Pc,
+    n: &Pc,
+    action: &[Vec<Exps>],
+    names: Vec<String>,
+    max_order: u128,
+    max_work: u64,
+) -> Result<Pc, PcError> {
+    let (nh, nn) = (h.len(), n.len());
+    assert_eq!(names.len(), nh + nn, "one name per generator of N ⋊ H");
+    assert_eq!(action.len(), nh, "one automorphism per generator of H");
+    let order = h.order().saturating_mul(n.order());
+    if order > max_order {
+        return Err(PcError::Order {
+            order,
+            limit: max_order,
+        });
+    }
+    let mut rels = Vec::new();
+    for (p, offset) in [(h, 0), (n, nh)] {
+        p.push_relations(offset, &mut rels);
+    }
+    for (i, images) in action.iter().enumerate() {
+        assert_eq!(images.len(), nn, "one image per generator of N");
+        for (j, image) in images.iter().enumerate() {
+            assert_eq!(image.len(), nn, "an exponent vector of N");
+            if *image != gen_power(nn, j, 1) {
+                rels.push(PcRelation::Conjugate {
+                    gen: nh + j,
+                    by: i,
+                    rhs: shifted_word(image, nh),
+                });
+            }
+        }
+    }
+    let pc = Pc::new(names, &rels, max_order, max_work)?;
+    pc.set_work_limit(max_work);
+    Ok(pc)
+}
+
+impl Pc {
+    /// The image of `x` under the endomorphism sending generator j to
+    /// `images[j]`: the product of the `images[j]^{x_j}` in order. Every
+    /// product goes through the collector, within its budget.
+    pub fn image(&self, images: &[Exps], x: &Exps) -> Result<Exps, PcError> {
+        let mut out = self.identity();
+        for (j, &e) in x.iter().enumerate() {
+            if e != 0 {
+                let p = self.pow(&images[j], e as u64)?;
+                self.mul_into(&mut out, &p)?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The composite of two endomorphisms given by the images of the
+    /// generators: first `first`, then `then` (x ↦ then(first(x))).
+    pub fn compose(&self, first: &[Exps], then: &[Exps]) -> Result<Vec<Exps>, PcError> {
+        first.iter().map(|x| self.image(then, x)).collect()
+    }
+}
+
 impl Pc {
     /// The group with its elements listed (orders up to the element limit):
     /// the generators' right-regular action on the exponent vectors, which
@@ -717,5 +874,212 @@ mod tests {
             pc(&["a", "b"], &[vec![(0, 2)]]).unwrap_err(),
             PcError::NoPower { gen: 1, .. }
         ));
+    }
+
+    /// Q8, S3 and the Heisenberg group mod 6 (relative orders 6, not
+    /// prime), each with its own relations.
+    fn factors() -> Vec<Pc> {
+        let comm = |j: usize, i: usize, k: usize| vec![(j, -1), (i, -1), (j, 1), (i, 1), (k, -1)];
+        vec![
+            pc(
+                &["a", "b", "c"],
+                &[
+                    vec![(0, 2), (2, -1)],
+                    vec![(1, 2), (2, -1)],
+                    vec![(2, 2)],
+                    comm(1, 0, 2),
+                ],
+            )
+            .unwrap(),
+            pc(
+                &["a", "b"],
+                &[
+                    vec![(0, 2)],
+                    vec![(1, -1), (0, -1), (1, 1), (0, 1), (1, -1)],
+                    vec![(1, 3)],
+                ],
+            )
+            .unwrap(),
+            pc(
+                &["x", "y", "z"],
+                &[vec![(0, 6)], vec![(1, 6)], vec![(2, 6)], comm(1, 0, 2)],
+            )
+            .unwrap(),
+        ]
+    }
+
+    /// xorshift64*: exponent vectors for the tests, reproducibly.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: u32) -> u32 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as u32 % n
+        }
+
+        fn exps(&mut self, pc: &Pc) -> Exps {
+            pc.relative_orders()
+                .iter()
+                .map(|&p| self.below(p))
+                .collect()
+        }
+    }
+
+    fn product_names(parts: &[Pc]) -> Vec<String> {
+        parts
+            .iter()
+            .enumerate()
+            .flat_map(|(k, p)| p.names().iter().map(move |n| format!("{n}_{}", k + 1)))
+            .collect()
+    }
+
+    #[test]
+    fn direct_products_multiply_factor_by_factor() {
+        let parts = factors();
+        let refs: Vec<&Pc> = parts.iter().collect();
+        let prod = direct_product(&refs, product_names(&parts), 1 << 40, 1 << 24).unwrap();
+        // 8 · 6 · 216.
+        assert_eq!(prod.order(), 10368);
+        assert_eq!(prod.relative_orders(), &[2, 2, 2, 2, 3, 6, 6, 6]);
+        assert_eq!(prod.names()[0], "a_1");
+        assert_eq!(prod.names()[7], "z_3");
+        let offsets = [0usize, 3, 5, 8];
+        let mut rng = Rng(0x1234_5678_9abc_def1);
+        for _ in 0..500 {
+            let xs: Vec<Exps> = parts.iter().map(|p| rng.exps(p)).collect();
+            let ys: Vec<Exps> = parts.iter().map(|p| rng.exps(p)).collect();
+            let x: Exps = xs.concat();
+            let y: Exps = ys.concat();
+            let xy = prod.mul(&x, &y).unwrap();
+            let x_inv = prod.inverse(&x).unwrap();
+            for (k, p) in parts.iter().enumerate() {
+                let block = offsets[k]..offsets[k + 1];
+                assert_eq!(
+                    xy[block.clone()],
+                    p.mul(&xs[k], &ys[k]).unwrap()[..],
+                    "{x:?}·{y:?}"
+                );
+                assert_eq!(x_inv[block], p.inverse(&xs[k]).unwrap()[..], "{x:?}^-1");
+            }
+        }
+        // The relations of each factor, moved to its own indices.
+        for (k, p) in parts.iter().enumerate() {
+            let o = offsets[k];
+            for i in 0..p.len() {
+                let want = p.power_relation(i).unwrap();
+                let got = prod.power_relation(o + i).unwrap();
+                assert_eq!(got[o..o + p.len()], want[..]);
+                assert!(got
+                    .iter()
+                    .enumerate()
+                    .all(|(m, &e)| e == 0 || (o..o + p.len()).contains(&m)));
+                for j in i + 1..p.len() {
+                    let got = prod.conjugate_relation(o + i, o + j).unwrap();
+                    assert_eq!(got[o..o + p.len()], p.conjugate_relation(i, j).unwrap()[..]);
+                }
+            }
+        }
+        // Generators of different factors commute: a trivial conjugate
+        // relation, and the two products collect to one normal word.
+        let n = prod.len();
+        let owner = |g: usize| offsets.iter().rposition(|&o| o <= g).unwrap();
+        for i in 0..n {
+            for j in i + 1..n {
+                if owner(i) == owner(j) {
+                    continue;
+                }
+                assert_eq!(prod.conjugate_relation(i, j), Some(&gen_power(n, j, 1)));
+                let (gi, gj) = (gen_power(n, i, 1), gen_power(n, j, 1));
+                let ij = prod.mul(&gi, &gj).unwrap();
+                assert_eq!(ij, prod.mul(&gj, &gi).unwrap());
+                let mut want = vec![0; n];
+                want[i] = 1;
+                want[j] = 1;
+                assert_eq!(ij, want);
+            }
+        }
+        // Within a factor, Q8's b and a do not commute in the product either.
+        let (a, b) = (gen_power(n, 0, 1), gen_power(n, 1, 1));
+        assert_ne!(prod.mul(&a, &b).unwrap(), prod.mul(&b, &a).unwrap());
+    }
+
+    #[test]
+    fn direct_powers_and_their_limits() {
+        // S3^3: order 216, and each copy's f2^f1 = f2^2 in its own place.
+        let s3 = factors().swap_remove(1);
+        let names: Vec<String> = (1..=6).map(|i| format!("g{i}")).collect();
+        let cube = direct_product(&[&s3, &s3, &s3], names.clone(), 1 << 20, 1 << 24).unwrap();
+        assert_eq!(cube.order(), 216);
+        for c in 0..3 {
+            let mut want = vec![0; 6];
+            want[2 * c + 1] = 2;
+            assert_eq!(cube.conjugate_relation(2 * c, 2 * c + 1), Some(&want));
+        }
+        // The order bound is checked before anything is built.
+        assert_eq!(
+            direct_product(&[&s3, &s3, &s3], names, 215, 1 << 24).unwrap_err(),
+            PcError::Order {
+                order: 216,
+                limit: 215
+            }
+        );
+        // The empty product is the trivial group.
+        let one = direct_product(&[], Vec::new(), 1, 1).unwrap();
+        assert_eq!(one.order(), 1);
+        // Collection is bounded by the work limit.
+        let parts = factors();
+        let refs: Vec<&Pc> = parts.iter().collect();
+        assert!(matches!(
+            direct_product(&refs, product_names(&parts), 1 << 40, 10),
+            Err(PcError::Work { limit: 10 })
+        ));
+    }
+
+    #[test]
+    fn semidirect_products_check_the_action() {
+        // N = C4 × C4 = ⟨a, b⟩, H = C2 = ⟨t⟩.
+        let n = pc(&["a", "b"], &[vec![(0, 4)], vec![(1, 4)]]).unwrap();
+        let h = pc(&["t"], &[vec![(0, 2)]]).unwrap();
+        let names = || vec!["t".to_string(), "a".into(), "b".into()];
+        // Inversion: a ↦ a^3, b ↦ b^3. Order 32; t·a·t = a^-1 in it.
+        let inv = vec![vec![vec![3, 0], vec![0, 3]]];
+        let g = semidirect_product(&h, &n, &inv, names(), 1 << 20, 1 << 24).unwrap();
+        assert_eq!(g.order(), 32);
+        assert_eq!(g.conjugate_relation(0, 1), Some(&vec![0, 3, 0]));
+        assert_eq!(g.conjugate_relation(1, 2), Some(&vec![0, 0, 1]));
+        // t·a has order 2: (t a)^2 = t a t a = a^-1 a = 1.
+        let ta = vec![1, 1, 0];
+        assert_eq!(g.mul(&ta, &ta).unwrap(), g.identity());
+        // The swap a ↔ b: C4 wr C2, where a·a^t = a·b commutes with t.
+        let swap = vec![vec![vec![0, 1], vec![1, 0]]];
+        let w = semidirect_product(&h, &n, &swap, names(), 1 << 20, 1 << 24).unwrap();
+        assert_eq!(w.order(), 32);
+        let t = vec![1, 0, 0];
+        let ab = vec![0, 1, 1];
+        assert_eq!(w.mul(&t, &ab).unwrap(), w.mul(&ab, &t).unwrap());
+        // a ↦ a^2 is no automorphism of C4: inconsistent.
+        let square = vec![vec![vec![2, 0], vec![0, 1]]];
+        assert!(matches!(
+            semidirect_product(&h, &n, &square, names(), 1 << 20, 1 << 24),
+            Err(PcError::Inconsistent(_))
+        ));
+        // a ↦ b, b ↦ a^3 has order 4, so t^2 = 1 is not respected.
+        let quarter = vec![vec![vec![0, 1], vec![3, 0]]];
+        assert!(matches!(
+            semidirect_product(&h, &n, &quarter, names(), 1 << 20, 1 << 24),
+            Err(PcError::Inconsistent(_))
+        ));
+        // The order bound comes first.
+        assert!(matches!(
+            semidirect_product(&h, &n, &inv, names(), 31, 1 << 24),
+            Err(PcError::Order { order: 32, .. })
+        ));
+        // Composing the swap with itself is the identity; image() applies
+        // an endomorphism.
+        let sw = &swap[0];
+        assert_eq!(n.compose(sw, sw).unwrap(), vec![vec![1, 0], vec![0, 1]]);
+        assert_eq!(n.image(&inv[0], &vec![1, 2]).unwrap(), vec![3, 2]);
     }
 }

@@ -250,42 +250,25 @@ pub fn automorphisms(
             }
         }
         let img: Vec<Elem> = images.iter().map(|w| n.eval_word(w)).collect();
-        // Extend along the BFS tree, then check every edge x·g_i: the
-        // non-tree edges are relators that generate all of N's relations.
-        let mut map = vec![0 as Elem; on];
-        for &x in &n_tree.order[1..] {
-            let (p, i) = n_tree.parent[x as usize];
-            map[x as usize] = n.mul(map[p as usize], img[i]);
-        }
-        for &x in &n_tree.order {
-            for (i, &g) in n.generators().iter().enumerate() {
-                let y = n.mul(x, g);
-                if n.mul(map[x as usize], img[i]) != map[y as usize] {
-                    let relator_word = closing_relator(&n_tree, x, i, y);
-                    return Err(ActionError::NotHomomorphism {
-                        h_gen: j,
-                        h_gen_name: h_name(j),
-                        n_gen: i,
-                        n_gen_name: n_name(i),
-                        relator: render(&relator_word, n.generator_names()),
-                        relator_word,
-                    });
+        let map = extend_automorphism(n, &n_tree, &img).map_err(|e| match e {
+            NotAutomorphism::Homomorphism { x, gen: i, y } => {
+                let relator_word = closing_relator(&n_tree, x, i, y);
+                ActionError::NotHomomorphism {
+                    h_gen: j,
+                    h_gen_name: h_name(j),
+                    n_gen: i,
+                    n_gen_name: n_name(i),
+                    relator: render(&relator_word, n.generator_names()),
+                    relator_word,
                 }
             }
-        }
-        let mut seen = vec![false; on];
-        for &v in &map {
-            seen[v as usize] = true;
-        }
-        let image_order = seen.iter().filter(|&&b| b).count();
-        if image_order != on {
-            return Err(ActionError::NotBijective {
+            NotAutomorphism::Onto { image_order } => ActionError::NotBijective {
                 h_gen: j,
                 h_gen_name: h_name(j),
                 image_order,
                 order: on,
-            });
-        }
+            },
+        })?;
         phi.push(map);
     }
 
@@ -381,15 +364,57 @@ fn checked_order(
     Ok(n)
 }
 
-/// Breadth-first spanning tree of a group's Cayley graph over its
-/// generators (positive letters suffice in a finite group).
-struct Tree {
-    order: Vec<Elem>,
-    /// `parent[x] = (p, i)` with p·g_i = x; the identity's entry is unused.
-    parent: Vec<(Elem, usize)>,
+/// Why images of a group's generators extend to no automorphism.
+pub(crate) enum NotAutomorphism {
+    /// map(x)·img[gen] ≠ map(y) on the edge x·g_gen = y.
+    Homomorphism { x: Elem, gen: usize, y: Elem },
+    /// The map is a homomorphism onto a proper subgroup of this order.
+    Onto { image_order: usize },
 }
 
-fn bfs(g: &Group) -> Tree {
+/// The endomorphism of `n` sending generator i to `img[i]`, on all its
+/// elements, when it is an automorphism: extended along `tree` (n's
+/// [`bfs`]), then every edge x·g_i checked (the non-tree edges are
+/// relators that generate all of n's relations), then checked onto.
+pub(crate) fn extend_automorphism(
+    n: &Group,
+    tree: &Tree,
+    img: &[Elem],
+) -> Result<Vec<Elem>, NotAutomorphism> {
+    let on = n.order();
+    let mut map = vec![0 as Elem; on];
+    for &x in &tree.order[1..] {
+        let (p, i) = tree.parent[x as usize];
+        map[x as usize] = n.mul(map[p as usize], img[i]);
+    }
+    for &x in &tree.order {
+        for (i, &g) in n.generators().iter().enumerate() {
+            let y = n.mul(x, g);
+            if n.mul(map[x as usize], img[i]) != map[y as usize] {
+                return Err(NotAutomorphism::Homomorphism { x, gen: i, y });
+            }
+        }
+    }
+    let mut seen = vec![false; on];
+    for &v in &map {
+        seen[v as usize] = true;
+    }
+    let image_order = seen.iter().filter(|&&b| b).count();
+    if image_order != on {
+        return Err(NotAutomorphism::Onto { image_order });
+    }
+    Ok(map)
+}
+
+/// Breadth-first spanning tree of a group's Cayley graph over its
+/// generators (positive letters suffice in a finite group).
+pub(crate) struct Tree {
+    pub(crate) order: Vec<Elem>,
+    /// `parent[x] = (p, i)` with p·g_i = x; the identity's entry is unused.
+    pub(crate) parent: Vec<(Elem, usize)>,
+}
+
+pub(crate) fn bfs(g: &Group) -> Tree {
     let mut parent = vec![(Elem::MAX, 0); g.order()];
     parent[0] = (0, 0);
     let mut order = vec![0 as Elem];
@@ -409,7 +434,7 @@ fn bfs(g: &Group) -> Tree {
 }
 
 /// Tree word of x (generator indices).
-fn tree_word(t: &Tree, mut x: Elem) -> Vec<usize> {
+pub(crate) fn tree_word(t: &Tree, mut x: Elem) -> Vec<usize> {
     let mut w = Vec::new();
     while x != 0 {
         let (p, i) = t.parent[x as usize];

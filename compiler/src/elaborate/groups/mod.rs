@@ -2,6 +2,8 @@
 //! their `require`/`warn` guards), presentations, permutation groups,
 //! direct and semidirect products, and series hints.
 
+mod pc_products;
+
 use super::int::{self, text_of, Vars};
 use super::loader::DefId;
 use super::naming::{convention_warning, disambiguate, fill_names, suggest};
@@ -13,7 +15,7 @@ use crate::group::perm::{from_cycles, group_from_permutations, Perm};
 use crate::group::product::{
     automorphisms, direct, semidirect, semidirect_perms, ActionError, Automorphisms,
 };
-use crate::group::{coset, faithful, format_bytes, pc, Group, GroupError, Word};
+use crate::group::{coset, faithful, format_bytes, pc, Elem, Group, GroupError, Word};
 use crate::parse::ast::{self, GExpr, GExprKind, GuardKind, MessagePart};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -276,24 +278,22 @@ impl<'p> Elab<'p> {
                 self.perm_group(file, vars, e, p, &name).map(plain)
             }
             // Where a group may be kept unlisted, so may a product of
-            // groups: a permutation group on the factors' disjoint points.
+            // groups: a permutation group on the factors' disjoint points,
+            // or a pc group when a factor is one.
             GExprKind::Direct(factors) if self.unlisted_ok() => {
                 let mut parts = Vec::with_capacity(factors.len());
                 for f in factors {
-                    parts.push(self.factor(file, vars, f)?);
+                    parts.push((self.factor(file, vars, f)?, f.span));
                 }
-                let parts: Vec<&Factor> = parts.iter().collect();
+                let parts: Vec<(&Factor, Span)> = parts.iter().map(|(p, s)| (p, *s)).collect();
                 self.product_of(file, e, &parts, given)
             }
             GExprKind::Power(base, k) if self.unlisted_ok() => {
                 let k = int::eval(self.src(file), vars, k)?;
                 let b = self.factor(file, vars, base)?;
-                let gens = match &b {
-                    Factor::Listed(v) => v.group.generator_names().len(),
-                    Factor::Chain(c) => c.gens.len(),
-                };
+                let gens = b.gen_names().len();
                 check_power(self.src(file), e, &b.name(), gens, k)?;
-                let copies: Vec<&Factor> = (0..k).map(|_| &b).collect();
+                let copies: Vec<(&Factor, Span)> = (0..k).map(|_| (&b, base.span)).collect();
                 self.product_of(file, e, &copies, given)
             }
             GExprKind::Direct(factors) => {
@@ -308,12 +308,21 @@ impl<'p> Elab<'p> {
                 let b = self.operand(|el| el.gexpr(file, vars, base, None))?;
                 self.power(file, e, b, k, given).map(plain)
             }
+            // Listed operands make a listed product, or past the limit a
+            // permutation group; an operand that is a pc group past the
+            // limit makes it a pc group (`Elab::pc_semidirect`).
             GExprKind::Semidirect { n, h, action } => {
-                let nv = self.operand(|el| el.gexpr(file, vars, n, None))?;
-                let hv = self.operand(|el| el.gexpr(file, vars, h, None))?;
+                let nf = self.semidirect_operand(file, vars, n)?;
+                let hf = self.semidirect_operand(file, vars, h)?;
                 let name = self.name_of(file, e, given);
-                self.semidirect(file, vars, e, nv, hv, action, &name)
-                    .map(plain)
+                match (nf, hf) {
+                    (Factor::Listed(nv), Factor::Listed(hv)) => self
+                        .semidirect(file, vars, e, nv, hv, action, &name)
+                        .map(plain),
+                    (nf, hf) => self
+                        .pc_semidirect(file, vars, e, (&nf, n.span), (&hf, h.span), action, &name)
+                        .map(plain),
+                }
             }
         }
     }
@@ -326,38 +335,36 @@ impl<'p> Elab<'p> {
     }
 
     /// A factor of a product that may be kept unlisted: listed when it is
-    /// small, else a stabiliser chain.
+    /// small, else a stabiliser chain or a pc presentation.
     fn factor(&mut self, file: usize, vars: &mut Vars, f: &GExpr) -> Result<Factor> {
         match self.gexpr(file, vars, f, None) {
             Ok(v) => Ok(Factor::Listed(v)),
             Err(d) if self.is_beyond(&d) => match self.beyond.take() {
                 Some(Unlisted::Chain(b)) => Ok(Factor::Chain(b)),
-                _ => Err(Diagnostic::error(
-                    "group::pc-in-product",
-                    "a pc group past the element limit cannot be a factor of a product",
-                )
-                .at(self.src(file), f.span, "a pc group past the element limit")
-                .help("gssm keeps a pc group this large only on its own: check it alone, or write it as a permutation group")),
+                Some(Unlisted::Pc(b)) => Ok(Factor::Pc(b)),
+                None => Err(d),
             },
             Err(d) => Err(d),
         }
     }
 
-    /// The direct product of `parts`: listed when its order is within the
-    /// element limit and every part is listed, else a permutation group on
-    /// the disjoint union of the parts' points, kept as a chain.
+    /// The direct product of `parts` (each with the span of the factor it
+    /// came from): listed when its order is within the element limit and
+    /// every part is listed; else, when a part is a pc group past the
+    /// limit, a pc group ([`Elab::pc_product`]); else a permutation group
+    /// on the disjoint union of the parts' points, kept as a chain.
     fn product_of(
         &mut self,
         file: usize,
         e: &GExpr,
-        parts: &[&Factor],
+        parts: &[(&Factor, Span)],
         given: Option<&str>,
     ) -> Result<Value> {
         let listed: Option<Vec<Value>> = parts
             .iter()
-            .map(|p| match p {
+            .map(|(p, _)| match p {
                 Factor::Listed(v) => Some(v.clone()),
-                Factor::Chain(_) => None,
+                Factor::Chain(_) | Factor::Pc(_) => None,
             })
             .collect();
         if let Some(vals) = listed {
@@ -368,6 +375,10 @@ impl<'p> Elab<'p> {
                 return self.direct_product(file, e, vals, given).map(plain);
             }
         }
+        if parts.iter().any(|(p, _)| matches!(p, Factor::Pc(_))) {
+            return self.pc_product(file, e, parts, given);
+        }
+        let parts: Vec<&Factor> = parts.iter().map(|&(p, _)| p).collect();
         let src = self.src(file).clone();
         let name = self.name_of(file, e, given);
         let total: usize = parts.iter().map(|p| p.gen_names().len()).sum();
@@ -398,7 +409,7 @@ impl<'p> Elab<'p> {
         );
         let mut gens = Vec::with_capacity(total);
         let mut offset = 0;
-        for p in parts {
+        for p in &parts {
             let d = p.degree();
             for g in p.perms() {
                 let mut full: Perm = (0..degree as u32).collect();
@@ -557,8 +568,11 @@ impl<'p> Elab<'p> {
             spans.push(span);
         }
         // `gssm check` keeps a pc group past the element limit as its
-        // presentation; only one written directly, not inside a product.
+        // presentation, alone or as a factor of a direct product or power;
+        // an operand (of a semidirect product, a definition with a series,
+        // an automaton's group) needs it listed.
         let beyond = self.unlisted_ok();
+        let operand = self.beyond_ok && !beyond;
         let max_order = if beyond {
             PC_MAX_ORDER
         } else {
@@ -592,6 +606,12 @@ impl<'p> Elab<'p> {
                 )
                 .at(&src, e.span, "in this presentation")
                 .help("use a smaller group: the product of the relative orders must stay below 2^127"),
+                pc::PcError::Order { order, limit } if operand => Diagnostic::error(
+                    "group::pc-in-product",
+                    format!("a pc group of order {order}, past the element limit of {limit}, cannot be an operand here: a semidirect product, a definition with a series and an automaton's group need their groups listed"),
+                )
+                .at(&src, e.span, "a pc group past the element limit")
+                .help("gssm keeps a pc group past the element limit alone or as a factor of a direct product or power (G x H, G^k); raise --max-elements so that it is listed here"),
                 pc::PcError::Order { .. } => d
                     .at(&src, e.span, "in this presentation")
                     .help("raise --max-elements, or track a smaller group"),
@@ -1106,13 +1126,7 @@ impl<'p> Elab<'p> {
         gens: Vec<Perm>,
         degree: usize,
     ) -> Result<Group> {
-        let limits = ChainLimits {
-            max_degree: MAX_DEGREE as usize,
-            max_generators: MAX_GENERATORS,
-            max_memory: self.prog.limits.max_memory,
-            max_work: self.prog.limits.max_chain_work,
-            ..ChainLimits::default()
-        };
+        let limits = chain_limits(&self.prog.limits);
         let chain = Chain::random_generated(degree, &gens, limits, DEFAULT_SEED).map_err(|err| {
             Diagnostic::error("group::chain", err.to_string())
                 .at(src, span, "while building this group's stabiliser chain")
@@ -1276,83 +1290,14 @@ impl<'p> Elab<'p> {
         let (ng, hg) = (nv.group.as_ref(), hv.group.as_ref());
         let n_names = ng.generator_names().to_vec();
         let h_names = hg.generator_names().to_vec();
-        let n_lookup = Gens::new(&n_names);
-        let identity: Vec<Word> = (0..n_names.len()).map(|i| vec![(i, 1)]).collect();
-        let mut maps: Vec<Vec<Word>> = vec![identity; h_names.len()];
-        let mut block_of: Vec<Option<&ast::ActionBlock>> = vec![None; h_names.len()];
-        for b in &action.blocks {
-            let Some(j) = h_names.iter().position(|x| *x == b.gen.name) else {
-                let list = h_names.join(", ");
-                let help = match suggest(&b.gen.name, h_names.iter().map(String::as_str)) {
-                    Some(s) => format!(
-                        "did you mean `{s}`? The action is given per generator of H = {} ({list})",
-                        hg.name
-                    ),
-                    None => format!(
-                        "the action is given per generator of H = {}: {}",
-                        hg.name,
-                        if list.is_empty() {
-                            "it has none".into()
-                        } else {
-                            list
-                        }
-                    ),
-                };
-                return Err(Diagnostic::error(
-                    "action::unknown-generator",
-                    format!("`{}` is not a generator of {}", b.gen.name, hg.name),
-                )
-                .at(&src, b.gen.span, "not a generator of H")
-                .help(help));
-            };
-            if let Some(prev) = block_of[j] {
-                return Err(Diagnostic::error(
-                    "action::duplicate",
-                    format!("the action of `{}` is given twice", b.gen.name),
-                )
-                .at(&src, b.span, "second action")
-                .help("give each generator of H one list of images")
-                .note(&src, prev.span, "first given here"));
-            }
-            block_of[j] = Some(b);
-            let mut mapped: Vec<&ast::Map> = Vec::new();
-            for m in &b.maps {
-                let Some(i) = n_names.iter().position(|x| *x == m.from.name) else {
-                    let help = match suggest(&m.from.name, n_names.iter().map(String::as_str)) {
-                        Some(s) => format!(
-                            "did you mean `{s}`? Maps send generators of N = {} ({})",
-                            ng.name,
-                            n_names.join(", ")
-                        ),
-                        None => format!(
-                            "maps send generators of N = {} to words in them: {}",
-                            ng.name,
-                            n_names.join(", ")
-                        ),
-                    };
-                    return Err(Diagnostic::error(
-                        "action::unknown-generator",
-                        format!("`{}` is not a generator of {}", m.from.name, ng.name),
-                    )
-                    .at(&src, m.from.span, "not a generator of N")
-                    .help(help));
-                };
-                if let Some(prev) = mapped.iter().find(|p| p.from.name == m.from.name) {
-                    return Err(Diagnostic::error(
-                        "action::duplicate",
-                        format!(
-                            "the image of `{}` under `{}` is given twice",
-                            m.from.name, b.gen.name
-                        ),
-                    )
-                    .at(&src, m.span, "second image")
-                    .help("give one image per generator of N")
-                    .note(&src, prev.span, "first given here"));
-                }
-                mapped.push(m);
-                maps[j][i] = expand(&src, vars, &n_lookup, &m.to, self.prog.limits.max_word_len)?;
-            }
-        }
+        let (maps, block_of) = action_maps(
+            &src,
+            vars,
+            (&ng.name, &n_names),
+            (&hg.name, &h_names),
+            action,
+            self.prog.limits.max_word_len,
+        )?;
         let names = disambiguate(&[n_names.clone(), h_names.clone()]);
         // Past the element limit, where it may be kept unlisted, the
         // product is a permutation group on the cosets of H.
@@ -1413,6 +1358,103 @@ impl<'p> Elab<'p> {
     }
 }
 
+/// The images of N's generators under each generator of H, with the block
+/// each came from.
+type ActionMaps<'a> = (Vec<Vec<Word>>, Vec<Option<&'a ast::ActionBlock>>);
+
+/// The action block of `N : H by { y: a -> w, … }` read against N's and
+/// H's generators (each as the group's name and its generator names): for
+/// each generator of H, the images of N's generators as words in them (a
+/// generator not mapped is fixed, one not given acts trivially), with the
+/// block that gave them.
+fn action_maps<'a>(
+    src: &Source,
+    vars: &mut Vars,
+    (n_group, n_names): (&str, &[String]),
+    (h_group, h_names): (&str, &[String]),
+    action: &'a ast::Action,
+    max_word_len: usize,
+) -> Result<ActionMaps<'a>> {
+    let n_lookup = Gens::new(n_names);
+    let identity: Vec<Word> = (0..n_names.len()).map(|i| vec![(i, 1)]).collect();
+    let mut maps: Vec<Vec<Word>> = vec![identity; h_names.len()];
+    let mut block_of: Vec<Option<&ast::ActionBlock>> = vec![None; h_names.len()];
+    for b in &action.blocks {
+        let Some(j) = h_names.iter().position(|x| *x == b.gen.name) else {
+            let list = h_names.join(", ");
+            let help = match suggest(&b.gen.name, h_names.iter().map(String::as_str)) {
+                Some(s) => format!(
+                    "did you mean `{s}`? The action is given per generator of H = {} ({list})",
+                    h_group
+                ),
+                None => format!(
+                    "the action is given per generator of H = {}: {}",
+                    h_group,
+                    if list.is_empty() {
+                        "it has none".into()
+                    } else {
+                        list
+                    }
+                ),
+            };
+            return Err(Diagnostic::error(
+                "action::unknown-generator",
+                format!("`{}` is not a generator of {}", b.gen.name, h_group),
+            )
+            .at(src, b.gen.span, "not a generator of H")
+            .help(help));
+        };
+        if let Some(prev) = block_of[j] {
+            return Err(Diagnostic::error(
+                "action::duplicate",
+                format!("the action of `{}` is given twice", b.gen.name),
+            )
+            .at(src, b.span, "second action")
+            .help("give each generator of H one list of images")
+            .note(src, prev.span, "first given here"));
+        }
+        block_of[j] = Some(b);
+        let mut mapped: Vec<&ast::Map> = Vec::new();
+        for m in &b.maps {
+            let Some(i) = n_names.iter().position(|x| *x == m.from.name) else {
+                let help = match suggest(&m.from.name, n_names.iter().map(String::as_str)) {
+                    Some(s) => format!(
+                        "did you mean `{s}`? Maps send generators of N = {} ({})",
+                        n_group,
+                        n_names.join(", ")
+                    ),
+                    None => format!(
+                        "maps send generators of N = {} to words in them: {}",
+                        n_group,
+                        n_names.join(", ")
+                    ),
+                };
+                return Err(Diagnostic::error(
+                    "action::unknown-generator",
+                    format!("`{}` is not a generator of {}", m.from.name, n_group),
+                )
+                .at(src, m.from.span, "not a generator of N")
+                .help(help));
+            };
+            if let Some(prev) = mapped.iter().find(|p| p.from.name == m.from.name) {
+                return Err(Diagnostic::error(
+                    "action::duplicate",
+                    format!(
+                        "the image of `{}` under `{}` is given twice",
+                        m.from.name, b.gen.name
+                    ),
+                )
+                .at(src, m.span, "second image")
+                .help("give one image per generator of N")
+                .note(src, prev.span, "first given here"));
+            }
+            mapped.push(m);
+            maps[j][i] = expand(src, vars, &n_lookup, &m.to, max_word_len)?;
+        }
+    }
+    Ok((maps, block_of))
+}
+
 /// A semidirect product as listed, or its action kept for a permutation
 /// group past the element limit.
 enum Built {
@@ -1439,6 +1481,17 @@ fn too_many_generators(
 }
 
 /// `G^k` needs 0 ≤ k and at most [`MAX_GENERATORS`] generators in all.
+/// The limits of every stabiliser chain elaboration keeps or builds.
+fn chain_limits(limits: &crate::group::Limits) -> ChainLimits {
+    ChainLimits {
+        max_degree: MAX_DEGREE as usize,
+        max_generators: MAX_GENERATORS,
+        max_memory: limits.max_memory,
+        max_work: limits.max_chain_work,
+        ..ChainLimits::default()
+    }
+}
+
 fn check_power(src: &Source, e: &GExpr, base: &str, gens: usize, k: i64) -> Result<()> {
     if k < 0 || (k as u128) * (gens.max(1) as u128) > MAX_GENERATORS as u128 {
         let label = if k < 0 {
@@ -1463,6 +1516,8 @@ fn check_power(src: &Source, e: &GExpr, base: &str, gens: usize, k: i64) -> Resu
 enum Factor {
     Listed(Value),
     Chain(Beyond),
+    /// A pc group past the element limit: the product is then a pc group.
+    Pc(BeyondPc),
 }
 
 impl Factor {
@@ -1470,6 +1525,7 @@ impl Factor {
         match self {
             Factor::Listed(v) => v.group.name.clone(),
             Factor::Chain(c) => c.name.clone(),
+            Factor::Pc(b) => b.name.clone(),
         }
     }
 
@@ -1477,14 +1533,27 @@ impl Factor {
         match self {
             Factor::Listed(v) => v.group.generator_names(),
             Factor::Chain(c) => &c.gen_names,
+            Factor::Pc(b) => b.pc.names(),
+        }
+    }
+
+    /// The order, saturating at `u128::MAX`.
+    fn order(&self) -> u128 {
+        match self {
+            Factor::Listed(v) => v.group.order() as u128,
+            Factor::Chain(c) => u128::try_from(&c.chain.order()).unwrap_or(u128::MAX),
+            Factor::Pc(b) => b.pc.order(),
         }
     }
 
     /// Points the factor acts on ([`Group::action_degree`] when listed).
+    /// A product with a pc factor is a pc group, so only listed and chain
+    /// factors are asked.
     fn degree(&self) -> usize {
         match self {
             Factor::Listed(v) => v.group.action_degree(),
             Factor::Chain(c) => c.chain.degree(),
+            Factor::Pc(_) => unreachable!("a product with a pc factor is kept as a pc group"),
         }
     }
 
@@ -1493,6 +1562,7 @@ impl Factor {
         match self {
             Factor::Listed(v) => v.group.action_perms(),
             Factor::Chain(c) => c.gens.clone(),
+            Factor::Pc(_) => unreachable!("a product with a pc factor is kept as a pc group"),
         }
     }
 }
@@ -1551,14 +1621,7 @@ fn faithful_action(
     known: Option<usize>,
 ) -> Result<Option<(Vec<Perm>, usize)>> {
     // As the chain kept in the end (`keep_as_chain`).
-    let chain_limits = ChainLimits {
-        max_degree: MAX_DEGREE as usize,
-        max_generators: MAX_GENERATORS,
-        max_memory: limits.max_memory,
-        max_work: limits.max_chain_work,
-        ..ChainLimits::default()
-    };
-    faithful::search(relators, ngens, limits, chain_limits, known).map_err(|err| {
+    faithful::search(relators, ngens, limits, chain_limits(limits), known).map_err(|err| {
         Diagnostic::error("group::chain", err.to_string())
             .at(src, span, "while looking for a faithful action of this group")
             .help("the group is past the element limit, so gssm builds its action on the cosets of a subgroup and that action's stabiliser chain; raise --max-memory or --max-chain-work")
