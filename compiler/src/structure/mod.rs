@@ -6,6 +6,7 @@
 pub mod abelian;
 pub mod action;
 pub mod series;
+pub mod smith;
 pub mod subgroup;
 
 pub use abelian::{abelian_invariants, AbelianFactor};

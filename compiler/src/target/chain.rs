@@ -1,15 +1,15 @@
 //! The plan of a diagonal stack for a permutation group kept as a
 //! stabiliser chain: the derived series as chains (the least depth for
-//! targets whose layers realise every abelian group), each factor listed
+//! targets whose layers realise every abelian group), each factor numbered
 //! through its polycyclic sequence and given invariant-factor coordinates
-//! by the same code as a listed group's.
+//! by the Smith normal form of its relations, without listing it.
 
 use super::Target;
 use crate::group::bsgs::quotient::AbelianQuotient;
 use crate::group::bsgs::series::derived_series;
 use crate::group::bsgs::Chain;
-use crate::group::{Elem, Limits};
-use crate::structure::abelian::{factor, AbelianFactor};
+use crate::group::Limits;
+use crate::structure::abelian::{factor_of_pc, AbelianFactor};
 use crate::structure::series::FactorClass;
 
 /// A series of chains with its factors listed and given coordinates:
@@ -66,8 +66,7 @@ pub fn chain_plan(
                 reason,
                 help: "the coordinates of each abelian factor are computed on its elements; raise --max-elements".into(),
             })?;
-        let all: Vec<Elem> = q.group().elements().collect();
-        let f = factor(q.group(), &all, &[0]).map_err(|e| NoChainPlan {
+        let f = factor_of_pc(q.orders(), q.relations()).map_err(|e| NoChainPlan {
             reason: format!("internal: the factor G_{i}/G_{}: {e}", i + 1),
             help: "this is a bug in gssm".into(),
         })?;

@@ -1,13 +1,14 @@
 //! An abelian factor U/N of two stabiliser chains (N ⊴ U, U/N abelian),
 //! listed although U is not: a polycyclic sequence h_0, …, h_{s-1} of U
 //! modulo N (H_j = ⟨N, h_j, …, h_{s-1}⟩, each step H_j/H_{j+1} cyclic of
-//! relative order m_j) numbers the cosets by exponent vectors, so U/N
-//! becomes a listed [`Group`] whose coordinates `structure::abelian`
-//! computes as it does for listed groups, and an element of U is placed in
-//! it by sifting down the sequence.
+//! relative order m_j) numbers the cosets by exponent vectors (mixed
+//! radix, e_0 least significant), an element of U is placed by sifting down
+//! the sequence, and the relative orders with the powers h_j^{m_j} are all
+//! `structure::abelian::factor_of_pc` needs for coordinates: the quotient
+//! is never listed as a group.
 
 use super::{comm, conj, inverse, mul, Chain, Perm};
-use crate::group::{Elem, Group, Limits};
+use crate::group::{Elem, Limits};
 use num_bigint::BigUint;
 
 pub struct AbelianQuotient {
@@ -19,14 +20,8 @@ pub struct AbelianQuotient {
     /// H_{j+1}, the subgroup an element lies in once h_j's exponent is
     /// taken off.
     below: Vec<Chain>,
-    /// The exponent vector of h_j^{m_j} ∈ H_{j+1} (zero up to j): the
-    /// carries of exponent arithmetic.
+    /// The exponent vector of h_j^{m_j} ∈ H_{j+1} (zero up to j).
     relations: Vec<Vec<u32>>,
-    group: Group,
-    /// Listed element → mixed-radix number of its exponent vector (e_0
-    /// least significant), and back.
-    number_of: Vec<u32>,
-    elem_of_number: Vec<Elem>,
 }
 
 impl AbelianQuotient {
@@ -78,9 +73,6 @@ impl AbelianQuotient {
             gens: Vec::new(),
             below: Vec::new(),
             relations: Vec::new(),
-            group: Group::trivial(name),
-            number_of: Vec::new(),
-            elem_of_number: Vec::new(),
         };
         for (g, _, below) in steps {
             q.gens.push(g);
@@ -93,66 +85,35 @@ impl AbelianQuotient {
                 .ok_or_else(|| format!("internal: h_{j}^m_{j} left {name}"))?;
             q.relations.push(rel);
         }
-        let s = q.gens.len();
-        let n: usize = q.orders.iter().map(|&m| m as usize).product();
-        let mut right_mul = Vec::with_capacity(n * s);
-        for x in 0..n {
-            let ex = q.digits(x as u32);
-            for j in 0..s {
-                let mut unit = vec![0; s];
-                unit[j] = 1;
-                right_mul.push(q.number(&q.add(&ex, &unit)));
-            }
-        }
-        let names = (0..s).map(|j| format!("h{j}")).collect();
-        q.group = Group::from_cayley_graph(name, names, n, &right_mul, 0, limits)
-            .map_err(|e| format!("listing {name}: {e}"))?;
-        // The listing renumbers the elements: follow the same Cayley graph
-        // from the identity to pair the numberings.
-        let mut number_of = vec![u32::MAX; n];
-        number_of[0] = 0;
-        let mut queue = vec![0 as Elem];
-        let mut head = 0;
-        while head < queue.len() {
-            let x = queue[head];
-            head += 1;
-            for (j, &gj) in q.group.generators().iter().enumerate() {
-                let y = q.group.mul(x, gj);
-                if number_of[y as usize] == u32::MAX {
-                    number_of[y as usize] = right_mul[number_of[x as usize] as usize * s + j];
-                    queue.push(y);
-                }
-            }
-        }
-        let mut elem_of_number = vec![0; n];
-        for (e, &num) in number_of.iter().enumerate() {
-            elem_of_number[num as usize] = e as Elem;
-        }
-        q.number_of = number_of;
-        q.elem_of_number = elem_of_number;
         Ok(q)
     }
 
-    /// The quotient as a listed group.
-    pub fn group(&self) -> &Group {
-        &self.group
+    /// The relative orders m_j.
+    pub fn orders(&self) -> &[u32] {
+        &self.orders
     }
 
-    /// The coset of `y` ∈ U, or `None` when y is not in U.
+    /// The exponent vectors of the powers h_j^{m_j}.
+    pub fn relations(&self) -> &[Vec<u32>] {
+        &self.relations
+    }
+
+    /// The coset of `y` ∈ U (its exponent vector's number), or `None`
+    /// when y is not in U.
     pub fn elem(&self, y: &[u32]) -> Option<Elem> {
         let ex = self.exponents(y)?;
-        Some(self.elem_of_number[self.number(&ex) as usize])
+        Some(self.number(&ex))
     }
 
     /// A representative of coset `x`: h_0^{e_0}·…·h_{s-1}^{e_{s-1}}, the
     /// identity for the identity.
     pub fn lift(&self, x: Elem) -> Perm {
-        let ex = self.digits(self.number_of[x as usize]);
+        let ex = self.digits(x);
         let n = self.below.first().map_or(0, Chain::degree);
         let mut g: Perm = (0..n as u32).collect();
         for (h, &e) in self.gens.iter().zip(&ex) {
-            for _ in 0..e {
-                g = mul(&g, h);
+            if e > 0 {
+                g = mul(&g, &super::power(h, u64::from(e)));
             }
         }
         g
@@ -174,27 +135,6 @@ impl AbelianQuotient {
             ex.push(e);
         }
         Some(ex)
-    }
-
-    /// a + b in normal form: exponents reduced mod m_j, each overflow of
-    /// h_j carried into the later exponents by its relation.
-    fn add(&self, a: &[u32], b: &[u32]) -> Vec<u32> {
-        let mut s: Vec<u64> = a
-            .iter()
-            .zip(b)
-            .map(|(&x, &y)| x as u64 + y as u64)
-            .collect();
-        for j in 0..s.len() {
-            let m = self.orders[j] as u64;
-            let carry = s[j] / m;
-            s[j] %= m;
-            if carry > 0 {
-                for (x, &r) in s[j + 1..].iter_mut().zip(&self.relations[j][j + 1..]) {
-                    *x += carry * r as u64;
-                }
-            }
-        }
-        s.into_iter().map(|x| x as u32).collect()
     }
 
     fn number(&self, ex: &[u32]) -> u32 {
@@ -222,7 +162,7 @@ mod tests {
     use super::*;
     use crate::group::bsgs::series::derived_series;
     use crate::group::bsgs::ChainLimits;
-    use crate::structure::abelian::factor;
+    use crate::structure::abelian::factor_of_pc;
 
     /// AGL(1, 7) on 7 points: x ↦ x + 1 and x ↦ 3x (3 is a primitive root).
     fn agl7() -> Chain {
@@ -241,21 +181,27 @@ mod tests {
         let top = AbelianQuotient::new("G/G'", &series[0], &series[1], &Limits::default()).unwrap();
         let bottom =
             AbelianQuotient::new("G'", &series[1], &series[2], &Limits::default()).unwrap();
-        for (q, want) in [(&top, vec![6]), (&bottom, vec![7])] {
-            let all: Vec<Elem> = q.group().elements().collect();
-            let f = factor(q.group(), &all, &[0]).unwrap();
-            assert_eq!(f.invariant_factors, want);
-        }
-        // Placing is a homomorphism: the coset of a product is the product
-        // of the cosets, for every pair of elements of G, and lifts land in
-        // their cosets.
+        let factors: Vec<_> = [&top, &bottom]
+            .iter()
+            .map(|q| factor_of_pc(q.orders(), q.relations()).unwrap())
+            .collect();
+        assert_eq!(factors[0].invariant_factors, vec![6]);
+        assert_eq!(factors[1].invariant_factors, vec![7]);
+        // Placing is a homomorphism: the coset of a product is the sum of
+        // the cosets' codes, for every pair of elements of G, and lifts
+        // land in their cosets.
+        let f = &factors[0];
         let elems: Vec<Perm> = (0..42).map(|i| g.unrank(i)).collect();
         for x in &elems {
             let cx = top.elem(x).unwrap();
             assert_eq!(top.elem(&top.lift(cx)), Some(cx));
             for y in &elems {
                 let cy = top.elem(y).unwrap();
-                assert_eq!(top.elem(&mul(x, y)), Some(top.group().mul(cx, cy)));
+                let cxy = top.elem(&mul(x, y)).unwrap();
+                assert_eq!(
+                    f.code_of[cxy as usize],
+                    f.add(f.code_of[cx as usize], f.code_of[cy as usize])
+                );
             }
         }
         // Outside U: a transposition is not in AGL(1, 7)'s derived subgroup.
