@@ -349,6 +349,13 @@ fn agl_1_401_is_proved_layer_by_layer_and_lies_are_caught() {
     assert!(err.contains("layer.0.cocycle"), "{err}");
     let err = lie("readout", &|d| d.readout.swap(1000, 1001));
     assert!(err.contains("tensor `readout` entry 1000"), "{err}");
+    // No layer at all: a constant readout, which only a trivial group's
+    // tokens would satisfy.
+    let err = lie("no layers", &|d| {
+        d.layers.clear();
+        d.readout = vec![0];
+    });
+    assert!(err.contains("no layer"), "{err}");
 }
 
 /// Whether random sequences of `model` read out the running products of

@@ -665,7 +665,10 @@ fn semidirect_source(test: &str) -> std::path::PathBuf {
          group Square = A : < t | t^2 > by { t: a -> a^2 }\n\
          group Quarter = A : < t | t^2 > by { t: a -> b, b -> a^-1 }\n\
          group PA5 = P : Alternating(5) by { }\n\
-         group D8 = < a | a^4 > : < t | t^2 > by { t: a -> a^-1 }\n",
+         group D8 = < a | a^4 > : < t | t^2 > by { t: a -> a^-1 }\n\
+         group Twice = A : < u, v | u^2, v*u^-1 > by { u: a -> a^-1, b -> b^-1; v: a -> a, b -> b }\n\
+         group TwiceOk = A : < u, v | u^2, v*u^-1 > by { u: a -> a^-1, b -> b^-1; v: a -> a^-1, b -> b^-1 }\n\
+         group TrivH = A : < u | u > by { u: a -> a^-1, b -> b^-1 }\n",
     )
 }
 
@@ -789,6 +792,19 @@ fn semidirect_products_with_a_pc_group_check_their_action() {
     assert_eq!(code, 1);
     assert!(err.contains("action::not-automorphism"), "{err}");
     assert!(err.contains("big.gssm:10:"), "{err}");
+    // H = < u, v | u^2, v = u > is C2, listed: v is u, so it must act as
+    // u does. Acting trivially instead breaks H's relation v·u^-1 = 1, even
+    // though each map alone is an automorphism of A.
+    let (_, err, code) = gssm_check(&file, &["Twice"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("action::not-automorphism"), "{err}");
+    assert!(err.contains("the action of `v`"), "{err}");
+    let v = json(&file, "TwiceOk");
+    assert_eq!(v["order"], 2_000_000u64);
+    // A trivial H (u = 1) can only act trivially.
+    let (_, err, code) = gssm_check(&file, &["TrivH"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("the action of `u`"), "{err}");
     // A5 has no pc presentation: the error is at the operand.
     let (_, err, code) = gssm_check(&file, &["PA5"]);
     assert_eq!(code, 1);

@@ -17,21 +17,21 @@ pub enum PcOperand {
     /// A pc group: its pc generators are its generators.
     Pc(Pc),
     /// A listed group through its regular action: each pc generator is the
-    /// right multiplication by an element of it. `chain` is `None` for the
-    /// trivial group; `pc` is the presentation (the chain's, or the empty
-    /// one).
+    /// right multiplication by an element of it.
     Listed {
         group: Rc<Group>,
-        chain: Option<Box<PcOfChain>>,
-        pc: Pc,
+        chain: Box<PcOfChain>,
     },
+    /// A trivial listed group (its generators, if any, are all e): the
+    /// empty presentation.
+    Trivial(Pc),
 }
 
 impl PcOperand {
     pub fn pc(&self) -> &Pc {
         match self {
-            PcOperand::Pc(p) => p,
-            PcOperand::Listed { pc, .. } => pc,
+            PcOperand::Pc(p) | PcOperand::Trivial(p) => p,
+            PcOperand::Listed { chain, .. } => chain.pc(),
         }
     }
 }
@@ -40,7 +40,8 @@ impl PcOperand {
 #[derive(Debug)]
 pub enum PcActionError {
     /// The images given for H's generator `h_gen` extend to no
-    /// automorphism of (listed) N.
+    /// automorphism of (listed) N, or disagree with the action the other
+    /// generators define on it (H's relations are not respected).
     NotAutomorphism { h_gen: usize },
     /// Collection failed (its work limit, mostly).
     Pc(PcError),
@@ -63,6 +64,10 @@ pub fn pc_action(
     maps: &[Vec<Word>],
 ) -> Result<Vec<Vec<Exps>>, PcActionError> {
     let npc = n.pc();
+    let n_tree = match n {
+        PcOperand::Listed { group, .. } => Some(bfs(group)),
+        PcOperand::Pc(_) | PcOperand::Trivial(_) => None,
+    };
     // φ_y for each of H's generators y, on N's pc generators.
     let mut phi: Vec<Vec<Exps>> = Vec::with_capacity(maps.len());
     for (j, images) in maps.iter().enumerate() {
@@ -72,41 +77,40 @@ pub fn pc_action(
                 .map(|w| p.eval(w))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(PcActionError::Pc)?,
-            PcOperand::Listed { group, chain, .. } => {
+            PcOperand::Trivial(_) => Vec::new(),
+            PcOperand::Listed { group, chain } => {
                 let img: Vec<Elem> = images.iter().map(|w| group.eval_word(w)).collect();
-                let map = extend_automorphism(group, &bfs(group), &img)
+                let tree = n_tree.as_ref().expect("built for a listed N");
+                let map = extend_automorphism(group, tree, &img)
                     .map_err(|_| PcActionError::NotAutomorphism { h_gen: j })?;
-                match chain {
-                    None => Vec::new(),
-                    Some(c) => c
-                        .generators()
-                        .iter()
-                        .map(|g| exponents_of(group, c, map[g[0] as usize]))
-                        .collect::<Option<Vec<_>>>()
-                        .ok_or_else(|| {
-                            PcActionError::Pc(PcError::Inconsistent("an element left N".into()))
-                        })?,
-                }
+                chain
+                    .generators()
+                    .iter()
+                    .map(|g| exponents_of(group, chain, map[g[0] as usize]))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| {
+                        PcActionError::Pc(PcError::Inconsistent("an element left N".into()))
+                    })?
             }
         };
         phi.push(auto);
     }
+    let unit: Vec<Exps> = (0..npc.len())
+        .map(|k| {
+            let mut x = npc.identity();
+            x[k] = 1;
+            x
+        })
+        .collect();
     match h {
         PcOperand::Pc(_) => Ok(phi),
-        PcOperand::Listed { chain: None, .. } => Ok(Vec::new()),
-        PcOperand::Listed {
-            group,
-            chain: Some(c),
-            ..
-        } => {
+        // Every generator of a trivial H is e, which must act trivially.
+        PcOperand::Trivial(_) => match phi.iter().position(|auto| *auto != unit) {
+            Some(j) => Err(PcActionError::NotAutomorphism { h_gen: j }),
+            None => Ok(Vec::new()),
+        },
+        PcOperand::Listed { group, chain: c } => {
             let tree = bfs(group);
-            let unit: Vec<Exps> = (0..npc.len())
-                .map(|k| {
-                    let mut x = npc.identity();
-                    x[k] = 1;
-                    x
-                })
-                .collect();
             let mut act = Vec::with_capacity(c.generators().len());
             for g in c.generators() {
                 // Φ_{k·y} = φ_y ∘ Φ_k along the word of the element.
@@ -115,6 +119,27 @@ pub fn pc_action(
                     auto = npc.compose(&auto, &phi[j]).map_err(PcActionError::Pc)?;
                 }
                 act.push(auto);
+            }
+            // The pc generators' automorphisms define one of H on N; it
+            // must be the one given on H's own generators, which the words
+            // above need not all have met (a generator that is a word in
+            // the others, or trivial).
+            for (j, &y) in group.generators().iter().enumerate() {
+                let right: Perm = (0..group.order() as Elem)
+                    .map(|x| group.mul(x, y))
+                    .collect();
+                let word = c.exponents(&right).ok_or_else(|| {
+                    PcActionError::Pc(PcError::Inconsistent("a generator left H".into()))
+                })?;
+                let mut auto = unit.clone();
+                for (i, &e) in word.iter().enumerate() {
+                    for _ in 0..e {
+                        auto = npc.compose(&auto, &act[i]).map_err(PcActionError::Pc)?;
+                    }
+                }
+                if auto != phi[j] {
+                    return Err(PcActionError::NotAutomorphism { h_gen: j });
+                }
             }
             Ok(act)
         }

@@ -312,7 +312,11 @@ pub fn factor_of_pc(orders: &[u32], relations: &[Vec<u32>]) -> Result<AbelianFac
                 .map_err(|_| "internal: an invariant factor past 32 bits".to_string())
         })
         .collect::<Result<_, _>>()?;
-    let m: usize = orders.iter().map(|&o| o as usize).product();
+    let m = orders
+        .iter()
+        .try_fold(1usize, |acc, &o| acc.checked_mul(o as usize))
+        .filter(|&m| u32::try_from(m).is_ok())
+        .ok_or("the factor has 2^32 elements or more, too many to number")?;
     if invariant_factors
         .iter()
         .map(|&n| n as usize)

@@ -42,7 +42,7 @@ pub fn smith(mut a: Vec<Vec<i128>>) -> Result<(Vec<i128>, Vec<Vec<i128>>), Strin
             let mut clean = true;
             let pivot_row = a[t].clone();
             for row in a.iter_mut().skip(t + 1) {
-                let f = row[t] / p;
+                let f = row[t].checked_div(p).ok_or_else(grew)?;
                 if f != 0 {
                     for (x, &y) in row[t..].iter_mut().zip(&pivot_row[t..]) {
                         *x = sub(*x, f, y).ok_or_else(grew)?;
@@ -51,7 +51,7 @@ pub fn smith(mut a: Vec<Vec<i128>>) -> Result<(Vec<i128>, Vec<Vec<i128>>), Strin
                 clean &= row[t] == 0;
             }
             for j in t + 1..n {
-                let f = a[t][j] / p;
+                let f = a[t][j].checked_div(p).ok_or_else(grew)?;
                 if f != 0 {
                     for row in a.iter_mut().chain(q.iter_mut()) {
                         row[j] = sub(row[j], f, row[t]).ok_or_else(grew)?;
@@ -64,7 +64,10 @@ pub fn smith(mut a: Vec<Vec<i128>>) -> Result<(Vec<i128>, Vec<Vec<i128>>), Strin
             }
             // d_t must divide every entry left: where one does not, adding
             // its row brings a remainder into row t.
-            match (t + 1..n).find(|&i| (t + 1..n).any(|j| a[i][j] % p != 0)) {
+            // (p = -1 divides everything: checked_rem's only failure.)
+            match (t + 1..n)
+                .find(|&i| (t + 1..n).any(|j| a[i][j].checked_rem(p).is_some_and(|r| r != 0)))
+            {
                 Some(i) => {
                     let other = a[i].clone();
                     for (x, &y) in a[t][t..].iter_mut().zip(&other[t..]) {
@@ -76,7 +79,7 @@ pub fn smith(mut a: Vec<Vec<i128>>) -> Result<(Vec<i128>, Vec<Vec<i128>>), Strin
         }
         if a[t][t] < 0 {
             for row in a.iter_mut().chain(q.iter_mut()) {
-                row[t] = -row[t];
+                row[t] = row[t].checked_neg().ok_or_else(grew)?;
             }
         }
     }

@@ -293,11 +293,7 @@ impl<'p> Elab<'p> {
                     .at(src, span, "this operand")
                     .help("the trivial group's pc presentation is empty; this is a bug in gssm: please report it with the file")
             })?;
-            return Ok(PcOperand::Listed {
-                group,
-                chain: None,
-                pc: empty,
-            });
+            return Ok(PcOperand::Trivial(empty));
         }
         let limits = self.prog.limits;
         let order = group.order();
@@ -337,8 +333,7 @@ impl<'p> Elab<'p> {
         })?;
         Ok(PcOperand::Listed {
             group,
-            pc: converted.pc().clone(),
-            chain: Some(Box::new(converted)),
+            chain: Box::new(converted),
         })
     }
 }

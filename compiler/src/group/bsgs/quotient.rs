@@ -7,6 +7,7 @@
 //! `structure::abelian::factor_of_pc` needs for coordinates: the quotient
 //! is never listed as a group.
 
+use super::pcpres::{Budget, Step};
 use super::{comm, conj, inverse, mul, Chain, Perm};
 use crate::group::{Elem, Limits};
 use num_bigint::BigUint;
@@ -17,9 +18,11 @@ pub struct AbelianQuotient {
     inv_gens: Vec<Perm>,
     /// m_j = |H_j| / |H_{j+1}|, each ≥ 2.
     orders: Vec<u32>,
-    /// H_{j+1}, the subgroup an element lies in once h_j's exponent is
-    /// taken off.
-    below: Vec<Chain>,
+    /// Step j's discrete logarithm: the exponent of h_j in an element of
+    /// H_j modulo H_{j+1}, read off a coset invariant.
+    steps: Vec<Step>,
+    /// N, where an element of U ends once every exponent is taken off.
+    lower: Chain,
     /// The exponent vector of h_j^{m_j} ∈ H_{j+1} (zero up to j).
     relations: Vec<Vec<u32>>,
 }
@@ -67,16 +70,19 @@ impl AbelianQuotient {
             steps.push((g.clone(), m, before));
         }
         steps.reverse();
+        let mut budget = Budget::new(limits.max_chain_work, limits.max_memory);
         let mut q = AbelianQuotient {
             inv_gens: steps.iter().map(|s| inverse(&s.0)).collect(),
             orders: steps.iter().map(|s| s.1).collect(),
             gens: Vec::new(),
-            below: Vec::new(),
+            steps: Vec::new(),
+            lower: lower.clone(),
             relations: Vec::new(),
         };
-        for (g, _, below) in steps {
+        for (g, m, below) in steps {
+            q.steps
+                .push(Step::new(&g, m, below, &mut budget).map_err(|e| e.to_string())?);
             q.gens.push(g);
-            q.below.push(below);
         }
         for (j, g) in q.gens.iter().enumerate() {
             let p = super::power(g, q.orders[j] as u64);
@@ -109,7 +115,7 @@ impl AbelianQuotient {
     /// identity for the identity.
     pub fn lift(&self, x: Elem) -> Perm {
         let ex = self.digits(x);
-        let n = self.below.first().map_or(0, Chain::degree);
+        let n = self.lower.degree();
         let mut g: Perm = (0..n as u32).collect();
         for (h, &e) in self.gens.iter().zip(&ex) {
             if e > 0 {
@@ -119,22 +125,20 @@ impl AbelianQuotient {
         g
     }
 
-    /// y ≡ ∏ h_j^{e_j} mod N: peel h_j off until the rest lies in H_{j+1}.
+    /// y ≡ ∏ h_j^{e_j} mod N: each exponent read off its step's coset
+    /// invariant and taken off; the rest must lie in N (an element outside
+    /// U may get any exponents on the way, and fails there).
     fn exponents(&self, y: &[u32]) -> Option<Vec<u32>> {
         let mut z = y.to_vec();
         let mut ex = Vec::with_capacity(self.gens.len());
-        for j in 0..self.gens.len() {
-            let mut e = 0;
-            while !self.below[j].contains(&z) {
-                e += 1;
-                if e >= self.orders[j] {
-                    return None;
-                }
-                z = mul(&self.inv_gens[j], &z);
+        for (step, inv) in self.steps.iter().zip(&self.inv_gens) {
+            let e = step.log(&z)?;
+            if e > 0 {
+                z = mul(&super::power(inv, u64::from(e)), &z);
             }
             ex.push(e);
         }
-        Some(ex)
+        self.lower.contains(&z).then_some(ex)
     }
 
     fn number(&self, ex: &[u32]) -> u32 {
@@ -206,6 +210,66 @@ mod tests {
         }
         // Outside U: a transposition is not in AGL(1, 7)'s derived subgroup.
         assert_eq!(bottom.elem(&perm(7, &[&[1, 2]])), None);
+    }
+
+    /// Composite cyclic steps (C12, C6, C4), where cosets may share an
+    /// invariant and membership tests decide: every quotient of the
+    /// derived series places products additively, lifts land in their
+    /// cosets, and elements of G outside a lower term's U are refused.
+    #[test]
+    fn composite_steps_place_every_element() {
+        let cases: Vec<(usize, Vec<Perm>)> = vec![
+            (
+                20,
+                vec![
+                    perm(20, &[&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]]),
+                    perm(20, &[&[13, 14, 15, 16, 17, 18]]),
+                    perm(20, &[&[19, 20]]),
+                ],
+            ),
+            // AGL(1, 13): x ↦ x + 1 and x ↦ 2x (2 is a primitive root).
+            (
+                13,
+                vec![
+                    perm(13, &[&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]]),
+                    perm(13, &[&[2, 3, 5, 9, 4, 7, 13, 12, 10, 6, 11, 8]]),
+                ],
+            ),
+            // C4 wr C2.
+            (
+                8,
+                vec![
+                    perm(8, &[&[1, 2, 3, 4]]),
+                    perm(8, &[&[1, 5], &[2, 6], &[3, 7], &[4, 8]]),
+                ],
+            ),
+        ];
+        for (n, gens) in cases {
+            let g = Chain::generated(n, &gens, ChainLimits::default()).unwrap();
+            let order = u64::try_from(&g.order()).unwrap();
+            let elems: Vec<Perm> = (0..order).map(|i| g.unrank(i)).collect();
+            let series = derived_series(&g).unwrap();
+            for pair in series.windows(2) {
+                let q = AbelianQuotient::new("F", &pair[0], &pair[1], &Limits::default()).unwrap();
+                let f = factor_of_pc(q.orders(), q.relations()).unwrap();
+                let size = f.order() as u32;
+                for c in 0..size {
+                    assert_eq!(q.elem(&q.lift(c)), Some(c));
+                }
+                let members: Vec<&Perm> = elems.iter().filter(|x| pair[0].contains(x)).collect();
+                for x in &elems {
+                    assert_eq!(q.elem(x).is_some(), pair[0].contains(x));
+                }
+                for (k, x) in members.iter().enumerate() {
+                    let cx = f.code_of[q.elem(x).unwrap() as usize];
+                    for y in members.iter().skip(k % 7).step_by(7) {
+                        let cy = f.code_of[q.elem(y).unwrap() as usize];
+                        let cxy = f.code_of[q.elem(&mul(x, y)).unwrap() as usize];
+                        assert_eq!(cxy, f.add(cx, cy));
+                    }
+                }
+            }
+        }
     }
 
     #[test]

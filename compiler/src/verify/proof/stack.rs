@@ -17,12 +17,17 @@
 //! read-out element by its permutation; with the initial state reading out
 //! the identity, the readout is the running product of every sequence. A
 //! start token must write code 0 in every layer and pass the start token
-//! down, where the readout is the identity again.
+//! down, where the readout is the identity again. A stack of no layers
+//! reads out one element whatever comes, so every token must be e.
 
-use gssm_runtime::chain::{inverse, Perm};
-use gssm_runtime::ir::{Diagonal, Layer, PermTruth};
+use gssm_runtime::chain::{format_bytes, inverse, is_identity, Perm};
+use gssm_runtime::ir::{cycle_notation, Diagonal, Layer, PermTruth};
 use gssm_runtime::values;
 use std::collections::btree_map::{BTreeMap, Entry};
+
+/// Most bytes of permutations the proof holds (sections and inverses): a
+/// crafted file may have many codes on many points.
+const MAX_HELD_BYTES: u128 = 1 << 32;
 
 /// What the local proof checked.
 pub(super) struct Checked {
@@ -173,6 +178,30 @@ pub(super) fn check(
             Some(s)
         })
         .collect();
+    // Every layer's sections are kept whole, and one layer's inverses at a
+    // time: bounded before they are built.
+    let perm_bytes = 4 * p.degree as u128 + 24;
+    let held = (codes.iter().map(|&c| c as u128).sum::<u128>()
+        + codes.iter().copied().max().unwrap_or(0) as u128)
+        * perm_bytes;
+    if held > MAX_HELD_BYTES {
+        return Err(format!(
+            "the local proof would hold the layers' sections as permutations, {}, more than its limit of {}: too many codes on {} points",
+            format_bytes(held),
+            format_bytes(MAX_HELD_BYTES),
+            p.degree
+        ));
+    }
+    let group_tokens = p.tokens.len() - usize::from(bos);
+    if k == 0 {
+        // No layer: the readout is constant, so every token must be e.
+        if let Some(v) = (0..group_tokens).find(|&v| !is_identity(&p.tokens[v])) {
+            return Err(format!(
+                "the model has no layer, so it reads out the same element after every token, but token {v} is {}, not the identity",
+                cycle_notation(&p.tokens[v])
+            ));
+        }
+    }
     let sections: Vec<Vec<Perm>> = (0..k)
         .map(|i| {
             (0..codes[i])
@@ -186,7 +215,6 @@ pub(super) fn check(
         .collect::<Result<_, _>>()?;
     let readout = check_readout(d, &base, &sections)?;
 
-    let group_tokens = p.tokens.len() - usize::from(bos);
     // The reachable tokens of the current layer, each with its element.
     let mut tokens: Vec<(usize, Perm)> = (0..group_tokens)
         .map(|v| (v, p.tokens[v].clone()))
