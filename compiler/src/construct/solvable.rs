@@ -150,14 +150,31 @@ pub fn construct(
     let base = top.base();
     let mut digits = vec![0usize; k];
     let mut prefix: Vec<Vec<u32>> = vec![base.clone(); k + 1];
-    let update = |prefix: &mut Vec<Vec<u32>>, j: usize, s: &Perm| {
+    // Each layer's sections point-major (point x of s(c) at x·m + c), so
+    // that running through layer 0's codes reads memory in order.
+    let degree = top.degree();
+    let by_point: Vec<Vec<u32>> = reps
+        .iter()
+        .map(|(s, _)| {
+            let m = s.len();
+            let mut t = vec![0u32; degree * m];
+            for (c, sc) in s.iter().enumerate() {
+                for (x, &y) in sc.iter().enumerate() {
+                    t[x * m + c] = y;
+                }
+            }
+            t
+        })
+        .collect();
+    let update = |prefix: &mut Vec<Vec<u32>>, j: usize, c: usize| {
         let (lo, hi) = prefix.split_at_mut(j + 1);
+        let (t, m) = (&by_point[j], reps[j].0.len());
         for (y, &x) in lo[j].iter_mut().zip(&hi[0]) {
-            *y = s[x as usize];
+            *y = t[x as usize * m + c];
         }
     };
     for i in (0..k).rev() {
-        update(&mut prefix, i, &reps[i].0[0]);
+        update(&mut prefix, i, 0);
     }
     let mut readout = Vec::with_capacity(joint);
     for _ in 0..joint {
@@ -178,7 +195,7 @@ pub fn construct(
             break;
         }
         for j in (0..=i).rev() {
-            update(&mut prefix, j, &reps[j].0[digits[j]]);
+            update(&mut prefix, j, digits[j]);
         }
     }
     Ok(Model {

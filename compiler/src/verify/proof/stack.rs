@@ -178,12 +178,11 @@ pub(super) fn check(
             Some(s)
         })
         .collect();
-    // Every layer's sections are kept whole, and one layer's inverses at a
+    // Every layer's sections are kept whole, twice while the readout is
+    // checked (point-major there), then with one layer's inverses at a
     // time: bounded before they are built.
     let perm_bytes = 4 * p.degree as u128 + 24;
-    let held = (codes.iter().map(|&c| c as u128).sum::<u128>()
-        + codes.iter().copied().max().unwrap_or(0) as u128)
-        * perm_bytes;
+    let held = 2 * codes.iter().map(|&c| c as u128).sum::<u128>() * perm_bytes;
     if held > MAX_HELD_BYTES {
         return Err(format!(
             "the local proof would hold the layers' sections as permutations, {}, more than its limit of {}: too many codes on {} points",
@@ -305,14 +304,31 @@ fn check_readout(d: &Diagonal, base: &Base, sections: &[Vec<Perm>]) -> Result<us
     // prefix[i] = (σ_{k-1}(c_{k-1})·…·σ_i(c_i)) at the base points.
     let mut digits = vec![0usize; k];
     let mut prefix: Vec<Vec<u32>> = vec![points.clone(); k + 1];
-    let update = |prefix: &mut Vec<Vec<u32>>, j: usize, s: &Perm| {
+    // Sections point-major (point x of σ(c) at x·m + c), so that running
+    // through layer 0's codes reads memory in order.
+    let degree = base.p.degree;
+    let by_point: Vec<Vec<u32>> = sections
+        .iter()
+        .map(|s| {
+            let m = s.len();
+            let mut t = vec![0u32; degree * m];
+            for (c, sc) in s.iter().enumerate() {
+                for (x, &y) in sc.iter().enumerate() {
+                    t[x * m + c] = y;
+                }
+            }
+            t
+        })
+        .collect();
+    let update = |prefix: &mut Vec<Vec<u32>>, j: usize, c: usize| {
         let (lo, hi) = prefix.split_at_mut(j + 1);
+        let (t, m) = (&by_point[j], sections[j].len());
         for (y, &x) in lo[j].iter_mut().zip(&hi[0]) {
-            *y = s[x as usize];
+            *y = t[x as usize * m + c];
         }
     };
     for i in (0..k).rev() {
-        update(&mut prefix, i, &sections[i][0]);
+        update(&mut prefix, i, 0);
     }
     let total = d.readout.len();
     for joint in 0..total {
@@ -342,7 +358,7 @@ fn check_readout(d: &Diagonal, base: &Base, sections: &[Vec<Perm>]) -> Result<us
             break;
         }
         for j in (0..=i).rev() {
-            update(&mut prefix, j, &sections[j][digits[j]]);
+            update(&mut prefix, j, digits[j]);
         }
     }
     Ok(total)
