@@ -767,6 +767,15 @@ mod tests {
         p
     }
 
+    /// A uniformly random permutation of 0..degree (Fisher–Yates).
+    fn uniform_perm(rng: &mut Rng, degree: usize) -> Perm {
+        let mut p: Perm = (0..degree as u32).collect();
+        for i in (1..degree).rev() {
+            p.swap(i, rng.below(i + 1));
+        }
+        p
+    }
+
     fn n_cycle(n: usize) -> Perm {
         cycles(n, &[&(1..=n as u32).collect::<Vec<_>>()])
     }
@@ -1210,10 +1219,7 @@ mod tests {
                 assert!(added || so_far.contains(&p));
                 assert!(!grown.add(&p).unwrap(), "{given:?}");
                 for _ in 0..20 {
-                    let mut q: Perm = (0..degree as u32).collect();
-                    for i in (1..degree).rev() {
-                        q.swap(i, rng.below(i + 1));
-                    }
+                    let q = uniform_perm(&mut rng, degree);
                     assert!(!grown.contains(&q) || so_far.contains(&q), "{given:?}");
                 }
             }
@@ -1230,13 +1236,7 @@ mod tests {
         for _ in 0..100 {
             let degree = 2 + rng.below(10);
             let gens: Vec<Perm> = (0..1 + rng.below(3))
-                .map(|_| {
-                    let mut p: Perm = (0..degree as u32).collect();
-                    for i in (1..degree).rev() {
-                        p.swap(i, rng.below(i + 1));
-                    }
-                    p
-                })
+                .map(|_| uniform_perm(&mut rng, degree))
                 .collect();
             let c = Chain::generated(degree, &gens, ChainLimits::default()).unwrap();
             let base = c.base();
@@ -1288,13 +1288,7 @@ mod tests {
         for round in 0..200u64 {
             let degree = 2 + rng.below(9);
             let gens: Vec<Perm> = (0..1 + rng.below(3))
-                .map(|_| {
-                    let mut p: Perm = (0..degree as u32).collect();
-                    for i in (1..degree).rev() {
-                        p.swap(i, rng.below(i + 1));
-                    }
-                    p
-                })
+                .map(|_| uniform_perm(&mut rng, degree))
                 .collect();
             let det = Chain::generated(degree, &gens, ChainLimits::default()).unwrap();
             let limits = ChainLimits::default();

@@ -69,59 +69,51 @@ impl<'p> Elab<'p> {
     /// series, a listed group through its faithful permutation action
     /// ([`Group::action_perms`]). Errors are at the factor's `span`.
     pub(super) fn factor_as_pc(&self, src: &Source, span: Span, f: &Factor) -> Result<pc::Pc> {
-        let limits = self.prog.limits;
-        let chain_error = |what: String| {
-            Diagnostic::error("group::chain", what)
-                .at(src, span, "while building this factor's stabiliser chain")
-                .help("a factor of a product with a pc group past the element limit is converted to a pc presentation through a stabiliser chain; raise --max-memory or --max-chain-work")
+        let role = Role {
+            noun: "factor",
+            chain_help: "a factor of a product with a pc group past the element limit is converted to a pc presentation through a stabiliser chain; raise --max-memory or --max-chain-work",
+            not_solvable_code: "group::pc-product-not-solvable",
+            not_solvable: format!("{} cannot be a factor of a direct product with a pc group past the element limit", f.name()),
+            not_solvable_help: "a pc group past the element limit multiplies only with solvable groups, as the product is kept as a pc group; raise --max-elements so that the pc group is listed, or write it as a permutation group (a product of permutation groups past the limit is kept as a stabiliser chain)",
+            limit_help: "a factor of a product with a pc group past the element limit is converted to a pc presentation; raise the limit named, or use a smaller factor",
         };
         let converted = match f {
             Factor::Pc(b) => return Ok(b.pc.clone()),
-            Factor::Chain(c) => pc_presentation(&c.chain, limits.max_pc_work),
+            Factor::Chain(c) => pc_presentation(&c.chain, self.prog.limits.max_pc_work),
             // The trivial group has the empty presentation.
-            Factor::Listed(v) if v.group.order() == 1 => {
-                return pc::direct_product(&[], Vec::new(), 1, 0).map_err(|err| {
-                    Diagnostic::error("pc::presentation", err.to_string())
-                        .at(src, span, "this factor")
-                        .help("the trivial group's pc presentation is empty; this is a bug in gssm: please report it with the file")
-                })
-            }
-            Factor::Listed(v) => {
-                let degree = v.group.action_degree();
-                // A listed group may act on more points (its elements)
-                // than a permutation group is written on.
-                let chain_limits = ChainLimits {
-                    max_degree: (MAX_DEGREE as usize).max(degree),
-                    ..chain_limits(&limits)
-                };
-                let chain = Chain::random_generated(
-                    degree,
-                    &v.group.action_perms(),
-                    chain_limits,
-                    DEFAULT_SEED,
-                )
-                .map_err(|err| chain_error(err.to_string()))?;
-                pc_presentation(&chain, limits.max_pc_work)
-            }
+            Factor::Listed(v) if v.group.order() == 1 => return empty_pc(src, span, "this factor"),
+            Factor::Listed(v) => self.listed_pc(
+                src,
+                span,
+                &role,
+                v.group.action_degree(),
+                &v.group.action_perms(),
+            )?,
         };
-        converted.map(PcOfChain::into_pc).map_err(|err| match err {
-            PcOfChainError::NotSolvable { .. } => Diagnostic::error(
-                "group::pc-product-not-solvable",
-                format!(
-                    "{} cannot be a factor of a direct product with a pc group past the element limit: {err}",
-                    f.name()
-                ),
-            )
-            .at(src, span, "not solvable")
-            .help("a pc group past the element limit multiplies only with solvable groups, as the product is kept as a pc group; raise --max-elements so that the pc group is listed, or write it as a permutation group (a product of permutation groups past the limit is kept as a stabiliser chain)"),
-            PcOfChainError::Chain(e) => chain_error(e.to_string()),
-            PcOfChainError::Internal(_) => Diagnostic::error("pc::presentation", err.to_string())
-                .at(src, span, "while converting this factor")
-                .help("this is a bug in gssm: please report it with the file"),
-            _ => Diagnostic::error("pc::presentation", err.to_string())
-                .at(src, span, "while converting this factor to a pc presentation")
-                .help("a factor of a product with a pc group past the element limit is converted to a pc presentation; raise the limit named, or use a smaller factor"),
-        })
+        converted
+            .map(PcOfChain::into_pc)
+            .map_err(|err| role.error(src, span, err))
+    }
+
+    /// A listed group's pc presentation through `perms`, an action of it
+    /// on `degree` points (which may be more than a permutation group is
+    /// written on: its elements).
+    fn listed_pc(
+        &self,
+        src: &Source,
+        span: Span,
+        role: &Role,
+        degree: usize,
+        perms: &[Perm],
+    ) -> Result<std::result::Result<PcOfChain, PcOfChainError>> {
+        let limits = self.prog.limits;
+        let chain_limits = ChainLimits {
+            max_degree: (MAX_DEGREE as usize).max(degree),
+            ..chain_limits(&limits)
+        };
+        let chain = Chain::random_generated(degree, perms, chain_limits, DEFAULT_SEED)
+            .map_err(|err| role.chain_error(src, span, err.to_string()))?;
+        Ok(pc_presentation(&chain, limits.max_pc_work))
     }
 
     /// An operand of a semidirect product: listed, as before; where the
@@ -288,52 +280,83 @@ impl<'p> Elab<'p> {
         };
         let group = v.group.clone();
         if group.order() == 1 {
-            let empty = pc::direct_product(&[], Vec::new(), 1, 0).map_err(|err| {
-                Diagnostic::error("pc::presentation", err.to_string())
-                    .at(src, span, "this operand")
-                    .help("the trivial group's pc presentation is empty; this is a bug in gssm: please report it with the file")
-            })?;
-            return Ok(PcOperand::Trivial(empty));
+            return empty_pc(src, span, "this operand").map(PcOperand::Trivial);
         }
-        let limits = self.prog.limits;
+        let role = Role {
+            noun: "operand",
+            chain_help: "an operand of a semidirect product with a pc group past the element limit is converted to a pc presentation through the stabiliser chain of its regular action; raise --max-memory or --max-chain-work",
+            not_solvable_code: "group::pc-semidirect-not-solvable",
+            not_solvable: format!("{} cannot be {role} of a semidirect product with a pc group past the element limit", f.name()),
+            not_solvable_help: "a semidirect product with a pc group past the element limit is kept as a pc group, so both N and H must be solvable; raise --max-elements so that the pc group is listed, or use a solvable group",
+            limit_help: "an operand of a semidirect product with a pc group past the element limit is converted to a pc presentation; raise the limit named, or use a smaller operand",
+        };
+        // The regular action: each pc generator is then an element.
         let order = group.order();
         let perms: Vec<Perm> = group
             .generators()
             .iter()
             .map(|&s| (0..order as Elem).map(|x| group.mul(x, s)).collect())
             .collect();
-        let chain_error = |what: String| {
-            Diagnostic::error("group::chain", what)
-                .at(src, span, "while building this operand's stabiliser chain")
-                .help("an operand of a semidirect product with a pc group past the element limit is converted to a pc presentation through the stabiliser chain of its regular action; raise --max-memory or --max-chain-work")
-        };
-        let chain_limits = ChainLimits {
-            max_degree: (MAX_DEGREE as usize).max(order),
-            ..chain_limits(&limits)
-        };
-        let chain = Chain::random_generated(order, &perms, chain_limits, DEFAULT_SEED)
-            .map_err(|err| chain_error(err.to_string()))?;
-        let converted = pc_presentation(&chain, limits.max_pc_work).map_err(|err| match err {
-            PcOfChainError::NotSolvable { .. } => Diagnostic::error(
-                "group::pc-semidirect-not-solvable",
-                format!(
-                    "{} cannot be {role} of a semidirect product with a pc group past the element limit: {err}",
-                    f.name()
-                ),
-            )
-            .at(src, span, "not solvable")
-            .help("a semidirect product with a pc group past the element limit is kept as a pc group, so both N and H must be solvable; raise --max-elements so that the pc group is listed, or use a solvable group"),
-            PcOfChainError::Chain(e) => chain_error(e.to_string()),
-            PcOfChainError::Internal(_) => Diagnostic::error("pc::presentation", err.to_string())
-                .at(src, span, "while converting this operand")
-                .help("this is a bug in gssm: please report it with the file"),
-            _ => Diagnostic::error("pc::presentation", err.to_string())
-                .at(src, span, "while converting this operand to a pc presentation")
-                .help("an operand of a semidirect product with a pc group past the element limit is converted to a pc presentation; raise the limit named, or use a smaller operand"),
-        })?;
+        let converted = self
+            .listed_pc(src, span, &role, order, &perms)?
+            .map_err(|err| role.error(src, span, err))?;
         Ok(PcOperand::Listed {
             group,
             chain: Box::new(converted),
         })
+    }
+}
+
+/// The empty pc presentation, the trivial group's.
+fn empty_pc(src: &Source, span: Span, label: &str) -> Result<pc::Pc> {
+    pc::direct_product(&[], Vec::new(), 1, 0).map_err(|err| {
+        Diagnostic::error("pc::presentation", err.to_string())
+            .at(src, span, label)
+            .help("the trivial group's pc presentation is empty; this is a bug in gssm: please report it with the file")
+    })
+}
+
+/// How converting a factor of a direct product, or an operand of a
+/// semidirect product, to a pc presentation reports its errors.
+struct Role {
+    noun: &'static str,
+    chain_help: &'static str,
+    not_solvable_code: &'static str,
+    not_solvable: String,
+    not_solvable_help: &'static str,
+    limit_help: &'static str,
+}
+
+impl Role {
+    fn chain_error(&self, src: &Source, span: Span, what: String) -> Diagnostic {
+        Diagnostic::error("group::chain", what)
+            .at(
+                src,
+                span,
+                format!("while building this {}'s stabiliser chain", self.noun),
+            )
+            .help(self.chain_help)
+    }
+
+    fn error(&self, src: &Source, span: Span, err: PcOfChainError) -> Diagnostic {
+        match err {
+            PcOfChainError::NotSolvable { .. } => Diagnostic::error(
+                self.not_solvable_code,
+                format!("{}: {err}", self.not_solvable),
+            )
+            .at(src, span, "not solvable")
+            .help(self.not_solvable_help),
+            PcOfChainError::Chain(e) => self.chain_error(src, span, e.to_string()),
+            PcOfChainError::Internal(_) => Diagnostic::error("pc::presentation", err.to_string())
+                .at(src, span, format!("while converting this {}", self.noun))
+                .help("this is a bug in gssm: please report it with the file"),
+            _ => Diagnostic::error("pc::presentation", err.to_string())
+                .at(
+                    src,
+                    span,
+                    format!("while converting this {} to a pc presentation", self.noun),
+                )
+                .help(self.limit_help),
+        }
     }
 }
