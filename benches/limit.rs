@@ -411,7 +411,13 @@ mod kernel {
                 });
                 stride *= n as usize;
             }
-            let readout: Vec<i32> = d.readout.iter().map(|&c| c as i32).collect();
+            let readout: Vec<i32> = d
+                .readout
+                .as_ref()
+                .ok_or("this kernel reads a readout table; the model has none")?
+                .iter()
+                .map(|&c| c as i32)
+                .collect();
             let kr = kind(readout.len());
             let readout = tab(&mut mem, &readout);
             Ok(Kernel {

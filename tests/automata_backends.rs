@@ -180,11 +180,16 @@ fn the_gpu_runs_automata_as_the_reference_and_the_automaton_do() {
 /// verifier's report on it.
 fn broken(m: &ValidModel, len: usize) -> (ValidModel, gssm_runtime::exec::ExhaustiveReport) {
     let states = m.order() as u32;
-    let entries = m.diagonal().expect("diagonal").readout.len();
+    let entries = m
+        .diagonal()
+        .and_then(|d| d.readout.as_ref())
+        .expect("a readout")
+        .len();
     for e in 0..entries {
         let mut bad = m.clone().into_model();
         let d = bad.diagonal_mut().expect("diagonal");
-        d.readout[e] = (d.readout[e] + 1) % states;
+        let r = d.readout.as_mut().expect("a readout");
+        r[e] = (r[e] + 1) % states;
         let bad = validate(bad, &LoadLimits::default()).expect("still a valid model");
         let cpu = exhaustive_cpu::<f32>(&bad, len);
         if cpu.mismatches > 0 {

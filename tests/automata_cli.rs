@@ -256,7 +256,9 @@ fn dump(file: &Path) -> String {
             l.moduli, l.coords, l.num_tokens, l.transition_code, l.a_re, l.b_re, l.h0_re, l.cocycle
         ));
     }
-    s.push_str(&format!("readout {:?}\n", m.diagonal().unwrap().readout));
+    if let Some(r) = &m.diagonal().unwrap().readout {
+        s.push_str(&format!("readout {r:?}\n"));
+    }
     s.push_str(&format!("bytes {}\n", bytes.len()));
     s
 }

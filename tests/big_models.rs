@@ -224,6 +224,13 @@ fn perm_truth(m: &mut Model) -> &mut gssm_runtime::ir::PermTruth {
     }
 }
 
+fn levels(m: &mut Model) -> &mut gssm_runtime::ir::Levels {
+    match &mut perm_truth(m).numbering {
+        gssm_runtime::ir::Numbering::Chain(l) => l,
+        _ => panic!("a truth numbered by its chain"),
+    }
+}
+
 #[test]
 fn the_loader_refuses_lying_normal_forms_and_tokens() {
     let (_, bytes) = compile("lies", S10, "generators", false);
@@ -231,38 +238,38 @@ fn the_loader_refuses_lying_normal_forms_and_tokens() {
     validate(good.clone(), &LoadLimits::default()).unwrap();
 
     let mut m = good.clone();
-    let p = perm_truth(&mut m);
-    let last = p.levels.len() - 1;
-    let r = p.levels[last][1].clone();
-    p.levels[last][0] = r;
+    let p = levels(&mut m);
+    let last = p.reps.len() - 1;
+    let r = p.reps[last][1].clone();
+    p.reps[last][0] = r;
     refused(m, "row 0 is not the identity");
 
     let mut m = good.clone();
-    let p = perm_truth(&mut m);
-    let r = p.levels[0][1].clone();
-    p.levels[1].push(r);
+    let p = levels(&mut m);
+    let r = p.reps[0][1].clone();
+    p.reps[1].push(r);
     refused(m, "moves base point");
 
     let mut m = good.clone();
-    let p = perm_truth(&mut m);
-    p.levels[0].pop();
+    let p = levels(&mut m);
+    p.reps[0].pop();
     refused(m, "generate a group of order 3628800");
 
     // A level that numbers nothing: one representative for a point that
     // is not yet a base point.
     let mut m = good.clone();
-    let p = perm_truth(&mut m);
+    let p = levels(&mut m);
     let free = (0..10)
         .find(|x| !p.base.contains(x))
         .expect("S10's base misses a point");
     p.base.push(free);
-    p.levels.push(vec![(0..10).collect()]);
+    p.reps.push(vec![(0..10).collect()]);
     refused(m, "has 1 representatives (need 2..=10)");
 
     let mut m = good.clone();
-    let p = perm_truth(&mut m);
-    let r = p.levels[1][1].clone();
-    p.levels[1].push(r);
+    let p = levels(&mut m);
+    let r = p.reps[1][1].clone();
+    p.reps[1].push(r);
     refused(m, "where an earlier row does");
 
     // Generators of a smaller group than the levels describe.
@@ -277,10 +284,7 @@ fn the_loader_refuses_lying_normal_forms_and_tokens() {
 
     let mut m = good.clone();
     m.manifest.format_version = 4;
-    refused(
-        m,
-        "format version 4 has no permutation groups without a table",
-    );
+    refused(m, "format version 4 does not hold a permutation group");
 
     let mut m = good.clone();
     m.manifest.outputs = vec!["e".into()];

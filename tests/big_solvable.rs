@@ -1,9 +1,10 @@
 //! Solvable permutation groups past the element limit compile to aussm
-//! stacks without a Cayley table (format version 5): one layer per term of
-//! the derived series, each abelian factor listed through a polycyclic
-//! sequence, the readout numbering the running product by the chain's
-//! normal form. Outputs are checked against running products multiplied
-//! here from the groups' definitions, and the layers' shape against the
+//! stacks without a Cayley table or a readout (format version 6): one layer
+//! per term of the derived series, each abelian factor listed through a
+//! polycyclic sequence, the truth numbering the elements along the same
+//! series so that the output is the joint code. Outputs are checked against
+//! running products multiplied here from the groups' definitions and
+//! numbered here from the file's series, and the layers' shape against the
 //! same group compiled with its elements listed (the path the GAP oracle
 //! checks).
 
@@ -13,7 +14,7 @@ use common::{agl1, gpu_present, gssm, perm_group, random_ids, wreath_generators}
 use gssm_compiler::verify::proof;
 use gssm_runtime::exec::{build, Backend};
 use gssm_runtime::format::{decode, encode, load, LoadLimits};
-use gssm_runtime::ir::Net;
+use gssm_runtime::ir::{FloatDtype, Net, Numbering, PermTruth};
 use gssm_runtime::scalar::Dtype;
 use gssm_runtime::tokens::Tokens;
 use gssm_runtime::valid::{validate, ValidModel};
@@ -90,6 +91,55 @@ fn agl1_perms(p: u32, g: u32) -> [Vec<u32>; 2] {
     ]
 }
 
+/// g·h (g first), on the points of g.
+fn mul(g: &[u32], h: &[u32]) -> Vec<u32> {
+    g.iter().map(|&x| h[x as usize]).collect()
+}
+
+/// The id of `g` by the file's series, computed here as the format
+/// documents it: per term, sift g through the term's levels summing the
+/// representatives' codes digitwise, then divide g by the section
+/// s_0^{c_0}·s_1^{c_1}·… on the right; the id is the mixed-radix number
+/// of the codes, term 0 least significant.
+fn series_id(p: &PermTruth, g: &[u32]) -> u64 {
+    let Numbering::Series(terms) = &p.numbering else {
+        panic!("a truth numbered along a series")
+    };
+    let n = p.degree;
+    let identity: Vec<u32> = (0..n as u32).collect();
+    let (mut y, mut id, mut radix) = (g.to_vec(), 0u64, 1u64);
+    for t in terms {
+        let mut h = y.clone();
+        let mut digits = vec![0u64; t.moduli.len()];
+        for ((&b, reps), codes) in t.chain.base.iter().zip(&t.chain.reps).zip(&t.codes) {
+            let r = (0..reps.len())
+                .find(|&r| reps[r][b as usize] == h[b as usize])
+                .expect("an element of the term");
+            h = mul(&h, &inverse(&reps[r]));
+            for (d, &c) in digits.iter_mut().zip(&codes[r]) {
+                *d += u64::from(c);
+            }
+        }
+        assert_eq!(h, identity, "the sift ends at the identity");
+        let code = digits
+            .iter()
+            .zip(&t.moduli)
+            .rev()
+            .fold(0u64, |acc, (d, &m)| acc * u64::from(m) + d % u64::from(m));
+        let mut section = identity.clone();
+        for ((d, &m), s) in digits.iter().zip(&t.moduli).zip(&t.sections) {
+            for _ in 0..d % u64::from(m) {
+                section = mul(&section, s);
+            }
+        }
+        y = mul(&y, &inverse(&section));
+        id += code * radix;
+        radix *= t.moduli.iter().map(|&m| u64::from(m)).product::<u64>();
+    }
+    assert_eq!(y, identity, "the last term's quotient is trivial");
+    id
+}
+
 /// Outputs of random sequences (reference in f32 and f64, and the JIT) are
 /// the running products of `perms` (token id → permutation, p·q applies p
 /// first; `bos`: the last token resets), multiplied here.
@@ -114,8 +164,8 @@ fn outputs_are_running_products(model: &ValidModel, perms: &[Vec<u32>], bos: boo
     ] {
         runs.push(build(model, backend, dtype).unwrap().run(&toks).unwrap());
     }
-    // The GPU runs version-5 files as any diagonal model: the readout's ids
-    // are the normal form's.
+    // The GPU runs version-6 files as any diagonal model: the output is the
+    // joint code.
     if gpu_present() {
         runs.push(
             build(model, Backend::Gpu, Dtype::F32)
@@ -132,7 +182,13 @@ fn outputs_are_running_products(model: &ValidModel, perms: &[Vec<u32>], bos: boo
             } else {
                 g = g.iter().map(|&i| perms[x as usize][i as usize]).collect();
             }
+            let want = series_id(p, &g);
             for out in &runs {
+                assert_eq!(
+                    u64::from(out[b * toks.len() + t]),
+                    want,
+                    "sequence {b} step {t}"
+                );
                 assert_eq!(
                     p.unrank(out[b * toks.len() + t]),
                     g,
@@ -153,7 +209,7 @@ fn agl_1_31_past_the_element_limit_has_the_listed_groups_layers_and_verifies() {
         &[&common[..], &["--max-elements", "100"]].concat(),
     );
     let model = load(&bytes, &LoadLimits::default()).unwrap();
-    assert_eq!(model.manifest.format_version, 5);
+    assert_eq!(model.manifest.format_version, 6);
     assert_eq!(model.order(), 930);
     assert!(model.group().is_none() && model.manifest.outputs.is_empty());
     assert_eq!(encode(&model).unwrap(), bytes);
@@ -250,8 +306,19 @@ fn a_wreath_product_times_c3_with_a_start_token_in_primary_coordinates() {
     assert!(proof(&model).ok);
 }
 
+/// The terms of a model's series, to change.
+fn terms(m: &mut gssm_runtime::ir::Model) -> &mut Vec<gssm_runtime::ir::Term> {
+    match &mut m.truth {
+        gssm_runtime::ir::Truth::Perm(PermTruth {
+            numbering: Numbering::Series(t),
+            ..
+        }) => t,
+        _ => panic!("a truth numbered along a series"),
+    }
+}
+
 #[test]
-fn a_changed_readout_fails_the_proof() {
+fn the_loader_refuses_lying_series() {
     let (_, bytes) = compile(
         "lies",
         &agl1("AGL", 13, 2),
@@ -264,15 +331,90 @@ fn a_changed_readout_fails_the_proof() {
             "20",
         ],
     );
-    let mut m = decode(&bytes).unwrap();
-    let Net::Diagonal(d) = &mut m.net else {
-        panic!("aussm")
+    let good = decode(&bytes).unwrap();
+    validate(good.clone(), &LoadLimits::default()).unwrap();
+    let refused = |change: &dyn Fn(&mut gssm_runtime::ir::Model), want: &str| {
+        let mut m = good.clone();
+        change(&mut m);
+        match validate(m, &LoadLimits::default()) {
+            Ok(_) => panic!("accepted a series that should fail with '{want}'"),
+            Err(e) => assert!(e.to_string().contains(want), "'{e}' does not say '{want}'"),
+        }
     };
-    d.readout.swap(3, 4);
-    let v = validate(m, &LoadLimits::default()).unwrap();
-    let pr = proof(&v);
-    assert!(!pr.ok);
-    assert!(pr.failure.unwrap().contains("reads out"));
+    // AGL(1, 13): term 0 is the group with codes in C12 (the multiplier),
+    // term 1 the translations C13.
+    assert_eq!(
+        good.perm().map(|p| match &p.numbering {
+            Numbering::Series(t) => t.iter().map(|t| t.moduli.clone()).collect::<Vec<_>>(),
+            _ => Vec::new(),
+        }),
+        Some(vec![vec![12], vec![13]])
+    );
+    // A translation given a nonzero multiplier code: no homomorphism.
+    refused(
+        &|m| {
+            let t = &mut terms(m)[0];
+            let (l, r) = (0..t.codes.len())
+                .flat_map(|l| (1..t.codes[l].len()).map(move |r| (l, r)))
+                .find(|&(l, r)| t.chain.reps[l][r][0] != 0)
+                .unwrap();
+            t.codes[l][r][0] = (t.codes[l][r][0] + 1) % 12;
+        },
+        "are not a homomorphism",
+    );
+    // A section whose code is not the unit vector.
+    refused(
+        &|m| {
+            let s = terms(m)[1].sections[0].clone();
+            terms(m)[1].sections[0] = mul(&s, &s);
+        },
+        "not the unit vector",
+    );
+    // A code past its modulus.
+    refused(
+        &|m| terms(m)[1].codes[0][1][0] = 13,
+        "perm.series.1.codes.0",
+    );
+    // Factors that do not multiply to the terms' orders.
+    refused(
+        &|m| terms(m)[0].moduli = vec![24],
+        "not a series with these factors",
+    );
+    // A token outside the group.
+    refused(
+        &|m| {
+            if let gssm_runtime::ir::Truth::Perm(p) = &mut m.truth {
+                p.tokens[0] = from_cycles(13, &[vec![1, 2]]);
+            }
+        },
+        "`perm.tokens` row 0 is not in the group",
+    );
+    // A readout beside the series, and a stack that is not the series.
+    refused(
+        &|m| {
+            if let Net::Diagonal(d) = &mut m.net {
+                d.readout = Some((0..156).collect());
+            }
+        },
+        "no `readout` tensor",
+    );
+    refused(
+        &|m| {
+            if let Net::Diagonal(d) = &mut m.net {
+                d.layers.pop();
+                d.layers[0].cocycle.clear();
+            }
+        },
+        "the truth's series has 2 terms, but the stack has 1 layers",
+    );
+    // Term 1's levels replaced by term 0's: its codes no longer fit them.
+    refused(
+        &|m| {
+            let t0 = terms(m)[0].chain.clone();
+            terms(m)[1].chain = t0;
+        },
+        "perm.series.1.codes",
+    );
 }
 
 #[test]
@@ -324,7 +466,7 @@ fn agl_1_401_is_proved_layer_by_layer_and_lies_are_caught() {
     // Past the cross-check's bound: the argument alone, over the tables.
     assert_eq!(pr.states, 0);
     let local = pr.local.expect("a local proof");
-    assert!(local.contains("160400 entries"), "{local}");
+    assert!(local.contains("the output is the joint code"), "{local}");
     let [t, m] = agl1_perms(401, 3);
     outputs_are_running_products(&model, &[t, m], false);
 
@@ -347,15 +489,19 @@ fn agl_1_401_is_proved_layer_by_layer_and_lies_are_caught() {
         c[7] = c[other];
     });
     assert!(err.contains("layer.0.cocycle"), "{err}");
-    let err = lie("readout", &|d| d.readout.swap(1000, 1001));
-    assert!(err.contains("tensor `readout` entry 1000"), "{err}");
-    // No layer at all: a constant readout, which only a trivial group's
-    // tokens would satisfy.
-    let err = lie("no layers", &|d| {
-        d.layers.clear();
-        d.readout = vec![0];
+    // A transition code of layer 1 moved by one: its cells then disagree
+    // with the translation they stand for.
+    let err = lie("transition", &|d| {
+        let l = &mut d.layers[1];
+        l.transition_code[5] = (l.transition_code[5] + 1) % l.moduli[0];
+        let (re, im) =
+            gssm_runtime::values::transition(l.transition_code[5], l.moduli[0], FloatDtype::F32);
+        (l.a_re[5], l.a_im[5]) = (re, im);
+        if let Some(ph) = &mut l.phase {
+            ph[5] = gssm_runtime::values::phase(l.transition_code[5], l.moduli[0], FloatDtype::F32);
+        }
     });
-    assert!(err.contains("no layer"), "{err}");
+    assert!(err.contains("layer 1"), "{err}");
 }
 
 /// Whether random sequences of `model` read out the running products of
@@ -422,20 +568,16 @@ fn the_local_proof_accepts_no_lie_the_state_search_rejects() {
         };
         for _ in 0..150 {
             let mut m = decode(&bytes).unwrap();
-            let order = m.order();
             let Net::Diagonal(d) = &mut m.net else {
                 panic!("aussm")
             };
             let k = d.layers.len();
-            let layer = next(k);
-            // A cocycle entry of a layer with one, or a readout entry,
-            // changed to another value in range.
-            let (table, range) = if layer + 1 < k {
-                let range = d.layers[layer + 1].num_tokens;
-                (&mut d.layers[layer].cocycle, range)
-            } else {
-                (&mut d.readout, order)
-            };
+            // A cocycle entry (every layer but the last has one) changed to
+            // another value in range; the output is the joint code, so
+            // there is no readout to change.
+            let layer = next(k - 1);
+            let range = d.layers[layer + 1].num_tokens;
+            let table = &mut d.layers[layer].cocycle;
             let at = next(table.len());
             let old = table[at] as usize;
             table[at] = ((old + 1 + next(range - 1)) % range) as u32;

@@ -2,7 +2,7 @@
 //! stdlib models, and every compile error a target gives. Same input, same
 //! bytes: the files are compiled twice in separate processes and compared.
 
-use gssm_runtime::ir::Net;
+use gssm_runtime::ir::{Levels, Net, Numbering};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -65,11 +65,28 @@ fn dump(bytes: &[u8]) -> String {
         )),
         (None, Some(p)) => {
             s.push_str(&format!(
-                "\nperm.generators = {:?}\nperm.tokens = {:?}\nperm.base = {:?}\n",
-                p.generators, p.tokens, p.base
+                "\nperm.generators = {:?}\nperm.tokens = {:?}\n",
+                p.generators, p.tokens
             ));
-            for (i, reps) in p.levels.iter().enumerate() {
-                s.push_str(&format!("perm.level.{i} = {reps:?}\n"));
+            let levels = |s: &mut String, prefix: &str, l: &Levels| {
+                s.push_str(&format!("{prefix}base = {:?}\n", l.base));
+                for (i, reps) in l.reps.iter().enumerate() {
+                    s.push_str(&format!("{prefix}level.{i} = {reps:?}\n"));
+                }
+            };
+            match &p.numbering {
+                Numbering::Chain(l) => levels(&mut s, "perm.", l),
+                Numbering::Series(terms) => {
+                    for (i, t) in terms.iter().enumerate() {
+                        let prefix = format!("perm.series.{i}.");
+                        s.push_str(&format!("{prefix}moduli = {:?}\n", t.moduli));
+                        s.push_str(&format!("{prefix}sections = {:?}\n", t.sections));
+                        levels(&mut s, &prefix, &t.chain);
+                        for (l, c) in t.codes.iter().enumerate() {
+                            s.push_str(&format!("{prefix}codes.{l} = {c:?}\n"));
+                        }
+                    }
+                }
             }
         }
         (None, None) => unreachable!("a group model"),
@@ -116,7 +133,10 @@ fn dump(bytes: &[u8]) -> String {
             return s;
         }
     };
-    s.push_str(&format!("readout = {:?}\n", d.readout));
+    match &d.readout {
+        Some(r) => s.push_str(&format!("readout = {r:?}\n")),
+        None => s.push_str("readout = absent: the output is the joint code\n"),
+    }
     for (i, l) in d.layers.iter().enumerate() {
         s.push_str(&format!("layer.{i}.moduli = {:?}\n", l.moduli));
         s.push_str(&format!(

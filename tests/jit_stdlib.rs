@@ -96,7 +96,8 @@ fn a_corrupted_model_fails_where_the_cpu_verifier_says() {
         // Point one readout entry at another element: still a valid model.
         let order = bad.order() as u32;
         let d = bad.diagonal_mut().expect("diagonal");
-        d.readout[which] = (d.readout[which] + 1) % order;
+        let r = d.readout.as_mut().expect("a readout");
+        r[which] = (r[which] + 1) % order;
         let bad = validate(bad, &LoadLimits::default()).unwrap();
         let cpu = exhaustive_cpu::<f32>(&bad, len);
         let got = jit::exhaustive(&bad, Dtype::F32, len).unwrap();

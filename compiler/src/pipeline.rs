@@ -325,7 +325,7 @@ pub fn compile_automaton(
         let p = coordinates(diagonal_plan(&g, origin, target)?, opts.coordinates);
         let mut m = construct(&g, &p, target, &toks, opts.dtype).map_err(located)?;
         if let Some(d) = m.diagonal_mut() {
-            for y in d.readout.iter_mut() {
+            for y in d.readout.iter_mut().flatten() {
                 *y = image[*y as usize];
             }
         }

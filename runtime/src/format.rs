@@ -14,12 +14,17 @@
 //! | `tokens.element` | I32 | [V_0] token id → element id |
 //! | `perm.generators` | I32 | [num generators, n] images of points 0..n (version 5, instead of the three above) |
 //! | `perm.tokens` | I32 | [V_0, n] each token's permutation (the identity for a start token) |
-//! | `perm.base` | I32 | [k] base points |
-//! | `perm.level.i` | I32 | [m_i, n] level i's coset representatives, the identity first (`ir::PermTruth`) |
+//! | `perm.base` | I32 | [k] base points (version 5: numbered by the chain) |
+//! | `perm.level.i` | I32 | [m_i, n] level i's coset representatives, the identity first (`ir::Levels`) |
+//! | `perm.series.i.moduli` | I32 | [w_i] term i's factor A_i = Z/n_0 × … (version 6: numbered along a series, `ir::Term`) |
+//! | `perm.series.i.sections` | I32 | [w_i, n] s_j ∈ G_i with π_i(s_j) = e_j |
+//! | `perm.series.i.base` | I32 | [b_i] G_i's base points |
+//! | `perm.series.i.level.l` | I32 | [m_l, n] G_i's level l representatives, the identity first |
+//! | `perm.series.i.codes.l` | I32 | [m_l, w_i] π_i of each representative, as digits |
 //! | `automaton.delta` | I32 | [V_0, S] `delta[v, q]` = state reached from q by token v (instead of the three above) |
 //! | `automaton.start` | I32 | [1] the start state |
 //! | `automaton.accept` | I32 | [S] 1 for accepting states, else 0 |
-//! | `readout` | I32 | [C_0·C_1⋯C_{k-1}] joint code → output (element or state) id |
+//! | `readout` | I32 | [C_0·C_1⋯C_{k-1}] joint code → output (element or state) id (absent in version 6: the output is the joint code) |
 //! | `layer.i.moduli` | I32 | [r_i] |
 //! | `layer.i.coords` | I32 | [r_i] 0 = phase, 1 = register (absent: all phases) |
 //! | `layer.i.transition.code` | I32 | [V_i, r_i] exact transition codes (`ir::Coord`) |
@@ -50,8 +55,9 @@
 
 pub use crate::ir::FloatDtype;
 use crate::ir::{
-    AutomatonTruth, Coord, DeltaCell, Diagonal, GroupTruth, Layer, Manifest, Model, Net, PdCell,
-    PermTruth, PointAction, RnnCell, Truth, FORMAT_NAME, FORMAT_VERSIONS_READ, FORMAT_VERSION_PERM,
+    AutomatonTruth, Coord, DeltaCell, Diagonal, GroupTruth, Layer, Levels, Manifest, Model, Net,
+    Numbering, PdCell, PermTruth, PointAction, RnnCell, Term, Truth, FORMAT_NAME,
+    FORMAT_VERSIONS_READ, FORMAT_VERSION_SERIES,
 };
 pub use crate::valid::LoadLimits;
 use crate::valid::{validate, ValidModel};
@@ -72,7 +78,7 @@ pub enum FormatError {
     Manifest(String),
     #[error("the file's format is '{0}', expected '{FORMAT_NAME}'")]
     WrongFormat(String),
-    #[error("format version {found} is not supported: this build reads versions 2 to {FORMAT_VERSION_PERM}{}", if *.found < FORMAT_VERSIONS_READ[0] { "; the file was written by an older gssm, so compile its source again with this one" } else { "" })]
+    #[error("format version {found} is not supported: this build reads versions 2 to {FORMAT_VERSION_SERIES}{}", if *.found < FORMAT_VERSIONS_READ[0] { "; the file was written by an older gssm, so compile its source again with this one" } else { "" })]
     Version { found: u32 },
     #[error("tensor `{0}` is missing")]
     Missing(String),
@@ -154,14 +160,39 @@ pub fn encode(model: &ValidModel) -> Result<Vec<u8>, FormatError> {
                     &p.generators.concat(),
                 ),
                 ints("perm.tokens", vec![v, deg], &p.tokens.concat()),
-                ints("perm.base", vec![p.base.len()], &p.base),
             ];
-            for (i, reps) in p.levels.iter().enumerate() {
-                t.push(ints(
-                    &format!("perm.level.{i}"),
-                    vec![reps.len(), deg],
-                    &reps.concat(),
-                ));
+            let levels = |t: &mut Vec<Tensor>, prefix: &str, l: &Levels| {
+                t.push(ints(&format!("{prefix}base"), vec![l.base.len()], &l.base));
+                for (i, reps) in l.reps.iter().enumerate() {
+                    t.push(ints(
+                        &format!("{prefix}level.{i}"),
+                        vec![reps.len(), deg],
+                        &reps.concat(),
+                    ));
+                }
+            };
+            match &p.numbering {
+                Numbering::Chain(l) => levels(&mut t, "perm.", l),
+                Numbering::Series(terms) => {
+                    for (i, term) in terms.iter().enumerate() {
+                        let prefix = format!("perm.series.{i}.");
+                        let w = term.moduli.len();
+                        t.push(ints(&format!("{prefix}moduli"), vec![w], &term.moduli));
+                        t.push(ints(
+                            &format!("{prefix}sections"),
+                            vec![w, deg],
+                            &term.sections.concat(),
+                        ));
+                        levels(&mut t, &prefix, &term.chain);
+                        for (l, codes) in term.codes.iter().enumerate() {
+                            t.push(ints(
+                                &format!("{prefix}codes.{l}"),
+                                vec![codes.len(), w],
+                                &codes.concat(),
+                            ));
+                        }
+                    }
+                }
             }
             t
         }
@@ -179,7 +210,9 @@ pub fn encode(model: &ValidModel) -> Result<Vec<u8>, FormatError> {
     };
     match &model.net {
         Net::Diagonal(d) => {
-            tensors.push(ints("readout", vec![d.readout.len()], &d.readout));
+            if let Some(r) = &d.readout {
+                tensors.push(ints("readout", vec![r.len()], r));
+            }
             let last = d.layers.len().saturating_sub(1);
             for (i, l) in d.layers.iter().enumerate() {
                 let (v, r) = (l.num_tokens, l.width());
@@ -427,9 +460,16 @@ fn rows(flat: Vec<u32>, count: usize, n: usize) -> Vec<Vec<u32>> {
     flat.chunks_exact(n).map(<[u32]>::to_vec).collect()
 }
 
-/// A permutation group without a table: generators, tokens, base and one
-/// tensor of representatives per base point.
-fn read_perm(rd: &mut Reader, gens: usize, v: usize) -> Result<PermTruth, FormatError> {
+/// A permutation group without a table: generators, tokens, and either a
+/// chain (base and one tensor of representatives per base point) or, with
+/// `series` (version 6), the terms of a series, numbered from 0 without
+/// gaps.
+fn read_perm(
+    rd: &mut Reader,
+    gens: usize,
+    v: usize,
+    series: bool,
+) -> Result<PermTruth, FormatError> {
     let (tokens, shape) = rd.ints("perm.tokens", &[Some(v), None])?;
     let deg = shape[1];
     let generators = rows(
@@ -437,24 +477,55 @@ fn read_perm(rd: &mut Reader, gens: usize, v: usize) -> Result<PermTruth, Format
         gens,
         deg,
     );
-    let (base, k) = rd.ints("perm.base", &[None])?;
-    // Each level is a tensor of its own, so the file's size bounds k.
-    let mut levels = Vec::with_capacity(k[0].min(64));
-    for i in 0..k[0] {
-        let (reps, shape) = rd.ints(&format!("perm.level.{i}"), &[None, Some(deg)])?;
-        levels.push(rows(reps, shape[0], deg));
-    }
+    // The version says which (a trivial group's series has no terms).
+    let numbering = if !series {
+        Numbering::Chain(read_levels(rd, "perm.", deg)?)
+    } else {
+        let mut terms = Vec::new();
+        // Each term is tensors of its own, so the file's size bounds them.
+        while rd.has(&format!("perm.series.{}.moduli", terms.len())) {
+            let prefix = format!("perm.series.{}.", terms.len());
+            let (moduli, w) = rd.ints(&format!("{prefix}moduli"), &[None])?;
+            let w = w[0];
+            let (sections, _) = rd.ints(&format!("{prefix}sections"), &[Some(w), Some(deg)])?;
+            let chain = read_levels(rd, &prefix, deg)?;
+            let codes = chain
+                .reps
+                .iter()
+                .enumerate()
+                .map(|(l, reps)| {
+                    let name = format!("{prefix}codes.{l}");
+                    let (c, _) = rd.ints(&name, &[Some(reps.len()), Some(w)])?;
+                    Ok(rows(c, reps.len(), w))
+                })
+                .collect::<Result<_, FormatError>>()?;
+            terms.push(Term::new(moduli, chain, codes, rows(sections, w, deg)));
+        }
+        Numbering::Series(terms)
+    };
     Ok(PermTruth {
         degree: deg,
         generators,
         tokens: rows(tokens, v, deg),
-        base,
-        levels,
+        numbering,
     })
 }
 
+/// A base (`{prefix}base`) and one tensor of representatives per base point
+/// (`{prefix}level.i`).
+fn read_levels(rd: &mut Reader, prefix: &str, deg: usize) -> Result<Levels, FormatError> {
+    let (base, k) = rd.ints(&format!("{prefix}base"), &[None])?;
+    // Each level is a tensor of its own, so the file's size bounds k.
+    let mut reps = Vec::with_capacity(k[0].min(64));
+    for i in 0..k[0] {
+        let (r, shape) = rd.ints(&format!("{prefix}level.{i}"), &[None, Some(deg)])?;
+        reps.push(rows(r, shape[0], deg));
+    }
+    Ok(Levels { base, reps })
+}
+
 /// Diagonal layers, numbered from 0 without gaps (a stray `layer.j.*` is
-/// reported as unexpected), and the readout.
+/// reported as unexpected), and the readout if there is one.
 fn read_diagonal(rd: &mut Reader, dt: FloatDtype) -> Result<Diagonal, FormatError> {
     let mut k = 0;
     while rd.has(&format!("layer.{k}.moduli")) {
@@ -526,11 +597,17 @@ fn read_diagonal(rd: &mut Reader, dt: FloatDtype) -> Result<Diagonal, FormatErro
             .ints(&name, &[Some(codes), Some(layers[i].num_tokens)])?
             .0;
     }
-    let joint = codes_all
-        .iter()
-        .try_fold(1usize, |acc, c| c.and_then(|c| acc.checked_mul(c)))
-        .ok_or_else(|| FormatError::Limit("the readout table's size overflows".into()))?;
-    let (readout, _) = rd.ints("readout", &[Some(joint)])?;
+    // Without a readout the output is the joint code (the validator checks
+    // the truth numbers its elements so).
+    let readout = if rd.has("readout") {
+        let joint = codes_all
+            .iter()
+            .try_fold(1usize, |acc, c| c.and_then(|c| acc.checked_mul(c)))
+            .ok_or_else(|| FormatError::Limit("the readout table's size overflows".into()))?;
+        Some(rd.ints("readout", &[Some(joint)])?.0)
+    } else {
+        None
+    };
     Ok(Diagonal { layers, readout })
 }
 
@@ -562,7 +639,8 @@ pub fn decode(bytes: &[u8]) -> Result<Model, FormatError> {
     // thing.
     let truth = match (&manifest.group, &manifest.automaton) {
         (Some(g), None) if !rd.has("group.table") && rd.has("perm.tokens") => {
-            Truth::Perm(read_perm(&mut rd, g.generators.len(), v)?)
+            let series = manifest.format_version == FORMAT_VERSION_SERIES;
+            Truth::Perm(read_perm(&mut rd, g.generators.len(), v, series)?)
         }
         (Some(g), None) => Truth::Group(GroupTruth {
             table: rd.ints("group.table", &[Some(n), Some(n)])?.0,

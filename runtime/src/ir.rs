@@ -14,6 +14,7 @@
 //!            code_i = q_i0 + n_i0·(q_i1 + n_i1·(q_i2 + …))  (mixed radix)
 //!            v_{i+1} = cocycle_i[code_i · V_i + v_i]        (i < k-1)
 //!   y_t = readout[code_0 + C_0·(code_1 + C_1·(code_2 + …))]  (C_i = ∏_j n_ij)
+//!   (without a readout, y_t is that joint code itself: [`Numbering::Series`])
 //!
 //! The cells' semantics are documented on their types and in the README's
 //! weight-format tables. With a start token (`manifest.bos`), the model runs
@@ -24,6 +25,8 @@
 //! are the lengths of the tables, never separate fields that could disagree.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::sync::OnceLock;
 
 /// The model as a whole.
 #[derive(Clone, Debug, PartialEq)]
@@ -60,14 +63,9 @@ pub struct GroupTruth {
     pub token_elements: Vec<u32>,
 }
 
-/// A permutation group given by the tokens' permutations, with a normal form
-/// that numbers its elements without listing them: a base b_0..b_{k-1} and,
-/// per level i, coset representatives u (each fixing b_0..b_{i-1}, the first
-/// the identity, their images b_i·u distinct). Element
-/// u_{k-1}·…·u_1·u_0 (u_i the d_i-th representative of level i) has id
-/// d_0 + m_0·(d_1 + m_1·(d_2 + …)), m_i the level's representative count;
-/// the identity is 0. Output class ids are these ids; an element's label is
-/// its cycle notation, made on demand.
+/// A permutation group given by the tokens' permutations, with a numbering
+/// of its elements that never lists them: output class ids are these
+/// numbers, and an element's label is its cycle notation, made on demand.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PermTruth {
     /// Points 0..degree.
@@ -77,68 +75,553 @@ pub struct PermTruth {
     pub generators: Vec<Vec<u32>>,
     /// Input token id -> its permutation (the identity for a start token).
     pub tokens: Vec<Vec<u32>>,
+    /// How the elements are numbered.
+    pub numbering: Numbering,
+}
+
+/// The numbering of a [`PermTruth`]'s elements.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Numbering {
+    /// By the group's base and transversals (format version 5).
+    Chain(Levels),
+    /// Along a series G = G_0 ⊳ G_1 ⊳ … ⊳ G_k = 1 with abelian factors
+    /// (format version 6): y has the id of its codes (c_0, …, c_{k-1}),
+    /// c_i = π_i(y_i) with y_0 = y and y_{i+1} = y_i·σ_i(c_i)⁻¹, so that
+    /// y = σ_{k-1}(c_{k-1})·…·σ_0(c_0); the id is the mixed-radix number
+    /// code_0 + |A_0|·(code_1 + |A_1|·(…)), exactly a diagonal stack's joint
+    /// code, which is why such a stack needs no readout.
+    Series(Vec<Term>),
+}
+
+/// A normal form by base and transversals: a base b_0..b_{k-1} and, per
+/// level i, coset representatives u (each fixing b_0..b_{i-1}, the first
+/// the identity, their images b_i·u distinct). Element u_{k-1}·…·u_1·u_0
+/// (u_i the d_i-th representative of level i) has number
+/// d_0 + m_0·(d_1 + m_1·(d_2 + …)), m_i the level's representative count;
+/// the identity is 0.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Levels {
     /// The base point of each level.
     pub base: Vec<u32>,
     /// Per level, its representatives.
-    pub levels: Vec<Vec<Vec<u32>>>,
+    pub reps: Vec<Vec<Vec<u32>>>,
 }
 
-impl PermTruth {
-    /// |G| = ∏ m_i, or `None` past u64.
+/// One term G_i of a series and its abelian factor A_i = G_i/G_{i+1},
+/// given coordinates Z/n_0 × Z/n_1 × … by π_i : G_i → A_i.
+#[derive(Debug)]
+pub struct Term {
+    /// n_j of each coordinate; a code is c_0 + n_0·(c_1 + n_1·(…)).
+    pub moduli: Vec<u32>,
+    /// G_i's normal form.
+    pub chain: Levels,
+    /// `codes[l][r]`: the digits of π_i of level l's representative r.
+    /// π_i of any element is the digitwise sum over its sift.
+    pub codes: Vec<Vec<Vec<u32>>>,
+    /// s_j ∈ G_i with π_i(s_j) = e_j; σ_i(c) = s_0^{c_0}·s_1^{c_1}·….
+    pub sections: Vec<Vec<u32>>,
+    /// Lookup tables made from the fields above on first use (the ground
+    /// truth ranks an element per step); not part of the term's value.
+    lookup: OnceLock<Lookup>,
+}
+
+/// A copy makes its own lookup tables, so that changing its fields (as
+/// tests that craft lies do) never meets the original's.
+impl Clone for Term {
+    fn clone(&self) -> Term {
+        Term::new(
+            self.moduli.clone(),
+            self.chain.clone(),
+            self.codes.clone(),
+            self.sections.clone(),
+        )
+    }
+}
+
+impl PartialEq for Term {
+    fn eq(&self, other: &Term) -> bool {
+        (&self.moduli, &self.chain, &self.codes, &self.sections)
+            == (&other.moduli, &other.chain, &other.codes, &other.sections)
+    }
+}
+
+/// A term's tables for ranking without searching: per level, point → the
+/// representative sending the base point there; per section, its cycles,
+/// so that a power moves a point in one step.
+#[derive(Debug)]
+struct Lookup {
+    index: Vec<Vec<u32>>,
+    /// Per level, the representatives' inverses.
+    inv: Vec<Vec<Vec<u32>>>,
+    cycles: Vec<Cycles>,
+    /// Every code's section, code-major, when they are few
+    /// ([`SECTION_TABLE_ENTRIES`]).
+    sections: Option<Vec<u32>>,
+}
+
+/// Most entries of a term's table of all its sections: a small factor on
+/// few points is ranked from the table instead of making each section.
+const SECTION_TABLE_ENTRIES: u64 = 1 << 18;
+
+/// A permutation's cycles laid end to end: point x sits at `at[x]` in
+/// `flat`, in the cycle `flat[start[x]..start[x] + len[x]]`.
+#[derive(Debug)]
+struct Cycles {
+    flat: Vec<u32>,
+    at: Vec<u32>,
+    start: Vec<u32>,
+    len: Vec<u32>,
+}
+
+impl Cycles {
+    fn new(s: &[u32]) -> Cycles {
+        let n = s.len();
+        let (mut flat, mut at, mut start, mut len) = (
+            Vec::with_capacity(n),
+            vec![u32::MAX; n],
+            vec![0; n],
+            vec![0; n],
+        );
+        for x0 in 0..n {
+            if at[x0] != u32::MAX {
+                continue;
+            }
+            let first = flat.len() as u32;
+            let mut x = x0;
+            while at[x] == u32::MAX {
+                at[x] = flat.len() as u32;
+                flat.push(x as u32);
+                x = s[x] as usize;
+            }
+            let l = flat.len() as u32 - first;
+            for &y in &flat[first as usize..] {
+                start[y as usize] = first;
+                len[y as usize] = l;
+            }
+        }
+        Cycles {
+            flat,
+            at,
+            start,
+            len,
+        }
+    }
+
+    /// x moved by the permutation's d-th power.
+    #[inline]
+    fn apply(&self, x: u32, d: u64) -> u32 {
+        let (st, l) = (self.start[x as usize], self.len[x as usize]);
+        let off = (u64::from(self.at[x as usize] - st) + d % u64::from(l)) % u64::from(l);
+        self.flat[(st as u64 + off) as usize]
+    }
+
+    /// The permutation's d-th power, written into `out`: one division per
+    /// cycle.
+    fn power_into(&self, d: u64, out: &mut [u32]) {
+        let mut i = 0;
+        while i < self.flat.len() {
+            let l = self.len[self.flat[i] as usize] as usize;
+            let shift = (d % l as u64) as usize;
+            let cycle = &self.flat[i..i + l];
+            for (k, &x) in cycle.iter().enumerate() {
+                let j = if k + shift >= l {
+                    k + shift - l
+                } else {
+                    k + shift
+                };
+                out[x as usize] = cycle[j];
+            }
+            i += l;
+        }
+    }
+
+    /// x moved by the permutation's (−d)-th power.
+    #[inline]
+    fn apply_inverse(&self, x: u32, d: u64) -> u32 {
+        let l = u64::from(self.len[x as usize]);
+        self.apply(x, l - d % l)
+    }
+}
+
+/// g·u⁻¹ for every g: u⁻¹ maps u[j] back to j (`scratch` holds it).
+fn divide_right(g: &mut [u32], u: &[u32], scratch: &mut [u32]) {
+    for (j, &uj) in u.iter().enumerate() {
+        scratch[uj as usize] = j as u32;
+    }
+    for y in g.iter_mut() {
+        *y = scratch[*y as usize];
+    }
+}
+
+impl Levels {
+    /// The number of elements, ∏ m_i, or `None` past u64.
     pub fn order(&self) -> Option<u64> {
-        self.levels
+        self.reps
             .iter()
             .try_fold(1u64, |acc, l| acc.checked_mul(l.len() as u64))
     }
 
-    /// The id of permutation `g`, or `None` when `g` is not in the group
-    /// the levels describe (sifting does not end at the identity).
-    pub fn rank(&self, g: &[u32]) -> Option<u32> {
-        let mut h = g.to_vec();
-        let mut scratch = vec![0u32; h.len()];
-        let (mut id, mut radix) = (0u64, 1u64);
-        for (&b, reps) in self.base.iter().zip(&self.levels) {
-            let x = h[b as usize];
+    /// Sift `g` (left as the identity when it is a member): the
+    /// representative index chosen at each level, or `None` when `g` is not
+    /// in the group (some level has no representative for its base image,
+    /// or the residue is not the identity).
+    pub fn sift(&self, g: &mut [u32]) -> Option<Vec<usize>> {
+        let mut scratch = vec![0u32; g.len()];
+        let mut digits = Vec::with_capacity(self.reps.len());
+        for (&b, reps) in self.base.iter().zip(&self.reps) {
+            let x = g[b as usize];
             let d = reps.iter().position(|u| u[b as usize] == x)?;
-            // h <- h·u^-1: u^-1 maps u[j] back to j.
-            for (j, &uj) in reps[d].iter().enumerate() {
-                scratch[uj as usize] = j as u32;
-            }
-            for y in h.iter_mut() {
-                *y = scratch[*y as usize];
-            }
-            id += d as u64 * radix;
-            radix *= reps.len() as u64;
+            divide_right(g, &reps[d], &mut scratch);
+            digits.push(d);
         }
-        let identity = h.iter().enumerate().all(|(j, &y)| y as usize == j);
-        (identity && id < u64::from(u32::MAX)).then_some(id as u32)
+        let identity = g.iter().enumerate().all(|(j, &y)| y as usize == j);
+        identity.then_some(digits)
     }
 
-    /// The permutation with id `id` (below the order).
-    pub fn unrank(&self, mut id: u32) -> Vec<u32> {
-        let mut g: Vec<u32> = (0..self.degree as u32).collect();
+    /// The number of `g`, or `None` outside the group.
+    pub fn rank(&self, g: &[u32]) -> Option<u64> {
+        let digits = self.sift(&mut g.to_vec())?;
+        let (mut id, mut radix) = (0u64, 1u64);
+        for (d, reps) in digits.iter().zip(&self.reps) {
+            id += *d as u64 * radix;
+            radix *= reps.len() as u64;
+        }
+        Some(id)
+    }
+
+    /// The element with number `id` (below the order), on `degree` points.
+    pub fn unrank(&self, degree: usize, mut id: u64) -> Vec<u32> {
+        let mut g: Vec<u32> = (0..degree as u32).collect();
         // g = u_{k-1}·…·u_0 applies u_{k-1} first: build it from the last
         // level's digit, composing each lower level's representative after.
-        let mut digits = Vec::with_capacity(self.levels.len());
-        for reps in &self.levels {
-            let m = reps.len() as u32;
+        let mut digits = Vec::with_capacity(self.reps.len());
+        for reps in &self.reps {
+            let m = reps.len() as u64;
             digits.push((id % m) as usize);
             id /= m;
         }
-        for (reps, &d) in self.levels.iter().zip(&digits).rev() {
+        for (reps, &d) in self.reps.iter().zip(&digits).rev() {
             for y in g.iter_mut() {
                 *y = reps[d][*y as usize];
             }
         }
         g
     }
+}
+
+impl Term {
+    pub fn new(
+        moduli: Vec<u32>,
+        chain: Levels,
+        codes: Vec<Vec<Vec<u32>>>,
+        sections: Vec<Vec<u32>>,
+    ) -> Term {
+        Term {
+            moduli,
+            chain,
+            codes,
+            sections,
+            lookup: OnceLock::new(),
+        }
+    }
+
+    fn lookup(&self) -> &Lookup {
+        self.lookup.get_or_init(|| {
+            let n = self.sections.first().map_or(0, Vec::len);
+            let index = self
+                .chain
+                .base
+                .iter()
+                .zip(&self.chain.reps)
+                .map(|(&b, reps)| {
+                    let mut ix = vec![u32::MAX; reps.first().map_or(n, Vec::len)];
+                    for (r, u) in reps.iter().enumerate() {
+                        if let Some(slot) = ix.get_mut(u[b as usize] as usize) {
+                            *slot = r as u32;
+                        }
+                    }
+                    ix
+                })
+                .collect();
+            let inv = self
+                .chain
+                .reps
+                .iter()
+                .map(|reps| reps.iter().map(|u| crate::chain::inverse(u)).collect())
+                .collect();
+            let cycles: Vec<Cycles> = self.sections.iter().map(|s| Cycles::new(s)).collect();
+            let sections =
+                (self.size().saturating_mul(n as u64) <= SECTION_TABLE_ENTRIES).then(|| {
+                    (0..self.size())
+                        .flat_map(|c| self.make_section(&cycles, n, c))
+                        .collect()
+                });
+            Lookup {
+                index,
+                inv,
+                cycles,
+                sections,
+            }
+        })
+    }
+
+    /// |A_i| = ∏ n_j.
+    pub fn size(&self) -> u64 {
+        self.moduli.iter().map(|&n| u64::from(n)).product()
+    }
+
+    /// π_i of `g` as a code, or `None` when `g` is not in G_i.
+    pub fn code(&self, g: &[u32]) -> Option<u64> {
+        let digits = self.digits(g)?;
+        Some(self.code_of(&digits))
+    }
+
+    /// π_i of `g` as digits, or `None` when `g` is not in G_i.
+    pub fn digits(&self, g: &[u32]) -> Option<Vec<u32>> {
+        let index = &self.lookup().index;
+        let mut h = g.to_vec();
+        let mut scratch = vec![0u32; h.len()];
+        let mut sum = vec![0u64; self.moduli.len()];
+        for (l, &b) in self.chain.base.iter().enumerate() {
+            let r = *index[l].get(h[b as usize] as usize)?;
+            if r == u32::MAX {
+                return None;
+            }
+            divide_right(&mut h, &self.chain.reps[l][r as usize], &mut scratch);
+            for (s, &c) in sum.iter_mut().zip(&self.codes[l][r as usize]) {
+                *s += u64::from(c);
+            }
+        }
+        if !h.iter().enumerate().all(|(j, &y)| y as usize == j) {
+            return None;
+        }
+        Some(
+            sum.iter()
+                .zip(&self.moduli)
+                .map(|(&s, &n)| (s % u64::from(n)) as u32)
+                .collect(),
+        )
+    }
+
+    /// The mixed-radix code of `digits`.
+    pub fn code_of(&self, digits: &[u32]) -> u64 {
+        digits
+            .iter()
+            .zip(&self.moduli)
+            .rev()
+            .fold(0u64, |acc, (&d, &n)| acc * u64::from(n) + u64::from(d))
+    }
+
+    /// Point x moved by σ_i(c) (s_0^{c_0} first).
+    fn section_at(&self, mut x: u32, mut c: u64) -> u32 {
+        for (cyc, &n) in self.lookup().cycles.iter().zip(&self.moduli) {
+            x = cyc.apply(x, c % u64::from(n));
+            c /= u64::from(n);
+        }
+        x
+    }
+
+    /// Point x moved by σ_i(c)⁻¹ (s_0^{-c_0} last).
+    fn section_inverse_at(&self, mut x: u32, c: u64) -> u32 {
+        // The digits from the last: c's higher digits are c / (the lower
+        // moduli's product).
+        let mut below: u64 = self.moduli.iter().map(|&n| u64::from(n)).product();
+        for (cyc, &n) in self.lookup().cycles.iter().zip(&self.moduli).rev() {
+            below /= u64::from(n);
+            x = cyc.apply_inverse(x, (c / below) % u64::from(n));
+        }
+        x
+    }
+
+    /// π_i of a member of G_i given by its images of the term's base points
+    /// (which determine it), or `None` when they are no member's.
+    fn code_by_base_images(&self, img: &mut [u32]) -> Option<u64> {
+        let lk = self.lookup();
+        let mut sum = vec![0u64; self.moduli.len()];
+        for l in 0..img.len() {
+            let r = *lk.index[l].get(img[l] as usize)?;
+            if r == u32::MAX {
+                return None;
+            }
+            let u_inv = &lk.inv[l][r as usize];
+            for x in &mut img[l + 1..] {
+                *x = u_inv[*x as usize];
+            }
+            for (s, &c) in sum.iter_mut().zip(&self.codes[l][r as usize]) {
+                *s += u64::from(c);
+            }
+        }
+        let digits: Vec<u32> = sum
+            .iter()
+            .zip(&self.moduli)
+            .map(|(&s, &n)| (s % u64::from(n)) as u32)
+            .collect();
+        Some(self.code_of(&digits))
+    }
+
+    /// σ_i(c) = s_0^{c_0}·s_1^{c_1}·… for code `c` (below |A_i|).
+    pub fn section(&self, degree: usize, c: u64) -> Vec<u32> {
+        self.section_ref(degree, c).into_owned()
+    }
+
+    /// σ_i(c), borrowed from the table when there is one.
+    fn section_ref(&self, degree: usize, c: u64) -> Cow<'_, [u32]> {
+        let lk = self.lookup();
+        match &lk.sections {
+            Some(t) => {
+                let at = c as usize * degree;
+                Cow::Borrowed(&t[at..at + degree])
+            }
+            None => Cow::Owned(self.make_section(&lk.cycles, degree, c)),
+        }
+    }
+
+    /// σ_i(c) from the sections' cycles.
+    fn make_section(&self, cycles: &[Cycles], degree: usize, mut c: u64) -> Vec<u32> {
+        let mut g: Vec<u32> = (0..degree as u32).collect();
+        let mut power = vec![0u32; degree];
+        for (cyc, &n) in cycles.iter().zip(&self.moduli) {
+            let d = c % u64::from(n);
+            c /= u64::from(n);
+            if d > 0 {
+                cyc.power_into(d, &mut power);
+                for y in g.iter_mut() {
+                    *y = power[*y as usize];
+                }
+            }
+        }
+        g
+    }
+}
+
+impl PermTruth {
+    /// |G|, or `None` past u64.
+    pub fn order(&self) -> Option<u64> {
+        match &self.numbering {
+            Numbering::Chain(l) => l.order(),
+            Numbering::Series(terms) => terms
+                .iter()
+                .try_fold(1u64, |acc, t| acc.checked_mul(t.size())),
+        }
+    }
+
+    /// The id of permutation `g`, or `None` when `g` is not in the group
+    /// the numbering describes.
+    pub fn rank(&self, g: &[u32]) -> Option<u32> {
+        let id = match &self.numbering {
+            Numbering::Chain(l) => l.rank(g)?,
+            Numbering::Series(terms) => {
+                let mut y = g.to_vec();
+                let mut scratch = vec![0u32; y.len()];
+                let (mut id, mut radix) = (0u64, 1u64);
+                for t in terms {
+                    let c = t.code(&y)?;
+                    divide_right(&mut y, &t.section_ref(self.degree, c), &mut scratch);
+                    id += c * radix;
+                    radix *= t.size();
+                }
+                if !y.iter().enumerate().all(|(j, &x)| x as usize == j) {
+                    return None;
+                }
+                id
+            }
+        };
+        u32::try_from(id).ok().filter(|&id| id < u32::MAX)
+    }
+
+    /// The permutation with id `id` (below the order).
+    pub fn unrank(&self, id: u32) -> Vec<u32> {
+        match &self.numbering {
+            Numbering::Chain(l) => l.unrank(self.degree, u64::from(id)),
+            Numbering::Series(terms) => {
+                // y = σ_{k-1}(c_{k-1})·…·σ_0(c_0): σ_{k-1} applies first.
+                let mut codes = Vec::with_capacity(terms.len());
+                let mut rest = u64::from(id);
+                for t in terms {
+                    codes.push(rest % t.size());
+                    rest /= t.size();
+                }
+                let mut g: Vec<u32> = (0..self.degree as u32).collect();
+                for (t, &c) in terms.iter().zip(&codes).rev() {
+                    let s = t.section_ref(self.degree, c);
+                    for y in g.iter_mut() {
+                        *y = s[*y as usize];
+                    }
+                }
+                g
+            }
+        }
+    }
 
     /// The id of element `y`·(token `t`'s permutation).
     pub fn next(&self, y: u32, t: u32) -> u32 {
         let p = &self.tokens[t as usize];
-        let g: Vec<u32> = self.unrank(y).iter().map(|&x| p[x as usize]).collect();
-        self.rank(&g)
-            .expect("a validated normal form holds every product of its tokens")
+        let id = match &self.numbering {
+            Numbering::Chain(_) => {
+                let g: Vec<u32> = self.unrank(y).iter().map(|&x| p[x as usize]).collect();
+                self.rank(&g)
+            }
+            // On few points whole permutations are cheapest.
+            Numbering::Series(terms) if !self.by_base_images(terms) => {
+                let g: Vec<u32> = self.unrank(y).iter().map(|&x| p[x as usize]).collect();
+                self.rank(&g)
+            }
+            // The product is a member (loading proved the tokens are), so
+            // its images of the terms' base points, made point by point
+            // from the sections, rank it without any whole permutation.
+            Numbering::Series(terms) => {
+                let mut codes = Vec::with_capacity(terms.len());
+                let mut rest = u64::from(y);
+                for t in terms {
+                    codes.push(rest % t.size());
+                    rest /= t.size();
+                }
+                let at = |b: u32| -> u32 {
+                    let x = terms
+                        .iter()
+                        .zip(&codes)
+                        .rev()
+                        .fold(b, |x, (t, &c)| t.section_at(x, c));
+                    p[x as usize]
+                };
+                self.rank_member(terms, at)
+            }
+        };
+        id.expect("a validated numbering holds every product of its tokens")
+    }
+
+    /// Whether ranking a product by its base images (each moved through
+    /// every term's sections, a few cycle steps per coordinate) costs less
+    /// than multiplying and sifting whole permutations.
+    fn by_base_images(&self, terms: &[Term]) -> bool {
+        let points: usize = terms.iter().map(|t| t.chain.base.len()).sum();
+        let coords: usize = terms.iter().map(|t| t.moduli.len()).sum();
+        let levels: usize = terms.iter().map(|t| t.chain.reps.len()).sum();
+        // A cycle step costs a few divisions; a permutation's pass n loads.
+        8 * points * (coords + levels) < self.degree * (2 * terms.len() + levels)
+    }
+
+    /// The id of the group member g given point by point (`at(x)` = g(x)):
+    /// per term, its base images under y_i = g·σ_0(c_0)⁻¹·…·σ_{i-1}(c_{i-1})⁻¹.
+    fn rank_member(&self, terms: &[Term], at: impl Fn(u32) -> u32) -> Option<u32> {
+        let (mut id, mut radix) = (0u64, 1u64);
+        let mut done: Vec<(&Term, u64)> = Vec::with_capacity(terms.len());
+        for t in terms {
+            let mut img: Vec<u32> = t
+                .chain
+                .base
+                .iter()
+                .map(|&b| {
+                    done.iter()
+                        .fold(at(b), |x, (s, c)| s.section_inverse_at(x, *c))
+                })
+                .collect();
+            let c = t.code_by_base_images(&mut img)?;
+            id += c * radix;
+            radix *= t.size();
+            done.push((t, c));
+        }
+        u32::try_from(id).ok().filter(|&id| id < u32::MAX)
     }
 
     /// Element `id` in cycle notation on points 1..degree, GAP's way:
@@ -215,8 +698,21 @@ pub enum Net {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagonal {
     pub layers: Vec<Layer>,
-    /// Joint state code (layer 0 least significant) -> output class id.
-    pub readout: Vec<u32>,
+    /// Joint state code (layer 0 least significant) -> output class id;
+    /// `None` when the output id is the joint code itself (a truth numbered
+    /// along the layers' series, [`Numbering::Series`]).
+    pub readout: Option<Vec<u32>>,
+}
+
+impl Diagonal {
+    /// The output class id of joint code `joint`.
+    #[inline]
+    pub fn output(&self, joint: usize) -> u32 {
+        match &self.readout {
+            Some(r) => r[joint],
+            None => joint as u32,
+        }
+    }
 }
 
 /// Sentinel output of a step whose state decodes to no element (possible
@@ -643,12 +1139,17 @@ pub struct AutomatonInfo {
 pub const FORMAT_NAME: &str = "gssm-weights";
 /// The version written for a model with a Cayley table or an automaton.
 pub const FORMAT_VERSION: u32 = 4;
-/// The version written for a permutation group without a table.
+/// The version written for a permutation group without a table, numbered
+/// by its chain.
 pub const FORMAT_VERSION_PERM: u32 = 5;
+/// The version written for a permutation group without a table, numbered
+/// along a series (a diagonal stack without a readout).
+pub const FORMAT_VERSION_SERIES: u32 = 6;
 /// Versions this build reads: 2 (diagonal targets, no start token), 3
 /// (one-layer cells, start tokens), 4 (automata, register components) and
-/// 5 (permutation groups without a Cayley table).
-pub const FORMAT_VERSIONS_READ: [u32; 4] = [2, 3, 4, 5];
+/// 5 (permutation groups without a Cayley table) and 6 (numbered along a
+/// series, without a readout).
+pub const FORMAT_VERSIONS_READ: [u32; 5] = [2, 3, 4, 5, 6];
 /// Label of the start token.
 pub const BOS_LABEL: &str = "<bos>";
 pub const CONVENTION: &str =
@@ -665,11 +1166,13 @@ mod tests {
             degree: 3,
             generators: vec![vec![1, 2, 0], vec![1, 0, 2]],
             tokens: vec![vec![1, 2, 0], vec![1, 0, 2]],
-            base: vec![0, 1],
-            levels: vec![
-                vec![vec![0, 1, 2], vec![1, 2, 0], vec![2, 0, 1]],
-                vec![vec![0, 1, 2], vec![0, 2, 1]],
-            ],
+            numbering: Numbering::Chain(Levels {
+                base: vec![0, 1],
+                reps: vec![
+                    vec![vec![0, 1, 2], vec![1, 2, 0], vec![2, 0, 1]],
+                    vec![vec![0, 1, 2], vec![0, 2, 1]],
+                ],
+            }),
         }
     }
 
@@ -700,12 +1203,96 @@ mod tests {
         assert_eq!(p.rank(&[0, 1, 2]), Some(0));
         // Outside the group: the wrong size of arrangement never sifts.
         let a3 = PermTruth {
-            levels: vec![vec![vec![0, 1, 2], vec![1, 2, 0], vec![2, 0, 1]]],
-            base: vec![0],
+            numbering: Numbering::Chain(Levels {
+                reps: vec![vec![vec![0, 1, 2], vec![1, 2, 0], vec![2, 0, 1]]],
+                base: vec![0],
+            }),
             ..s3()
         };
         assert_eq!(a3.rank(&[1, 0, 2]), None);
         assert_eq!(a3.rank(&[1, 2, 0]), Some(1));
+    }
+
+    /// S3 along S3 ⊳ A3 ⊳ 1: term 0's codes are the sign (C2, section the
+    /// transposition (1 2)), term 1's the power of the 3-cycle (C3).
+    fn s3_series() -> PermTruth {
+        let id = vec![0, 1, 2];
+        PermTruth {
+            numbering: Numbering::Series(vec![
+                Term::new(
+                    vec![2],
+                    Levels {
+                        base: vec![0, 1],
+                        reps: vec![
+                            vec![id.clone(), vec![1, 2, 0], vec![2, 0, 1]],
+                            vec![id.clone(), vec![0, 2, 1]],
+                        ],
+                    },
+                    vec![vec![vec![0], vec![0], vec![0]], vec![vec![0], vec![1]]],
+                    vec![vec![1, 0, 2]],
+                ),
+                Term::new(
+                    vec![3],
+                    Levels {
+                        base: vec![0],
+                        reps: vec![vec![id, vec![1, 2, 0], vec![2, 0, 1]]],
+                    },
+                    vec![vec![vec![0], vec![1], vec![2]]],
+                    vec![vec![1, 2, 0]],
+                ),
+            ]),
+            ..s3()
+        }
+    }
+
+    #[test]
+    fn a_series_numbers_each_element_by_its_codes() {
+        let p = s3_series();
+        assert_eq!(p.order(), Some(6));
+        let mul = |g: &[u32], h: &[u32]| -> Vec<u32> { g.iter().map(|&x| h[x as usize]).collect() };
+        let (t, c) = (vec![1u32, 0, 2], vec![1u32, 2, 0]);
+        let mut seen = [false; 6];
+        for g in all_perms() {
+            // By hand: c_0 = the sign, then g·t^{-c_0} = c^{c_1}.
+            let inversions = (0..3)
+                .flat_map(|i| (i + 1..3).map(move |j| (i, j)))
+                .filter(|&(i, j)| g[i] > g[j])
+                .count();
+            let odd = inversions % 2;
+            let rest = if odd == 1 { mul(&g, &t) } else { g.clone() };
+            let c1 = [vec![0u32, 1, 2], c.clone(), mul(&c, &c)]
+                .iter()
+                .position(|x| *x == rest)
+                .unwrap();
+            let id = p.rank(&g).expect("every permutation of 3 points is in S3");
+            assert_eq!(id as usize, odd + 2 * c1, "{g:?}");
+            assert!(!std::mem::replace(&mut seen[id as usize], true));
+            assert_eq!(p.unrank(id), g);
+        }
+        // The identity is 0; next (by base images) multiplies on the right.
+        assert_eq!(p.rank(&[0, 1, 2]), Some(0));
+        for y in 0..6 {
+            for x in 0..2u32 {
+                let want = mul(&p.unrank(y), &p.tokens[x as usize]);
+                assert_eq!(p.unrank(p.next(y, x)), want, "{y} · token {x}");
+                // The other way, by base images alone (bigger degrees).
+                let Numbering::Series(terms) = &p.numbering else {
+                    unreachable!()
+                };
+                let id = p.rank_member(terms, |b| want[b as usize]);
+                assert_eq!(id, p.rank(&want), "{y} · token {x} by base images");
+            }
+        }
+        // A permutation outside the numbered group has no id.
+        let a3 = PermTruth {
+            numbering: match s3_series().numbering {
+                Numbering::Series(t) => Numbering::Series(t[1..].to_vec()),
+                n => n,
+            },
+            ..s3()
+        };
+        assert_eq!(a3.rank(&t), None);
+        assert_eq!(a3.rank(&c), Some(1));
     }
 
     #[test]

@@ -68,7 +68,10 @@ pub fn cyclic_model(
             outputs: (0..n).map(label).collect(),
             proved: Vec::new(),
         },
-        net: Net::Diagonal(Diagonal { layers, readout }),
+        net: Net::Diagonal(Diagonal {
+            layers,
+            readout: Some(readout),
+        }),
         truth: Truth::Group(GroupTruth {
             table: group_table,
             generators: vec![(1 % n) as u32],
@@ -179,7 +182,10 @@ pub fn automaton_model(
             outputs: (0..num_states).map(|q| format!("q{q}")).collect(),
             proved: Vec::new(),
         },
-        net: Net::Diagonal(Diagonal { layers, readout }),
+        net: Net::Diagonal(Diagonal {
+            layers,
+            readout: Some(readout),
+        }),
         truth: Truth::Automaton(AutomatonTruth {
             delta,
             start,

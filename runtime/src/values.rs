@@ -109,6 +109,28 @@ pub fn coord_next(coord: Coord, d: u32, c: u32, n: u32) -> u32 {
     }
 }
 
+/// The prime-power parts of m ≥ 1, by ascending prime (60 → [4, 3, 5]):
+/// Z/m is their product by the Chinese remainder theorem.
+pub fn prime_power_parts(mut m: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut p = 2u32;
+    while p.saturating_mul(p) <= m {
+        if m.is_multiple_of(p) {
+            let mut q = 1;
+            while m.is_multiple_of(p) {
+                m /= p;
+                q *= p;
+            }
+            out.push(q);
+        }
+        p += 1;
+    }
+    if m > 1 {
+        out.push(m);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

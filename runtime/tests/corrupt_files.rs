@@ -90,7 +90,7 @@ fn s3_model() -> Model {
     let l0 = layer(vec![2], 6, (0..6).map(|x| x / 3).collect(), cocycle0);
     let l1 = layer(vec![3], 3, vec![0, 1, 2], vec![]);
     // Joint code c0 + 2·c1 is ρ^{c1}·σ^{c0}.
-    let readout = (0..6u32).map(|j| j / 2 + 3 * (j % 2)).collect();
+    let readout = Some((0..6u32).map(|j| j / 2 + 3 * (j % 2)).collect());
     let labels: Vec<String> = (0..6).map(s3_label).collect();
     Model {
         manifest: Manifest {
@@ -349,9 +349,10 @@ rejects! {
     manifest_unknown_field => with_manifest(|m| m["series_orders"] = json!([6, 3, 1]));
     manifest_unknown_group_field => with_manifest(|m| m["group"]["order"] = json!(6));
     wrong_format_name => with_manifest(|m| m["format"] = json!("onnx"));
-    future_version => with_manifest(|m| m["format_version"] = json!(6));
-    // Version 5 is for permutation groups without a table.
+    future_version => with_manifest(|m| m["format_version"] = json!(7));
+    // Versions 5 and 6 are for permutation groups without a table.
     version_5_with_a_table => with_manifest(|m| m["format_version"] = json!(5));
+    version_6_with_a_table => with_manifest(|m| m["format_version"] = json!(6));
     older_version => with_manifest(|m| m["format_version"] = json!(1));
     unknown_float_dtype => with_manifest(|m| m["dtype"] = json!("float16"));
     dtype_disagrees_with_the_tensors => with_manifest(|m| m["dtype"] = json!("float64"));

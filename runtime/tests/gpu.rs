@@ -266,8 +266,9 @@ fn cpu_exhaustive(model: &ValidModel, len: usize, shard: (u64, u64)) -> Exhausti
 fn corrupt_readout(model: &mut Model, which: u64) {
     let order = model.order() as u32;
     let d = model.diagonal_mut().expect("diagonal");
-    let e = (which % d.readout.len() as u64) as usize;
-    d.readout[e] = (d.readout[e] + 1) % order;
+    let r = d.readout.as_mut().expect("a readout table");
+    let e = (which % r.len() as u64) as usize;
+    r[e] = (r[e] + 1) % order;
 }
 
 /// Change one cocycle entry of the first layer that has one.

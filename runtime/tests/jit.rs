@@ -398,7 +398,10 @@ fn exhaustive_passes_a_correct_model_and_finds_a_corrupted_entry() {
         }
         for bad in [0, n - 1] {
             let mut corrupt = model.clone().into_model();
-            corrupt.diagonal_mut().expect("diagonal").readout[bad as usize] = (bad + 1) % n;
+            corrupt
+                .diagonal_mut()
+                .and_then(|d| d.readout.as_mut())
+                .expect("a readout")[bad as usize] = (bad + 1) % n;
             let corrupt = valid(corrupt);
             let r = jit::exhaustive(&corrupt, Dtype::F32, len).unwrap();
             // Depth first, the first sequence with product `bad` is the
@@ -430,7 +433,10 @@ fn merged_prefixes_count_as_the_sequences_they_stand_for() {
     let total: u64 = (1..=3).map(|l| 60u64.pow(l)).sum();
     for bad in [0u32, 7] {
         let mut corrupt = model.clone().into_model();
-        corrupt.diagonal_mut().expect("diagonal").readout[bad as usize] = bad + 1;
+        corrupt
+            .diagonal_mut()
+            .and_then(|d| d.readout.as_mut())
+            .expect("a readout")[bad as usize] = bad + 1;
         let corrupt = valid(corrupt);
         for dt in [Dtype::F32, Dtype::F64] {
             let r = jit::exhaustive(&corrupt, dt, 3).unwrap();
@@ -785,7 +791,8 @@ fn a_genuine_automaton_passes_exhaustively_and_a_corrupted_one_fails() {
     for bad in [2usize, 3, 9, 11] {
         let mut corrupt = model.clone().into_model();
         let d = corrupt.diagonal_mut().expect("diagonal");
-        d.readout[bad] = (d.readout[bad] + 1) % 6;
+        let r = d.readout.as_mut().expect("a readout");
+        r[bad] = (r[bad] + 1) % 6;
         let corrupt = valid(corrupt);
         let r = jit::exhaustive(&corrupt, Dtype::F32, len).unwrap();
         assert!(r.mismatches > 0, "readout[{bad}] corrupted went unnoticed");

@@ -469,7 +469,9 @@ fn readout(model: &ValidModel, d: &Diagonal, shown: Shown) -> Table {
     let mut columns = vec!["code".to_string()];
     columns.extend((0..sizes.len()).map(|i| format!("layer {i}")));
     columns.push("element".into());
-    let n = d.readout.len();
+    // Without a readout the joint code is the output id: its element is
+    // made on demand.
+    let n = sizes.iter().fold(1usize, |a, &c| a.saturating_mul(c));
     let rows = (0..n.min(shown.rows))
         .map(|joint| {
             let mut row = vec![joint.to_string()];
@@ -478,7 +480,7 @@ fn readout(model: &ValidModel, d: &Diagonal, shown: Shown) -> Table {
                 row.push((rest % c).to_string());
                 rest /= c;
             }
-            row.push(model.output_label(d.readout[joint]));
+            row.push(model.output_label(d.output(joint)));
             row
         })
         .collect();
@@ -486,7 +488,12 @@ fn readout(model: &ValidModel, d: &Diagonal, shown: Shown) -> Table {
         node: "readout".into(),
         cluster: None,
         title: format!(
-            "readout ({n} joint code{}{}): joint code → element",
+            "{} ({n} joint code{}{}): joint code → element",
+            if d.readout.is_some() {
+                "readout"
+            } else {
+                "outputs, no readout: the joint code is the element's id"
+            },
             if n == 1 { "" } else { "s" },
             if radix.len() > 1 {
                 format!(" = {}", radix.join(" + "))

@@ -486,7 +486,10 @@ pub fn construct(
     }
     Ok(Model {
         manifest: automaton_manifest(a, kind, dtype),
-        net: Net::Diagonal(Diagonal { layers, readout }),
+        net: Net::Diagonal(Diagonal {
+            layers,
+            readout: Some(readout),
+        }),
         truth,
     })
 }

@@ -1,13 +1,15 @@
 //! What every model of a permutation group kept as a stabiliser chain
 //! shares, whatever its net: the generators (and their inverses) as tokens,
-//! and a truth without a Cayley table (format version 5) — the tokens'
-//! permutations, with the chain's base and transversals as the normal form
-//! that numbers the outputs. Nothing here is |G|-sized.
+//! and a truth without a Cayley table — the tokens' permutations, with a
+//! numbering of the outputs: the chain's base and transversals (format
+//! version 5) or a series (version 6), which the net chooses. Nothing here
+//! is |G|-sized.
 
 use super::{manifest_fields, Alphabet};
 use crate::group::bsgs::{inverse, Chain, Perm};
 use gssm_runtime::ir::{
-    FloatDtype, GroupInfo, Manifest, PermTruth, BOS_LABEL, FORMAT_VERSION_PERM,
+    FloatDtype, GroupInfo, Levels, Manifest, Numbering, PermTruth, BOS_LABEL, FORMAT_VERSION_PERM,
+    FORMAT_VERSION_SERIES,
 };
 use gssm_runtime::valid::TargetKind;
 
@@ -19,14 +21,26 @@ pub struct ChainGroup<'a> {
     pub chain: &'a Chain,
 }
 
-/// The manifest and truth of a `kind` model of `g`; the truth's tokens are
-/// the group tokens' permutations, then the identity for a start token.
+/// A chain's base and transversals as a normal form.
+pub fn chain_levels(c: &Chain) -> Levels {
+    Levels {
+        base: c.base(),
+        reps: (0..c.base().len())
+            .map(|i| c.transversal(i).to_vec())
+            .collect(),
+    }
+}
+
+/// The manifest and truth of a `kind` model of `g` numbered by
+/// `numbering`; the truth's tokens are the group tokens' permutations, then
+/// the identity for a start token.
 pub fn manifest_and_truth(
     g: &ChainGroup,
     kind: TargetKind,
     alphabet: Alphabet,
     bos: bool,
     dtype: FloatDtype,
+    numbering: Numbering,
 ) -> Result<(Manifest, PermTruth), String> {
     let Alphabet::Generators { inverses } = alphabet else {
         return Err(format!(
@@ -48,7 +62,10 @@ pub fn manifest_and_truth(
         return Err(format!("{} has no generators to make tokens of", g.name));
     }
     let mut m = manifest_fields(kind, dtype);
-    m.format_version = FORMAT_VERSION_PERM;
+    m.format_version = match numbering {
+        Numbering::Chain(_) => FORMAT_VERSION_PERM,
+        Numbering::Series(_) => FORMAT_VERSION_SERIES,
+    };
     m.group = Some(GroupInfo {
         name: g.name.to_string(),
         generators: g.gen_names.to_vec(),
@@ -60,17 +77,13 @@ pub fn manifest_and_truth(
         m.tokens.push(BOS_LABEL.into());
         token_perms.push((0..n as u32).collect());
     }
-    let levels = (0..g.chain.base().len())
-        .map(|i| g.chain.transversal(i).to_vec())
-        .collect();
     Ok((
         m,
         PermTruth {
             degree: n,
             generators: g.gens.to_vec(),
             tokens: token_perms,
-            base: g.chain.base(),
-            levels,
+            numbering,
         },
     ))
 }

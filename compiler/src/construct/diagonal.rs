@@ -111,7 +111,10 @@ pub fn construct(
     }
     Ok(Model {
         manifest: manifest(g, target.kind(), dtype, toks),
-        net: Net::Diagonal(Diagonal { layers, readout }),
+        net: Net::Diagonal(Diagonal {
+            layers,
+            readout: Some(readout),
+        }),
         truth: super::group_truth(g, toks),
     })
 }

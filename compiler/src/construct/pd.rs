@@ -3,10 +3,10 @@
 //! points' values, permuted — is moved without arithmetic and is exact in
 //! every dtype. A start token has D = 0 and writes the points as b(x).
 
-use super::chain::{manifest_and_truth, ChainGroup};
+use super::chain::{chain_levels, manifest_and_truth, ChainGroup};
 use super::{cell_model, points, Alphabet, Tokens};
 use crate::group::Group;
-use gssm_runtime::ir::{FloatDtype, Model, Net, PdCell, PointAction, Truth};
+use gssm_runtime::ir::{FloatDtype, Model, Net, Numbering, PdCell, PointAction, Truth};
 use gssm_runtime::valid::TargetKind;
 
 /// The cell for an action on `degree` points — its table
@@ -77,7 +77,9 @@ pub fn construct_chain(
     bos: bool,
     dtype: FloatDtype,
 ) -> Result<Model, String> {
-    let (manifest, truth) = manifest_and_truth(g, TargetKind::PdSsm, alphabet, bos, dtype)?;
+    let numbering = Numbering::Chain(chain_levels(g.chain));
+    let (manifest, truth) =
+        manifest_and_truth(g, TargetKind::PdSsm, alphabet, bos, dtype, numbering)?;
     let group_tokens = &truth.tokens[..truth.tokens.len() - usize::from(bos)];
     let perms: Vec<&[u32]> = group_tokens.iter().map(Vec::as_slice).collect();
     let net = Net::Pd(cell(None, truth.degree, &perms, bos));

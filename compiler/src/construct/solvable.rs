@@ -3,21 +3,23 @@
 //! series G = G_0 ⊳ G_1 ⊳ … ⊳ G_k = 1 whose terms are chains and whose
 //! abelian factors are listed (small even when G is not). Layer i > 0 takes
 //! G_i's elements as tokens, numbered by G_i's normal form, so a cocycle
-//! value is numbered by ranking it; the readout numbers
-//! y = s_{k-1}(a_{k-1})·…·s_0(a_0) by G's normal form, the file's truth.
-//! No |G|² table: the largest arrays are the readout (|G| entries) and the
-//! cocycles (|A_i|·|G_i|), each checked against the loader's table limit
-//! before it is allocated.
+//! value is numbered by ranking it. The truth numbers G along the same
+//! series (format version 6: each term's chain with its representatives'
+//! codes, and sections σ_i(c) = s_0^{c_0}·s_1^{c_1}·…), so the output is
+//! the joint code and there is no readout. No |G|-sized table: the largest
+//! arrays are the cocycles (|A_i|·|G_i|), each checked against the loader's
+//! table limit before it is allocated.
 
-use super::chain::{manifest_and_truth, ChainGroup};
+use super::chain::{chain_levels, manifest_and_truth, ChainGroup};
 use super::diagonal::layer;
 use super::Alphabet;
 use crate::group::bsgs::{inverse, mul, Chain, Perm};
 use crate::target::chain::ChainPlan;
 use crate::target::Target;
-use gssm_runtime::ir::{Diagonal, FloatDtype, Model, Net, Truth};
+use gssm_runtime::ir::{Diagonal, FloatDtype, Model, Net, Numbering, Term, Truth};
 
-/// Most entries one table (readout, cocycle) may have: the loader's limit.
+/// Most entries one table (a cocycle, a layer's tokens) may have: the
+/// loader's limit.
 fn check_entries(
     what: impl FnOnce() -> String,
     entries: u128,
@@ -50,26 +52,57 @@ pub fn construct(
         ));
     }
     let order = |c: &Chain| -> u128 { u128::try_from(&c.order()).unwrap_or(u128::MAX) };
-    let joint = check_entries(|| "the readout".into(), order(&plan.series[0]), max_table)?;
-    let (manifest, truth) = manifest_and_truth(g, target.kind(), alphabet, bos, dtype)?;
-    // Each factor's transversal as permutations, and their inverses.
-    let reps: Vec<(Vec<Perm>, Vec<Perm>)> = plan
-        .factors
-        .iter()
-        .zip(&plan.quotients)
-        .map(|(f, q)| {
-            let s: Vec<Perm> = f.transversal.iter().map(|&x| q.lift(x)).collect();
-            let inv = s.iter().map(|p| inverse(p)).collect();
-            (s, inv)
-        })
-        .collect();
+    // The series as the truth's numbering: each term's chain with π_i of
+    // its representatives, and the lifts of the factor's unit vectors.
+    let mut terms = Vec::with_capacity(k);
+    // Per term, π_i of each level's representatives as codes.
+    let mut rep_codes: Vec<Vec<Vec<u32>>> = Vec::with_capacity(k);
+    for (i, (f, q)) in plan.factors.iter().zip(&plan.quotients).enumerate() {
+        let chain = chain_levels(&plan.series[i]);
+        let codes: Vec<Vec<u32>> = chain
+            .reps
+            .iter()
+            .map(|reps| {
+                reps.iter()
+                    .map(|u| {
+                        q.elem(u).map(|e| f.code_of[e as usize]).ok_or_else(|| {
+                            format!("internal: a representative of G_{i} left the factor")
+                        })
+                    })
+                    .collect()
+            })
+            .collect::<Result<_, String>>()?;
+        let mut unit = 1usize;
+        let sections = f
+            .moduli
+            .iter()
+            .map(|&n| {
+                let s = q.lift(f.transversal[unit]);
+                unit *= n as usize;
+                s
+            })
+            .collect();
+        let digits = codes
+            .iter()
+            .map(|l| l.iter().map(|&c| f.digits(c)).collect())
+            .collect();
+        terms.push(Term::new(f.moduli.clone(), chain, digits, sections));
+        rep_codes.push(codes);
+    }
+    let (manifest, truth) = manifest_and_truth(
+        g,
+        target.kind(),
+        alphabet,
+        bos,
+        dtype,
+        Numbering::Series(terms),
+    )?;
+    let Numbering::Series(terms) = &truth.numbering else {
+        unreachable!("built above as a series")
+    };
+    let degree = truth.degree;
     let mut layers = Vec::with_capacity(k);
     for (i, (f, q)) in plan.factors.iter().zip(&plan.quotients).enumerate() {
-        let code = |x: &[u32]| -> Result<u32, String> {
-            q.elem(x)
-                .map(|e| f.code_of[e as usize])
-                .ok_or_else(|| format!("internal: an input of layer {i} is not in G_{i}"))
-        };
         let term = &plan.series[i];
         // Layer 0 reads the tokens; layer i > 0 every element of G_i.
         let count = if i == 0 {
@@ -87,18 +120,19 @@ pub fn construct(
         };
         let codes: Vec<u32> = if i == 0 {
             (0..count)
-                .map(|t| code(&truth.tokens[t]))
+                .map(|t| {
+                    q.elem(&truth.tokens[t])
+                        .map(|e| f.code_of[e as usize])
+                        .ok_or_else(|| "internal: a token is not in G".to_string())
+                })
                 .collect::<Result<_, _>>()?
         } else {
             // π_i is a homomorphism onto an abelian group, so an element's
             // code is the sum of its normal form's representatives' codes.
-            let rep_codes: Vec<Vec<u32>> = (0..term.base().len())
-                .map(|l| term.transversal(l).iter().map(|u| code(u)).collect())
-                .collect::<Result<_, _>>()?;
             (0..count)
                 .map(|t| {
                     let mut rest = t;
-                    rep_codes.iter().fold(0, |acc, level| {
+                    rep_codes[i].iter().fold(0, |acc, level| {
                         let d = rest % level.len();
                         rest /= level.len();
                         f.add(acc, level[d])
@@ -117,9 +151,13 @@ pub fn construct(
                 f.order() as u128 * v as u128,
                 max_table,
             )?;
+            // σ_i of every code, and the inverses.
+            let s: Vec<Perm> = (0..f.order())
+                .map(|c| terms[i].section(degree, c as u64))
+                .collect();
+            let s_inv: Vec<Perm> = s.iter().map(|p| inverse(p)).collect();
             let next = &plan.series[i + 1];
             let next_start = order(next) as u32;
-            let (s, s_inv) = &reps[i];
             let mut table = vec![0u32; cells];
             for t in 0..count {
                 let x = input(t);
@@ -143,64 +181,12 @@ pub fn construct(
         };
         layers.push(layer(f, &codes, bos, target, dtype, cocycle));
     }
-    // Readout over joint codes, layer 0 least significant: the product
-    // y = s_{k-1}·…·s_0 at the base points only (which determine a member),
-    // its outer layers' part kept while layer 0's digit runs.
-    let top = &plan.series[0];
-    let base = top.base();
-    let mut digits = vec![0usize; k];
-    let mut prefix: Vec<Vec<u32>> = vec![base.clone(); k + 1];
-    // Each layer's sections point-major (point x of s(c) at x·m + c), so
-    // that running through layer 0's codes reads memory in order.
-    let degree = top.degree();
-    let by_point: Vec<Vec<u32>> = reps
-        .iter()
-        .map(|(s, _)| {
-            let m = s.len();
-            let mut t = vec![0u32; degree * m];
-            for (c, sc) in s.iter().enumerate() {
-                for (x, &y) in sc.iter().enumerate() {
-                    t[x * m + c] = y;
-                }
-            }
-            t
-        })
-        .collect();
-    let update = |prefix: &mut Vec<Vec<u32>>, j: usize, c: usize| {
-        let (lo, hi) = prefix.split_at_mut(j + 1);
-        let (t, m) = (&by_point[j], reps[j].0.len());
-        for (y, &x) in lo[j].iter_mut().zip(&hi[0]) {
-            *y = t[x as usize * m + c];
-        }
-    };
-    for i in (0..k).rev() {
-        update(&mut prefix, i, 0);
-    }
-    let mut readout = Vec::with_capacity(joint);
-    for _ in 0..joint {
-        readout.push(
-            top.rank_by_base_images(&prefix[0])
-                .ok_or("internal: a readout element left the group")? as u32,
-        );
-        let mut i = 0;
-        while i < k {
-            digits[i] += 1;
-            if digits[i] < plan.factors[i].order() {
-                break;
-            }
-            digits[i] = 0;
-            i += 1;
-        }
-        if i == k {
-            break;
-        }
-        for j in (0..=i).rev() {
-            update(&mut prefix, j, digits[j]);
-        }
-    }
     Ok(Model {
         manifest,
-        net: Net::Diagonal(Diagonal { layers, readout }),
+        net: Net::Diagonal(Diagonal {
+            layers,
+            readout: None,
+        }),
         truth: Truth::Perm(truth),
     })
 }

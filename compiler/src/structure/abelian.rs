@@ -7,6 +7,7 @@
 use super::series::derived_subgroup;
 use super::subgroup::{is_normalised_by, is_subset, small_generators};
 use crate::group::{Elem, Group};
+use gssm_runtime::values::prime_power_parts;
 
 /// The abelian factor U/L with coordinates.
 #[derive(Clone, Debug, PartialEq)]
@@ -368,20 +369,6 @@ pub fn factor_of_pc(orders: &[u32], relations: &[Vec<u32>]) -> Result<AbelianFac
         code_of,
         transversal,
     })
-}
-
-/// n's prime-power parts: 60 → [4, 3, 5].
-fn prime_power_parts(n: u32) -> Vec<u32> {
-    prime_factors(n as usize)
-        .into_iter()
-        .map(|p| {
-            let mut q = 1u32;
-            while (n / q).is_multiple_of(p as u32) {
-                q *= p as u32;
-            }
-            q
-        })
-        .collect()
 }
 
 /// Abelian invariants of G/G' as prime powers, ascending (GAP's

@@ -31,6 +31,7 @@ use super::abelian;
 use super::series::derived_subgroup;
 use super::subgroup::small_generators;
 use crate::group::{Elem, Group};
+use gssm_runtime::values::prime_power_parts;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -681,27 +682,6 @@ fn prime_power_kernels(g: &Group) -> Vec<Vec<Elem>> {
                 .collect();
             out.push(k);
         }
-    }
-    out
-}
-
-/// 12 → [4, 3].
-fn prime_power_parts(mut m: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    let mut p = 2;
-    while p * p <= m {
-        if m.is_multiple_of(p) {
-            let mut q = 1;
-            while m.is_multiple_of(p) {
-                m /= p;
-                q *= p;
-            }
-            out.push(q);
-        }
-        p += 1;
-    }
-    if m > 1 {
-        out.push(m);
     }
     out
 }

@@ -116,7 +116,8 @@ CASES = [
     # manifest: versions and the start token
     # Version 5 files track a permutation group without a table (`perm.*`).
     ("pd", "version 5", set_field("format_version", 5), E.InconsistentError, "format version 5 files track a permutation group"),
-    ("pd", "version 6", set_field("format_version", 6), E.VersionError, "version 6"),
+    ("pd", "version 6", set_field("format_version", 6), E.InconsistentError, "format version 6 files track a permutation group"),
+    ("pd", "version 7", set_field("format_version", 7), E.VersionError, "version 7"),
     ("pd", "version 1", set_field("format_version", 1), E.VersionError, "older gssm"),
     ("pd", "pd-ssm in version 2", set_field("format_version", 2), E.InconsistentError, "needs format version 3"),
     ("rnn", "rnn in version 2", set_field("format_version", 2), E.InconsistentError, "needs format version 3"),
@@ -218,7 +219,8 @@ CASES = [
     ("diag-bos", "bos h0", set_entry("layer.2.h0.re", (0,), 1.0), E.InconsistentError, "layer.2.h0.re` must be 0"),
     ("diag-bos", "bos cocycle", cocycle_bos_elsewhere, E.InconsistentError, "next layer's start token 4"),
     ("diag-bos", "diagonal in version 5", set_field("format_version", 5), E.InconsistentError, "this file has another truth"),
-    ("diag-bos", "diagonal in version 6", set_field("format_version", 6), E.VersionError, "versions 2, 3, 4 and 5"),
+    ("diag-bos", "diagonal in version 6", set_field("format_version", 6), E.InconsistentError, "this file has another truth"),
+    ("diag-bos", "diagonal in version 7", set_field("format_version", 7), E.VersionError, "versions 2, 3, 4, 5 and 6"),
 ]
 
 

@@ -1,20 +1,21 @@
 """Format version 5: permutation groups past the element limit, compiled by
 the CLI to pd-ssm files without a Cayley table (as `tests/big_models.rs`),
-and solvable ones to aussm stacks (as `tests/big_solvable.rs`).
-Python loads them, runs them with NumPy and torch, and its outputs are
-checked against running products multiplied here from the sources' cycles
-and against `gssm run`; corrupt normal forms and tokens are refused with the
-Rust loader's error classes.
+and aussm stacks with a readout to the normal form's ids, crafted here (the
+compiler now writes those as version 6, `test_v6.py`, but version 5 aussm
+files keep loading). Python loads them, runs them with NumPy and torch, and
+its outputs are checked against running products multiplied here from the
+sources' cycles and against `gssm run`; corrupt normal forms and tokens are
+refused with the Rust loader's error classes.
 
 Orders: |S10| = 10! = 3,628,800; the 2×2×2 cube group (three faces turned,
 one corner fixed) has order 3^6·7! = 3,674,160 (GAP: `Size(Group(R, U, F))`);
-AGL(1, 31) = C31 ⋊ C30 has order 31·30 = 930; C2 wr C2 wr C2 (the Sylow
-2-subgroup of S8, order 2^7) times C3 has order 384.
+AGL(1, 31) = C31 ⋊ C30 has order 31·30 = 930.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import subprocess
 from pathlib import Path
@@ -489,7 +490,9 @@ S10_CASES = [
     ("generators missing", drop_tensor("perm.generators"), gssm.MissingTensorError, "perm.generators"),
     ("fewer points than the degree", add_tensor("action.points", np.arange(1, 10, dtype=np.float32)), gssm.ShapeError, "pd."),
     ("I64 tokens", lambda t, m: t.update({"perm.tokens": t["perm.tokens"].astype(np.int64)}), gssm.DtypeError, "perm.tokens"),
-    ("future version", set_field("format_version", 6), gssm.VersionError, "version 6"),
+    # Version 6 reads `perm.series.*` and is aussm only.
+    ("version 6", set_field("format_version", 6), gssm.InconsistentError, "tracked by aussm models only, not pd-ssm"),
+    ("future version", set_field("format_version", 7), gssm.VersionError, "version 7"),
 ]
 
 
@@ -593,15 +596,258 @@ def test_an_edited_model_is_validated_before_it_is_written(v5, tmp_path):
     assert not (tmp_path / "x.safetensors").exists()
 
 
-# -- aussm: solvable permutation groups as diagonal stacks ---------------------
+# -- aussm files crafted here -----------------------------------------------------
 #
-# The sources are those of `tests/big_solvable.rs`, written out here: AGL(1,
-# 31) on the points x + 1 of Z/31 by the translation x -> x+1 and the
-# multiplication x -> 3x (3 is a primitive root mod 31), and C2 wr C2 wr C2
-# on points 1..8 (generator j cycles the two blocks of size 2^(j-1) inside
-# the first block of size 2^j) times a 3-cycle on 9..11. Generators are
-# unnamed (g1, g2, …). Compiled with --max-elements 100, both are past the
-# element limit: version 5, no Cayley table.
+# Version 5 aussm files are no longer written by the compiler (it writes
+# version 6, `test_v6.py`), but they keep loading: the files below are made
+# here, independently of the package, from a series G = G_0 ⊳ … ⊳ G_k = 1
+# given by its sections (term i: moduli n_ij and sections s_ij, G_i the group
+# the sections of terms i.. generate). π_i(y) is found by brute force (the c
+# with y·σ_i(c)⁻¹ in G_{i+1}), the layers follow the construction (layer i
+# tracks A_i, its tokens the elements of G_i; the cocycle hands layer i+1
+# κ = σ(c)·x·σ(c')⁻¹), the normal form is a stabiliser chain enumerated
+# here, and the floats are the Rust `values` module's (synth.stored_floats).
+# The same builder writes version 6 files (the series itself, no readout).
+
+
+def closure(gens: Sequence[Perm], n: int) -> List[Perm]:
+    """The group the permutations generate, identity first, then sorted."""
+    e = tuple(range(n))
+    seen = {e}
+    frontier = [e]
+    while frontier:
+        nxt = []
+        for g in frontier:
+            for s in gens:
+                h = mul(g, s)
+                if h not in seen:
+                    seen.add(h)
+                    nxt.append(h)
+        frontier = nxt
+    return [e] + sorted(seen - {e})
+
+
+def power(p: Perm, e: int) -> Perm:
+    out = tuple(range(len(p)))
+    for _ in range(e):
+        out = mul(out, p)
+    return out
+
+
+def sigma(sections: Sequence[Perm], c: Sequence[int]) -> Perm:
+    """σ(c) = s_0^{c_0}·s_1^{c_1}·… (p·q applies p first)."""
+    out = tuple(range(len(sections[0])))
+    for s, x in zip(sections, c):
+        out = mul(out, power(s, x))
+    return out
+
+
+def mixed_code(c: Sequence[int], moduli: Sequence[int]) -> int:
+    """c_0 + n_0·(c_1 + n_1·(…))."""
+    code = 0
+    for x, n in zip(reversed(list(c)), reversed(list(moduli))):
+        code = code * n + x
+    return code
+
+
+def mixed_digits(code: int, moduli: Sequence[int]) -> Tuple[int, ...]:
+    out = []
+    for n in moduli:
+        out.append(code % n)
+        code //= n
+    return tuple(out)
+
+
+def stabiliser_chain(group: Sequence[Perm], n: int) -> Tuple[List[int], List[List[Perm]]]:
+    """A base and per level the coset representatives (identity first, then
+    by the image of the base point, each the least permutation of its
+    coset), enumerated from the elements."""
+    base: List[int] = []
+    levels: List[List[Perm]] = []
+    h = list(group)
+    while len(h) > 1:
+        b = min(x for g in h for x in range(n) if g[x] != x)
+        reps: Dict[int, Perm] = {}
+        for g in sorted(h):
+            reps.setdefault(g[b], g)
+        reps[b] = tuple(range(n))
+        base.append(b)
+        levels.append([reps[b]] + [reps[x] for x in sorted(reps) if x != b])
+        h = [g for g in h if g[b] == b]
+    return base, levels
+
+
+def normal_form_rank(base: Sequence[int], levels: Sequence[Sequence[Perm]], y: Perm) -> int:
+    """The version 5 id: the sift's rows d_l, d_0 + m_0·(d_1 + …)."""
+    out, stride = 0, 1
+    for b, reps in zip(base, levels):
+        d = next(i for i, u in enumerate(reps) if u[b] == y[b])
+        y = mul(y, inv(reps[d]))
+        out += d * stride
+        stride *= len(reps)
+    assert y == tuple(range(len(y)))
+    return out
+
+
+class Series:
+    """A series given by its sections, with everything found by brute force:
+    the groups G_i, π_i as a table, and y's spec numbering."""
+
+    def __init__(self, n: int, terms: Sequence[Tuple[Sequence[int], Sequence[Perm]]]):
+        self.n = n
+        self.moduli = [list(m) for m, _ in terms]
+        self.sections = [list(s) for _, s in terms]
+        k = len(terms)
+        self.groups = [closure([s for ss in self.sections[i:] for s in ss], n) for i in range(k)] + [[tuple(range(n))]]
+        self.pi: List[Dict[Perm, Tuple[int, ...]]] = []
+        for i in range(k):
+            table: Dict[Perm, Tuple[int, ...]] = {}
+            for c in itertools.product(*[range(m) for m in self.moduli[i]]):
+                s = sigma(self.sections[i], c)
+                for z in self.groups[i + 1]:
+                    table[mul(z, s)] = c
+            # G_{i+1}·σ(c) cover G_i once each, and π_i is a homomorphism.
+            assert len(table) == len(self.groups[i]) == math.prod(self.moduli[i]) * len(self.groups[i + 1]), i
+            assert set(table) == set(self.groups[i]), i
+            gens = [s for ss in self.sections[i:] for s in ss]
+            for x in self.groups[i]:
+                for g in gens:
+                    want = tuple((a + b) % m for a, b, m in zip(table[x], table[g], self.moduli[i]))
+                    assert table[mul(x, g)] == want, i
+            self.pi.append(table)
+
+    @property
+    def k(self) -> int:
+        return len(self.moduli)
+
+    @property
+    def order(self) -> int:
+        return len(self.groups[0])
+
+    def rank(self, y: Perm) -> int:
+        """The spec's id: c_i = π_i(y_i), y_{i+1} = y_i·σ_i(c_i)⁻¹."""
+        out, stride = 0, 1
+        for i in range(self.k):
+            c = self.pi[i][y]
+            out += mixed_code(c, self.moduli[i]) * stride
+            stride *= math.prod(self.moduli[i])
+            y = mul(y, inv(sigma(self.sections[i], c)))
+        assert y == tuple(range(self.n))
+        return out
+
+    def unrank(self, id: int) -> Perm:
+        cs = []
+        for m in self.moduli:
+            a = math.prod(m)
+            cs.append(mixed_digits(id % a, m))
+            id //= a
+        y = tuple(range(self.n))
+        for i in reversed(range(self.k)):
+            y = mul(y, sigma(self.sections[i], cs[i]))
+        return y
+
+
+def craft_aussm(
+    path: Path,
+    name: str,
+    gen_names: Sequence[str],
+    gens: Sequence[Perm],
+    tokens: Sequence[Tuple[str, Perm]],
+    series: Series,
+    bos: bool = False,
+    version: int = 6,
+    dtype: str = "float32",
+) -> Path:
+    """Write an aussm file for the series: version 6 (`perm.series.*`, the
+    joint code is the id) or version 5 (`perm.base`, `perm.level.*` and a
+    readout to the normal form's ids). The manifest is written as the
+    writers write it, so saving the loaded model gives the same bytes."""
+    import synth
+
+    n = series.n
+    assert set(closure(list(gens), n)) == set(series.groups[0])
+    fdt = np.float32 if dtype == "float32" else np.float64
+    i32 = lambda a: np.ascontiguousarray(np.asarray(a, np.int64).reshape(np.shape(a)), dtype="<i4")  # noqa: E731
+    t: Dict[str, np.ndarray] = {
+        "perm.generators": i32(np.asarray(gens, np.int64).reshape(len(gens), n)),
+        "perm.tokens": i32([p for _, p in tokens] + ([tuple(range(n))] if bos else [])),
+    }
+    k = series.k
+    layer_tokens = [[p for _, p in tokens]] + [series.groups[i] for i in range(1, k)]
+    for i in range(k):
+        moduli = series.moduli[i]
+        w = len(moduli)
+        toks = layer_tokens[i]
+        code = np.asarray([series.pi[i][x] for x in toks], np.int64).reshape(len(toks), w)
+        a_re, a_im, ph = synth.stored_floats(code, np.asarray(moduli), fdt)
+        b_re, b_im = np.zeros((len(toks), w), fdt), np.zeros((len(toks), w), fdt)
+        h0_re = np.ones(w, fdt)
+        if bos:
+            # The start token: a = 0 (code 0, phase 0), b = the initial state.
+            code = np.concatenate([code, np.zeros((1, w), np.int64)])
+            a_re, a_im, ph, b_im = (np.concatenate([x, np.zeros((1, w), fdt)]) for x in (a_re, a_im, ph, b_im))
+            b_re = np.concatenate([b_re, np.ones((1, w), fdt)])
+            h0_re = np.zeros(w, fdt)
+        p = f"layer.{i}."
+        t[p + "moduli"] = i32(moduli)
+        t[p + "transition.code"] = i32(code)
+        t[p + "transition.re"], t[p + "transition.im"], t[p + "transition.phase"] = a_re, a_im, ph
+        t[p + "input.re"], t[p + "input.im"] = b_re, b_im
+        t[p + "h0.re"], t[p + "h0.im"] = h0_re, np.zeros(w, fdt)
+        if i + 1 < k:
+            nxt = {x: j for j, x in enumerate(layer_tokens[i + 1])}
+            codes = math.prod(moduli)
+            coc = np.zeros((codes, len(toks) + bos), np.int64)
+            for c_new in range(codes):
+                cn = mixed_digits(c_new, moduli)
+                for v, x in enumerate(toks):
+                    c_old = tuple((a - b) % m for a, b, m in zip(cn, series.pi[i][x], moduli))
+                    kappa = mul(mul(sigma(series.sections[i], c_old), x), inv(sigma(series.sections[i], cn)))
+                    coc[c_new, v] = nxt[kappa]
+                if bos:
+                    coc[c_new, len(toks)] = len(layer_tokens[i + 1])
+            t[p + "cocycle"] = i32(coc)
+    if version == 6:
+        for i in range(k):
+            p = f"perm.series.{i}."
+            base, levels = stabiliser_chain(series.groups[i], n)
+            t[p + "moduli"] = i32(series.moduli[i])
+            t[p + "sections"] = i32(series.sections[i])
+            t[p + "base"] = i32(base)
+            for l, reps in enumerate(levels):
+                t[p + f"level.{l}"] = i32(reps)
+                t[p + f"codes.{l}"] = i32([series.pi[i][u] for u in reps])
+    else:
+        base, levels = stabiliser_chain(series.groups[0], n)
+        t["perm.base"] = i32(base)
+        for l, reps in enumerate(levels):
+            t[f"perm.level.{l}"] = i32(reps)
+        # The joint code's element, numbered by the normal form.
+        t["readout"] = i32([normal_form_rank(base, levels, series.unrank(j)) for j in range(series.order)])
+    man: Dict[str, object] = {
+        "format": gssm.FORMAT_NAME,
+        "format_version": version,
+        "compiler": "test",
+        "group": {"name": name, "generators": list(gen_names)},
+        "convention": gssm.CONVENTION,
+        "target": "aussm",
+        "dtype": dtype,
+    }
+    if bos:
+        man["bos"] = len(tokens)
+    man["tokens"] = [lab for lab, _ in tokens] + ([gssm.BOS_LABEL] if bos else [])
+    man["outputs"] = []
+    from safetensors.numpy import save
+
+    text = json.dumps(man, separators=(",", ":"), ensure_ascii=False)
+    path.write_bytes(save(t, metadata={"gssm": text}))
+    return path
+
+
+# AGL(1, p) on the points x + 1 of Z/p: the translation x -> x+1 and the
+# multiplication x -> 3x (3 is a primitive root mod 31 and mod 13); the
+# series AGL ⊳ translations ⊳ 1 has factors Z/(p-1) (section: the
+# multiplication) and Z/p (the translation).
 
 
 def agl1_cycles(p: int, g: int) -> List[List[List[int]]]:
@@ -629,9 +875,11 @@ def perm_source(name: str, degree: int, gens: Sequence[Sequence[Sequence[int]]])
 
 
 AGL_GENS = agl1_cycles(31, 3)
-W_GENS = wreath_cycles(2, 3) + [[[9, 10, 11]]]
-AGL = perm_source("AGL", 31, AGL_GENS)
-WREATH = perm_source("W", 11, W_GENS)
+
+
+def agl_series(p: int, g: int) -> Series:
+    t, mu = (from_cycles(p, cs) for cs in agl1_cycles(p, g))
+    return Series(p, [([p - 1], [mu]), ([p], [t])])
 
 
 def agl_perms() -> List[Perm]:
@@ -643,37 +891,39 @@ def agl_perms() -> List[Perm]:
     return out
 
 
-def wreath_perms() -> List[Perm]:
-    """Token id -> permutation of the wreath file (generators, then the
+def agl_bos_perms() -> List[Perm]:
+    """Token id -> permutation of the agl-bos file (generators, then the
     start token, the identity)."""
-    return [from_cycles(11, cs) for cs in W_GENS] + [tuple(range(11))]
+    return [from_cycles(31, cs) for cs in AGL_GENS] + [tuple(range(31))]
 
 
 @pytest.fixture(scope="session")
 def v5_aussm(tmp_path_factory):
-    """v5_aussm(name) -> path: agl (generators+inverses), wreath
-    (generators, a start token, primary coordinates)."""
+    """v5_aussm(name) -> path: version 5 aussm files crafted here: agl
+    (AGL(1, 31), generators+inverses) and agl-bos (generators, a start
+    token)."""
     d = tmp_path_factory.mktemp("models_v5_aussm")
-    specs = {
-        "agl": (AGL, "generators+inverses", False, ("--max-elements", "100")),
-        "wreath": (WREATH, "generators", True, ("--coordinates", "primary", "--max-elements", "100")),
-    }
     cache: Dict[str, Path] = {}
 
     def get(name: str) -> Path:
         if name not in cache:
-            src, alphabet, bos, extra = specs[name]
-            cache[name] = compile_perm(src, d / f"{name}.safetensors", alphabet, bos, extra, target="aussm")
+            gens = [from_cycles(31, cs) for cs in AGL_GENS]
+            if name == "agl":
+                toks = [("g1", gens[0]), ("g1^-1", inv(gens[0])), ("g2", gens[1]), ("g2^-1", inv(gens[1]))]
+            else:
+                toks = [("g1", gens[0]), ("g2", gens[1])]
+            cache[name] = craft_aussm(
+                d / f"{name}.safetensors", "AGL", ["g1", "g2"], gens, toks, agl_series(31, 3), bos=name == "agl-bos", version=5
+            )
         return cache[name]
 
     return get
 
 
 AUSSM = {
-    # name: (order, degree, token labels, layer shapes (moduli, tokens) or
-    # None, perms)
+    # name: (order, degree, token labels, layer shapes (moduli, tokens), perms)
     "agl": (930, 31, ["g1", "g1^-1", "g2", "g2^-1"], [([30], 4), ([31], 31)], agl_perms),
-    "wreath": (384, 11, ["g1", "g2", "g3", "g4", "<bos>"], None, wreath_perms),
+    "agl-bos": (930, 31, ["g1", "g2", "<bos>"], [([30], 3), ([31], 32)], agl_bos_perms),
 }
 
 
@@ -701,17 +951,15 @@ def test_aussm_loads_with_the_exact_order(v5_aussm, name):
     order, degree, tokens, shapes, _ = AUSSM[name]
     m = gssm.load(v5_aussm(name))
     assert m.manifest.format_version == gssm.FORMAT_VERSION_PERM == 5
+    assert isinstance(m.perm, gssm.PermTruth) and not m.outputs_joint_code
     assert m.target == "aussm" and m.is_diagonal
     assert m.order == m.perm.order == order
     assert m.perm.degree == degree
     assert m.group is None and m.group_table is None and m.token_elements is None
     assert m.action is None and m.pd is None and m.manifest.outputs == []
     assert m.token_labels == tokens
-    assert m.bos == (4 if name == "wreath" else None)
-    if shapes is not None:
-        assert [(l.moduli.tolist(), l.num_tokens) for l in m.layers] == shapes
-    else:
-        assert len(m.layers) == 3  # the derived length of C2 wr C2 wr C2
+    assert m.bos == (2 if name == "agl-bos" else None)
+    assert [(l.moduli.tolist(), l.num_tokens) for l in m.layers] == shapes
     # One readout entry per joint code: the layers' codes number G.
     assert m.readout.shape == (order,) and m.series_orders[0] == order
     assert sorted(m.readout.tolist()) == list(range(order))
@@ -722,6 +970,15 @@ def test_aussm_loads_with_the_exact_order(v5_aussm, name):
     # run up to |G| - 1, past it.
     small = gssm.load(v5_aussm(name), gssm.LoadLimits(max_order=100))
     assert small.order == order and int(small.readout.max()) == order - 1
+
+
+def test_aussm_readout_is_the_normal_form_of_the_joint_code(v5_aussm):
+    # Joint code j is the element σ_1(c_1)·σ_0(c_0) of the series; the
+    # readout gives its normal-form id, which unranks to it.
+    m = gssm.load(v5_aussm("agl"))
+    series = agl_series(31, 3)
+    got = [tuple(g) for g in m.perm.unrank_many(m.readout).tolist()]
+    assert got == [series.unrank(j) for j in range(930)]
 
 
 @pytest.mark.parametrize("name", sorted(AUSSM))
@@ -756,6 +1013,7 @@ def test_aussm_evaluate_and_labels(v5_aussm):
 
 @pytest.mark.parametrize("name", sorted(AUSSM))
 def test_aussm_ids_and_labels_agree_with_gssm_run(v5_aussm, tmp_path, name):
+    # Version 5 aussm files keep loading in Rust too.
     path = v5_aussm(name)
     m = gssm.load(path)
     x = aussm_sequences(m, (5, 40), seed=5)
@@ -790,7 +1048,7 @@ def test_aussm_torch_module_runs_the_same(v5_aussm, tmp_path, name):
         assert_running_products(m, x, got, perms)
         np.testing.assert_array_equal(got, y)
     names = [n for n, _ in mod.named_parameters()]
-    assert "layers.0.theta" in names
+    assert "layers.0.theta" in names and mod.readout is not None
     out, states = mod.trajectory(torch.as_tensor(x[:2]))
     np.testing.assert_array_equal(out.numpy(), y[:2])
     assert [tuple(s.shape) for s in states] == [(2, 200, l.width) for l in m.layers]
@@ -844,7 +1102,7 @@ def _tokens_swapped(t, m):
 
 def _bos_token_moves_points(t, m):
     a = t["perm.tokens"].copy()
-    a[4] = a[3]
+    a[2] = a[1]
     t["perm.tokens"] = a
 
 
@@ -852,7 +1110,7 @@ AUSSM_CASES = [
     ("readout entry = the order", "agl", _set_readout(930), gssm.RangeError, "tensor `readout` entry 7 is 930, outside 0..930"),
     ("readout entry far past the order", "agl", _set_readout(1 << 30), gssm.RangeError, "outside 0..930"),
     ("readout entry negative", "agl", _set_readout(-1), gssm.RangeError, "readout"),
-    ("wreath readout entry = the order", "wreath", _set_readout(384), gssm.RangeError, "outside 0..384"),
+    ("bos readout entry = the order", "agl-bos", _set_readout(930), gssm.RangeError, "outside 0..930"),
     ("reset in a group layer", "agl", _reset_code, gssm.InconsistentError, "layers only rotate"),
     ("cocycle entry", "agl", _cocycle_out_of_range, gssm.RangeError, "layer.0.cocycle"),
     ("readout missing", "agl", drop_tensor("readout"), gssm.MissingTensorError, "readout"),
@@ -860,10 +1118,12 @@ AUSSM_CASES = [
     ("neg-mamba target", "agl", set_field("target", "neg-mamba"), gssm.InconsistentError, "pd-ssm and aussm models only"),
     ("outputs listed", "agl", set_field("outputs", ["e"]), gssm.InconsistentError, "`outputs` must be empty"),
     ("version 4", "agl", set_field("format_version", 4), gssm.InconsistentError, "format version 4 has no permutation groups"),
+    # Version 6 numbers along a series: a chain is no part of it.
+    ("version 6", "agl", set_field("format_version", 6), gssm.UnexpectedTensorError, "perm.base"),
     ("action points", "agl", add_tensor("action.points", np.arange(31, dtype=np.float32)), gssm.UnexpectedTensorError, "action.points"),
     ("token unlike its label", "agl", _tokens_swapped, gssm.InconsistentError, "manifest `tokens[0]` 'g1'"),
-    ("start token rotates", "wreath", _bos_row_rotates, gssm.InconsistentError, "start token"),
-    ("start token moves points", "wreath", _bos_token_moves_points, gssm.InconsistentError, "`perm.tokens` row 4 (the start token) must be the identity"),
+    ("start token rotates", "agl-bos", _bos_row_rotates, gssm.InconsistentError, "start token"),
+    ("start token moves points", "agl-bos", _bos_token_moves_points, gssm.InconsistentError, "`perm.tokens` row 2 (the start token) must be the identity"),
 ]
 
 

@@ -36,7 +36,8 @@ pub struct Stepper<R> {
 enum Params<R> {
     Diagonal {
         layers: Vec<LayerParams<R>>,
-        readout: Vec<u32>,
+        /// `None`: the output is the joint code.
+        readout: Option<Vec<u32>>,
         state_len: usize,
     },
     Pd {
@@ -315,7 +316,10 @@ impl<R: Real> Stepper<R> {
                         v = l.cocycle[code * l.num_tokens + v] as usize;
                     }
                 }
-                readout[joint]
+                match readout {
+                    Some(r) => r[joint],
+                    None => joint as u32,
+                }
             }
             Params::Pd {
                 n,

@@ -12,17 +12,16 @@
 //! model computes the group product is the proof's job (`gssm verify`).
 
 mod labels;
+mod perm;
 
 pub use labels::{check_generator_name, Perms, Table, WordGroup, Words};
 
-use crate::chain::{Chain, ChainError, ChainLimits, DEFAULT_SEED};
 use crate::format::FormatError;
 use crate::ir::{
-    AutomatonTruth, Coord, DeltaCell, Diagonal, FloatDtype, GroupInfo, GroupTruth, Layer, Manifest,
-    Model, Net, PdCell, PermTruth, PointAction, RnnCell, Truth, BOS_LABEL, CONVENTION, FORMAT_NAME,
-    FORMAT_VERSIONS_READ, FORMAT_VERSION_PERM,
+    AutomatonTruth, Coord, DeltaCell, Diagonal, FloatDtype, GroupInfo, GroupTruth, Layer, Model,
+    Net, Numbering, PdCell, PointAction, RnnCell, Truth, BOS_LABEL, CONVENTION, FORMAT_NAME,
+    FORMAT_VERSIONS_READ, FORMAT_VERSION_PERM, FORMAT_VERSION_SERIES,
 };
-use num_bigint::BigUint;
 use std::collections::HashSet;
 use std::ops::Deref;
 
@@ -281,7 +280,7 @@ pub fn validate(model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatE
         )));
     }
     if let (Truth::Perm(p), Some(info)) = (&model.truth, &m.group) {
-        check_perm(p, info, m, v0, limits)?;
+        perm::check_perm(p, info, m, v0, limits)?;
     }
     let n = model.order();
     let max_n = if model.perm().is_some() {
@@ -294,10 +293,11 @@ pub fn validate(model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatE
             "{n} output labels (group elements or automaton states) is outside 1..={max_n}"
         )));
     }
-    if m.format_version == FORMAT_VERSION_PERM && model.perm().is_none() {
-        return Err(bad(
-            "format version 5 files track a permutation group without a table (`perm.*`); this file has another truth, so it is version 4",
-        ));
+    let v = m.format_version;
+    if (v == FORMAT_VERSION_PERM || v == FORMAT_VERSION_SERIES) && model.perm().is_none() {
+        return Err(bad(format!(
+            "format version {v} files track a permutation group without a table (`perm.*`); this file has another truth, so it is version 4"
+        )));
     }
     match (&model.truth, &m.group, &m.automaton) {
         (Truth::Group(g), Some(info), None) => check_group(g, info, n, v0, limits)?,
@@ -359,6 +359,16 @@ pub fn validate(model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatE
     if model.perm().is_some() && !matches!(target, TargetKind::PdSsm | TargetKind::Aussm) {
         return Err(bad(format!(
             "a permutation group without a table (`perm.*`) is tracked by pd-ssm and aussm models only, not {}",
+            target.name()
+        )));
+    }
+    if model
+        .perm()
+        .is_some_and(|p| matches!(p.numbering, Numbering::Series(_)))
+        && target != TargetKind::Aussm
+    {
+        return Err(bad(format!(
+            "a permutation group numbered along a series (`perm.series.*`) is tracked by aussm stacks only, whose joint code is the output, not by {}",
             target.name()
         )));
     }
@@ -511,145 +521,6 @@ fn check_generator_names(info: &GroupInfo, limits: &LoadLimits) -> Result<(), Fo
 /// `u32::MAX`, so the order stays at or below it.
 pub const MAX_PERM_ORDER: usize = u32::MAX as usize;
 
-/// `rows` are `count` permutations of 0..deg.
-fn check_perms(name: &str, rows: &[Vec<u32>], count: usize, deg: usize) -> Result<(), FormatError> {
-    check_len(name, rows.len(), count)?;
-    for (i, row) in rows.iter().enumerate() {
-        check_len(&format!("{name} row {i}"), row.len(), deg)?;
-        check_permutation(&format!("`{name}` row {i}"), row)?;
-    }
-    Ok(())
-}
-
-/// A permutation group without a table: the generators and tokens are
-/// permutations of the same points, and the levels are a normal form of
-/// exactly the group the generators generate. A stabiliser chain built here
-/// from the generators proves the last part in polynomial time: every
-/// representative lies in the group, the representatives' products are
-/// distinct (each level's fix the earlier base points and move its own to
-/// distinct points), and there are as many of them as the group's order.
-fn check_perm(
-    p: &PermTruth,
-    info: &GroupInfo,
-    m: &Manifest,
-    v0: usize,
-    limits: &LoadLimits,
-) -> Result<(), FormatError> {
-    if m.format_version < FORMAT_VERSION_PERM {
-        return Err(bad(format!(
-            "format version {} has no permutation groups without a table (`perm.*`)",
-            m.format_version
-        )));
-    }
-    if !m.outputs.is_empty() {
-        return Err(bad(
-            "manifest `outputs` must be empty for a permutation group without a table: an element's label is its cycle notation, made on demand",
-        ));
-    }
-    let deg = p.degree;
-    if deg == 0 || deg > limits.max_cell {
-        return Err(limit(format!(
-            "the permutations have degree {deg} (need 1..={})",
-            limits.max_cell
-        )));
-    }
-    check_generator_names(info, limits)?;
-    check_perms("perm.generators", &p.generators, info.generators.len(), deg)?;
-    check_perms("perm.tokens", &p.tokens, v0, deg)?;
-    let k = p.base.len();
-    if k > deg {
-        return Err(bad(format!(
-            "`perm.base` has {k} points, more than the degree {deg}"
-        )));
-    }
-    check_range("perm.base", &p.base, deg)?;
-    let mut fixed = vec![false; deg];
-    for &b in &p.base {
-        if std::mem::replace(&mut fixed[b as usize], true) {
-            return Err(bad(format!("`perm.base` repeats point {b}")));
-        }
-    }
-    check_len("perm levels", p.levels.len(), k)?;
-    let order = p
-        .order()
-        .filter(|&o| o <= MAX_PERM_ORDER as u64)
-        .ok_or_else(|| {
-            limit(format!(
-                "the levels describe more than {MAX_PERM_ORDER} elements (output ids are 32-bit)"
-            ))
-        })?;
-    for (i, (&b, reps)) in p.base.iter().zip(&p.levels).enumerate() {
-        let name = format!("perm.level.{i}");
-        // A level of one representative numbers nothing; without them the
-        // levels are at most log2 |G| ≤ 32, which bounds the checks below.
-        if reps.len() < 2 || reps.len() > deg {
-            return Err(bad(format!(
-                "`{name}` has {} representatives (need 2..={deg})",
-                reps.len()
-            )));
-        }
-        check_perms(&name, reps, reps.len(), deg)?;
-        if reps[0].iter().enumerate().any(|(j, &x)| x as usize != j) {
-            return Err(bad(format!("`{name}` row 0 is not the identity")));
-        }
-        let mut hit = vec![false; deg];
-        for (r, u) in reps.iter().enumerate() {
-            if let Some(&c) = p.base[..i].iter().find(|&&c| u[c as usize] != c) {
-                return Err(bad(format!(
-                    "`{name}` row {r} moves base point {c} of an earlier level"
-                )));
-            }
-            if std::mem::replace(&mut hit[u[b as usize] as usize], true) {
-                return Err(bad(format!(
-                    "`{name}` row {r} sends base point {b} where an earlier row does"
-                )));
-            }
-        }
-    }
-    let chain_limits = ChainLimits {
-        max_degree: limits.max_cell,
-        ..ChainLimits::default()
-    };
-    // Only the order and membership are used: the randomised chain, exact
-    // after its verification, is far cheaper for symmetric-like groups.
-    let chain = Chain::random_generated(deg, &p.generators, chain_limits, DEFAULT_SEED).map_err(
-        |e| match e {
-            ChainError::Invalid(msg) => bad(msg),
-            e => limit(format!("checking the generators' group: {e}")),
-        },
-    )?;
-    if chain.order() != BigUint::from(order) {
-        return Err(bad(format!(
-            "the levels describe {order} elements, but `perm.generators` generate a group of order {}",
-            chain.order()
-        )));
-    }
-    // Each membership test sifts through the chain's levels: bound the
-    // total before running them.
-    let reps: usize = p.levels.iter().map(Vec::len).sum();
-    let sifts = (reps + p.tokens.len()) as u64;
-    let cost = sifts * (chain.base().len() as u64 + 1) * deg as u64;
-    if cost > chain_limits.max_work {
-        return Err(limit(format!(
-            "checking {sifts} permutations against the generators' group takes about {cost} point operations, more than {}",
-            chain_limits.max_work
-        )));
-    }
-    for (i, reps) in p.levels.iter().enumerate() {
-        if let Some(r) = reps.iter().position(|u| !chain.contains(u)) {
-            return Err(bad(format!(
-                "`perm.level.{i}` row {r} is not in the group `perm.generators` generate"
-            )));
-        }
-    }
-    if let Some(t) = p.tokens.iter().position(|x| !chain.contains(x)) {
-        return Err(bad(format!(
-            "`perm.tokens` row {t} is not in the group `perm.generators` generate"
-        )));
-    }
-    Ok(())
-}
-
 /// Transitions in range and total; the start state and acceptance flags.
 fn check_automaton(
     a: &AutomatonTruth,
@@ -720,15 +591,57 @@ fn check_diagonal(
         if bos {
             check_start_row(i, l, v_next)?;
         }
-        joint = product([joint, codes], limits.max_table, "the readout table")?;
+        // Without a readout the joint code is the output id, so it is
+        // bounded by the ids' range rather than by a table's size.
+        let max = if d.readout.is_some() {
+            limits.max_table
+        } else {
+            MAX_PERM_ORDER
+        };
+        joint = product([joint, codes], max, "the joint state code")?;
     }
     if bos && k == 0 {
         return Err(bad(
             "a model with a start token needs a layer to hold its state",
         ));
     }
-    check_len("readout", d.readout.len(), joint)?;
-    check_range("readout", &d.readout, n)?;
+    let series = match model.perm().map(|p| &p.numbering) {
+        Some(Numbering::Series(terms)) => Some(terms),
+        _ => None,
+    };
+    match (&d.readout, series) {
+        (Some(r), None) => {
+            check_len("readout", r.len(), joint)?;
+            check_range("readout", r, n)?;
+        }
+        (None, Some(terms)) => {
+            // The output id is the joint code, which the truth numbers
+            // term by term: layer i's codes are term i's.
+            if terms.len() != k {
+                return Err(bad(format!(
+                    "the truth's series has {} terms, but the stack has {k} layers: without a readout, layer i's code is term i's",
+                    terms.len()
+                )));
+            }
+            for (i, (t, l)) in terms.iter().zip(&d.layers).enumerate() {
+                if t.size() != l.num_codes() as u64 {
+                    return Err(bad(format!(
+                        "layer {i} has {} codes, but term {i}'s factor (`perm.series.{i}.moduli`) has {} elements: without a readout, layer i's code is term i's",
+                        l.num_codes(),
+                        t.size()
+                    )));
+                }
+            }
+        }
+        (Some(_), Some(_)) => {
+            return Err(bad(
+                "a truth numbered along a series (`perm.series.*`) has the joint code as its output id, so the file has no `readout` tensor",
+            ))
+        }
+        (None, None) => {
+            return Err(FormatError::Missing("readout".into()));
+        }
+    }
     Ok(())
 }
 

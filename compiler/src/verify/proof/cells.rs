@@ -7,7 +7,7 @@
 
 use super::{search, ProofReport, CROSS_CHECK_ORDER};
 use crate::construct::{delta, pd, rnn};
-use gssm_runtime::ir::{DeltaCell, GroupTruth, PdCell, PermTruth, PointAction, RnnCell};
+use gssm_runtime::ir::{DeltaCell, GroupTruth, Numbering, PdCell, PermTruth, PointAction, RnnCell};
 use gssm_runtime::valid::ValidModel;
 use std::collections::HashMap;
 
@@ -206,8 +206,11 @@ fn pd_local(model: &ValidModel, c: &PdCell, p: &PermTruth) -> ProofReport {
     );
     if rep.ok {
         rep.local = Some(format!(
-            "local: each of the {group_tokens} group tokens moves coordinate j to j·x, its permutation, so after x_1⋯x_t the points are arranged by the running product; the readout ranks that arrangement with the file's normal form ({} levels), which loading proved is a base and transversals of the group the generators generate (order {})",
-            p.levels.len(),
+            "local: each of the {group_tokens} group tokens moves coordinate j to j·x, its permutation, so after x_1⋯x_t the points are arranged by the running product; the readout ranks that arrangement with the file's numbering ({}), which loading proved numbers exactly the group the generators generate (order {})",
+            match &p.numbering {
+                Numbering::Chain(l) => format!("a base and transversals, {} levels", l.reps.len()),
+                Numbering::Series(t) => format!("a series of {} terms", t.len()),
+            },
             model.order()
         ));
     }

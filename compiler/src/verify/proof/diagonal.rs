@@ -156,13 +156,13 @@ pub fn proof(model: &ValidModel, d: &Diagonal) -> ProofReport {
         joint
     };
     let first = model.initial_output();
-    if d.readout[readout_of(&init)] != first {
+    if d.output(readout_of(&init)) != first {
         return fail(
             1,
             0,
             format!(
                 "the initial state reads out {}, not {}",
-                model.output_label(d.readout[readout_of(&init)]),
+                model.output_label(d.output(readout_of(&init))),
                 model.output_label(first)
             ),
         );
@@ -195,7 +195,7 @@ pub fn proof(model: &ValidModel, d: &Diagonal) -> ProofReport {
         let r = search(model, init, |s, x| {
             let mut next = s.clone();
             exact_step(d, &mut next, x, bos);
-            let got = d.readout[readout_of(&next)];
+            let got = d.output(readout_of(&next));
             (next, Some(got))
         });
         match r {
@@ -214,10 +214,13 @@ pub fn proof(model: &ValidModel, d: &Diagonal) -> ProofReport {
         }),
         local: local.map(|c| {
             format!(
-                "local: every token's step multiplies the element read out by its permutation, layer by layer ({} reachable (code, token) cells of {} layers, each cocycle token one element of the layer below), and the readout is the product of the layers' elements ({} entries), the identity at the start",
+                "local: every token's step multiplies the element read out by its permutation, layer by layer ({} reachable (code, token) cells of {} layers, each cocycle token one element of the layer below), and {}, the identity at the start",
                 c.cells,
                 d.layers.len(),
-                c.readout
+                match c.readout {
+                    Some(n) => format!("the readout is the product of the layers' elements ({n} entries)"),
+                    None => "the output is the joint code, which the file's series numbers as the product of the layers' elements".to_string(),
+                }
             )
         }),
     }

@@ -6,6 +6,10 @@
 //! The argument. Read sections σ_i: layer i's codes → G off the readout
 //! (σ_i(c) is what the joint code with c at layer i and 0 elsewhere reads
 //! out) and check every readout entry is σ_{k-1}(c_{k-1})·…·σ_0(c_0) (R).
+//! Without a readout the truth numbers its elements along a series whose
+//! terms are the layers (loading checked their sizes agree), so the joint
+//! code names σ_{k-1}(c_{k-1})·…·σ_0(c_0) by the numbering's definition
+//! and (R) holds without a check.
 //! Layer 0's tokens mean the truth's permutations. For every cell (c, v) of
 //! layer i with c a reachable code and v a reachable token meaning z, the
 //! step leads to code c' and emits token u of layer i+1; u means
@@ -21,7 +25,7 @@
 //! reads out one element whatever comes, so every token must be e.
 
 use gssm_runtime::chain::{format_bytes, inverse, is_identity, Perm};
-use gssm_runtime::ir::{cycle_notation, Diagonal, Layer, PermTruth};
+use gssm_runtime::ir::{cycle_notation, Diagonal, Layer, Levels, Numbering, PermTruth};
 use gssm_runtime::values;
 use std::collections::btree_map::{BTreeMap, Entry};
 
@@ -33,8 +37,8 @@ const MAX_HELD_BYTES: u128 = 1 << 32;
 pub(super) struct Checked {
     /// (reachable code, reachable token) cells, all layers.
     pub cells: usize,
-    /// Readout entries.
-    pub readout: usize,
+    /// Readout entries checked; `None` without a readout.
+    pub readout: Option<usize>,
 }
 
 /// Layer `l`'s code after token `v` from `code` (the exact semantics of
@@ -83,11 +87,13 @@ fn reachable(l: &Layer, start: &[usize], tokens: &[usize], bos: bool) -> Vec<usi
     queue
 }
 
-/// The truth's normal form by base images: every element met here is a
-/// product of the group's elements, so its images of the base points
-/// determine it, and sifting them costs O(levels²) instead of O(levels·n).
+/// A normal form of the truth's group by base images: every element met
+/// here is a product of the group's elements, so its images of the base
+/// points determine it, and sifting them costs O(levels²) instead of
+/// O(levels·n). Its numbers are the chain's, not necessarily the truth's.
 struct Base<'a> {
-    p: &'a PermTruth,
+    l: &'a Levels,
+    degree: usize,
     /// Per level, point → index of the representative mapping the level's
     /// base point there (`u32::MAX`: none).
     index: Vec<Vec<u32>>,
@@ -96,30 +102,40 @@ struct Base<'a> {
 }
 
 impl<'a> Base<'a> {
-    fn new(p: &'a PermTruth) -> Self {
-        let index = p
+    fn new(l: &'a Levels, degree: usize) -> Self {
+        let index = l
             .base
             .iter()
-            .zip(&p.levels)
+            .zip(&l.reps)
             .map(|(&b, reps)| {
-                let mut ix = vec![u32::MAX; p.degree];
+                let mut ix = vec![u32::MAX; degree];
                 for (d, u) in reps.iter().enumerate() {
                     ix[u[b as usize] as usize] = d as u32;
                 }
                 ix
             })
             .collect();
-        let inv = p
-            .levels
+        let inv = l
+            .reps
             .iter()
             .map(|reps| reps.iter().map(|u| inverse(u)).collect())
             .collect();
-        Base { p, index, inv }
+        Base {
+            l,
+            degree,
+            index,
+            inv,
+        }
     }
 
     /// g's images of the base points.
     fn images(&self, g: &[u32]) -> Vec<u32> {
-        self.p.base.iter().map(|&b| g[b as usize]).collect()
+        self.l.base.iter().map(|&b| g[b as usize]).collect()
+    }
+
+    /// The element with number `id` in this normal form.
+    fn unrank(&self, id: u32) -> Perm {
+        self.l.unrank(self.degree, u64::from(id))
     }
 
     /// The id of the group element with base images `img`.
@@ -136,7 +152,7 @@ impl<'a> Base<'a> {
                 *x = u_inv[*x as usize];
             }
             id += u64::from(d) * radix;
-            radix *= self.p.levels[l].len() as u64;
+            radix *= self.l.reps[l].len() as u64;
         }
         u32::try_from(id).ok()
     }
@@ -167,7 +183,17 @@ pub(super) fn check(
     bos: bool,
 ) -> Result<Checked, String> {
     let k = d.layers.len();
-    let base = Base::new(p);
+    // The group's chain: the truth's own, or its series' first term (none
+    // for the trivial group).
+    let trivial = Levels {
+        base: Vec::new(),
+        reps: Vec::new(),
+    };
+    let levels = match &p.numbering {
+        Numbering::Chain(l) => l,
+        Numbering::Series(terms) => terms.first().map_or(&trivial, |t| &t.chain),
+    };
+    let base = Base::new(levels, p.degree);
     let codes: Vec<usize> = d.layers.iter().map(Layer::num_codes).collect();
     // Joint code with `c` at layer i and 0 elsewhere.
     let stride: Vec<usize> = codes
@@ -205,14 +231,17 @@ pub(super) fn check(
         .map(|i| {
             (0..codes[i])
                 .map(|c| {
-                    element(p, order, d.readout[c * stride[i]], || {
+                    element(p, order, d.output(c * stride[i]), || {
                         format!("code {c} of layer {i} (joint code {})", c * stride[i])
                     })
                 })
                 .collect::<Result<_, _>>()
         })
         .collect::<Result<_, _>>()?;
-    let readout = check_readout(d, &base, &sections)?;
+    let readout = match &d.readout {
+        Some(r) => Some(check_readout(r, &base, &sections)?),
+        None => None,
+    };
 
     // The reachable tokens of the current layer, each with its element.
     let mut tokens: Vec<(usize, Perm)> = (0..group_tokens)
@@ -238,7 +267,7 @@ pub(super) fn check(
         // Token of layer i+1 → its element's base images, from the first
         // cell that emits it.
         let mut meaning: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
-        let mut kappa = vec![0u32; p.base.len()];
+        let mut kappa = vec![0u32; levels.base.len()];
         for (v, z) in &tokens {
             for &c in &reach {
                 cells += 1;
@@ -288,7 +317,7 @@ pub(super) fn check(
                 let id = base.rank(&img).ok_or_else(|| {
                     format!("internal: a cocycle element of layer {i} left the group")
                 })?;
-                Ok((u, p.unrank(id)))
+                Ok((u, base.unrank(id)))
             })
             .collect::<Result<_, String>>()?;
     }
@@ -298,15 +327,15 @@ pub(super) fn check(
 /// (R): every readout entry is the product of its layers' sections, later
 /// layers' first (applied first), computed at the base points only; layer
 /// 0 varies fastest.
-fn check_readout(d: &Diagonal, base: &Base, sections: &[Vec<Perm>]) -> Result<usize, String> {
+fn check_readout(readout: &[u32], base: &Base, sections: &[Vec<Perm>]) -> Result<usize, String> {
     let k = sections.len();
-    let points = &base.p.base;
+    let points = &base.l.base;
     // prefix[i] = (σ_{k-1}(c_{k-1})·…·σ_i(c_i)) at the base points.
     let mut digits = vec![0usize; k];
     let mut prefix: Vec<Vec<u32>> = vec![points.clone(); k + 1];
     // Sections point-major (point x of σ(c) at x·m + c), so that running
     // through layer 0's codes reads memory in order.
-    let degree = base.p.degree;
+    let degree = base.degree;
     let by_point: Vec<Vec<u32>> = sections
         .iter()
         .map(|s| {
@@ -330,17 +359,16 @@ fn check_readout(d: &Diagonal, base: &Base, sections: &[Vec<Perm>]) -> Result<us
     for i in (0..k).rev() {
         update(&mut prefix, i, 0);
     }
-    let total = d.readout.len();
-    for joint in 0..total {
+    for (joint, &got) in readout.iter().enumerate() {
         let want = base.rank(&prefix[0]).ok_or_else(|| {
             format!("internal: the sections at joint code {joint} multiply to a permutation outside the group")
         })?;
-        if d.readout[joint] != want {
+        if got != want {
             return Err(format!(
                 "tensor `readout` entry {joint} reads out {} but its layers' codes {:?} name {}: the readout is not the product of its layers",
-                base.p.label(d.readout[joint]),
+                cycle_notation(&base.unrank(got)),
                 digits,
-                base.p.label(want)
+                cycle_notation(&base.unrank(want))
             ));
         }
         // The next joint code, carried like an odometer; then the changed
@@ -361,5 +389,5 @@ fn check_readout(d: &Diagonal, base: &Base, sections: &[Vec<Perm>]) -> Result<us
             update(&mut prefix, j, digits[j]);
         }
     }
-    Ok(total)
+    Ok(readout.len())
 }

@@ -1,5 +1,5 @@
 """Reading, validating and writing gssm weight files (format versions 2, 3,
-4 and 5).
+4, 5 and 6).
 
 A weight file is safetensors with real tensors only and a JSON manifest in
 ``__metadata__["gssm"]``. Tensor names (i = layer index from 0, F = the
@@ -17,7 +17,7 @@ name                                      dtype  shape
 of the three above)                              state q goes to on token v
 ``automaton.start``                       I32    [1]
 ``automaton.accept``                      I32    [N], 1 for accepting states
-``readout``                               I32    [C_0·C_1⋯C_{k-1}]
+``readout`` (none in version 6)           I32    [C_0·C_1⋯C_{k-1}]
 ``layer.i.moduli``                        I32    [r_i]
 ``layer.i.coords`` (version 4, optional)  I32    [r_i], 0 phase, 1 register
 ``layer.i.transition.code``               I32    [V_i, r_i]
@@ -130,6 +130,51 @@ from ``perm.generators`` (deterministic Schreier–Sims, its work bounded)
 has exactly ∏ m_i elements (at most 2^32 − 1) and holds every representative
 and token; token labels evaluate, as words multiplied out in permutations,
 to their tokens' permutations.
+
+Version 6 replaces version 5's aussm files (pd-ssm files stay version 5):
+an aussm stack for a solvable permutation group without a table, whose ids
+number the elements along a series G = G_0 ⊳ G_1 ⊳ … ⊳ G_k = 1 with abelian
+factors A_i = Z/n_i0 × … × Z/n_i(w_i-1) (:class:`gssm.perm.SeriesTruth`), so
+that an element's id is exactly the stack's joint code and the file has no
+``readout``. Per term i (0..k without gaps; b_i its base length, m_il level
+l's representatives, w_i its factor's components):
+
+==========================================  =====  =========================
+name                                        dtype  shape
+==========================================  =====  =========================
+``perm.generators``                         I32    [number of generators, n]
+``perm.tokens``                             I32    [V, n] (start: identity)
+``perm.series.i.moduli``                    I32    [w_i], each n_ij ≥ 2
+``perm.series.i.sections``                  I32    [w_i, n], s_ij ∈ G_i with
+                                                   π_i(s_ij) = e_j
+``perm.series.i.base``                      I32    [b_i], G_i's base points
+``perm.series.i.level.l``                   I32    [m_il, n], level l's coset
+                                                   representatives (identity
+                                                   first), as version 5's
+``perm.series.i.codes.l``                   I32    [m_il, w_i], the digits of
+                                                   π_i of each representative
+``layer.i.*``                                      as version 4, k layers
+==========================================  =====  =========================
+
+No ``readout``, ``perm.base`` or ``perm.level.*``. G_i is the group term i's
+representatives generate; π_i : G_i → A_i sums (digit j mod n_ij) the codes
+of the representatives y's sift passes through. The id of y is
+code_0 + |A_0|·(code_1 + |A_1|·(…)) for c_i = π_i(y_i), y_0 = y,
+y_{i+1} = y_i·σ_i(c_i)⁻¹ and σ_i(c) = s_i0^{c_0}·s_i1^{c_1}·…, code_i the
+mixed-radix code of c_i (digit 0 least significant); a trivial group has no
+terms, no layers and the one id 0. The loader checks, in polynomial time:
+(1) per term, moduli ≥ 2, the base and levels as in version 5 (each level
+2..=n representatives), code digits below their moduli, sections
+permutations; (2) π_i is a homomorphism: the representatives u ⊕ shift(code
+u), acting on the n points and on one extra cycle per prime power q of each
+n_ij (rotated by c_j mod q; Z/n_ij is the product of these), generate a group of
+order exactly ∏_l m_il (stabiliser chain, its degree at most
+``LoadLimits.max_cell``); (3) every generator and token lies in G_0 and
+``perm.generators`` generate a group of order ∏_l m_0l; (4) π_i(s_ij) = e_j;
+(5) term i+1's representatives lie in G_i with π_i = 0; (6) ∏_l m_il =
+|A_i|·∏_l m_(i+1)l, the last term's order is |A_{k-1}|, and ∏ |A_i| ≤
+2^32 − 1; (7) the model is exactly k diagonal layers, layer i with |A_i|
+state codes, and no readout. Token labels evaluate as in version 5.
 """
 
 from __future__ import annotations
@@ -144,7 +189,17 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence,
 
 import numpy as np
 
-from .perm import MAX_PERM_ORDER, Chain, ChainError, ChainLimits, ChainTooLarge, PermTruth, cycle_notation
+from .perm import (
+    MAX_PERM_ORDER,
+    Chain,
+    ChainError,
+    ChainLimits,
+    ChainTooLarge,
+    PermTruth,
+    SeriesTerm,
+    SeriesTruth,
+    cycle_notation,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Model
@@ -154,10 +209,14 @@ FORMAT_NAME = "gssm-weights"
 FORMAT_VERSION = 4
 #: The version of a permutation group without a table (``perm.*``).
 FORMAT_VERSION_PERM = 5
+#: The version of an aussm stack numbering a permutation group along a
+#: series (``perm.series.*``, no readout).
+FORMAT_VERSION_SERIES = 6
 #: The versions this reader reads: a version 2 file is a version 3 file
 #: without ``bos``, with a diagonal target; version 4 adds automata,
-#: registers and resets; version 5 permutation groups without a table.
-READ_VERSIONS = (2, 3, 4, 5)
+#: registers and resets; version 5 permutation groups without a table;
+#: version 6 their aussm stacks numbered along a series.
+READ_VERSIONS = (2, 3, 4, 5, 6)
 MANIFEST_KEY = "gssm"
 #: The one product convention of gssm models (Rust ``ir::CONVENTION``).
 CONVENTION = "left-to-right: y_t = x_1*x_2*...*x_t; for permutations p*q applies p first (GAP)"
@@ -168,6 +227,9 @@ ACTION_TARGETS = ("pd-ssm", "deltaproduct")
 #: Targets that track a permutation group without a table (format version
 #: 5; Rust ``valid::validate``).
 PERM_TARGETS = ("pd-ssm", "aussm")
+#: Targets that track a permutation group numbered along a series (format
+#: version 6).
+SERIES_TARGETS = ("aussm",)
 #: Targets a file may name (Rust ``valid::TargetKind``).
 TARGETS = DIAGONAL_TARGETS + ("rnn",) + ACTION_TARGETS
 #: The start token's label, the one token label that is not a word.
@@ -1038,19 +1100,29 @@ def validate(model: "Model", limits: LoadLimits = LoadLimits()) -> None:
     aut = model.automaton
     perm = model.perm
     if perm is not None:
-        # A permutation group without a table (format version 5): its truth
-        # first, as the Rust validator checks it before the order.
+        # A permutation group without a table (format version 5 or 6): its
+        # truth first, as the Rust validator checks it before the order.
         if aut is not None or m.automaton is not None or m.group is None or model.group_table is not None:
             raise InconsistentError(
                 "the manifest must describe what the tensors track: a permutation group without a table "
                 "(`perm.*`) is a `group` without `group.*` tensors"
             )
-        names, v0 = _check_perm(model, limits)
-        if m.target not in PERM_TARGETS:
-            raise InconsistentError(
-                "a permutation group without a table (`perm.*`) is tracked by pd-ssm and aussm models only, "
-                f"not {m.target}"
-            )
+        if isinstance(perm, SeriesTruth):
+            # The target first: only an aussm stack's joint code numbers
+            # the elements along the series.
+            if m.target not in SERIES_TARGETS:
+                raise InconsistentError(
+                    "a permutation group numbered along a series (`perm.series.*`) is tracked by aussm models only, "
+                    f"not {m.target}"
+                )
+            names, v0 = _check_series(model, limits)
+        else:
+            names, v0 = _check_perm(model, limits)
+            if m.target not in PERM_TARGETS:
+                raise InconsistentError(
+                    "a permutation group without a table (`perm.*`) is tracked by pd-ssm and aussm models only, "
+                    f"not {m.target}"
+                )
         n = perm.order
     else:
         n = len(m.outputs)
@@ -1061,6 +1133,11 @@ def validate(model: "Model", limits: LoadLimits = LoadLimits()) -> None:
         if m.format_version == FORMAT_VERSION_PERM:
             raise InconsistentError(
                 "format version 5 files track a permutation group without a table (`perm.*`); "
+                "this file has another truth, so it is version 4"
+            )
+        if m.format_version == FORMAT_VERSION_SERIES:
+            raise InconsistentError(
+                "format version 6 files track a permutation group without a table (`perm.*`); "
                 "this file has another truth, so it is version 4"
             )
         if (aut is not None, m.automaton is not None, m.group is not None, model.group_table is not None) not in (
@@ -1195,22 +1272,14 @@ def _check_perm_table(name: str, a: Any, rows: int, deg: int) -> np.ndarray:
     return a
 
 
-def _check_perm(model: "Model", limits: LoadLimits) -> Tuple[List[str], int]:
-    """A permutation group without a table (Rust ``valid::check_perm``): the
-    generators and tokens are permutations of the same points, and the
-    levels are a normal form of exactly the group the generators generate.
-    A stabiliser chain rebuilt here proves the last part in polynomial time:
-    every representative lies in the group, the representatives' products
-    are distinct (each level's fix the earlier base points and send their
-    own to distinct points), and there are as many as the group's order.
-    Returns the generator names and the token count."""
+def _check_perm_common(model: "Model", limits: LoadLimits) -> Tuple[List[str], int, int, np.ndarray]:
+    """What both truths of a permutation group without a table need (format
+    versions 5 and 6): no listed outputs, and the generators and tokens
+    permutations of the same points. Returns the generator names, the token
+    count, the degree and the generators."""
     m = model.manifest
     p = model.perm
     assert p is not None and m.group is not None
-    if m.format_version < FORMAT_VERSION_PERM:
-        raise InconsistentError(
-            f"format version {m.format_version} has no permutation groups without a table (`perm.*`): they need version 5"
-        )
     if m.outputs:
         raise InconsistentError(
             "manifest `outputs` must be empty for a permutation group without a table: "
@@ -1227,68 +1296,120 @@ def _check_perm(model: "Model", limits: LoadLimits) -> Tuple[List[str], int]:
     names = _check_generator_names(m.group, limits)
     gens = _check_perm_table("perm.generators", p.generators, len(names), deg)
     _check_perm_table("perm.tokens", p.tokens, v0, deg)
-    if np.ndim(p.base) != 1:
-        raise ShapeError(f"tensor `perm.base` has shape {list(np.shape(p.base))}, expected [base length]")
-    base = _ints("perm.base", p.base, [np.shape(p.base)[0]])
+    return names, v0, deg, gens
+
+
+def _check_base(name: str, base: Any, deg: int) -> np.ndarray:
+    """A base: at most ``deg`` distinct points of 0..deg, as int64."""
+    if np.ndim(base) != 1:
+        raise ShapeError(f"tensor `{name}` has shape {list(np.shape(base))}, expected [base length]")
+    base = _ints(name, base, [np.shape(base)[0]])
     k = int(base.shape[0])
     if k > deg:
-        raise InconsistentError(f"`perm.base` has {k} points, more than the degree {deg}")
-    _check_range("perm.base", base, deg)
+        raise InconsistentError(f"`{name}` has {k} points, more than the degree {deg}")
+    _check_range(name, base, deg)
     seen = set()
     for b in base.tolist():
         if b in seen:
-            raise InconsistentError(f"`perm.base` repeats point {b}")
+            raise InconsistentError(f"`{name}` repeats point {b}")
         seen.add(b)
-    if len(p.levels) != k:
-        raise InconsistentError(f"there are {len(p.levels)} `perm.level.i` tensors, but `perm.base` has {k} points")
+    return base
+
+
+def _check_level(name: str, reps: Any, i: int, base: np.ndarray, deg: int) -> np.ndarray:
+    """Level i of a normal form: 2..=deg permutations, the identity first,
+    each fixing the earlier base points and sending base point i where no
+    earlier row does (so the levels' products are distinct)."""
+    b = int(base[i])
+    # A level of one representative numbers nothing; without them the
+    # levels are at most log2 |G| <= 32, which bounds the checks after.
+    mi = int(np.shape(reps)[0]) if np.ndim(reps) == 2 else 0
+    if mi < 2 or mi > deg:
+        raise InconsistentError(f"`{name}` has {mi} representatives (need 2..={deg})")
+    reps = _check_perm_table(name, reps, mi, deg)
+    if not np.array_equal(reps[0], np.arange(deg)):
+        raise InconsistentError(f"`{name}` row 0 is not the identity")
+    earlier = base[:i]
+    moves = np.flatnonzero((reps[:, earlier] != earlier[None, :]).any(axis=1))
+    _, first = np.unique(reps[:, b], return_index=True)
+    repeats = np.setdiff1d(np.arange(mi), first)
+    # The first offending row, as a row-by-row check finds it.
+    if moves.size and (not repeats.size or moves[0] <= repeats[0]):
+        r = int(moves[0])
+        c = int(earlier[np.flatnonzero(reps[r, earlier] != earlier)[0]])
+        raise InconsistentError(f"`{name}` row {r} moves base point {c} of an earlier level")
+    if repeats.size:
+        raise InconsistentError(f"`{name}` row {int(repeats[0])} sends base point {b} where an earlier row does")
+    return reps
+
+
+def _level_count_order(levels: Sequence[Any]) -> int:
+    """∏ m_l from the levels' shapes (0 for a level that is no table)."""
     order = 1
-    for reps in p.levels:
+    for reps in levels:
         order *= int(np.shape(reps)[0]) if np.ndim(reps) == 2 else 0
-    if order > MAX_PERM_ORDER:
-        raise LimitError(f"the levels describe more than {MAX_PERM_ORDER} elements (output ids are 32-bit)")
-    levels = []
-    for i, (b, reps) in enumerate(zip(base.tolist(), p.levels)):
-        name = f"perm.level.{i}"
-        # A level of one representative numbers nothing; without them the
-        # levels are at most log2 |G| <= 32, which bounds the checks below.
-        mi = int(np.shape(reps)[0]) if np.ndim(reps) == 2 else 0
-        if mi < 2 or mi > deg:
-            raise InconsistentError(f"`{name}` has {mi} representatives (need 2..={deg})")
-        reps = _check_perm_table(name, reps, mi, deg)
-        if not np.array_equal(reps[0], np.arange(deg)):
-            raise InconsistentError(f"`{name}` row 0 is not the identity")
-        earlier = base[:i]
-        moves = np.flatnonzero((reps[:, earlier] != earlier[None, :]).any(axis=1))
-        _, first = np.unique(reps[:, b], return_index=True)
-        repeats = np.setdiff1d(np.arange(mi), first)
-        # The first offending row, as a row-by-row check finds it.
-        if moves.size and (not repeats.size or moves[0] <= repeats[0]):
-            r = int(moves[0])
-            c = int(earlier[np.flatnonzero(reps[r, earlier] != earlier)[0]])
-            raise InconsistentError(f"`{name}` row {r} moves base point {c} of an earlier level")
-        if repeats.size:
-            raise InconsistentError(f"`{name}` row {int(repeats[0])} sends base point {b} where an earlier row does")
-        levels.append(reps)
-    chain_limits = ChainLimits(max_degree=limits.max_cell, max_work=limits.max_chain_work)
+    return order
+
+
+def _chain_limits(limits: LoadLimits) -> ChainLimits:
+    return ChainLimits(max_degree=limits.max_cell, max_work=limits.max_chain_work)
+
+
+def _generated_chain(deg: int, gens: np.ndarray, limits: LoadLimits, what: str, order: int) -> Chain:
+    """The stabiliser chain of the group ``perm.generators`` generate, which
+    must have ``order`` elements (``what`` describes them). Building stops
+    once the group is known to have more elements than any valid file's
+    levels describe, so the chain never grows past 2^32 - 1 elements (at
+    most 32 levels) whatever the generators."""
     try:
-        # Stops once the group is known to have more elements than any
-        # valid file's levels describe, so the chain never grows past
-        # 2^32 - 1 elements (at most 32 levels) whatever the generators.
-        chain = Chain.generated(deg, list(gens), chain_limits, max_order=MAX_PERM_ORDER)
+        chain = Chain.generated(deg, list(gens), _chain_limits(limits), max_order=MAX_PERM_ORDER)
     except ChainTooLarge as e:
         raise InconsistentError(
-            f"the levels describe {order} elements, but `perm.generators` generate a group of order at least {e.at_least}"
+            f"{what} {order} elements, but `perm.generators` generate a group of order at least {e.at_least}"
         ) from None
     except ChainError as e:
         if e.kind == "invalid":
             raise InconsistentError(str(e)) from None
         raise LimitError(f"checking the generators' group: {e}") from None
     if chain.order != order:
+        raise InconsistentError(f"{what} {order} elements, but `perm.generators` generate a group of order {chain.order}")
+    return chain
+
+
+def _check_perm(model: "Model", limits: LoadLimits) -> Tuple[List[str], int]:
+    """A permutation group without a table (Rust ``valid::check_perm``): the
+    generators and tokens are permutations of the same points, and the
+    levels are a normal form of exactly the group the generators generate.
+    A stabiliser chain rebuilt here proves the last part in polynomial time:
+    every representative lies in the group, the representatives' products
+    are distinct (each level's fix the earlier base points and send their
+    own to distinct points), and there are as many as the group's order.
+    Returns the generator names and the token count."""
+    m = model.manifest
+    p = model.perm
+    assert isinstance(p, PermTruth) and m.group is not None
+    if m.format_version < FORMAT_VERSION_PERM:
         raise InconsistentError(
-            f"the levels describe {order} elements, but `perm.generators` generate a group of order {chain.order}"
+            f"format version {m.format_version} has no permutation groups without a table (`perm.*`): they need version 5"
         )
+    if m.format_version > FORMAT_VERSION_PERM:
+        raise InconsistentError(
+            f"format version {m.format_version} does not hold a permutation group numbered by its chain "
+            f"(`perm.base`, `perm.level.*`), which is version {FORMAT_VERSION_PERM}"
+        )
+    names, v0, deg, gens = _check_perm_common(model, limits)
+    base = _check_base("perm.base", p.base, deg)
+    k = int(base.shape[0])
+    if len(p.levels) != k:
+        raise InconsistentError(f"there are {len(p.levels)} `perm.level.i` tensors, but `perm.base` has {k} points")
+    order = _level_count_order(p.levels)
+    if order > MAX_PERM_ORDER:
+        raise LimitError(f"the levels describe more than {MAX_PERM_ORDER} elements (output ids are 32-bit)")
+    levels = [_check_level(f"perm.level.{i}", reps, i, base, deg) for i, reps in enumerate(p.levels)]
+    chain = _generated_chain(deg, gens, limits, "the levels describe", order)
     # Each membership test sifts through the chain's levels: bound the
     # total before running them.
+    chain_limits = _chain_limits(limits)
     sifts = sum(int(r.shape[0]) for r in levels) + v0
     cost = sifts * (len(chain.base) + 1) * deg
     if cost > chain_limits.max_work:
@@ -1304,6 +1425,178 @@ def _check_perm(model: "Model", limits: LoadLimits) -> Tuple[List[str], int]:
     if bad.size:
         raise InconsistentError(f"`perm.tokens` row {int(bad[0])} is not in the group `perm.generators` generate")
     return names, v0
+
+
+def _digits(c: np.ndarray) -> str:
+    """Digits as Rust prints a vector: [0, 1]."""
+    return "[" + ", ".join(str(int(x)) for x in c) + "]"
+
+
+def _check_series(model: "Model", limits: LoadLimits) -> Tuple[List[str], int]:
+    """A permutation group numbered along a series (format version 6; Rust
+    ``valid::perm::check_series``): the loader checks 1-6 of the format (see
+    the module docstring) in the Rust order, in time polynomial in the
+    degree, the moduli and the number of levels, every size bounded before
+    anything of that size is made; check 7 (the layers) is
+    :func:`_check_diagonal`'s. Then π_i is a homomorphism onto A_i with
+    kernel G_{i+1}, so the codes number G bijectively. Returns the
+    generator names and the token count."""
+    m = model.manifest
+    p = model.perm
+    assert isinstance(p, SeriesTruth) and m.group is not None
+    if m.format_version != FORMAT_VERSION_SERIES:
+        raise InconsistentError(
+            f"format version {m.format_version} does not hold a permutation group numbered along a series "
+            f"(`perm.series.*`), which is version {FORMAT_VERSION_SERIES}"
+        )
+    names, v0, deg, gens = _check_perm_common(model, limits)
+    terms = p.terms
+    k = len(terms)
+    # 6 (its bound) from the shapes, before anything that size is made.
+    ids = 1
+    for t in terms:
+        for x in np.asarray(t.moduli).reshape(-1).tolist():
+            ids *= int(x)
+            if ids > MAX_PERM_ORDER:
+                raise LimitError(
+                    f"the series' factors `perm.series.*.moduli` describe more than {MAX_PERM_ORDER} elements "
+                    "(output ids are 32-bit)"
+                )
+    # 1: per term its moduli, base, levels, codes and sections.
+    levels_of: List[List[np.ndarray]] = []
+    codes_of: List[List[np.ndarray]] = []
+    for i, t in enumerate(terms):
+        pre = f"perm.series.{i}."
+        if np.ndim(t.moduli) != 1:
+            raise ShapeError(f"tensor `{pre}moduli` has shape {list(np.shape(t.moduli))}, expected [components]")
+        moduli = _ints(pre + "moduli", t.moduli, [np.shape(t.moduli)[0]])
+        w = int(moduli.shape[0])
+        if w == 0:
+            raise InconsistentError(f"`{pre}moduli` is empty: a term of a series has a nontrivial factor")
+        for j, x in enumerate(moduli.tolist()):
+            if x < 2:
+                raise InconsistentError(f"`{pre}moduli` entry {j} is {x}, but a coordinate's modulus is at least 2")
+        base = _check_base(pre + "base", t.base, deg)
+        b = int(base.shape[0])
+        if len(t.levels) != b:
+            raise InconsistentError(f"there are {len(t.levels)} `{pre}level.l` tensors, but `{pre}base` has {b} points")
+        if _level_count_order(t.levels) > MAX_PERM_ORDER:
+            raise LimitError(f"the levels `{pre}level.*` describe more than {MAX_PERM_ORDER} elements (output ids are 32-bit)")
+        levels = [_check_level(f"{pre}level.{l}", reps, l, base, deg) for l, reps in enumerate(t.levels)]
+        if len(t.codes) != b:
+            raise InconsistentError(f"there are {len(t.codes)} `{pre}codes.l` tensors, but `{pre}base` has {b} points")
+        codes = []
+        for l, (reps, c) in enumerate(zip(levels, t.codes)):
+            c = _ints(f"{pre}codes.{l}", c, [reps.shape[0], w])
+            _check_range(f"{pre}codes.{l}", c, moduli[None, :])
+            codes.append(c)
+        _check_perm_table(pre + "sections", t.sections, w, deg)
+        levels_of.append(levels)
+        codes_of.append(codes)
+    # 6: |G_i| = |A_i|·|G_{i+1}|, and G_k = 1.
+    orders = [_level_count_order(t.levels) for t in terms] + [1]
+    for i, t in enumerate(terms):
+        if orders[i] != t.factor_order * orders[i + 1]:
+            raise InconsistentError(
+                f"term {i} of the series has {orders[i]} elements, but its factor has {t.factor_order} and the next "
+                f"term {orders[i + 1]}: the terms are not a series with these factors"
+            )
+    # Every sift below costs its levels' searches and divisions: bound the
+    # total before running them (as Rust does).
+    chain_limits = _chain_limits(limits)
+    num_levels = sum(len(levels) for levels in levels_of)
+    reps_total = sum(int(r.shape[0]) for levels in levels_of for r in levels)
+    sifts = int(np.shape(gens)[0]) + v0 + sum(int(np.shape(t.moduli)[0]) for t in terms) + reps_total
+    cost = sifts * (num_levels + 1) * (deg + reps_total)
+    if cost > chain_limits.max_work:
+        raise LimitError(
+            f"checking {sifts} permutations against the series takes about {cost} point operations, "
+            f"more than {chain_limits.max_work}"
+        )
+    # 2: each π_i is a homomorphism.
+    for i, t in enumerate(terms):
+        _check_homomorphism(i, t, levels_of[i], codes_of[i], deg, orders[i], chain_limits)
+    # 3: G_0 = <generators>, holding every generator and token.
+    _generated_chain(deg, gens, limits, "the series numbers", orders[0])
+
+    def outside(rows: np.ndarray) -> np.ndarray:
+        if k == 0:
+            return np.flatnonzero((rows != np.arange(deg)).any(axis=1))
+        return np.flatnonzero(~p.sift_many(0, rows)[1])
+
+    bad = outside(gens)
+    if bad.size:
+        raise InconsistentError(f"`perm.generators` row {int(bad[0])} is not in term 0 of the series")
+    bad = outside(np.asarray(p.tokens, np.int64))
+    if bad.size:
+        raise InconsistentError(f"`perm.tokens` row {int(bad[0])} is not in the group the series numbers")
+    for i, t in enumerate(terms):
+        # 4: π_i(s_ij) = e_j, so π_i is onto A_i.
+        sections = np.asarray(t.sections, np.int64)
+        c, ok = p.sift_many(i, sections)
+        eye = np.eye(sections.shape[0], dtype=np.int64)
+        for j in range(sections.shape[0]):
+            if not ok[j]:
+                raise InconsistentError(f"`perm.series.{i}.sections` row {j} is not in term {i} of the series")
+            if (c[j] != eye[j]).any():
+                raise InconsistentError(
+                    f"`perm.series.{i}.sections` row {j} has code {_digits(c[j])} in term {i}'s factor, "
+                    f"not the unit vector {_digits(eye[j])}"
+                )
+        # 5: G_{i+1} lies in π_i's kernel.
+        if i + 1 < k:
+            for l, reps in enumerate(levels_of[i + 1]):
+                name = f"perm.series.{i + 1}.level.{l}"
+                c, ok = p.sift_many(i, reps)
+                for r in range(reps.shape[0]):
+                    if not ok[r]:
+                        raise InconsistentError(f"`{name}` row {r} is not in term {i} of the series")
+                    if c[r].any():
+                        raise InconsistentError(
+                            f"`{name}` row {r} has code {_digits(c[r])} in term {i}'s factor, "
+                            f"but term {i + 1} must lie in its kernel"
+                        )
+    return names, v0
+
+
+def _check_homomorphism(
+    i: int, t: SeriesTerm, levels: List[np.ndarray], codes: List[np.ndarray], deg: int, order: int, chain_limits: ChainLimits
+) -> None:
+    """π_i given on the representatives extends to a homomorphism of G_i
+    (check 2): the group the representatives generate, each beside a
+    rotation of its code on extra points, projects onto G_i and has exactly
+    as many elements as the levels iff the projection is injective, i.e. an
+    element's code does not depend on the word. Component j's rotation is
+    one cycle per prime power q of n_ij (Z/n ≅ ∏ Z/q), as Rust builds it,
+    which keeps the extra points to Σ q rather than Σ n_ij."""
+    moduli = np.asarray(t.moduli, np.int64).tolist()
+    blocks = [(j, q) for j, nj in enumerate(moduli) for _, q in _prime_powers(nj)]
+    extra = sum(q for _, q in blocks)
+    ext = deg + extra
+    if ext > chain_limits.max_degree:
+        raise LimitError(
+            f"checking term {i} of the series needs its factor's coordinates as {extra} extra points beside the {deg}, "
+            f"more than the {chain_limits.max_degree} a chain may have"
+        )
+    offsets = np.cumsum([deg] + [q for _, q in blocks[:-1]]).tolist()
+    chain = Chain(ext, chain_limits, max_order=order)
+    what = f"the codes `perm.series.{i}.codes.*` are not a homomorphism of term {i}'s group: with its representatives' codes it has"
+    try:
+        for reps, cs in zip(levels, codes):
+            for u, c in zip(reps[1:], cs[1:]):
+                g = np.empty(ext, np.int64)
+                g[:deg] = u
+                for o, (j, q) in zip(offsets, blocks):
+                    g[o : o + q] = o + (np.arange(q) + int(c[j])) % q
+                chain.add_generator(g)
+    except ChainTooLarge as e:
+        raise InconsistentError(f"{what} at least {e.at_least} elements, not {order}") from None
+    except ChainError as e:
+        if e.kind == "invalid":
+            raise InconsistentError(str(e)) from None
+        raise LimitError(f"checking term {i} of the series: {e}") from None
+    if chain.order != order:
+        raise InconsistentError(f"{what} {chain.order} elements, not {order}")
 
 
 def _check_automaton(model: "Model", n: int, limits: LoadLimits) -> int:
@@ -1349,13 +1642,21 @@ def _is_control(c: str) -> bool:
 
 
 def _check_diagonal(model: "Model", n: int, v0: int, fdt: str, limits: LoadLimits) -> None:
-    """Layers and readout of a diagonal target."""
+    """Layers and readout of a diagonal target; along a series (format
+    version 6) one layer per term, layer i with |A_i| codes, and no readout:
+    the joint code is the output."""
     m = model.manifest
     bos = m.bos is not None
     automaton = model.automaton is not None
+    series = model.perm.terms if isinstance(model.perm, SeriesTruth) else None
     k = len(model.layers)
     if k > limits.max_layers:
         raise LimitError(f"{k} layers (at most {limits.max_layers})")
+    if series is not None and k != len(series):
+        raise InconsistentError(
+            f"the truth's series has {len(series)} terms, but the stack has {k} layers: "
+            "without a readout, layer i's code is term i's"
+        )
     # Mamba and GLA layers only keep and reset: no group but the trivial
     # one; input-independent S4D layers track nothing.
     if k > 0 and not target_has_layers(m.target) and (not automaton or m.target == "s4d"):
@@ -1369,7 +1670,17 @@ def _check_diagonal(model: "Model", n: int, v0: int, fdt: str, limits: LoadLimit
         codes = _check_layer(i, layer, v_next, m.target, fdt, limits, bos, m.format_version)
         if i == 0 and layer.num_tokens != v0:
             raise InconsistentError(f"layer 0 has {layer.num_tokens} tokens, but the model has {v0}")
-        joint = _limit_product([joint, codes], limits.max_table, "the readout table")
+        if series is not None:
+            # The joint code is the id: no table, so no table limit (the
+            # ids are below 2^32, checked with the series).
+            a = series[i].factor_order
+            if codes != a:
+                raise InconsistentError(
+                    f"layer {i} has {codes} codes, but term {i}'s factor (`perm.series.{i}.moduli`) has {a} elements: "
+                    "without a readout, layer i's code is term i's"
+                )
+        else:
+            joint = _limit_product([joint, codes], limits.max_table, "the readout table")
     if not automaton:
         # A group's layers only rotate (its start token has its own rule):
         # resets and registers hold an automaton's states (Rust
@@ -1380,6 +1691,13 @@ def _check_diagonal(model: "Model", n: int, v0: int, fdt: str, limits: LoadLimit
                 raise InconsistentError(
                     "a group model's layers only rotate: no registers, and every transition code below its modulus"
                 )
+    if series is not None:
+        if model.readout is not None:
+            raise InconsistentError(
+                "a truth numbered along a series (`perm.series.*`) has the joint code as its output id, "
+                "so the file has no `readout` tensor"
+            )
+        return
     if model.readout is None:
         raise MissingTensorError("tensor `readout` is missing")
     readout = _ints("readout", model.readout, [joint])
@@ -1722,13 +2040,19 @@ def loads(data: bytes, limits: LoadLimits = LoadLimits()) -> "Model":
             ),
         }
     elif not rd.has("group.table") and rd.has("perm.tokens"):
-        # A permutation group without a table (format version 5; validate
-        # refuses it in older versions, as the Rust loader does).
+        # A permutation group without a table: a normal form (format
+        # version 5; validate refuses it in older versions, as the Rust
+        # loader does) or a series (version 6).
         assert man.group is not None
-        truth = {"perm": _read_perm(rd, len(man.group.generators), v)}
-        if man.target not in PERM_TARGETS:
-            # Only pd-ssm and aussm track one: validate says so, whatever
-            # the net.
+        if man.format_version >= FORMAT_VERSION_SERIES:
+            truth = {"perm": _read_series(rd, len(man.group.generators), v)}
+            tracked_by = SERIES_TARGETS
+        else:
+            truth = {"perm": _read_perm(rd, len(man.group.generators), v)}
+            tracked_by = PERM_TARGETS
+        if man.target not in tracked_by:
+            # Only these targets track one: validate says so, whatever the
+            # net.
             validate(Model(manifest=man, layers=[], readout=None, **truth), limits)
     else:
         assert man.group is not None
@@ -1780,8 +2104,12 @@ def loads(data: bytes, limits: LoadLimits = LoadLimits()) -> "Model":
         )
     for i in range(k - 1):
         layers[i].cocycle = rd.ints(f"layer.{i}.cocycle", [layers[i].num_codes, layers[i].num_tokens])
-    joint = math.prod(l.num_codes for l in layers)
-    readout = rd.ints("readout", [joint])
+    readout: Optional[np.ndarray] = None
+    # Along a series (format version 6) the layers' joint code is the
+    # element's id: no readout, and validate refuses one that is there.
+    if rd.has("readout") or not isinstance(truth.get("perm"), SeriesTruth):
+        joint = math.prod(l.num_codes for l in layers)
+        readout = rd.ints("readout", [joint])
     for name in sorted(tensors):
         if name not in rd.seen:
             raise UnexpectedTensorError(f"unexpected tensor `{name}`: not part of a gssm model with this manifest")
@@ -1799,6 +2127,31 @@ def _read_perm(rd: _Reader, gens: int, v: int) -> PermTruth:
     base = rd.ints("perm.base", [None])
     levels = [rd.ints(f"perm.level.{i}", [None, deg]) for i in range(int(base.shape[0]))]
     return PermTruth(generators=generators, tokens=tokens, base=base, levels=levels)
+
+
+def _read_series(rd: _Reader, gens: int, v: int) -> SeriesTruth:
+    """Generators, tokens and the series' terms (format version 6). Term i
+    is there when any ``perm.series.i.*`` tensor is: terms are numbered from
+    0 without gaps, a term's missing tensor is reported as missing and a
+    stray one (or a term past a gap) as unexpected."""
+    tokens = rd.ints("perm.tokens", [v, None])
+    deg = int(tokens.shape[1])
+    generators = rd.ints("perm.generators", [gens, deg])
+    present = {name.split(".")[2] for name in rd.tensors if name.startswith("perm.series.") and name.count(".") >= 3}
+    terms: List[SeriesTerm] = []
+    while str(len(terms)) in present:
+        p = f"perm.series.{len(terms)}."
+        moduli = rd.ints(p + "moduli", [None])
+        w = int(moduli.shape[0])
+        sections = rd.ints(p + "sections", [w, deg])
+        base = rd.ints(p + "base", [None])
+        levels, codes = [], []
+        for l in range(int(base.shape[0])):
+            reps = rd.ints(p + f"level.{l}", [None, deg])
+            levels.append(reps)
+            codes.append(rd.ints(p + f"codes.{l}", [int(reps.shape[0]), w]))
+        terms.append(SeriesTerm(moduli=moduli, sections=sections, base=base, levels=levels, codes=codes))
+    return SeriesTruth(generators=generators, tokens=tokens, terms=terms)
 
 
 def _read_one_layer(rd: _Reader, man: Manifest, n: int, fdt: str, limits: LoadLimits, listed: bool = True) -> Dict[str, Any]:
@@ -1892,6 +2245,17 @@ def dumps(model: "Model", limits: LoadLimits = LoadLimits()) -> bytes:
             "automaton.start": i32([aut.start]),
             "automaton.accept": i32(aut.accept),
         }
+    elif isinstance(model.perm, SeriesTruth):
+        p = model.perm
+        t = {"perm.generators": i32(p.generators), "perm.tokens": i32(p.tokens)}
+        for i, term in enumerate(p.terms):
+            pre = f"perm.series.{i}."
+            t[pre + "moduli"] = i32(term.moduli)
+            t[pre + "sections"] = i32(term.sections)
+            t[pre + "base"] = i32(term.base)
+            for l, (reps, codes) in enumerate(zip(term.levels, term.codes)):
+                t[pre + f"level.{l}"] = i32(reps)
+                t[pre + f"codes.{l}"] = i32(codes)
     elif model.perm is not None:
         p = model.perm
         t = {"perm.generators": i32(p.generators), "perm.tokens": i32(p.tokens), "perm.base": i32(p.base)}

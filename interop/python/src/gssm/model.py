@@ -8,7 +8,7 @@ from typing import List, Optional, Sequence, Union
 import numpy as np
 
 from .format import UNDECODABLE, Action, AutomatonTruth, DeltaLayer, GroupTruth, Layer, Manifest, PdLayer, RnnLayer
-from .perm import PermLabels, PermTruth
+from .perm import AnyPermTruth, PermLabels, SeriesTruth
 
 TokenInput = Union[np.ndarray, Sequence[int], Sequence[Sequence[int]]]
 
@@ -26,14 +26,21 @@ class Model:
     ``generators``; ``automaton`` None), from format version 4 an
     automaton (``automaton``; the group fields None), or from format
     version 5 a permutation group without a table (``perm``; the table
-    fields None; pd-ssm, with ``action.images`` None, or aussm, whose
-    ``readout`` holds normal-form ids). Diagonal targets have
-    ``layers`` and ``readout``; the others have no layers, ``readout`` None
-    and one of ``rnn``, ``pd`` or ``delta`` (the last two with ``action``)."""
+    fields None): in version 5 a :class:`gssm.perm.PermTruth` on pd-ssm,
+    with ``action.images`` None, or aussm, whose ``readout`` holds
+    normal-form ids; in version 6 a :class:`gssm.perm.SeriesTruth` on
+    aussm, numbered along a series so that the ids are the layers' joint
+    codes, with ``readout`` None. Diagonal targets have ``layers`` and
+    ``readout``, except version 6 (:attr:`outputs_joint_code`); the others
+    have no layers, ``readout`` None and one of ``rnn``, ``pd`` or ``delta``
+    (the last two with ``action``)."""
 
     manifest: Manifest
     layers: List[Layer]
-    readout: Optional[np.ndarray]  # int64 [C_0⋯C_{k-1}]; None unless diagonal
+    #: int64 [C_0⋯C_{k-1}]: output id per joint code; None for the
+    #: one-layer targets, and for a diagonal model whose output is its
+    #: joint code itself (format version 6).
+    readout: Optional[np.ndarray]
     group_table: Optional[np.ndarray] = None  # int64 [N, N]; None for an automaton
     token_elements: Optional[np.ndarray] = None  # int64 [V_0]; None for an automaton
     #: Generator i's element id (its name is ``manifest.group.generators[i]``).
@@ -46,9 +53,12 @@ class Model:
     #: The tracked automaton's transitions, start state and acceptance flags
     #: (format version 4), or None: the model tracks a group.
     automaton: Optional[AutomatonTruth] = None
-    #: A permutation group kept without a table (format version 5): the
-    #: tokens' permutations and the normal form that numbers the outputs.
-    perm: Optional[PermTruth] = None
+    #: A permutation group kept without a table: the tokens' permutations
+    #: and what numbers the outputs, a normal form (format version 5,
+    #: :class:`gssm.perm.PermTruth`) or a series (format version 6,
+    #: :class:`gssm.perm.SeriesTruth`). Both give ``order``, ``degree``,
+    #: ``rank``/``unrank`` and ``label``.
+    perm: Optional[AnyPermTruth] = None
 
     # -- basic facts -------------------------------------------------------
 
@@ -72,7 +82,8 @@ class Model:
     @property
     def order(self) -> int:
         """The number of output classes: |G|, the side of ``group.table`` (or
-        ∏ m_i of a permutation group's normal form), or the automaton's
+        ∏ m_i of a permutation group's normal form, ∏ |A_i| along its
+        series), or the automaton's
         number of states (= the number of output labels)."""
         if self.automaton is not None:
             return self.automaton.num_states
@@ -121,7 +132,7 @@ class Model:
     @property
     def output_labels(self) -> Sequence[str]:
         """Output id -> label: a list, or for a permutation group without a
-        table (format version 5) a :class:`gssm.perm.PermLabels` that makes
+        table (format versions 5 and 6) a :class:`gssm.perm.PermLabels` that makes
         each cycle-notation label on demand (it has ``order`` entries and
         never lists them all)."""
         if self.perm is not None:
@@ -145,6 +156,15 @@ class Model:
         from .format import target_is_diagonal
 
         return target_is_diagonal(self.manifest.target)
+
+    @property
+    def outputs_joint_code(self) -> bool:
+        """Whether the output id is the diagonal stack's joint code
+        code_0 + C_0·(code_1 + C_1·(…)) itself, with no readout table: a
+        permutation group numbered along a series (format version 6), whose
+        ids are exactly these codes (a trivial group's, with no layers, is
+        0)."""
+        return self.is_diagonal and self.readout is None and isinstance(self.perm, SeriesTruth)
 
     @property
     def series_orders(self) -> List[int]:
@@ -310,7 +330,7 @@ class Model:
         with a start token, the product of the elements read since the last
         start token (the start token's own output is the identity, 0). For a
         permutation group without a table, the tokens' permutations composed
-        (p·q applies p first) and numbered by the normal form.
+        (p·q applies p first) and numbered by the normal form or the series.
 
         Accepts [T] or [B, T]; returns the same shape, int64.
         """
@@ -336,7 +356,7 @@ class Model:
 
     def _perm_products(self, x: np.ndarray) -> np.ndarray:
         """Running products [B, T] of a permutation group without a table:
-        the arrangement composed token by token, ranked by the normal form."""
+        the arrangement composed token by token, ranked by the truth."""
         p = self.perm
         assert p is not None
         B, T = x.shape

@@ -9,6 +9,10 @@ Diagonal targets, per time step t and layer i (v_0 = x_t)::
     v_{i+1} = cocycle_i[code_i, v_i]                    (i < k-1)
     y_t    = readout[code_0 + C_0·(code_1 + C_1·(…))]
 
+A model without a readout (format version 6, a permutation group numbered
+along a series) outputs the joint code code_0 + C_0·(code_1 + …) itself,
+which is the element's id; with no layers that is 0.
+
 Arithmetic follows the Rust reference executor operation by operation:
 re = (ar·hr − ai·hi) + br and im = (ar·hi + ai·hr) + bi, each operation
 rounded in the run dtype; arg by atan2 in the run dtype; the digit in float64
@@ -345,7 +349,8 @@ def run(model: Model, tokens: TokenInput, dtype: Optional[Union[str, np.dtype, t
         return out[0] if one else out
     out = np.empty((B, T), dtype=np.int64)
     if not model.layers:
-        out[...] = model.readout[0]
+        # The empty stack's one joint code, 0.
+        out[...] = 0 if model.readout is None else model.readout[0]
         return out[0] if one else out
     p = _Prepared(model, dt)
     hs = [(np.repeat(L[4][None, :], B, 0), np.repeat(L[5][None, :], B, 0)) for L in p.layers]
@@ -367,7 +372,7 @@ def run(model: Model, tokens: TokenInput, dtype: Optional[Union[str, np.dtype, t
                 stride = stride * ncodes
                 if i < last:
                     v = coc[code * ntok + v]
-            out[:, t] = p.readout[joint]
+            out[:, t] = joint if p.readout is None else p.readout[joint]
     return out[0] if one else out
 
 

@@ -1,7 +1,8 @@
-"""Permutation groups without a Cayley table (format version 5): the normal
-form that numbers their elements, cycle notation, and a deterministic
-Schreier–Sims that rebuilds a stabiliser chain from generators
-(``runtime/src/ir.rs`` ``PermTruth``, ``runtime/src/chain.rs``).
+"""Permutation groups without a Cayley table: the normal form that numbers
+their elements (format version 5, :class:`PermTruth`), the numbering along a
+series with abelian factors (format version 6, :class:`SeriesTruth`), cycle
+notation, and a deterministic Schreier–Sims that rebuilds a stabiliser chain
+from generators (``runtime/src/ir.rs`` ``PermTruth``, ``runtime/src/chain.rs``).
 
 Permutations are image arrays of points 0..n (``p[j]`` = the image of j)
 and compose left to right, as everywhere in gssm: p·q applies p first, so
@@ -183,13 +184,258 @@ class PermTruth:
         return cycle_notation(self.unrank(id))
 
 
+# --------------------------------------------------------------------------
+# The numbering along a series (format version 6)
+
+#: Largest power table (entries) kept per section and its inverse: a
+#: component of larger modulus raises its section by repeated squaring
+#: instead. There are at most 32 components in all (∏ n_j < 2^32, each
+#: n_j ≥ 2), so the tables stay below 64 · 2^16 entries whatever the moduli.
+MAX_POWER_TABLE = 1 << 16
+
+
+@dataclass
+class SeriesTerm:
+    """Term i of the series G = G_0 ⊳ G_1 ⊳ … ⊳ G_k = 1 (format version 6):
+    a normal form of G_i as in version 5 (``base``, ``levels``: the element
+    u_{L-1}·…·u_0 for u_l a row of level l), the codes π_i of its
+    representatives in A_i = Z/n_0 × … × Z/n_{w-1} (``codes[l]`` [m_l, w],
+    digit j below ``moduli[j]``) and the sections s_j ∈ G_i with π_i(s_j) =
+    e_j. π_i(y) sums the codes of the representatives y's sift passes
+    through; the loader checks that this is a homomorphism onto A_i with
+    kernel G_{i+1}."""
+
+    moduli: np.ndarray  # int64 [w]
+    sections: np.ndarray  # int64 [w, n]
+    base: np.ndarray  # int64 [b]
+    levels: List[np.ndarray]  # int64 [m_l, n] per level
+    codes: List[np.ndarray]  # int64 [m_l, w] per level
+
+    @property
+    def width(self) -> int:
+        """w, the number of cyclic components of A_i."""
+        return int(np.shape(self.moduli)[0])
+
+    @property
+    def factor_order(self) -> int:
+        """|A_i| = ∏ n_j, exactly."""
+        o = 1
+        for x in np.asarray(self.moduli).tolist():
+            o *= int(x)
+        return o
+
+    @property
+    def order(self) -> int:
+        """|G_i| as the levels describe it: ∏ m_l, exactly."""
+        o = 1
+        for l in self.levels:
+            o *= int(np.shape(l)[0])
+        return o
+
+
+def _times_power(y: np.ndarray, s: np.ndarray, e: np.ndarray, table: Optional[np.ndarray]) -> np.ndarray:
+    """y·s^e row by row (y [B, n], e [B] ≥ 0): from the table of powers
+    s^0..s^{m-1} when there is one, else by repeated squaring (at most 32
+    squarings: e < 2^32)."""
+    if table is not None:
+        return np.take_along_axis(table[e], y, axis=1)
+    e = np.asarray(e, np.int64).copy()
+    base = s
+    while True:
+        bit = (e & 1).astype(bool)
+        if bit.any():
+            # y·base applies y first: base[y].
+            y = np.where(bit[:, None], base[y], y)
+        e >>= 1
+        if not (e > 0).any():
+            return y
+        base = base[base]
+
+
+def _power_table(s: np.ndarray, m: int) -> np.ndarray:
+    """s^0, s^1, …, s^{m-1} as [m, n]."""
+    n = s.shape[0]
+    out = np.empty((m, n), np.int64)
+    out[0] = np.arange(n)
+    for x in range(1, m):
+        out[x] = s[out[x - 1]]
+    return out
+
+
+@dataclass
+class SeriesTruth:
+    """A permutation group numbered along a series with abelian factors
+    (format version 6): the tokens' permutations and one :class:`SeriesTerm`
+    per factor. The id of y ∈ G = G_0 is found term by term: c_i = π_i(y_i),
+    y_{i+1} = y_i·σ_i(c_i)⁻¹ with σ_i(c) = s_0^{c_0}·s_1^{c_1}·… (p·q
+    applies p first), and id = code_0 + |A_0|·(code_1 + |A_1|·(…)), code_i
+    the mixed-radix code of c_i (digit 0 least significant). That is the
+    joint code of a diagonal stack whose layer i tracks A_i, so a model's
+    output is its joint code and the file needs no readout. Unranking is
+    y = σ_{k-1}(c_{k-1})·…·σ_0(c_0); the identity is 0. The same interface
+    as :class:`PermTruth` (degree, order, rank, unrank, label)."""
+
+    generators: np.ndarray  # int64 [number of generators, n]
+    tokens: np.ndarray  # int64 [V, n] (the identity for a start token)
+    terms: List[SeriesTerm]
+    _prep: Optional[tuple] = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def degree(self) -> int:
+        return int(np.shape(self.tokens)[1])
+
+    @property
+    def order(self) -> int:
+        """The number of ids, ∏ |A_i| (= |G| in a valid file), exactly."""
+        o = 1
+        for t in self.terms:
+            o *= t.factor_order
+        return o
+
+    def _prepared(self) -> list:
+        # Per term: per level (base point, point -> row or -1, inverse
+        # rows, codes), the moduli and their radices, |A_i|, and per
+        # component the section, its inverse and their power tables (None
+        # past MAX_POWER_TABLE); made again when the arrays are replaced.
+        key = (id(self.tokens), tuple((id(t.moduli), id(t.sections), id(t.base)) for t in self.terms))
+        key += (tuple(id(l) for t in self.terms for l in t.levels + t.codes),)
+        if self._prep is None or self._prep[0] != key:
+            n = self.degree
+            prep = []
+            for t in self.terms:
+                levels = []
+                for b, reps, codes in zip(np.asarray(t.base).tolist(), t.levels, t.codes):
+                    reps = np.asarray(reps, np.int64)
+                    pos = np.full(n, -1, np.int64)
+                    pos[reps[::-1, b]] = np.arange(reps.shape[0] - 1, -1, -1)
+                    inv = np.empty_like(reps)
+                    np.put_along_axis(inv, reps, np.broadcast_to(np.arange(n), reps.shape), axis=1)
+                    levels.append((int(b), pos, inv, np.asarray(codes, np.int64)))
+                moduli = np.asarray(t.moduli, np.int64)
+                radix = np.ones(moduli.shape[0], np.int64)
+                if moduli.shape[0] > 1:
+                    radix[1:] = np.cumprod(moduli[:-1])
+                sections = []
+                for s, m in zip(np.asarray(t.sections, np.int64), moduli.tolist()):
+                    s_inv = inverse(s)
+                    small = m * n <= MAX_POWER_TABLE
+                    sections.append(
+                        (s, s_inv, _power_table(s, m) if small else None, _power_table(s_inv, m) if small else None)
+                    )
+                prep.append((levels, moduli, radix, t.factor_order, sections))
+            self._prep = (key, prep)
+        return self._prep[1]
+
+    def sift_many(self, i: int, g: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """π_i of the permutations g [B, n]: their digits [B, w] (the codes
+        of the representatives each sift passes through, summed digit by
+        digit), and bool [B]: which sift to the identity, i.e. lie in G_i
+        (the digits of the others mean nothing)."""
+        levels, moduli, _radix, _a, _sections = self._prepared()[i]
+        h = np.asarray(g, np.int64)
+        B = h.shape[0]
+        c = np.zeros((B, moduli.shape[0]), np.int64)
+        ok = np.ones(B, bool)
+        for b, pos, inv, codes in levels:
+            d = pos[h[:, b]]
+            ok &= d >= 0
+            d = np.where(d >= 0, d, 0)
+            # h <- h·u^-1: u^-1 maps u[j] back to j.
+            h = np.take_along_axis(inv[d], h, axis=1)
+            c = (c + codes[d]) % moduli
+        ok &= (h == np.arange(h.shape[1])).all(axis=1)
+        return c, ok
+
+    def section_many(self, i: int, digits: np.ndarray, inverted: bool = False) -> np.ndarray:
+        """σ_i(c) [B, n] for digits c [B, w] (σ_i(c)⁻¹ with ``inverted``)."""
+        digits = np.asarray(digits, np.int64)
+        B = digits.shape[0]
+        y = np.broadcast_to(np.arange(self.degree, dtype=np.int64), (B, self.degree)).copy()
+        return self._times_section(i, y, digits, inverted)
+
+    def _times_section(self, i: int, y: np.ndarray, c: np.ndarray, inverted: bool) -> np.ndarray:
+        # σ(c) = s_0^{c_0}·…·s_{w-1}^{c_{w-1}}; σ(c)⁻¹ = s_{w-1}^{-c_{w-1}}·…·s_0^{-c_0}.
+        sections = self._prepared()[i][4]
+        order = reversed(range(len(sections))) if inverted else range(len(sections))
+        for j in order:
+            s, s_inv, table, table_inv = sections[j]
+            y = _times_power(y, s_inv if inverted else s, c[:, j], table_inv if inverted else table)
+        return y
+
+    def rank_many(self, g: np.ndarray) -> np.ndarray:
+        """Ids of the permutations g [B, n] (int64), or UNDECODABLE where a
+        permutation is not in the group (a sift that does not end in the
+        identity)."""
+        y = np.asarray(g, np.int64)
+        B = y.shape[0]
+        ids = np.zeros(B, np.int64)
+        ok = np.ones(B, bool)
+        stride = 1
+        for i, (_levels, _moduli, radix, a, _sections) in enumerate(self._prepared()):
+            c, member = self.sift_many(i, y)
+            ok &= member
+            ids += (c * radix).sum(axis=1) * stride
+            stride *= a
+            y = self._times_section(i, y, c, inverted=True)
+        ok &= (y == np.arange(y.shape[1])).all(axis=1)
+        ok &= ids < _UNDECODABLE
+        return np.where(ok, ids, np.int64(_UNDECODABLE))
+
+    def rank(self, g: Sequence[int]) -> Optional[int]:
+        """The id of permutation g, or None when g is not in the group."""
+        g = np.asarray(g, np.int64).reshape(1, -1)
+        if g.shape[1] != self.degree:
+            return None
+        r = int(self.rank_many(g)[0])
+        return None if r == _UNDECODABLE else r
+
+    def digits_many(self, ids: np.ndarray) -> List[np.ndarray]:
+        """Per term the digits [B, w] of c_i for ids [B]."""
+        ids = np.asarray(ids, np.int64).reshape(-1)
+        out = []
+        for _levels, moduli, _radix, a, _sections in self._prepared():
+            code = ids % a
+            ids = ids // a
+            c = np.empty((code.shape[0], moduli.shape[0]), np.int64)
+            for j, m in enumerate(moduli.tolist()):
+                c[:, j] = code % m
+                code = code // m
+            out.append(c)
+        return out
+
+    def unrank_many(self, ids: np.ndarray) -> np.ndarray:
+        """The permutations [B, n] with ids [B] (each below the order):
+        σ_{k-1}(c_{k-1})·…·σ_0(c_0)."""
+        ids = np.asarray(ids, np.int64).reshape(-1)
+        B = ids.shape[0]
+        digits = self.digits_many(ids)
+        y = np.broadcast_to(np.arange(self.degree, dtype=np.int64), (B, self.degree)).copy()
+        for i in reversed(range(len(digits))):
+            y = self._times_section(i, y, digits[i], inverted=False)
+        return y
+
+    def unrank(self, id: int) -> np.ndarray:
+        """The permutation with id ``id`` (0 <= id < order)."""
+        if not 0 <= int(id) < self.order:
+            raise ValueError(f"element id {id} is outside 0..{self.order}")
+        return self.unrank_many(np.asarray([int(id)]))[0]
+
+    def label(self, id: int) -> str:
+        """Element ``id`` in cycle notation."""
+        return cycle_notation(self.unrank(id))
+
+
+#: Either truth of a permutation group without a table.
+AnyPermTruth = Union[PermTruth, SeriesTruth]
+
+
 class PermLabels(_Sequence):
     """The output labels of a permutation group, made on demand: a sequence
     of ``order`` cycle-notation strings that never lists them all
     (``labels[i]``, ``len``, ``in`` and ``index`` are each one unrank or
     rank)."""
 
-    def __init__(self, truth: PermTruth):
+    def __init__(self, truth: "AnyPermTruth"):
         self._truth = truth
 
     def __len__(self) -> int:

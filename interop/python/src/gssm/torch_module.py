@@ -41,6 +41,9 @@ the reference executor, ``re = (ar·hr − ai·hi) + br``,
 ``im = (ar·hi + ai·hr) + bi``, in float32 or float64, on any device. Decoding
 (atan2, digits, cocycle and readout lookups) is discrete: :meth:`forward`
 returns output ids, :meth:`trajectory` also returns the differentiable states.
+A diagonal model without a readout (format version 6, a permutation group
+numbered along a series) returns the joint code itself, which is the
+element's id.
 
 For AUSSM the transition is a = a₀·exp(i(θ − θ₀)), with a₀ and θ₀ the file's
 stored transition and phase, computed in float64 and rounded to the run
@@ -373,7 +376,8 @@ class GssmModule(nn.Module):
     begin with it.
 
     Submodules by target: diagonal ``layers`` (:class:`GssmLayer`) and the
-    ``readout`` table (a buffer); rnn ``rnn`` (``torch.nn.RNN``) and
+    ``readout`` table (a buffer; None when the output is the joint code,
+    format version 6); rnn ``rnn`` (``torch.nn.RNN``) and
     ``readout`` (``torch.nn.Linear``); pd-ssm ``pd`` (:class:`PdSsmLayer`) and
     deltaproduct ``delta`` (:class:`DeltaProductLayer`), each with a
     ``decoder`` (:class:`PointDecoder`, or :class:`RankDecoder` for a
@@ -394,7 +398,9 @@ class GssmModule(nn.Module):
         self.register_buffer("_anchor", torch.zeros(0), persistent=False)
         f = lambda a: torch.as_tensor(a.astype("float64")).to(self.dtype)  # noqa: E731
         if model.is_diagonal:
-            self.register_buffer("readout", torch.as_tensor(model.readout, dtype=torch.int64))
+            # No table when the joint code is the output (format version 6).
+            ro = None if model.readout is None else torch.as_tensor(model.readout, dtype=torch.int64)
+            self.register_buffer("readout", ro)
         elif self.target == "rnn":
             r = model.rnn
             H, V, N = r.hidden_size, model.num_tokens, model.order
@@ -503,7 +509,7 @@ class GssmModule(nn.Module):
         out = torch.empty((B, T), dtype=torch.int64, device=self.device)
         kept: List[List[Tuple[torch.Tensor, torch.Tensor]]] = [[] for _ in self.layers]
         if len(self.layers) == 0:
-            out.fill_(int(self.readout[0]))
+            out.fill_(0 if self.readout is None else int(self.readout[0]))
             return (out[0] if one else out), kept
         params = [(l,) + l.transition() + (l.b_re, l.b_im) for l in self.layers]
         hs = [(l.h0_re.expand(B, -1), l.h0_im.expand(B, -1)) for l in self.layers]
@@ -525,7 +531,7 @@ class GssmModule(nn.Module):
                 stride *= l.num_codes
                 if i < last:
                     v = l.cocycle[code * l.num_tokens + v]
-            out[:, t] = self.readout[joint]
+            out[:, t] = joint if self.readout is None else self.readout[joint]
         return (out[0] if one else out), kept
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:

@@ -40,7 +40,9 @@ pub(crate) struct Shape {
     pub order: u32,
     /// Total number of complex state components.
     pub state_len: u32,
-    pub readout_off: u32,
+    /// Where the readout starts in the integer table; `None`: the output
+    /// id is the joint code.
+    pub readout_off: Option<u32>,
     /// The ground truth as table lookups, for the exhaustive and horizon
     /// kernels.
     pub truth: TruthShape,
@@ -134,8 +136,11 @@ impl Shape {
                 return Err(bad("the joint state is too large"));
             }
         }
-        let readout_off = ints.len() as u32;
-        ints.extend_from_slice(&diag.readout);
+        let readout_off = diag.readout.as_ref().map(|r| {
+            let off = ints.len() as u32;
+            ints.extend_from_slice(r);
+            off
+        });
         // One lookup per step from a next-output table, unless a group's
         // own tables are smaller.
         let next_len = (v0 as u64).saturating_mul(order as u64);

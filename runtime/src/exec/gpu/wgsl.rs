@@ -177,7 +177,15 @@ fn step(shape: &Shape, tok: &str, out: &str, ind: &str) -> String {
         }
         let _ = writeln!(s, "{ind}    }}");
     }
-    let _ = writeln!(s, "{ind}    {out} = T[{}u + joint];", shape.readout_off);
+    match shape.readout_off {
+        Some(off) => {
+            let _ = writeln!(s, "{ind}    {out} = T[{off}u + joint];");
+        }
+        // No readout: the output id is the joint code.
+        None => {
+            let _ = writeln!(s, "{ind}    {out} = joint;");
+        }
+    }
     let _ = writeln!(s, "{ind}}}");
     s
 }

@@ -162,11 +162,17 @@ pub(super) struct Spec {
     /// The model's token count (layer 0's, when there are layers).
     pub num_tokens: usize,
     pub layers: Vec<LayerSpec>,
-    /// The readout table, as in the pointer array.
-    pub readout: Vec<u32>,
+    /// The readout table, as in the pointer array; `None`: the output id
+    /// is the joint code.
+    pub readout: Option<Vec<u32>>,
 }
 
 impl Spec {
+    /// The readout when it is small enough to look up in registers.
+    fn readout_lut(&self) -> Option<&[u32]> {
+        self.readout.as_deref().filter(|r| small_u8(r))
+    }
+
     /// Sequences processed together by one iteration.
     pub(super) fn lanes(&self) -> usize {
         self.groups * self.float.width()
@@ -1404,13 +1410,16 @@ impl<'f> Gen<'_, '_, 'f, '_> {
     /// readout is looked up in registers, else one scalar per lane.
     fn readout_tok(&mut self, t: &Tables, joint: &[Value]) -> Tok {
         let spec = self.spec;
-        if small_u8(&spec.readout) {
+        if spec.readout.is_none() {
             return Tok::Vector(
                 joint
                     .iter()
-                    .map(|&jv| self.lut_u8(jv, &spec.readout))
+                    .map(|&jv| bc(self.b, types::I32X4, jv))
                     .collect(),
             );
+        }
+        if let Some(r) = spec.readout_lut() {
+            return Tok::Vector(joint.iter().map(|&jv| self.lut_u8(jv, r)).collect());
         }
         let ys = self.readout(t, joint);
         Tok::Lanes(
@@ -1420,14 +1429,25 @@ impl<'f> Gen<'_, '_, 'f, '_> {
         )
     }
 
+    /// The output of a stack without layers: readout[0], or joint code 0.
+    fn trivial_output(&mut self, t: &Tables) -> Value {
+        match self.spec.readout {
+            Some(_) => self.b.ins().load(types::I32, table_flags(), t.readout, 0),
+            None => self.b.ins().iconst(types::I32, 0),
+        }
+    }
+
     /// Output class id (i32) per lane: readout[joint].
     fn readout(&mut self, t: &Tables, joint: &[Value]) -> Vec<Value> {
         let w = self.float().width();
         let mut out = Vec::with_capacity(joint.len() * w);
         let spec = self.spec;
-        if small_u8(&spec.readout) {
+        if spec.readout.is_none() || spec.readout_lut().is_some() {
             for &jv in joint {
-                let y = self.lut_u8(jv, &spec.readout);
+                let y = match spec.readout_lut() {
+                    Some(r) => self.lut_u8(jv, r),
+                    None => bc(self.b, types::I32X4, jv),
+                };
                 for l in 0..w {
                     out.push(self.b.ins().extractlane(y, l as u8));
                 }
@@ -1598,7 +1618,7 @@ impl<'f> Gen<'_, '_, 'f, '_> {
             self.pass(nsteps, |g, s| {
                 let tp = g.step_ptr(tb, s, 4);
                 let op = g.b.ins().iadd(tp, delta);
-                let y = g.b.ins().load(types::I32, table_flags(), t.readout, 0);
+                let y = g.trivial_output(&t);
                 for &o in &offs {
                     let a = g.b.ins().iadd(op, o);
                     g.b.ins().store(data_flags(), y, a, 0);
@@ -1904,8 +1924,11 @@ impl<'f> Gen<'_, '_, 'f, '_> {
                         // Outputs sit at the input tokens' offsets in `out`.
                         let ip = g.step_ptr(tbs[i], q, 4 * w as i64);
                         let op = g.b.ins().iadd(ip, delta);
-                        if small_u8(&spec.readout) {
-                            let y = g.lut_u8(joint, &spec.readout);
+                        if spec.readout.is_none() {
+                            let y = bc(g.b, types::I32X4, joint);
+                            g.store_lanes(y, op, 0);
+                        } else if let Some(r) = spec.readout_lut() {
+                            let y = g.lut_u8(joint, r);
                             g.store_lanes(y, op, 0);
                         } else {
                             for (lane, y) in g.readout(&t, &[joint]).into_iter().enumerate() {
@@ -2344,13 +2367,16 @@ impl<'f> Gen<'_, '_, 'f, '_> {
         // looked up in registers, else one store per lane.
         let spec = self.spec;
         let (ys, yv) = if k == 0 {
-            let y = self.b.ins().load(types::I32, table_flags(), t.readout, 0);
+            let y = self.trivial_output(&t);
             (vec![y; lanes], Vec::new())
-        } else if small_u8(&spec.readout) {
+        } else if spec.readout.is_none() {
             let yv = joint
                 .iter()
-                .map(|&jv| self.lut_u8(jv, &spec.readout))
+                .map(|&jv| bc(self.b, types::I32X4, jv))
                 .collect();
+            (Vec::new(), yv)
+        } else if let Some(r) = spec.readout_lut() {
+            let yv = joint.iter().map(|&jv| self.lut_u8(jv, r)).collect();
             (Vec::new(), yv)
         } else {
             (self.readout(&t, &joint), Vec::new())

@@ -183,7 +183,8 @@ impl Jit {
                 .filter(|&j| j <= MAX_INDEX)
                 .ok_or_else(|| inconsistent("the joint state code space is too large".into()))?;
         }
-        let readout = diag.readout.clone();
+        // Without a readout the generated code never reads this slot.
+        let readout = diag.readout.clone().unwrap_or_default();
         ptrs[codegen::slot_readout(k)] = readout.as_ptr() as usize;
         ints.push(readout);
         let spec = Spec {
