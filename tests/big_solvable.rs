@@ -370,6 +370,11 @@ fn the_loader_refuses_lying_series() {
         },
         "not the unit vector",
     );
+    // The identity given a code: a sift that picks it would add one.
+    refused(
+        &|m| terms(m)[1].codes[0][0][0] = 1,
+        "`perm.series.1.codes.0` row 0 is the identity's code and must be 0",
+    );
     // A code past its modulus.
     refused(
         &|m| terms(m)[1].codes[0][1][0] = 13,

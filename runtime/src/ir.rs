@@ -109,7 +109,6 @@ pub struct Levels {
 
 /// One term G_i of a series and its abelian factor A_i = G_i/G_{i+1},
 /// given coordinates Z/n_0 × Z/n_1 × … by π_i : G_i → A_i.
-#[derive(Debug)]
 pub struct Term {
     /// n_j of each coordinate; a code is c_0 + n_0·(c_1 + n_1·(…)).
     pub moduli: Vec<u32>,
@@ -135,6 +134,17 @@ impl Clone for Term {
             self.codes.clone(),
             self.sections.clone(),
         )
+    }
+}
+
+impl std::fmt::Debug for Term {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Term")
+            .field("moduli", &self.moduli)
+            .field("chain", &self.chain)
+            .field("codes", &self.codes)
+            .field("sections", &self.sections)
+            .finish_non_exhaustive()
     }
 }
 
@@ -323,6 +333,13 @@ impl Term {
             sections,
             lookup: OnceLock::new(),
         }
+    }
+
+    /// Drop the lookup tables, to be made again from the fields as they
+    /// are now (the validator does, so changed fields never meet old
+    /// tables).
+    pub(crate) fn forget_lookup(&mut self) {
+        self.lookup = OnceLock::new();
     }
 
     fn lookup(&self) -> &Lookup {

@@ -476,6 +476,11 @@ CRAFTED_CASES = [
     # 1: the structure of each term.
     ("code digit out of range", "A4", _set("perm.series.1.codes.0", (1, 1), 2), gssm.RangeError,
      "tensor `perm.series.1.codes.0` entry 3 is 2, outside 0..2"),
+    # The last term's identity coded like the 3-cycle: every other check
+    # holds (the graph group is built from the other rows), but a sift that
+    # picks the identity would add 1.
+    ("identity's code nonzero", "S3", _set("perm.series.1.codes.0", (0, 0), 1), gssm.InconsistentError,
+     "`perm.series.1.codes.0` row 0 is the identity's code and must be 0"),
     ("code digit negative", "S3", _set("perm.series.1.codes.0", (1, 0), -1), gssm.RangeError, "perm.series.1.codes.0"),
     ("modulus 1", "C4xC2", _set("perm.series.0.moduli", 1, 1), gssm.InconsistentError,
      "`perm.series.0.moduli` entry 1 is 1, but a coordinate's modulus is at least 2"),

@@ -239,7 +239,14 @@ fn check_floats(name: &str, xs: &[f64], dtype: FloatDtype) -> Result<(), FormatE
 }
 
 /// Check everything an executor, the verifier or a reader relies on.
-pub fn validate(model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatError> {
+pub fn validate(mut model: Model, limits: &LoadLimits) -> Result<ValidModel, FormatError> {
+    // Tables a series made for ranking belong to its fields as they were:
+    // checked fields get their own.
+    if let Truth::Perm(p) = &mut model.truth {
+        if let Numbering::Series(terms) = &mut p.numbering {
+            terms.iter_mut().for_each(crate::ir::Term::forget_lookup);
+        }
+    }
     let m = &model.manifest;
     if m.format != FORMAT_NAME {
         return Err(FormatError::WrongFormat(m.format.clone()));

@@ -184,7 +184,7 @@ fn check_levels(prefix: &str, l: &Levels, deg: usize) -> Result<u64, FormatError
 /// A series numbering (format version 6). With G_i the group term i's
 /// representatives generate and π_i the digitwise sum of their codes over
 /// a sift: each term's levels are a normal form (of at least ∏ m elements
-/// of G_i); π_i is a well-defined homomorphism, because the graph group
+/// of G_i) whose identities have code 0; π_i is a well-defined homomorphism, because the graph group
 /// H_i = ⟨(u, π_i(u))⟩ has no more elements than the levels (so it projects
 /// onto G_i injectively, and G_i is the levels' elements); G_0 is the
 /// generators' group and holds every token; π_i(s_j) = e_j, so π_i is onto
@@ -232,6 +232,13 @@ fn check_series(
         for (l, codes) in t.codes.iter().enumerate() {
             let name = format!("{prefix}codes.{l}");
             check_len(&name, codes.len(), t.chain.reps[l].len())?;
+            // A sift that picks the identity adds row 0's code, so it must
+            // be 0 for π_i to be the homomorphism checked below.
+            if let Some(c) = codes.first().filter(|c| c.iter().any(|&d| d != 0)) {
+                return Err(bad(format!(
+                    "`{name}` row 0 is the identity's code and must be 0, not {c:?}"
+                )));
+            }
             for (r, c) in codes.iter().enumerate() {
                 check_len(&format!("{name} row {r}"), c.len(), w)?;
                 if let Some(j) = c.iter().zip(&t.moduli).position(|(&d, &n)| d >= n) {

@@ -164,8 +164,8 @@ y_{i+1} = y_i·σ_i(c_i)⁻¹ and σ_i(c) = s_i0^{c_0}·s_i1^{c_1}·…, code_i 
 mixed-radix code of c_i (digit 0 least significant); a trivial group has no
 terms, no layers and the one id 0. The loader checks, in polynomial time:
 (1) per term, moduli ≥ 2, the base and levels as in version 5 (each level
-2..=n representatives), code digits below their moduli, sections
-permutations; (2) π_i is a homomorphism: the representatives u ⊕ shift(code
+2..=n representatives), code digits below their moduli, the identity's
+codes (row 0 of each level) 0, sections permutations; (2) π_i is a homomorphism: the representatives u ⊕ shift(code
 u), acting on the n points and on one extra cycle per prime power q of each
 n_ij (rotated by c_j mod q; Z/n_ij is the product of these), generate a group of
 order exactly ∏_l m_il (stabiliser chain, its degree at most
@@ -1443,6 +1443,10 @@ def _check_series(model: "Model", limits: LoadLimits) -> Tuple[List[str], int]:
     generator names and the token count."""
     m = model.manifest
     p = model.perm
+    # The ranking tables are keyed by the arrays' identities, which an
+    # in-place change keeps: make them again from what is checked here.
+    if p is not None and hasattr(p, "_prep"):
+        p._prep = None
     assert isinstance(p, SeriesTruth) and m.group is not None
     if m.format_version != FORMAT_VERSION_SERIES:
         raise InconsistentError(
@@ -1489,6 +1493,12 @@ def _check_series(model: "Model", limits: LoadLimits) -> Tuple[List[str], int]:
         for l, (reps, c) in enumerate(zip(levels, t.codes)):
             c = _ints(f"{pre}codes.{l}", c, [reps.shape[0], w])
             _check_range(f"{pre}codes.{l}", c, moduli[None, :])
+            # A sift that picks the identity adds row 0's code, so it must be
+            # 0 for π_i to be the homomorphism check 2 proves.
+            if c.shape[0] and np.any(c[0] != 0):
+                raise InconsistentError(
+                    f"`{pre}codes.{l}` row 0 is the identity's code and must be 0, not {c[0].tolist()}"
+                )
             codes.append(c)
         _check_perm_table(pre + "sections", t.sections, w, deg)
         levels_of.append(levels)

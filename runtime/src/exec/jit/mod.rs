@@ -181,7 +181,11 @@ impl Jit {
             joint = joint
                 .checked_mul(codes)
                 .filter(|&j| j <= MAX_INDEX)
-                .ok_or_else(|| inconsistent("the joint state code space is too large".into()))?;
+                .ok_or_else(|| {
+                    inconsistent(format!(
+                        "the joint state code space is too large for the JIT (more than {MAX_INDEX} codes); use the reference backend"
+                    ))
+                })?;
         }
         // Without a readout the generated code never reads this slot.
         let readout = diag.readout.clone().unwrap_or_default();
