@@ -55,8 +55,6 @@ pub fn construct(
     // The series as the truth's numbering: each term's chain with π_i of
     // its representatives, and the lifts of the factor's unit vectors.
     let mut terms = Vec::with_capacity(k);
-    // Per term, π_i of each level's representatives as codes.
-    let mut rep_codes: Vec<Vec<Vec<u32>>> = Vec::with_capacity(k);
     for (i, (f, q)) in plan.factors.iter().zip(&plan.quotients).enumerate() {
         let chain = chain_levels(&plan.series[i]);
         let codes: Vec<Vec<u32>> = chain
@@ -87,7 +85,6 @@ pub fn construct(
             .map(|l| l.iter().map(|&c| f.digits(c)).collect())
             .collect();
         terms.push(Term::new(f.moduli.clone(), chain, digits, sections));
-        rep_codes.push(codes);
     }
     let (manifest, truth) = manifest_and_truth(
         g,
@@ -129,10 +126,15 @@ pub fn construct(
         } else {
             // π_i is a homomorphism onto an abelian group, so an element's
             // code is the sum of its normal form's representatives' codes.
+            let rep_codes: Vec<Vec<u32>> = terms[i]
+                .codes
+                .iter()
+                .map(|l| l.iter().map(|d| f.code(d)).collect())
+                .collect();
             (0..count)
                 .map(|t| {
                     let mut rest = t;
-                    rep_codes[i].iter().fold(0, |acc, level| {
+                    rep_codes.iter().fold(0, |acc, level| {
                         let d = rest % level.len();
                         rest /= level.len();
                         f.add(acc, level[d])

@@ -1014,7 +1014,12 @@ def test_aussm_evaluate_and_labels(v5_aussm):
 @pytest.mark.parametrize("name", sorted(AUSSM))
 def test_aussm_ids_and_labels_agree_with_gssm_run(v5_aussm, tmp_path, name):
     # Version 5 aussm files keep loading in Rust too.
-    path = v5_aussm(name)
+    agrees_with_gssm_run(v5_aussm(name), tmp_path)
+
+
+def agrees_with_gssm_run(path: Path, tmp_path: Path) -> None:
+    """An aussm file's ids and labels from Python equal `gssm run`'s (JIT in
+    f32 and f64, and the reference executor) on random sequences."""
     m = gssm.load(path)
     x = aussm_sequences(m, (5, 40), seed=5)
     y = m.run(x)

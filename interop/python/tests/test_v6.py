@@ -36,6 +36,7 @@ from test_v5 import (
     Series,
     add_tensor,
     agl1_cycles,
+    agrees_with_gssm_run,
     aussm_sequences,
     cli_labels,
     cli_verify_rejects,
@@ -735,14 +736,7 @@ def test_compiled_evaluate_and_labels(v6):
 
 @pytest.mark.parametrize("name", sorted(COMPILED))
 def test_compiled_agree_with_gssm_run(v6, tmp_path, name):
-    path = v6(name)
-    m = gssm.load(path)
-    x = aussm_sequences(m, (5, 40), seed=5)
-    y = m.run(x)
-    np.testing.assert_array_equal(cli_run(path, x, tmp_path), y)
-    np.testing.assert_array_equal(cli_run(path, x, tmp_path, dtype="float64"), y)
-    np.testing.assert_array_equal(cli_run(path, x, tmp_path, backend="reference"), y)
-    assert cli_labels(path, x, tmp_path) == m.decode(y)
+    agrees_with_gssm_run(v6(name), tmp_path)
 
 
 @pytest.mark.parametrize("name", sorted(COMPILED))

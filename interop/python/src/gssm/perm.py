@@ -85,8 +85,37 @@ def parse_cycles(label: str, degree: int) -> Optional[np.ndarray]:
 # The normal form
 
 
+class _Numbered:
+    """What both numberings of a permutation group share, given ``tokens``,
+    ``order``, ``rank_many`` and ``unrank_many``."""
+
+    tokens: np.ndarray
+
+    @property
+    def degree(self) -> int:
+        return int(np.shape(self.tokens)[1])
+
+    def rank(self, g: Sequence[int]) -> Optional[int]:
+        """The id of permutation g, or None when g is not in the group."""
+        g = np.asarray(g, np.int64).reshape(1, -1)
+        if g.shape[1] != self.degree:
+            return None
+        r = int(self.rank_many(g)[0])
+        return None if r == _UNDECODABLE else r
+
+    def unrank(self, id: int) -> np.ndarray:
+        """The permutation with id ``id`` (0 <= id < order)."""
+        if not 0 <= int(id) < self.order:
+            raise ValueError(f"element id {id} is outside 0..{self.order}")
+        return self.unrank_many(np.asarray([int(id)]))[0]
+
+    def label(self, id: int) -> str:
+        """Element ``id`` in cycle notation (Rust ``PermTruth::label``)."""
+        return cycle_notation(self.unrank(id))
+
+
 @dataclass
-class PermTruth:
+class PermTruth(_Numbered):
     """A permutation group given by the tokens' permutations and a normal
     form (format version 5): a base b_0..b_{k-1} and per level i its coset
     representatives ``levels[i]`` [m_i, n] (the identity first, each fixing
@@ -100,10 +129,6 @@ class PermTruth:
     base: np.ndarray  # int64 [k]
     levels: List[np.ndarray]  # int64 [m_i, n] per level
     _prep: Optional[tuple] = field(default=None, init=False, repr=False, compare=False)
-
-    @property
-    def degree(self) -> int:
-        return int(np.shape(self.tokens)[1])
 
     @property
     def order(self) -> int:
@@ -150,14 +175,6 @@ class PermTruth:
         ok &= ids < _UNDECODABLE
         return np.where(ok, ids, np.int64(_UNDECODABLE))
 
-    def rank(self, g: Sequence[int]) -> Optional[int]:
-        """The id of permutation g, or None when g is not in the group."""
-        g = np.asarray(g, np.int64).reshape(1, -1)
-        if g.shape[1] != self.degree:
-            return None
-        r = int(self.rank_many(g)[0])
-        return None if r == _UNDECODABLE else r
-
     def unrank_many(self, ids: np.ndarray) -> np.ndarray:
         """The permutations [B, n] with ids [B] (each below the order)."""
         ids = np.asarray(ids, np.int64).reshape(-1)
@@ -173,15 +190,6 @@ class PermTruth:
             g = np.take_along_axis(reps[d], g, axis=1)
         return g
 
-    def unrank(self, id: int) -> np.ndarray:
-        """The permutation with id ``id`` (0 <= id < order)."""
-        if not 0 <= int(id) < self.order:
-            raise ValueError(f"element id {id} is outside 0..{self.order}")
-        return self.unrank_many(np.asarray([int(id)]))[0]
-
-    def label(self, id: int) -> str:
-        """Element ``id`` in cycle notation (Rust ``PermTruth::label``)."""
-        return cycle_notation(self.unrank(id))
 
 
 # --------------------------------------------------------------------------
@@ -263,7 +271,7 @@ def _power_table(s: np.ndarray, m: int) -> np.ndarray:
 
 
 @dataclass
-class SeriesTruth:
+class SeriesTruth(_Numbered):
     """A permutation group numbered along a series with abelian factors
     (format version 6): the tokens' permutations and one :class:`SeriesTerm`
     per factor. The id of y ∈ G = G_0 is found term by term: c_i = π_i(y_i),
@@ -279,10 +287,6 @@ class SeriesTruth:
     tokens: np.ndarray  # int64 [V, n] (the identity for a start token)
     terms: List[SeriesTerm]
     _prep: Optional[tuple] = field(default=None, init=False, repr=False, compare=False)
-
-    @property
-    def degree(self) -> int:
-        return int(np.shape(self.tokens)[1])
 
     @property
     def order(self) -> int:
@@ -381,14 +385,6 @@ class SeriesTruth:
         ok &= ids < _UNDECODABLE
         return np.where(ok, ids, np.int64(_UNDECODABLE))
 
-    def rank(self, g: Sequence[int]) -> Optional[int]:
-        """The id of permutation g, or None when g is not in the group."""
-        g = np.asarray(g, np.int64).reshape(1, -1)
-        if g.shape[1] != self.degree:
-            return None
-        r = int(self.rank_many(g)[0])
-        return None if r == _UNDECODABLE else r
-
     def digits_many(self, ids: np.ndarray) -> List[np.ndarray]:
         """Per term the digits [B, w] of c_i for ids [B]."""
         ids = np.asarray(ids, np.int64).reshape(-1)
@@ -414,15 +410,6 @@ class SeriesTruth:
             y = self._times_section(i, y, digits[i], inverted=False)
         return y
 
-    def unrank(self, id: int) -> np.ndarray:
-        """The permutation with id ``id`` (0 <= id < order)."""
-        if not 0 <= int(id) < self.order:
-            raise ValueError(f"element id {id} is outside 0..{self.order}")
-        return self.unrank_many(np.asarray([int(id)]))[0]
-
-    def label(self, id: int) -> str:
-        """Element ``id`` in cycle notation."""
-        return cycle_notation(self.unrank(id))
 
 
 #: Either truth of a permutation group without a table.
