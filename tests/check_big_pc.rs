@@ -583,29 +583,47 @@ fn presentations_past_the_orders_gssm_computes_with_are_errors() {
     assert!(err.contains("help"), "{err}");
 }
 
+/// A pc group past the element limit compiles to aussm only, with its
+/// generators as tokens and each abelian factor within the limit; every
+/// other case is an error that says what to do, and writes no file
+/// (`tests/big_pc.rs` compiles the ones that fit).
 #[test]
 fn compiling_a_pc_group_past_the_limit_says_what_to_do() {
     let file = source("compile", &heisenberg("H", 1000));
     let out = file.with_extension("safetensors");
-    let (_, err, code) = common::gssm(&[
-        "compile",
-        file.to_str().unwrap(),
-        "-g",
-        "H",
-        "--target",
-        "aussm",
-        "-o",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 1, "{err}");
-    assert!(
-        err.contains(
-            "H is a pc group of order 1000000000, past --max-elements 4096: compiling it lists its elements"
+    for (args, want, help) in [
+        (
+            &["--target", "aussm", "--alphabet", "generators"][..],
+            "the abelian factor G_0/G_1 of H has 1000000 elements, more than --max-elements (4096) allows",
+            "help: each abelian factor's coordinates are computed on its elements; raise --max-elements",
         ),
-        "{err}"
-    );
-    assert!(err.contains("help: raise --max-elements"), "{err}");
-    assert!(!out.exists(), "no file is written");
+        (
+            &["--target", "pd-ssm", "--alphabet", "generators"][..],
+            "H (order 1000000000) is past the element limit, and a pc group compiles without listing its",
+            "help: use --target aussm",
+        ),
+        (
+            &["--target", "aussm", "--max-elements", "2000000"][..],
+            "H has 1000000000 elements, too many to make each a token",
+            "help: a group past the element limit compiles with its generators as tokens",
+        ),
+    ] {
+        let mut all = vec![
+            "compile",
+            file.to_str().unwrap(),
+            "-g",
+            "H",
+            "-o",
+            out.to_str().unwrap(),
+        ];
+        all.extend_from_slice(args);
+        let (_, err, code) = common::gssm(&all);
+        assert_eq!(code, 1, "{err}");
+        let flat = err.replace("\n  │ ", " ");
+        assert!(flat.contains(want), "{err}");
+        assert!(flat.contains(help), "{err}");
+        assert!(!out.exists(), "no file is written");
+    }
 }
 
 /// `gssm check --pc` prints a solvable group as a pc presentation that

@@ -59,6 +59,22 @@ fn dump(bytes: &[u8]) -> String {
     let model = gssm_runtime::format::load(bytes, &Default::default()).unwrap();
     let mut s = serde_json::to_string_pretty(&model.manifest).unwrap();
     match (model.group(), model.perm()) {
+        (None, None) if model.pc().is_some() => {
+            let p = model.pc().expect("matched");
+            let n = p.pc.len();
+            s.push_str(&format!(
+                "\npc.orders = {:?}\npc.powers = {:?}\npc.conjugates = {:?}\npc.terms = {:?}\npc.generators = {:?}\npc.tokens = {:?}\n",
+                p.pc.relative_orders(),
+                (0..n).map(|i| p.pc.power_relation(i).unwrap().clone()).collect::<Vec<_>>(),
+                (0..n)
+                    .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
+                    .map(|(i, j)| p.pc.conjugate_relation(i, j).unwrap().clone())
+                    .collect::<Vec<_>>(),
+                p.terms,
+                p.generators,
+                p.tokens
+            ));
+        }
         (Some(g), _) => s.push_str(&format!(
             "\ngroup.generators = {:?}\ntokens.element = {:?}\n",
             g.generators, g.token_elements,
@@ -193,6 +209,45 @@ fn stdlib_models_snapshot() {
         &[&gens[..], &["--max-elements", "5"]].concat(),
     );
     insta::assert_snapshot!("model_S4_pd-ssm_chain", dump(&bytes));
+    // A pc group past a small element limit: a pc presentation along the
+    // derived series (format version 7), the same bytes in two processes.
+    let src = tmp("pc.gssm");
+    std::fs::write(
+        &src,
+        "group S3pc = pc< a, b | a^2, b^3, a^-1*b*a = b^2 >\n\
+         group D8pc = pc< a, b, c | a^2, b^2 = c, c^2, a^-1*b*a = b*c >\n",
+    )
+    .unwrap();
+    for (group, bos) in [("S3pc", false), ("S3pc", true), ("D8pc", false)] {
+        let compiled = |tag: &str| -> Vec<u8> {
+            let out = tmp(&format!("{tag}.{group}{bos}.safetensors"));
+            let mut args = vec![
+                "compile",
+                src.to_str().unwrap(),
+                "-g",
+                group,
+                "-o",
+                out.to_str().unwrap(),
+                "--max-elements",
+                "5",
+            ];
+            args.extend_from_slice(&gens);
+            if bos {
+                args.push("--bos");
+            }
+            let (ok, _, err) = gssm(&args);
+            assert!(ok, "{group}: {err}");
+            std::fs::read(&out).unwrap()
+        };
+        let bytes = compiled("first");
+        assert_eq!(
+            bytes,
+            compiled("second"),
+            "{group}: bytes differ between runs"
+        );
+        let name = format!("model_{group}_aussm_pc{}", if bos { "_bos" } else { "" });
+        insta::assert_snapshot!(name, dump(&bytes));
+    }
 }
 
 #[test]

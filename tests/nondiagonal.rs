@@ -33,7 +33,12 @@ fn gssm(args: &[&str]) -> (i32, String) {
 }
 
 fn compile(group: &str, target: &str, extra: &[&str]) -> PathBuf {
-    let out = tmp(&format!("{group}.{target}{}.safetensors", extra.join("")));
+    // Tests run in parallel threads named after them: each its own file.
+    let test = std::thread::current().name().unwrap_or("main").to_string();
+    let out = tmp(&format!(
+        "{test}.{group}.{target}{}.safetensors",
+        extra.join("")
+    ));
     let s = seed();
     let mut args = vec!["compile", &s, "-g", group, "--target", target, "-o"];
     args.push(out.to_str().unwrap());

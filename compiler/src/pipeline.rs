@@ -6,13 +6,15 @@ use crate::automaton::holonomy::Cascade;
 use crate::automaton::monoid::{analyse, Verdict};
 use crate::automaton::Automaton;
 use crate::construct::chain::ChainGroup;
+use crate::construct::pc::PcGroup;
 use crate::construct::{self, automaton, construct, Alphabet, Tokens};
 use crate::diagnostics::{Diagnostic, Source, Span};
-use crate::elaborate::ElaboratedChain;
+use crate::elaborate::{ElaboratedChain, ElaboratedPc};
 use crate::emit::emit;
 use crate::group::bsgs::Chain;
 use crate::group::{Elem, Group, Limits};
 use crate::target::chain::chain_plan;
+use crate::target::pc::pc_plan;
 use crate::target::{plan, plan_with_series, Target};
 use crate::verify::{closure, ClosureReport};
 use gssm_runtime::format::LoadLimits;
@@ -182,14 +184,48 @@ pub fn compile_chain(
             LoadLimits::default().max_table,
         )
     }
-    .map_err(|e| {
-        located(
-            Diagnostic::error("construct", e)
-                .help("a group past the element limit compiles with its generators as tokens"),
-        )
-    })?;
+    .map_err(|e| located(beyond_limit_construct(e)))?;
     written(model, |d| {
         located(d.help("the model is past a limit the loader checks; use fewer points"))
+    })
+}
+
+/// Why a group past the element limit has no model.
+fn beyond_limit_construct(e: String) -> Diagnostic {
+    Diagnostic::error("construct", e)
+        .help("a group past the element limit compiles with its generators as tokens")
+}
+
+/// Compile a pc group past the element limit into a file without a Cayley
+/// table (format version 7): an aussm stack along its derived series,
+/// whose truth is a pc presentation along the same series.
+pub fn compile_pc(
+    g: &ElaboratedPc,
+    target: &dyn Target,
+    opts: &Options,
+    limits: &Limits,
+) -> Result<(ValidModel, Vec<u8>), Diagnostic> {
+    let located = |d: Diagnostic| d.at(&g.source, g.span, "defined here");
+    let mut p = pc_plan(&g.name, &g.pc, target, limits)
+        .map_err(|e| located(Diagnostic::error("target::beyond-limit", e.reason).help(e.help)))?;
+    if opts.coordinates == Coordinates::Primary {
+        p.factors = p.factors.iter().map(|f| f.primary()).collect();
+    }
+    let group = PcGroup {
+        name: &g.name,
+        pc: &g.pc,
+    };
+    let model = construct::pc::construct(
+        &group,
+        &p,
+        target,
+        opts,
+        LoadLimits::default().max_table,
+        limits.max_pc_work,
+    )
+    .map_err(|e| located(beyond_limit_construct(e)))?;
+    written(model, |d| {
+        located(d.help("the model is past a limit the loader checks; use a smaller group"))
     })
 }
 

@@ -21,10 +21,16 @@
 //! | `perm.series.i.base` | I32 | [b_i] G_i's base points |
 //! | `perm.series.i.level.l` | I32 | [m_l, n] G_i's level l representatives, the identity first |
 //! | `perm.series.i.codes.l` | I32 | [m_l, w_i] π_i of each representative, as digits |
+//! | `pc.orders` | I32 | [n] relative orders r_j ≥ 2 of f1, …, fn, ∏ r_j < 2^32 (version 7: a pc presentation along a series, `ir::PcTruth`) |
+//! | `pc.powers` | I32 | [n, n] row j: f_j^{r_j} as an exponent vector, zero at 0..=j |
+//! | `pc.conjugates` | I32 | [n, n, n] row (i, j), i < j: f_j^{f_i} = f_i⁻¹·f_j·f_i, zero at 0..=i; rows with i ≥ j all zero |
+//! | `pc.terms` | I32 | [k] how many generators each term's block holds, in order |
+//! | `pc.generators` | I32 | [num generators, n] each named generator's exponent vector |
+//! | `pc.tokens` | I32 | [V_0, n] each token's exponent vector (zero for a start token) |
 //! | `automaton.delta` | I32 | [V_0, S] `delta[v, q]` = state reached from q by token v (instead of the three above) |
 //! | `automaton.start` | I32 | [1] the start state |
 //! | `automaton.accept` | I32 | [S] 1 for accepting states, else 0 |
-//! | `readout` | I32 | [C_0·C_1⋯C_{k-1}] joint code → output (element or state) id (absent in version 6: the output is the joint code) |
+//! | `readout` | I32 | [C_0·C_1⋯C_{k-1}] joint code → output (element or state) id (absent in versions 6 and 7: the output is the joint code) |
 //! | `layer.i.moduli` | I32 | [r_i] |
 //! | `layer.i.coords` | I32 | [r_i] 0 = phase, 1 = register (absent: all phases) |
 //! | `layer.i.transition.code` | I32 | [V_i, r_i] exact transition codes (`ir::Coord`) |
@@ -56,9 +62,10 @@
 pub use crate::ir::FloatDtype;
 use crate::ir::{
     AutomatonTruth, Coord, DeltaCell, Diagonal, GroupTruth, Layer, Levels, Manifest, Model, Net,
-    Numbering, PdCell, PermTruth, PointAction, RnnCell, Term, Truth, FORMAT_NAME,
-    FORMAT_VERSIONS_READ, FORMAT_VERSION_SERIES,
+    Numbering, PcTruth, PdCell, PermTruth, PointAction, RnnCell, Term, Truth, FORMAT_NAME,
+    FORMAT_VERSIONS_READ, FORMAT_VERSION_PC, FORMAT_VERSION_SERIES,
 };
+use crate::pc::Pc;
 pub use crate::valid::LoadLimits;
 use crate::valid::{validate, ValidModel};
 use safetensors::tensor::{Dtype as StDtype, SafeTensors, TensorView};
@@ -78,7 +85,7 @@ pub enum FormatError {
     Manifest(String),
     #[error("the file's format is '{0}', expected '{FORMAT_NAME}'")]
     WrongFormat(String),
-    #[error("format version {found} is not supported: this build reads versions 2 to {FORMAT_VERSION_SERIES}{}", if *.found < FORMAT_VERSIONS_READ[0] { "; the file was written by an older gssm, so compile its source again with this one" } else { "" })]
+    #[error("format version {found} is not supported: this build reads versions 2 to {FORMAT_VERSION_PC}{}", if *.found < FORMAT_VERSIONS_READ[0] { "; the file was written by an older gssm, so compile its source again with this one" } else { "" })]
     Version { found: u32 },
     #[error("tensor `{0}` is missing")]
     Missing(String),
@@ -195,6 +202,34 @@ pub fn encode(model: &ValidModel) -> Result<Vec<u8>, FormatError> {
                 }
             }
             t
+        }
+        Truth::Pc(p) => {
+            let pc = &p.pc;
+            let k = pc.len();
+            let powers: Vec<u32> = (0..k)
+                .flat_map(|i| pc.power_relation(i).expect("a level").clone())
+                .collect();
+            let conjugates: Vec<u32> = (0..k)
+                .flat_map(|i| {
+                    (0..k).flat_map(move |j| match pc.conjugate_relation(i, j) {
+                        Some(w) => w.clone(),
+                        None => vec![0; k],
+                    })
+                })
+                .collect();
+            let terms: Vec<u32> = p.terms.iter().map(|&b| b as u32).collect();
+            vec![
+                ints("pc.orders", vec![k], pc.relative_orders()),
+                ints("pc.powers", vec![k, k], &powers),
+                ints("pc.conjugates", vec![k, k, k], &conjugates),
+                ints("pc.terms", vec![terms.len()], &terms),
+                ints(
+                    "pc.generators",
+                    vec![p.generators.len(), k],
+                    &p.generators.concat(),
+                ),
+                ints("pc.tokens", vec![v, k], &p.tokens.concat()),
+            ]
         }
         Truth::Automaton(a) => vec![
             ints("automaton.delta", vec![v, n], &a.delta),
@@ -511,6 +546,97 @@ fn read_perm(
     })
 }
 
+/// Collection steps building a file's presentation and checking it
+/// consistent may take (about ten seconds).
+pub const MAX_PC_WORK: u64 = 200_000_000;
+
+/// A pc presentation: every exponent vector in normal form (each exponent
+/// below its relative order, zero up to the relation's level), which the
+/// collector needs before anything is multiplied; its consistency is the
+/// validator's.
+fn read_pc(rd: &mut Reader, gens: usize, v: usize) -> Result<PcTruth, FormatError> {
+    let (orders, shape) = rd.ints("pc.orders", &[None])?;
+    let n = shape[0];
+    if let Some(j) = orders.iter().position(|&p| p < 2) {
+        return Err(FormatError::Inconsistent(format!(
+            "`pc.orders` entry {j} is {}: a relative order is at least 2",
+            orders[j]
+        )));
+    }
+    // Bounds n (every order is at least 2) before n² and n³ entries are read.
+    let order = orders
+        .iter()
+        .try_fold(1u64, |acc, &p| acc.checked_mul(p as u64))
+        .filter(|&o| o <= u32::MAX as u64);
+    if order.is_none() {
+        return Err(FormatError::Limit(format!(
+            "the relative orders in `pc.orders` multiply to 2^32 or more, past the {} elements a file may number",
+            u32::MAX
+        )));
+    }
+    let (powers, _) = rd.ints("pc.powers", &[Some(n), Some(n)])?;
+    let (conj, _) = rd.ints("pc.conjugates", &[Some(n), Some(n), Some(n)])?;
+    let (terms, _) = rd.ints("pc.terms", &[None])?;
+    let generators = rows(rd.ints("pc.generators", &[Some(gens), Some(n)])?.0, gens, n);
+    let tokens = rows(rd.ints("pc.tokens", &[Some(v), Some(n)])?.0, v, n);
+    let in_range = |name: &str, row: usize, x: &[u32], zero_to: Option<usize>| {
+        for (l, (&e, &p)) in x.iter().zip(&orders).enumerate() {
+            if e >= p {
+                return Err(FormatError::Range {
+                    name: name.into(),
+                    index: row * n + l,
+                    value: e as i64,
+                    bound: p as usize,
+                });
+            }
+            if zero_to.is_some_and(|z| l <= z) && e != 0 {
+                return Err(FormatError::Inconsistent(format!(
+                    "`{name}` entry {} is {e}, but a relation of generator f{} is a word in the generators after it, so its exponents up to f{} are 0",
+                    row * n + l,
+                    zero_to.expect("checked") + 1,
+                    zero_to.expect("checked") + 1
+                )));
+            }
+        }
+        Ok(())
+    };
+    for (i, x) in powers.chunks(n.max(1)).take(n).enumerate() {
+        in_range("pc.powers", i, x, Some(i))?;
+    }
+    for (r, x) in conj.chunks(n.max(1)).take(n * n).enumerate() {
+        let (i, j) = (r / n, r % n);
+        if j <= i {
+            if let Some(l) = x.iter().position(|&e| e != 0) {
+                return Err(FormatError::Inconsistent(format!(
+                    "`pc.conjugates` entry {} is {}, but row ({i}, {j}) holds no relation (only f_j^f_i for i < j does) and must be 0",
+                    r * n + l,
+                    x[l]
+                )));
+            }
+        } else {
+            in_range("pc.conjugates", r, x, Some(i))?;
+        }
+    }
+    for (i, x) in generators.iter().enumerate() {
+        in_range("pc.generators", i, x, None)?;
+    }
+    for (i, x) in tokens.iter().enumerate() {
+        in_range("pc.tokens", i, x, None)?;
+    }
+    let mut pc = Pc::with_orders(PcTruth::names(n), orders, MAX_PC_WORK);
+    for i in (0..n).rev() {
+        let c = rows(conj[i * n * n..(i + 1) * n * n].to_vec(), n, n);
+        pc.set_level(i, powers[i * n..(i + 1) * n].to_vec(), &c)
+            .map_err(|e| FormatError::Inconsistent(format!("building the presentation: {e}")))?;
+    }
+    Ok(PcTruth::new(
+        pc,
+        terms.iter().map(|&b| b as usize).collect(),
+        generators,
+        tokens,
+    ))
+}
+
 /// A base (`{prefix}base`) and one tensor of representatives per base point
 /// (`{prefix}level.i`).
 fn read_levels(rd: &mut Reader, prefix: &str, deg: usize) -> Result<Levels, FormatError> {
@@ -638,6 +764,9 @@ pub fn decode(bytes: &[u8]) -> Result<Model, FormatError> {
     // The manifest says what is tracked; the validator checks it says one
     // thing.
     let truth = match (&manifest.group, &manifest.automaton) {
+        (Some(g), None) if !rd.has("group.table") && rd.has("pc.orders") => {
+            Truth::Pc(read_pc(&mut rd, g.generators.len(), v)?)
+        }
         (Some(g), None) if !rd.has("group.table") && rd.has("perm.tokens") => {
             let series = manifest.format_version == FORMAT_VERSION_SERIES;
             Truth::Perm(read_perm(&mut rd, g.generators.len(), v, series)?)
@@ -660,7 +789,7 @@ pub fn decode(bytes: &[u8]) -> Result<Model, FormatError> {
     };
     // The tensors present say which kind of net this is; the validator
     // checks that it is the target's.
-    let listed = !matches!(truth, Truth::Perm(_));
+    let listed = !matches!(truth, Truth::Perm(_) | Truth::Pc(_));
     let net = if rd.has("pd.index") {
         let action = read_action(&mut rd, n, listed, dt)?;
         let deg = Some(action.degree());

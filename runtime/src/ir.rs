@@ -47,6 +47,9 @@ pub enum Truth {
     /// The same for a permutation group too big for a Cayley table: the
     /// tokens' permutations and a normal form (format version 5).
     Perm(PermTruth),
+    /// The same for a solvable group given by a polycyclic presentation
+    /// along the stack's series (format version 7).
+    Pc(PcTruth),
     /// Output t is the state of a deterministic automaton after x_1…x_t.
     Automaton(AutomatonTruth),
 }
@@ -77,6 +80,185 @@ pub struct PermTruth {
     pub tokens: Vec<Vec<u32>>,
     /// How the elements are numbered.
     pub numbering: Numbering,
+}
+
+/// A solvable group given by a consistent polycyclic presentation whose
+/// generators f_1, …, f_n run along a series G = G_0 ⊳ G_1 ⊳ … ⊳ G_k = 1
+/// with abelian factors: term i's block of generators (`terms[i]` of them,
+/// in order) spans G_i modulo G_{i+1}, its exponents the coordinates of
+/// A_i = G_i/G_{i+1}. With w_i(c) block i's word f_s^{c_0}·f_{s+1}^{c_1}⋯,
+/// every element is x = w_{k-1}(c_{k-1})⋯w_1(c_1)·w_0(c_0), the blocks in
+/// reverse order (version 6's σ_{k-1}(c_{k-1})⋯σ_0(c_0) with the f's as
+/// sections, the decomposition a diagonal stack tracking right products
+/// carries), and its id is the mixed-radix number of c_0, c_1, … (f_1's
+/// digit least significant): the stack's joint code, so there is no
+/// readout and no table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PcTruth {
+    /// The presentation, on generators named f1, …, fn (GAP's names for a
+    /// pc group's generators).
+    pub pc: crate::pc::Pc,
+    /// How many generators each term's block holds.
+    pub terms: Vec<usize>,
+    /// Generator i (named `manifest.group.generators[i]`) as its exponent
+    /// vector. Labels of tokens are words in these generators.
+    pub generators: Vec<crate::pc::Exps>,
+    /// Input token id -> its exponent vector (the identity for a start
+    /// token).
+    pub tokens: Vec<crate::pc::Exps>,
+    /// Steps already collected, for groups small enough to table them.
+    steps: StepCache,
+}
+
+/// Most (element, token) steps a [`PcTruth`] keeps once collected (16 MB):
+/// a check that runs millions of steps through a group of up to a few
+/// hundred thousand elements then collects each step once.
+pub const MAX_CACHED_STEPS: u128 = 1 << 22;
+
+/// `next` of every (element, token) pair, filled on first use (`u32::MAX`:
+/// not yet collected); made afresh by a copy and by validation, so it never
+/// outlives the fields it was collected from, and no part of the value.
+#[derive(Default)]
+struct StepCache(OnceLock<Option<Box<[std::sync::atomic::AtomicU32]>>>);
+
+impl Clone for StepCache {
+    fn clone(&self) -> StepCache {
+        StepCache::default()
+    }
+}
+
+impl PartialEq for StepCache {
+    fn eq(&self, _: &StepCache) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for StepCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StepCache")
+    }
+}
+
+/// Collection in a validated presentation has no budget to run out of.
+fn collected<T>(r: Result<T, crate::pc::CollectError>) -> T {
+    r.expect("collection in a validated presentation")
+}
+
+impl PcTruth {
+    pub fn new(
+        pc: crate::pc::Pc,
+        terms: Vec<usize>,
+        generators: Vec<crate::pc::Exps>,
+        tokens: Vec<crate::pc::Exps>,
+    ) -> PcTruth {
+        PcTruth {
+            pc,
+            terms,
+            generators,
+            tokens,
+            steps: StepCache::default(),
+        }
+    }
+    /// Drop the steps collected so far (the fields may have changed).
+    pub fn forget_steps(&mut self) {
+        self.steps = StepCache::default();
+    }
+    /// The names of the presentation's generators f1, …, fn.
+    pub fn names(n: usize) -> Vec<String> {
+        (1..=n).map(|j| format!("f{j}")).collect()
+    }
+    pub fn order(&self) -> u128 {
+        self.pc.order()
+    }
+    /// w_i(c) for the digits `c` of block i.
+    fn word(&self, i: usize, c: &[u32]) -> crate::pc::Exps {
+        let start: usize = self.terms[..i].iter().sum();
+        let mut x = self.pc.identity();
+        x[start..start + c.len()].copy_from_slice(c);
+        x
+    }
+    /// The number of element x: per term, x's block-i exponents, then
+    /// x·w_i(c)⁻¹ goes on into G_{i+1}.
+    pub fn rank(&self, x: &crate::pc::Exps) -> u32 {
+        let mut x = x.clone();
+        let mut digits = Vec::with_capacity(x.len());
+        let mut start = 0;
+        for (i, &b) in self.terms.iter().enumerate() {
+            let c = x[start..start + b].to_vec();
+            let w = collected(self.pc.inverse(&self.word(i, &c)));
+            collected(self.pc.mul_into(&mut x, &w));
+            digits.extend(c);
+            start += b;
+        }
+        self.pc.rank(&digits) as u32
+    }
+    /// The element numbered `id`: w_{k-1}(c_{k-1})⋯w_0(c_0).
+    pub fn unrank(&self, id: u32) -> crate::pc::Exps {
+        let digits = self.pc.unrank(u64::from(id));
+        let mut x = self.pc.identity();
+        let mut end = digits.len();
+        for (i, &b) in self.terms.iter().enumerate().rev() {
+            let w = self.word(i, &digits[end - b..end]);
+            collected(self.pc.mul_into(&mut x, &w));
+            end -= b;
+        }
+        x
+    }
+    /// The number of y·z for y numbered `y` and z token `t`.
+    pub fn next(&self, y: u32, t: u32) -> u32 {
+        use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+        let v = self.tokens.len();
+        let cache = self.steps.0.get_or_init(|| {
+            (self.order() * v as u128 <= MAX_CACHED_STEPS).then(|| {
+                (0..self.order() as usize * v)
+                    .map(|_| AtomicU32::new(u32::MAX))
+                    .collect()
+            })
+        });
+        let slot = cache.as_ref().map(|c| &c[y as usize * v + t as usize]);
+        if let Some(known) = slot.map(|s| s.load(Relaxed)).filter(|&s| s != u32::MAX) {
+            return known;
+        }
+        let mut x = self.unrank(y);
+        collected(self.pc.mul_into(&mut x, &self.tokens[t as usize]));
+        let next = self.rank(&x);
+        // Ids are below the order, at most u32::MAX − 1, so never the mark.
+        if let Some(s) = slot {
+            s.store(next, Relaxed);
+        }
+        next
+    }
+    /// Element `id` as its normal word in f1, …, fn ("f1*f3^2"), as GAP
+    /// prints a pc group's elements; "<identity>" for the identity.
+    pub fn label(&self, id: u32) -> String {
+        pc_word(&self.unrank(id))
+    }
+    /// Where each term's block starts, and n at the end.
+    pub fn starts(&self) -> Vec<usize> {
+        let mut s = vec![0];
+        for &b in &self.terms {
+            s.push(s.last().expect("non-empty") + b);
+        }
+        s
+    }
+}
+
+/// A normal word in f1, …, fn: "f1*f3^2", "<identity>" when empty.
+pub fn pc_word(x: &[u32]) -> String {
+    let parts: Vec<String> = x
+        .iter()
+        .enumerate()
+        .filter(|&(_, &e)| e != 0)
+        .map(|(j, &e)| match e {
+            1 => format!("f{}", j + 1),
+            _ => format!("f{}^{e}", j + 1),
+        })
+        .collect();
+    if parts.is_empty() {
+        "<identity>".into()
+    } else {
+        parts.join("*")
+    }
 }
 
 /// The numbering of a [`PermTruth`]'s elements.
@@ -946,6 +1128,7 @@ impl Model {
     pub fn order(&self) -> usize {
         match &self.truth {
             Truth::Perm(p) => p.order().map_or(usize::MAX, |o| o as usize),
+            Truth::Pc(p) => usize::try_from(p.order()).unwrap_or(usize::MAX),
             _ => self.manifest.outputs.len(),
         }
     }
@@ -953,6 +1136,7 @@ impl Model {
     pub fn output_label(&self, y: u32) -> String {
         match &self.truth {
             Truth::Perm(p) => p.label(y),
+            Truth::Pc(p) => p.label(y),
             _ => self.manifest.outputs[y as usize].clone(),
         }
     }
@@ -992,6 +1176,18 @@ impl Model {
             _ => None,
         }
     }
+    /// The tracked pc group, when the model tracks one.
+    pub fn pc(&self) -> Option<&PcTruth> {
+        match &self.truth {
+            Truth::Pc(p) => Some(p),
+            _ => None,
+        }
+    }
+    /// Whether the output is the joint code of a stack numbered along its
+    /// series (no table, no readout).
+    pub fn untabled(&self) -> bool {
+        matches!(self.truth, Truth::Perm(_) | Truth::Pc(_))
+    }
     /// The tracked automaton, when the model tracks one.
     pub fn automaton(&self) -> Option<&AutomatonTruth> {
         match &self.truth {
@@ -1002,7 +1198,7 @@ impl Model {
     /// The output before any token: the identity, or the start state.
     pub fn initial_output(&self) -> u32 {
         match &self.truth {
-            Truth::Group(_) | Truth::Perm(_) => 0,
+            Truth::Group(_) | Truth::Perm(_) | Truth::Pc(_) => 0,
             Truth::Automaton(a) => a.start,
         }
     }
@@ -1021,6 +1217,13 @@ impl Model {
                 }
             }
             Truth::Perm(p) => {
+                if self.manifest.bos == Some(t) {
+                    0
+                } else {
+                    p.next(y, t)
+                }
+            }
+            Truth::Pc(p) => {
                 if self.manifest.bos == Some(t) {
                     0
                 } else {
@@ -1162,11 +1365,14 @@ pub const FORMAT_VERSION_PERM: u32 = 5;
 /// The version written for a permutation group without a table, numbered
 /// along a series (a diagonal stack without a readout).
 pub const FORMAT_VERSION_SERIES: u32 = 6;
+/// The version written for a solvable group given by a polycyclic
+/// presentation (`pc.*`, [`PcTruth`]).
+pub const FORMAT_VERSION_PC: u32 = 7;
 /// Versions this build reads: 2 (diagonal targets, no start token), 3
 /// (one-layer cells, start tokens), 4 (automata, register components) and
-/// 5 (permutation groups without a Cayley table) and 6 (numbered along a
-/// series, without a readout).
-pub const FORMAT_VERSIONS_READ: [u32; 5] = [2, 3, 4, 5, 6];
+/// 5 (permutation groups without a Cayley table), 6 (numbered along a
+/// series, without a readout) and 7 (pc presentations).
+pub const FORMAT_VERSIONS_READ: [u32; 6] = [2, 3, 4, 5, 6, 7];
 /// Label of the start token.
 pub const BOS_LABEL: &str = "<bos>";
 pub const CONVENTION: &str =

@@ -11,6 +11,7 @@ pub mod exec;
 pub mod export;
 pub mod format;
 pub mod ir;
+pub mod pc;
 pub mod scalar;
 #[doc(hidden)]
 pub mod synth;

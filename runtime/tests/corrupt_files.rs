@@ -349,10 +349,12 @@ rejects! {
     manifest_unknown_field => with_manifest(|m| m["series_orders"] = json!([6, 3, 1]));
     manifest_unknown_group_field => with_manifest(|m| m["group"]["order"] = json!(6));
     wrong_format_name => with_manifest(|m| m["format"] = json!("onnx"));
-    future_version => with_manifest(|m| m["format_version"] = json!(7));
+    future_version => with_manifest(|m| m["format_version"] = json!(8));
     // Versions 5 and 6 are for permutation groups without a table.
     version_5_with_a_table => with_manifest(|m| m["format_version"] = json!(5));
     version_6_with_a_table => with_manifest(|m| m["format_version"] = json!(6));
+    // Version 7 is for pc presentations.
+    version_7_with_a_table => with_manifest(|m| m["format_version"] = json!(7));
     older_version => with_manifest(|m| m["format_version"] = json!(1));
     unknown_float_dtype => with_manifest(|m| m["dtype"] = json!("float16"));
     dtype_disagrees_with_the_tensors => with_manifest(|m| m["dtype"] = json!("float64"));

@@ -7,7 +7,8 @@ use gssm_compiler::construct::Alphabet;
 use gssm_compiler::diagnostics::Diagnostic;
 use gssm_compiler::elaborate::Checked;
 use gssm_compiler::pipeline::{
-    compile, compile_automaton, compile_chain, compile_proved, Coordinates, Options, Origin,
+    compile, compile_automaton, compile_chain, compile_pc, compile_proved, Coordinates, Options,
+    Origin,
 };
 use gssm_compiler::target;
 use gssm_runtime::format::FloatDtype;
@@ -129,31 +130,24 @@ pub fn run(a: Args) -> ExitCode {
     let e = match checked_from(&program, a.group.as_deref()) {
         Ok(Checked::Listed(e)) => e,
         Ok(Checked::Chain(c)) => {
-            let opts = Options {
-                alphabet: alphabet_of(a.alphabet),
-                dtype: dtype_of(a.dtype),
-                bos: a.bos,
-                coordinates: a.coordinates.into(),
-            };
+            let opts = group_options(&a);
             let limits = a.limits.get();
             let r = proved(&a, |o: &Options| compile_chain(&c, t, o, &limits), &opts);
             let size = format!("order {}", c.group.chain.order());
             return finish(r, &a, &c.group.name, &size, t.name(), start);
         }
         Ok(Checked::Pc(e)) => {
-            report(&e.unlisted("compiling it", program.limits().max_elements));
-            return ExitCode::FAILURE;
+            let opts = group_options(&a);
+            let limits = a.limits.get();
+            let r = proved(&a, |o: &Options| compile_pc(&e, t, o, &limits), &opts);
+            let size = format!("order {}", e.pc.order());
+            return finish(r, &a, &e.name, &size, t.name(), start);
         }
         Err(code) => return code,
     };
     let origin = e.origin();
     let group = e.group;
-    let opts = Options {
-        alphabet: alphabet_of(a.alphabet),
-        dtype: dtype_of(a.dtype),
-        bos: a.bos,
-        coordinates: a.coordinates.into(),
-    };
+    let opts = group_options(&a);
     let r = proved(&a, |o: &Options| compile(&group, &origin, t, o), &opts);
     let size = format!("order {}", group.order());
     finish(r, &a, &group.name, &size, t.name(), start)
@@ -172,6 +166,16 @@ fn proved(
     let (model, bytes, report) = compile_proved(one, opts, d.into(), a.closure_limit)?;
     eprintln!("precision {}: {}", report.dtype, report.summary());
     Ok((model, bytes))
+}
+
+/// A group's compile options, as the flags give them.
+fn group_options(a: &Args) -> Options {
+    Options {
+        alphabet: alphabet_of(a.alphabet),
+        dtype: dtype_of(a.dtype),
+        bos: a.bos,
+        coordinates: a.coordinates.into(),
+    }
 }
 
 fn alphabet_of(a: AlphabetArg) -> Alphabet {

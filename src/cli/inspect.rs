@@ -7,7 +7,7 @@
 //! [`diagonal_layer`] is the only kind there is so far.
 
 use super::common::{fail, load_model, ModelLimits};
-use gssm_runtime::ir::{cycle_notation, Diagonal, Layer, Net, Truth};
+use gssm_runtime::ir::{cycle_notation, pc_word, Diagonal, Layer, Net, Truth};
 use gssm_runtime::valid::ValidModel;
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -133,14 +133,20 @@ impl View {
                     }
                 })
                 .collect(),
-            (Some(info), None) => match model.perm() {
-                Some(p) => info
+            (Some(info), None) => match (model.perm(), model.pc()) {
+                (Some(p), _) => info
                     .generators
                     .iter()
                     .zip(&p.generators)
                     .map(|(name, g)| format!("{name} = {}", cycle_notation(g)))
                     .collect(),
-                None => Vec::new(),
+                (None, Some(p)) => info
+                    .generators
+                    .iter()
+                    .zip(&p.generators)
+                    .map(|(name, g)| format!("{name} = {}", pc_word(g)))
+                    .collect(),
+                (None, None) => Vec::new(),
             },
             _ => Vec::new(),
         };
@@ -202,6 +208,7 @@ impl View {
                     let what = match &model.truth {
                         Truth::Group(g) => m.outputs[g.token_elements[i] as usize].clone(),
                         Truth::Perm(p) => cycle_notation(&p.tokens[i]),
+                        Truth::Pc(p) => pc_word(&p.tokens[i]),
                         Truth::Automaton(a) => (0..model.order() as u32)
                             .take(shown.rows)
                             .map(|q| m.outputs[a.next(q, i as u32) as usize].as_str())

@@ -9,7 +9,6 @@
 
 use super::common::{fail, file_dtype, load_model, BackendArg, DtypeArg, ModelLimits};
 use gssm_runtime::exec::{build, Executor};
-use gssm_runtime::ir::PermTruth;
 use gssm_runtime::scalar::Dtype;
 use gssm_runtime::tokens::{ReadError, SequenceReader, Tokens, Vocab};
 use gssm_runtime::valid::ValidModel;
@@ -94,7 +93,7 @@ fn run_all(a: &Args) -> Result<(), String> {
     let words = output_words(&model, a.ids);
     let mut out = Output {
         words: &words,
-        perm: model.perm().filter(|_| !a.ids),
+        on_demand: model.untabled() && !a.ids,
         w: BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
     };
     // Every sequence must have the first one's length.
@@ -139,10 +138,9 @@ fn write_error(e: std::io::Error) -> String {
 }
 
 /// The text printed for each output id: its label, or the id itself;
-/// empty for a permutation group without a table, whose labels are made on
-/// demand.
+/// empty for a group without a table, whose labels are made on demand.
 fn output_words(model: &ValidModel, ids: bool) -> Vec<String> {
-    if model.perm().is_some() {
+    if model.untabled() {
         Vec::new()
     } else if ids {
         (0..model.manifest.outputs.len())
@@ -155,9 +153,9 @@ fn output_words(model: &ValidModel, ids: bool) -> Vec<String> {
 
 struct Output<'a, W: Write> {
     words: &'a [String],
-    /// Labels made on demand (cycle notation), for a permutation group
+    /// Labels made on demand (cycle notation, normal words), for a group
     /// without a table printed by label.
-    perm: Option<&'a PermTruth>,
+    on_demand: bool,
     w: W,
 }
 
@@ -188,16 +186,16 @@ fn run_batch<W: Write>(
                         "the executor gave output {y}, which is not an element"
                     ))
                 }
-                y => match out.perm {
-                    Some(p) => {
-                        made = p.label(y);
+                y => match out.on_demand {
+                    true => {
+                        made = model.output_label(y);
                         &made
                     }
-                    None if out.words.is_empty() => {
+                    false if out.words.is_empty() => {
                         made = y.to_string();
                         &made
                     }
-                    None => &out.words[y as usize],
+                    false => &out.words[y as usize],
                 },
             };
             out.w.write_all(word.as_bytes()).map_err(write_error)?;

@@ -93,16 +93,10 @@ pub fn load_elaborated(
 }
 
 /// The group `name` of a source file as `gssm check` elaborates it: listed,
-/// or past the element limit as a stabiliser chain.
+/// or past the element limit as a stabiliser chain or a pc presentation.
 pub fn load_checked(file: &Path, name: &str, limits: &SourceLimits) -> Result<Checked, ExitCode> {
     match load_file(file, &limits.get()) {
-        Ok(p) => match checked_from(&p, Some(name))? {
-            Checked::Pc(e) => {
-                report(&e.unlisted("checking a file against it", limits.max_elements));
-                Err(ExitCode::FAILURE)
-            }
-            c => Ok(c),
-        },
+        Ok(p) => checked_from(&p, Some(name)),
         Err(d) => {
             report(&d);
             Err(ExitCode::FAILURE)

@@ -140,6 +140,8 @@ impl Observer for Printer {
                     "the truth is the file's automaton"
                 } else if model.perm().is_some() {
                     "the truth multiplies the tokens' permutations"
+                } else if model.pc().is_some() {
+                    "the truth collects in the file's pc presentation"
                 } else {
                     "the table is associative"
                 },
@@ -348,7 +350,7 @@ pub fn run(a: Args) -> ExitCode {
         group: match e {
             Checked::Listed(e) => SourceKind::Listed(&e.group),
             Checked::Chain(c) => SourceKind::Chain(&c.group),
-            Checked::Pc(_) => unreachable!("load_checked refuses pc groups past the limit"),
+            Checked::Pc(e) => SourceKind::Pc(&e.pc),
         },
         file,
     });

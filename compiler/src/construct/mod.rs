@@ -10,6 +10,7 @@ pub mod automaton;
 pub mod chain;
 pub mod delta;
 pub mod diagonal;
+pub mod pc;
 pub mod pd;
 pub mod rnn;
 pub mod solvable;
@@ -101,6 +102,23 @@ pub fn manifest(g: &Group, kind: TargetKind, dtype: FloatDtype, toks: &Tokens) -
     m.tokens = toks.labels();
     m.outputs = g.labels().to_vec();
     m
+}
+
+/// Most entries one table (a cocycle, a layer's tokens) may have: the
+/// loader's limit, checked before the table is allocated.
+pub(crate) fn check_entries(
+    what: impl FnOnce() -> String,
+    entries: u128,
+    limit: usize,
+) -> Result<usize, String> {
+    if entries > limit as u128 {
+        return Err(format!(
+            "{} would have {entries} entries ({}), more than the {limit} a weight file may hold",
+            what(),
+            gssm_runtime::chain::format_bytes(entries * 4)
+        ));
+    }
+    Ok(entries as usize)
 }
 
 /// The fields every manifest shares; what is tracked, the tokens and the

@@ -11,29 +11,13 @@
 //! table limit before it is allocated.
 
 use super::chain::{chain_levels, manifest_and_truth, ChainGroup};
+use super::check_entries;
 use super::diagonal::layer;
 use super::Alphabet;
 use crate::group::bsgs::{inverse, mul, Chain, Perm};
 use crate::target::chain::ChainPlan;
 use crate::target::Target;
 use gssm_runtime::ir::{Diagonal, FloatDtype, Model, Net, Numbering, Term, Truth};
-
-/// Most entries one table (a cocycle, a layer's tokens) may have: the
-/// loader's limit.
-fn check_entries(
-    what: impl FnOnce() -> String,
-    entries: u128,
-    limit: usize,
-) -> Result<usize, String> {
-    if entries > limit as u128 {
-        return Err(format!(
-            "{} would have {entries} entries ({}), more than the {limit} a weight file may hold",
-            what(),
-            gssm_runtime::chain::format_bytes(entries * 4)
-        ));
-    }
-    Ok(entries as usize)
-}
 
 pub fn construct(
     g: &ChainGroup,

@@ -97,23 +97,6 @@ pub struct ElaboratedPc {
     pub warnings: Vec<Diagnostic>,
 }
 
-impl ElaboratedPc {
-    /// The error for a use that lists the group's elements (compiling it,
-    /// checking a file against it), past `max_elements`.
-    pub fn unlisted(&self, what: &str, max_elements: usize) -> Diagnostic {
-        Diagnostic::error(
-            "group::pc-beyond-limit",
-            format!(
-                "{} is a pc group of order {}, past --max-elements {max_elements}: {what} lists its elements",
-                self.name,
-                self.pc.order()
-            ),
-        )
-        .at(&self.source, self.span, "this group")
-        .help("raise --max-elements (its Cayley table holds order² entries), or write the group as a permutation group, which compiles past the limit to pd-ssm and aussm; `gssm check` reports a pc group's structure without listing it")
-    }
-}
-
 /// A definition in the main file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Definition {

@@ -16,6 +16,7 @@ pub mod coset;
 pub mod faithful;
 pub mod pc;
 pub mod pc_action;
+pub mod pc_quotient;
 pub mod pcgs;
 pub mod perm;
 pub mod product;

@@ -1,19 +1,9 @@
-//! Polycyclic presentations of finite solvable groups, with GAP's
-//! conventions: generators g_1, …, g_n in order; each has a relative order
-//! p_i ≥ 2 and a power relation g_i^{p_i} = w_ii; each pair i < j has a
-//! conjugate relation g_j^{g_i} = g_i^-1·g_j·g_i = w_ij (a commutator
-//! relation [g_j, g_i] = g_j^-1·g_j^{g_i} says the same); every w lies in
-//! ⟨g_{i+1}, …, g_n⟩, and a pair without a relation commutes. Every element
-//! is a normal word g_1^{e_1}⋯g_n^{e_n} with 0 ≤ e_i < p_i: its exponent
-//! vector. Products come from collection, without listing the group.
-//!
-//! The collector works from the last generator up: multiplying a normal
-//! word g_1^{e_1}⋯g_i^{e_i}·u (u in G_{i+1} = ⟨g_{i+1}, …⟩) by g_i gives
-//! g_1^{e_1}⋯g_i^{e_i+1}·u^{g_i}, and the conjugate of u by g_i is a
-//! product in G_{i+1} of the conjugates w_ij, so each step recurses into a
-//! smaller subgroup. A presentation defines a group of order ∏ p_i exactly
-//! when it is consistent, which the overlaps of Wamsley's test decide
-//! (Sims, *Computation with finitely presented groups*, §9.8).
+//! Polycyclic presentations in the language, with GAP's conventions (the
+//! collector is [`gssm_runtime::pc`]): relators read as power, conjugate
+//! or commutator relations, checked and turned into a [`Pc`]; the direct
+//! and semidirect products of pc groups; the group listed by collection.
+//! A pair without a relation commutes; the right sides are words in the
+//! generators after the relation's level.
 
 use super::{group_bytes, Group, GroupError, Limits, Word};
 use thiserror::Error;
@@ -22,8 +12,8 @@ use thiserror::Error;
 /// take by default (about ten seconds).
 pub const DEFAULT_MAX_WORK: u64 = 200_000_000;
 
-/// An element as its exponent vector.
-pub type Exps = Vec<u32>;
+use gssm_runtime::pc::CollectError;
+pub use gssm_runtime::pc::{Exps, Pc};
 
 /// One relation of a pc presentation, as read from a relator.
 #[derive(Clone, Debug, PartialEq)]
@@ -89,6 +79,15 @@ pub enum PcError {
     },
     #[error("collection took more than {limit} steps")]
     Work { limit: u64 },
+}
+
+impl From<CollectError> for PcError {
+    fn from(e: CollectError) -> PcError {
+        match e {
+            CollectError::Inconsistent(what) => PcError::Inconsistent(what),
+            CollectError::Work { limit } => PcError::Work { limit },
+        }
+    }
 }
 
 /// The left side of a pc relation.
@@ -173,417 +172,129 @@ fn gen_power(n: usize, j: usize, e: u32) -> Exps {
     x
 }
 
-/// A consistent pc presentation with its collector.
-#[derive(Clone, Debug)]
-pub struct Pc {
+/// Build and check a presentation on generators `names` from `relations`
+/// (indices into which the errors name). `max_order` bounds ∏ p_i before
+/// anything is collected, and `max_work` the collection steps building
+/// and checking it may take.
+pub fn presentation(
     names: Vec<String>,
-    orders: Vec<u32>,
-    /// g_i^{p_i}, zero at 0..=i.
-    powers: Vec<Exps>,
-    /// `conj[i * n + j]` (j > i): g_j^{g_i}, zero at 0..=i.
-    conj: Vec<Exps>,
-    /// `moves[i * n + j]`: whether g_i and g_j fail to commute.
-    moves: Vec<bool>,
-    /// g_i^-1, zero before i.
-    inverses: Vec<Exps>,
-    /// Collection steps left before [`PcError::Work`].
-    budget: std::cell::Cell<u64>,
-    limit: std::cell::Cell<u64>,
-}
-
-impl Pc {
-    /// Build and check a presentation on generators `names` from
-    /// `relations` (indices into which the errors name). `max_order`
-    /// bounds ∏ p_i before anything is collected, and `max_work` the
-    /// collection steps building and checking it may take.
-    pub fn new(
-        names: Vec<String>,
-        relations: &[PcRelation],
-        max_order: u128,
-        max_work: u64,
-    ) -> Result<Pc, PcError> {
-        let n = names.len();
-        let mut power_rel: Vec<Option<usize>> = vec![None; n];
-        let mut conj_rel: Vec<Option<usize>> = vec![None; n * n];
-        for (r, rel) in relations.iter().enumerate() {
-            let level = rel.level();
-            if let Some(&(g, _)) = rel.rhs().iter().find(|&&(g, _)| g <= level) {
-                return Err(PcError::Rhs {
-                    relation: r,
-                    gen_name: names[g].clone(),
-                    level_name: names[level].clone(),
-                });
-            }
-            let (slot, what) = match *rel {
-                PcRelation::Power { gen, exp, .. } => {
-                    if exp < 2 {
-                        return Err(PcError::SmallOrder {
-                            relation: r,
-                            name: names[gen].clone(),
-                            exp,
-                        });
-                    }
-                    (
-                        &mut power_rel[gen],
-                        format!("power relation for {}", names[gen]),
-                    )
-                }
-                PcRelation::Conjugate { gen, by, .. } => (
-                    &mut conj_rel[by * n + gen],
-                    format!("conjugate relation for {} by {}", names[gen], names[by]),
-                ),
-            };
-            if let Some(first) = slot.replace(r) {
-                return Err(PcError::Repeated {
-                    relation: r,
-                    first,
-                    what,
-                });
-            }
+    relations: &[PcRelation],
+    max_order: u128,
+    max_work: u64,
+) -> Result<Pc, PcError> {
+    let n = names.len();
+    let mut power_rel: Vec<Option<usize>> = vec![None; n];
+    let mut conj_rel: Vec<Option<usize>> = vec![None; n * n];
+    for (r, rel) in relations.iter().enumerate() {
+        let level = rel.level();
+        if let Some(&(g, _)) = rel.rhs().iter().find(|&&(g, _)| g <= level) {
+            return Err(PcError::Rhs {
+                relation: r,
+                gen_name: names[g].clone(),
+                level_name: names[level].clone(),
+            });
         }
-        let mut orders = Vec::with_capacity(n);
-        for (gen, rel) in power_rel.iter().enumerate() {
-            match rel.map(|r| &relations[r]) {
-                // Exponents are 32-bit: checked here, as the order bound
-                // alone does not when it is past 2^32.
-                Some(&PcRelation::Power { exp, .. }) if exp > u32::MAX as u64 => {
-                    return Err(PcError::LargeOrder {
-                        relation: rel.expect("matched"),
+        let (slot, what) = match *rel {
+            PcRelation::Power { gen, exp, .. } => {
+                if exp < 2 {
+                    return Err(PcError::SmallOrder {
+                        relation: r,
                         name: names[gen].clone(),
                         exp,
-                    })
-                }
-                Some(PcRelation::Power { exp, .. }) => orders.push(*exp),
-                _ => {
-                    return Err(PcError::NoPower {
-                        gen,
-                        name: names[gen].clone(),
-                    })
-                }
-            }
-        }
-        // Checked before any collection loops over an exponent.
-        let mut order: u128 = 1;
-        for &p in &orders {
-            order = order.saturating_mul(p as u128);
-        }
-        if order > max_order {
-            return Err(PcError::Order {
-                order,
-                limit: max_order,
-            });
-        }
-        let unit = |j: usize| gen_power(n, j, 1);
-        let mut pc = Pc {
-            names,
-            orders: orders.iter().map(|&p| p as u32).collect(),
-            powers: vec![vec![0; n]; n],
-            conj: (0..n * n)
-                .map(|k| {
-                    if k % n > k / n {
-                        unit(k % n)
-                    } else {
-                        vec![0; n]
-                    }
-                })
-                .collect(),
-            moves: vec![false; n * n],
-            inverses: vec![vec![0; n]; n],
-            budget: std::cell::Cell::new(max_work),
-            limit: std::cell::Cell::new(max_work),
-        };
-        // From the last generator up: level i's right sides are words in
-        // G_{i+1}, whose collector is complete by then.
-        for i in (0..n).rev() {
-            let r = power_rel[i].expect("checked above");
-            pc.powers[i] = pc.eval(relations[r].rhs())?;
-            for j in i + 1..n {
-                if let Some(r) = conj_rel[i * n + j] {
-                    pc.conj[i * n + j] = pc.eval(relations[r].rhs())?;
-                    pc.moves[i * n + j] = pc.conj[i * n + j] != unit(j);
-                }
-            }
-            // g_i^-1 = g_i^{p_i - 1}·(g_i^{p_i})^-1.
-            let mut inv = gen_power(n, i, pc.orders[i] - 1);
-            let w = pc.powers[i].clone();
-            let w_inv = pc.inverse(&w)?;
-            pc.mul_into(&mut inv, &w_inv)?;
-            pc.inverses[i] = inv;
-        }
-        pc.check_consistent()?;
-        Ok(pc)
-    }
-
-    pub fn names(&self) -> &[String] {
-        &self.names
-    }
-
-    pub fn len(&self) -> usize {
-        self.names.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
-    }
-
-    pub fn relative_orders(&self) -> &[u32] {
-        &self.orders
-    }
-
-    /// This presentation's power relations and its non-trivial conjugate
-    /// relations (a pair that commutes needs none), with every generator
-    /// moved up by `offset`: a factor's part of a product's presentation.
-    fn push_relations(&self, offset: usize, rels: &mut Vec<PcRelation>) {
-        let n = self.len();
-        for (i, &exp) in self.orders.iter().enumerate() {
-            rels.push(PcRelation::Power {
-                gen: offset + i,
-                exp: exp as u64,
-                rhs: shifted_word(&self.powers[i], offset),
-            });
-        }
-        for i in 0..n {
-            for j in i + 1..n {
-                if self.moves[i * n + j] {
-                    rels.push(PcRelation::Conjugate {
-                        gen: offset + j,
-                        by: offset + i,
-                        rhs: shifted_word(&self.conj[i * n + j], offset),
                     });
                 }
+                (
+                    &mut power_rel[gen],
+                    format!("power relation for {}", names[gen]),
+                )
             }
-        }
-    }
-
-    /// g_i^{p_i} as an exponent vector (zero at 0..=i); `None` past the
-    /// last generator.
-    pub fn power_relation(&self, i: usize) -> Option<&Exps> {
-        self.powers.get(i)
-    }
-
-    /// g_j^{g_i} as an exponent vector (zero at 0..=i) for i < j; `None`
-    /// otherwise. It is g_j itself when the two commute.
-    pub fn conjugate_relation(&self, i: usize, j: usize) -> Option<&Exps> {
-        (i < j && j < self.len()).then(|| &self.conj[i * self.len() + j])
-    }
-
-    /// |G| = ∏ p_i.
-    pub fn order(&self) -> u128 {
-        self.orders.iter().map(|&p| p as u128).product()
-    }
-
-    pub fn identity(&self) -> Exps {
-        vec![0; self.len()]
-    }
-
-    /// Give collection a fresh budget of `max_work` steps (each
-    /// multiplication by one generator is a step).
-    pub fn set_work_limit(&self, max_work: u64) {
-        self.budget.set(max_work);
-        self.limit.set(max_work);
-    }
-
-    fn step(&self) -> Result<(), PcError> {
-        let left = self.budget.get();
-        if left == 0 {
-            return Err(PcError::Work {
-                limit: self.limit.get(),
+            PcRelation::Conjugate { gen, by, .. } => (
+                &mut conj_rel[by * n + gen],
+                format!("conjugate relation for {} by {}", names[gen], names[by]),
+            ),
+        };
+        if let Some(first) = slot.replace(r) {
+            return Err(PcError::Repeated {
+                relation: r,
+                first,
+                what,
             });
         }
-        self.budget.set(left - 1);
-        Ok(())
     }
-
-    /// r ← r·g_i.
-    pub fn mul_gen(&self, r: &mut Exps, i: usize) -> Result<(), PcError> {
-        self.step()?;
-        let n = self.len();
-        let mut tail = vec![0; n];
-        tail[i + 1..].copy_from_slice(&r[i + 1..]);
-        // A tail of generators that commute with g_i stays as it is.
-        if (i + 1..n).any(|j| r[j] != 0 && self.moves[i * n + j]) {
-            tail = self.conj_by(&tail, i)?;
-        }
-        r[i] += 1;
-        if r[i] == self.orders[i] {
-            r[i] = 0;
-            let mut t = self.powers[i].clone();
-            self.mul_into(&mut t, &tail)?;
-            tail = t;
-        }
-        r[i + 1..].copy_from_slice(&tail[i + 1..]);
-        Ok(())
-    }
-
-    /// u^{g_i} for u in G_{i+1}: the product of the w_ij^{u_j}, each
-    /// power by squaring (large relative orders would make a loop over
-    /// the exponent the bulk of the work).
-    fn conj_by(&self, u: &Exps, i: usize) -> Result<Exps, PcError> {
-        let n = self.len();
-        let mut out = vec![0; n];
-        for (j, &e) in u.iter().enumerate().skip(i + 1) {
-            match e {
-                0 => {}
-                1 => self.mul_into(&mut out, &self.conj[i * n + j])?,
-                _ => {
-                    let w = self.pow(&self.conj[i * n + j], e as u64)?;
-                    self.mul_into(&mut out, &w)?;
-                }
+    let mut orders = Vec::with_capacity(n);
+    for (gen, rel) in power_rel.iter().enumerate() {
+        match rel.map(|r| &relations[r]) {
+            // Exponents are 32-bit: checked here, as the order bound
+            // alone does not when it is past 2^32.
+            Some(&PcRelation::Power { exp, .. }) if exp > u32::MAX as u64 => {
+                return Err(PcError::LargeOrder {
+                    relation: rel.expect("matched"),
+                    name: names[gen].clone(),
+                    exp,
+                })
+            }
+            Some(PcRelation::Power { exp, .. }) => orders.push(*exp as u32),
+            _ => {
+                return Err(PcError::NoPower {
+                    gen,
+                    name: names[gen].clone(),
+                })
             }
         }
-        Ok(out)
     }
-
-    /// r ← r·x.
-    pub fn mul_into(&self, r: &mut Exps, x: &Exps) -> Result<(), PcError> {
-        let n = self.len();
-        for (j, &e) in x.iter().enumerate() {
-            if e == 0 {
-                continue;
-            }
-            let p = self.orders[j];
-            if e < p && (j + 1..n).all(|k| r[k] == 0 || !self.moves[j * n + k]) {
-                // What follows g_j in r commutes with it, so the exponents
-                // add in one step, with at most one carry through g_j's
-                // power relation.
-                self.step()?;
-                // Both below p < 2^32: the sum fits 64 bits.
-                let s = r[j] as u64 + e as u64;
-                if s < p as u64 {
-                    r[j] = s as u32;
-                } else {
-                    r[j] = (s - p as u64) as u32;
-                    let mut tail = vec![0; n];
-                    tail[j + 1..].copy_from_slice(&r[j + 1..]);
-                    let mut t = self.powers[j].clone();
-                    self.mul_into(&mut t, &tail)?;
-                    r[j + 1..].copy_from_slice(&t[j + 1..]);
-                }
-                continue;
-            }
-            for _ in 0..e {
-                self.mul_gen(r, j)?;
-            }
-        }
-        Ok(())
+    // Checked before any collection loops over an exponent.
+    let mut order: u128 = 1;
+    for &p in &orders {
+        order = order.saturating_mul(p as u128);
     }
-
-    pub fn mul(&self, x: &Exps, y: &Exps) -> Result<Exps, PcError> {
-        let mut r = x.clone();
-        self.mul_into(&mut r, y)?;
-        Ok(r)
+    if order > max_order {
+        return Err(PcError::Order {
+            order,
+            limit: max_order,
+        });
     }
-
-    /// x^-1 = (g_n^-1)^{e_n}⋯(g_1^-1)^{e_1}.
-    pub fn inverse(&self, x: &Exps) -> Result<Exps, PcError> {
-        let mut out = self.identity();
-        for j in (0..self.len()).rev() {
-            for _ in 0..x[j] {
-                self.mul_into(&mut out, &self.inverses[j])?;
-            }
-        }
-        Ok(out)
-    }
-
-    /// x^k by squaring.
-    pub fn pow(&self, x: &Exps, mut k: u64) -> Result<Exps, PcError> {
-        let mut base = x.clone();
-        let mut out = self.identity();
-        while k > 0 {
-            if k & 1 == 1 {
-                self.mul_into(&mut out, &base)?;
-            }
-            k >>= 1;
-            if k > 0 {
-                base = self.mul(&base, &base)?;
-            }
-        }
-        Ok(out)
-    }
-
-    /// The normal form of a word.
-    pub fn eval(&self, w: &Word) -> Result<Exps, PcError> {
-        let mut out = self.identity();
-        for &(j, e) in w {
-            let g = if e < 0 {
-                self.inverses[j].clone()
-            } else {
-                gen_power(self.len(), j, 1)
+    let mut pc = Pc::with_orders(names, orders, max_work);
+    // From the last generator up: level i's right sides are words in
+    // G_{i+1}, whose collector is complete by then.
+    for i in (0..n).rev() {
+        let r = power_rel[i].expect("checked above");
+        let power = pc.eval(relations[r].rhs())?;
+        let mut conj = vec![Vec::new(); n];
+        for (j, c) in conj.iter_mut().enumerate().skip(i + 1) {
+            *c = match conj_rel[i * n + j] {
+                Some(r) => pc.eval(relations[r].rhs())?,
+                None => gen_power(n, j, 1),
             };
-            let p = self.pow(&g, e.unsigned_abs())?;
-            self.mul_into(&mut out, &p)?;
         }
-        Ok(out)
+        pc.set_level(i, power, &conj)?;
     }
+    pc.check_consistent()?;
+    Ok(pc)
+}
 
-    /// Wamsley's overlaps: each evaluated two ways must agree.
-    fn check_consistent(&self) -> Result<(), PcError> {
-        let n = self.len();
-        let unit = |j: usize| gen_power(n, j, 1);
-        let name = |i: usize| &self.names[i];
-        let prod = |x: &Exps, i: usize| -> Result<Exps, PcError> {
-            let mut r = x.clone();
-            self.mul_gen(&mut r, i)?;
-            Ok(r)
-        };
-        for k in 0..n {
-            for j in 0..k {
-                for i in 0..j {
-                    // (g_k g_j) g_i = g_k (g_j g_i)
-                    let left = prod(&prod(&unit(k), j)?, i)?;
-                    let right = self.mul(&unit(k), &prod(&unit(j), i)?)?;
-                    if left != right {
-                        return Err(PcError::Inconsistent(format!(
-                            "({}*{})*{} and {}*({}*{}) collect differently",
-                            name(k),
-                            name(j),
-                            name(i),
-                            name(k),
-                            name(j),
-                            name(i)
-                        )));
-                    }
-                }
+/// `pc`'s power relations and its non-trivial conjugate relations (a pair
+/// that commutes needs none), with every generator moved up by `offset`:
+/// a factor's part of a product's presentation.
+fn push_relations(pc: &Pc, offset: usize, rels: &mut Vec<PcRelation>) {
+    let n = pc.len();
+    for (i, &exp) in pc.relative_orders().iter().enumerate() {
+        rels.push(PcRelation::Power {
+            gen: offset + i,
+            exp: exp as u64,
+            rhs: shifted_word(pc.power_relation(i).expect("a level"), offset),
+        });
+    }
+    for i in 0..n {
+        for j in i + 1..n {
+            let w = pc.conjugate_relation(i, j).expect("i < j < n");
+            if *w != gen_power(n, j, 1) {
+                rels.push(PcRelation::Conjugate {
+                    gen: offset + j,
+                    by: offset + i,
+                    rhs: shifted_word(w, offset),
+                });
             }
         }
-        for j in 0..n {
-            let pj = self.orders[j];
-            for i in 0..j {
-                // (g_j^{p_j}) g_i = g_j^{p_j - 1} (g_j g_i)
-                let left = prod(&self.powers[j], i)?;
-                let right = self.mul(&gen_power(n, j, pj - 1), &prod(&unit(j), i)?)?;
-                if left != right {
-                    return Err(PcError::Inconsistent(format!(
-                        "{a}^{pj}*{b} and {a}^{}*({a}*{b}) collect differently",
-                        pj - 1,
-                        a = name(j),
-                        b = name(i)
-                    )));
-                }
-                // g_j (g_i^{p_i}) = (g_j g_i) g_i^{p_i - 1}
-                let pi = self.orders[i];
-                let left = self.mul(&unit(j), &self.powers[i])?;
-                let right = self.mul(&prod(&unit(j), i)?, &gen_power(n, i, pi - 1))?;
-                if left != right {
-                    return Err(PcError::Inconsistent(format!(
-                        "{a}*{b}^{pi} and ({a}*{b})*{b}^{} collect differently",
-                        pi - 1,
-                        a = name(j),
-                        b = name(i)
-                    )));
-                }
-            }
-            // (g_j^{p_j}) g_j = g_j (g_j^{p_j})
-            let left = prod(&self.powers[j], j)?;
-            let right = self.mul(&unit(j), &self.powers[j])?;
-            if left != right {
-                return Err(PcError::Inconsistent(format!(
-                    "{a}^{pj}*{a} and {a}*{a}^{pj} collect differently",
-                    a = name(j)
-                )));
-            }
-        }
-        Ok(())
     }
 }
 
@@ -635,10 +346,10 @@ pub fn direct_product(
     let mut rels = Vec::new();
     let mut offset = 0;
     for p in parts {
-        p.push_relations(offset, &mut rels);
+        push_relations(p, offset, &mut rels);
         offset += p.len();
     }
-    let pc = Pc::new(names, &rels, max_order, max_work)?;
+    let pc = presentation(names, &rels, max_order, max_work)?;
     pc.set_work_limit(max_work);
     Ok(pc)
 }
@@ -677,7 +388,7 @@ pub fn semidirect_product(
     }
     let mut rels = Vec::new();
     for (p, offset) in [(h, 0), (n, nh)] {
-        p.push_relations(offset, &mut rels);
+        push_relations(p, offset, &mut rels);
     }
     for (i, images) in action.iter().enumerate() {
         assert_eq!(images.len(), nn, "one image per generator of N");
@@ -692,84 +403,39 @@ pub fn semidirect_product(
             }
         }
     }
-    let pc = Pc::new(names, &rels, max_order, max_work)?;
+    let pc = presentation(names, &rels, max_order, max_work)?;
     pc.set_work_limit(max_work);
     Ok(pc)
 }
 
-impl Pc {
-    /// The image of `x` under the endomorphism sending generator j to
-    /// `images[j]`: the product of the `images[j]^{x_j}` in order. Every
-    /// product goes through the collector, within its budget.
-    pub fn image(&self, images: &[Exps], x: &Exps) -> Result<Exps, PcError> {
-        let mut out = self.identity();
-        for (j, &e) in x.iter().enumerate() {
-            if e != 0 {
-                let p = self.pow(&images[j], e as u64)?;
-                self.mul_into(&mut out, &p)?;
-            }
-        }
-        Ok(out)
+/// The group with its elements listed (orders up to the element limit): the
+/// generators' right-regular action on the exponent vectors, which
+/// [`Group::from_cayley_graph`] numbers and tabulates.
+pub fn listed(pc: &Pc, name: &str, limits: &Limits) -> Result<Group, GroupError> {
+    let n = pc.len();
+    let order = pc.order();
+    if order > limits.max_elements as u128 {
+        return Err(GroupError::TooManyElements {
+            limit: limits.max_elements,
+        });
     }
-
-    /// The composite of two endomorphisms given by the images of the
-    /// generators: first `first`, then `then` (x ↦ then(first(x))).
-    pub fn compose(&self, first: &[Exps], then: &[Exps]) -> Result<Vec<Exps>, PcError> {
-        first.iter().map(|x| self.image(then, x)).collect()
-    }
-}
-
-impl Pc {
-    /// The group with its elements listed (orders up to the element limit):
-    /// the generators' right-regular action on the exponent vectors, which
-    /// [`Group::from_cayley_graph`] numbers and tabulates.
-    pub fn group(&self, name: &str, limits: &Limits) -> Result<Group, GroupError> {
-        let n = self.len();
-        let order = self.order();
-        if order > limits.max_elements as u128 {
-            return Err(GroupError::TooManyElements {
-                limit: limits.max_elements,
-            });
+    let order = order as usize;
+    limits.check_memory(group_bytes(order, n), || {
+        format!(
+            "the Cayley table of {order} elements ({order}² entries) with its generator columns"
+        )
+    })?;
+    let mut right_mul = Vec::with_capacity(order * n);
+    for id in 0..order {
+        let x = pc.unrank(id as u64);
+        for j in 0..n {
+            let mut y = x.clone();
+            pc.mul_gen(&mut y, j)
+                .map_err(|e| GroupError::Invalid(e.to_string()))?;
+            right_mul.push(pc.rank(&y) as u32);
         }
-        let order = order as usize;
-        limits.check_memory(group_bytes(order, n), || {
-            format!("the Cayley table of {order} elements ({order}² entries) with its generator columns")
-        })?;
-        let strides: Vec<usize> = self
-            .orders
-            .iter()
-            .scan(1usize, |s, &p| {
-                let here = *s;
-                *s *= p as usize;
-                Some(here)
-            })
-            .collect();
-        let index = |x: &Exps| -> u32 {
-            x.iter()
-                .zip(&strides)
-                .map(|(&e, &s)| e as usize * s)
-                .sum::<usize>() as u32
-        };
-        let mut right_mul = Vec::with_capacity(order * n);
-        let mut x = self.identity();
-        for _ in 0..order {
-            for j in 0..n {
-                let mut y = x.clone();
-                self.mul_gen(&mut y, j)
-                    .map_err(|e| GroupError::Invalid(e.to_string()))?;
-                right_mul.push(index(&y));
-            }
-            // The next exponent vector, first generator fastest.
-            for (e, &p) in x.iter_mut().zip(&self.orders) {
-                *e += 1;
-                if *e < p {
-                    break;
-                }
-                *e = 0;
-            }
-        }
-        Group::from_cayley_graph(name, self.names.clone(), order, &right_mul, 0, limits)
     }
+    Group::from_cayley_graph(name, pc.names().to_vec(), order, &right_mul, 0, limits)
 }
 
 #[cfg(test)]
@@ -781,7 +447,7 @@ mod tests {
             .iter()
             .map(|w| classify(w).expect("a pc relation"))
             .collect();
-        Pc::new(
+        presentation(
             names.iter().map(|s| s.to_string()).collect(),
             &rels,
             1 << 20,

@@ -76,7 +76,7 @@ pub fn pc_action(
                 .iter()
                 .map(|w| p.eval(w))
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(PcActionError::Pc)?,
+                .map_err(|e| PcActionError::Pc(e.into()))?,
             PcOperand::Trivial(_) => Vec::new(),
             PcOperand::Listed { group, chain } => {
                 let img: Vec<Elem> = images.iter().map(|w| group.eval_word(w)).collect();
@@ -116,7 +116,9 @@ pub fn pc_action(
                 // Φ_{k·y} = φ_y ∘ Φ_k along the word of the element.
                 let mut auto = unit.clone();
                 for j in tree_word(&tree, g[0]) {
-                    auto = npc.compose(&auto, &phi[j]).map_err(PcActionError::Pc)?;
+                    auto = npc
+                        .compose(&auto, &phi[j])
+                        .map_err(|e| PcActionError::Pc(e.into()))?;
                 }
                 act.push(auto);
             }
@@ -134,7 +136,9 @@ pub fn pc_action(
                 let mut auto = unit.clone();
                 for (i, &e) in word.iter().enumerate() {
                     for _ in 0..e {
-                        auto = npc.compose(&auto, &act[i]).map_err(PcActionError::Pc)?;
+                        auto = npc
+                            .compose(&auto, &act[i])
+                            .map_err(|e| PcActionError::Pc(e.into()))?;
                     }
                 }
                 if auto != phi[j] {

@@ -455,7 +455,7 @@ pub fn factor_invariants(pc: &Pc, top: &Pcgs, n: &Pcgs) -> Result<Vec<PrimePower
             }
             let mut m = n.clone();
             m.add(pc, &powers)?;
-            Ok(m.order() / n.order())
+            Ok::<_, PcError>(m.order() / n.order())
         })?;
         out.extend(ks.into_iter().map(|k| PrimePower { p, k }));
     }
@@ -496,7 +496,7 @@ mod tests {
             .iter()
             .map(|w| classify(w).expect("a pc relation"))
             .collect();
-        Pc::new(
+        crate::group::pc::presentation(
             names.iter().map(|s| s.to_string()).collect(),
             &rels,
             1 << 20,

@@ -9,7 +9,7 @@
 use crate::group::Group;
 use crate::verify::exhaustive::count_sequences;
 use crate::verify::{
-    closure, exhaustive_cpu, horizon, proof, same_group, same_permutations, worst_case,
+    closure, exhaustive_cpu, horizon, proof, same_group, same_pc, same_permutations, worst_case,
     ClosureReport, ExhaustiveReport, HorizonReport, ProofReport, WorstCase,
 };
 use gssm_runtime::exec::{expected_sequences, gpu, jit, Backend};
@@ -78,6 +78,7 @@ pub struct SourceGroup<'a> {
 pub enum SourceKind<'a> {
     Listed(&'a Group),
     Chain(&'a crate::elaborate::Beyond),
+    Pc(&'a gssm_runtime::pc::Pc),
 }
 
 /// Everything `gssm verify` reports.
@@ -205,6 +206,7 @@ pub fn verify(
         Some(s) => match match s.group {
             SourceKind::Listed(g) => same_group(model, g),
             SourceKind::Chain(b) => same_permutations(model, &b.gen_names, &b.gens),
+            SourceKind::Pc(pc) => same_pc(model, pc),
         } {
             Ok(()) => Some(format!("checked against {}", s.file)),
             Err(why) => {

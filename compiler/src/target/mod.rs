@@ -10,6 +10,7 @@ mod cell;
 pub mod chain;
 mod mamba;
 mod neg_mamba;
+pub mod pc;
 mod s4d;
 
 pub use aussm::Aussm;

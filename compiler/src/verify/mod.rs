@@ -20,4 +20,4 @@ pub use closure::{closure, ClosureReport};
 pub use exhaustive::{exhaustive_cpu, ExhaustiveReport};
 pub use horizon::{horizon, HorizonReport};
 pub use proof::{proof, ProofReport};
-pub use source::{same_group, same_permutations};
+pub use source::{same_group, same_pc, same_permutations};

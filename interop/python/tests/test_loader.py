@@ -162,7 +162,7 @@ def cocycle_on_last_layer(t, m):
 
 CASES = [
     # manifest
-    ("future version", set_field("format_version", 7), gssm.VersionError, "version 7"),
+    ("future version", set_field("format_version", 8), gssm.VersionError, "version 8"),
     # Version 5 is a permutation group without a table (`perm.*`): a file
     # with a Cayley table that says 5 is refused, as by the Rust loader.
     ("version 5", set_field("format_version", 5), gssm.InconsistentError, "format version 5 files track a permutation group without a table"),

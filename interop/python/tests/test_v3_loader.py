@@ -117,7 +117,7 @@ CASES = [
     # Version 5 files track a permutation group without a table (`perm.*`).
     ("pd", "version 5", set_field("format_version", 5), E.InconsistentError, "format version 5 files track a permutation group"),
     ("pd", "version 6", set_field("format_version", 6), E.InconsistentError, "format version 6 files track a permutation group"),
-    ("pd", "version 7", set_field("format_version", 7), E.VersionError, "version 7"),
+    ("pd", "version 8", set_field("format_version", 8), E.VersionError, "version 8"),
     ("pd", "version 1", set_field("format_version", 1), E.VersionError, "older gssm"),
     ("pd", "pd-ssm in version 2", set_field("format_version", 2), E.InconsistentError, "needs format version 3"),
     ("rnn", "rnn in version 2", set_field("format_version", 2), E.InconsistentError, "needs format version 3"),
@@ -220,7 +220,7 @@ CASES = [
     ("diag-bos", "bos cocycle", cocycle_bos_elsewhere, E.InconsistentError, "next layer's start token 4"),
     ("diag-bos", "diagonal in version 5", set_field("format_version", 5), E.InconsistentError, "this file has another truth"),
     ("diag-bos", "diagonal in version 6", set_field("format_version", 6), E.InconsistentError, "this file has another truth"),
-    ("diag-bos", "diagonal in version 7", set_field("format_version", 7), E.VersionError, "versions 2, 3, 4, 5 and 6"),
+    ("diag-bos", "diagonal in version 8", set_field("format_version", 8), E.VersionError, "versions 2, 3, 4, 5, 6 and 7"),
 ]
 
 

@@ -492,7 +492,7 @@ S10_CASES = [
     ("I64 tokens", lambda t, m: t.update({"perm.tokens": t["perm.tokens"].astype(np.int64)}), gssm.DtypeError, "perm.tokens"),
     # Version 6 reads `perm.series.*` and is aussm only.
     ("version 6", set_field("format_version", 6), gssm.InconsistentError, "tracked by aussm models only, not pd-ssm"),
-    ("future version", set_field("format_version", 7), gssm.VersionError, "version 7"),
+    ("future version", set_field("format_version", 8), gssm.VersionError, "version 8"),
 ]
 
 

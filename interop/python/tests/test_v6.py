@@ -1,7 +1,7 @@
 """Format version 6: aussm stacks for permutation groups without a Cayley
 table, numbered along a series G = G_0 ⊳ G_1 ⊳ … ⊳ G_k = 1 with abelian
 factors so that the output id is the stack's joint code (no readout;
-/work/notes/v6-spec.md, `perm.series.*`).
+the README's "The weight file", `perm.series.*`).
 
 Files are crafted here (`test_v5.craft_aussm`: the series given by its
 sections, π_i and the groups found by brute force) and compiled by the CLI

@@ -2,7 +2,7 @@
 //! evaluate, by the group table or by multiplying permutations, to the
 //! element it labels.
 
-use crate::ir::{cycle_notation, GroupTruth, PermTruth};
+use crate::ir::{cycle_notation, pc_word, GroupTruth, PcTruth, PermTruth};
 use std::collections::HashMap;
 
 /// A group in which label words are evaluated: a Cayley table, or
@@ -72,6 +72,34 @@ impl WordGroup for Perms<'_> {
     }
     fn show(&self, a: &Vec<u32>) -> String {
         cycle_notation(a)
+    }
+}
+
+/// Elements are exponent vectors of a validated pc presentation.
+pub struct PcWords<'a>(pub &'a PcTruth);
+
+impl WordGroup for PcWords<'_> {
+    type Elem = Vec<u32>;
+    fn identity(&self) -> Vec<u32> {
+        self.0.pc.identity()
+    }
+    fn generator(&self, i: usize) -> Vec<u32> {
+        self.0.generators[i].clone()
+    }
+    fn mul(&self, a: &Vec<u32>, b: &Vec<u32>) -> Vec<u32> {
+        self.0
+            .pc
+            .mul(a, b)
+            .expect("collection in a validated presentation")
+    }
+    fn inverse(&self, a: &Vec<u32>) -> Vec<u32> {
+        self.0
+            .pc
+            .inverse(a)
+            .expect("collection in a validated presentation")
+    }
+    fn show(&self, a: &Vec<u32>) -> String {
+        pc_word(a)
     }
 }
 

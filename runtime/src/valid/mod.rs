@@ -12,15 +12,16 @@
 //! model computes the group product is the proof's job (`gssm verify`).
 
 mod labels;
+mod pc;
 mod perm;
 
-pub use labels::{check_generator_name, Perms, Table, WordGroup, Words};
+pub use labels::{check_generator_name, PcWords, Perms, Table, WordGroup, Words};
 
 use crate::format::FormatError;
 use crate::ir::{
     AutomatonTruth, Coord, DeltaCell, Diagonal, FloatDtype, GroupInfo, GroupTruth, Layer, Model,
     Net, Numbering, PdCell, PointAction, RnnCell, Truth, BOS_LABEL, CONVENTION, FORMAT_NAME,
-    FORMAT_VERSIONS_READ, FORMAT_VERSION_PERM, FORMAT_VERSION_SERIES,
+    FORMAT_VERSIONS_READ, FORMAT_VERSION_PC, FORMAT_VERSION_PERM, FORMAT_VERSION_SERIES,
 };
 use std::collections::HashSet;
 use std::ops::Deref;
@@ -247,6 +248,9 @@ pub fn validate(mut model: Model, limits: &LoadLimits) -> Result<ValidModel, For
             terms.iter_mut().for_each(crate::ir::Term::forget_lookup);
         }
     }
+    if let Truth::Pc(p) = &mut model.truth {
+        p.forget_steps();
+    }
     let m = &model.manifest;
     if m.format != FORMAT_NAME {
         return Err(FormatError::WrongFormat(m.format.clone()));
@@ -289,8 +293,11 @@ pub fn validate(mut model: Model, limits: &LoadLimits) -> Result<ValidModel, For
     if let (Truth::Perm(p), Some(info)) = (&model.truth, &m.group) {
         perm::check_perm(p, info, m, v0, limits)?;
     }
+    if let (Truth::Pc(p), Some(info)) = (&model.truth, &m.group) {
+        pc::check_pc(p, info, m, limits)?;
+    }
     let n = model.order();
-    let max_n = if model.perm().is_some() {
+    let max_n = if model.untabled() {
         MAX_PERM_ORDER
     } else {
         limits.max_order
@@ -301,6 +308,11 @@ pub fn validate(mut model: Model, limits: &LoadLimits) -> Result<ValidModel, For
         )));
     }
     let v = m.format_version;
+    if v == FORMAT_VERSION_PC && model.pc().is_none() {
+        return Err(bad(format!(
+            "format version {v} files track a group given by a pc presentation (`pc.*`); this file has another truth"
+        )));
+    }
     if (v == FORMAT_VERSION_PERM || v == FORMAT_VERSION_SERIES) && model.perm().is_none() {
         return Err(bad(format!(
             "format version {v} files track a permutation group without a table (`perm.*`); this file has another truth, so it is version 4"
@@ -308,7 +320,7 @@ pub fn validate(mut model: Model, limits: &LoadLimits) -> Result<ValidModel, For
     }
     match (&model.truth, &m.group, &m.automaton) {
         (Truth::Group(g), Some(info), None) => check_group(g, info, n, v0, limits)?,
-        (Truth::Perm(_), Some(_), None) => {}
+        (Truth::Perm(_) | Truth::Pc(_), Some(_), None) => {}
         (Truth::Automaton(a), None, Some(_)) => {
             if m.format_version < 4 {
                 return Err(bad(format!(
@@ -379,6 +391,12 @@ pub fn validate(mut model: Model, limits: &LoadLimits) -> Result<ValidModel, For
             target.name()
         )));
     }
+    if model.pc().is_some() && target != TargetKind::Aussm {
+        return Err(bad(format!(
+            "a group given by a pc presentation (`pc.*`) is tracked by aussm stacks only, whose joint code is the output, not by {}",
+            target.name()
+        )));
+    }
     if model.automaton().is_some() && model.diagonal().is_none() {
         return Err(bad(
             "an automaton model is a stack of diagonal layers; its file has a one-layer cell",
@@ -439,6 +457,14 @@ pub fn validate(mut model: Model, limits: &LoadLimits) -> Result<ValidModel, For
         Truth::Perm(p) => {
             let names = &m.group.as_ref().expect("checked above").generators;
             let mut words = Words::new(Perms(p), names);
+            let group_tokens = v0 - usize::from(bos);
+            check_labels("tokens", &m.tokens[..group_tokens], &mut words, |v| {
+                p.tokens[v].clone()
+            })?;
+        }
+        Truth::Pc(p) => {
+            let names = &m.group.as_ref().expect("checked above").generators;
+            let mut words = Words::new(PcWords(p), names);
             let group_tokens = v0 - usize::from(bos);
             check_labels("tokens", &m.tokens[..group_tokens], &mut words, |v| {
                 p.tokens[v].clone()
@@ -612,8 +638,28 @@ fn check_diagonal(
             "a model with a start token needs a layer to hold its state",
         ));
     }
-    let series = match model.perm().map(|p| &p.numbering) {
-        Some(Numbering::Series(terms)) => Some(terms),
+    // Without a readout, layer i's code is the truth's term i's: its
+    // factor's size, and the tensor that gives it.
+    let series: Option<(Vec<u64>, &str)> = match &model.truth {
+        Truth::Perm(p) => match &p.numbering {
+            Numbering::Series(terms) => Some((
+                terms.iter().map(crate::ir::Term::size).collect(),
+                "`perm.series.i.moduli`",
+            )),
+            Numbering::Chain(_) => None,
+        },
+        Truth::Pc(p) => Some((
+            p.starts()
+                .windows(2)
+                .map(|w| {
+                    p.pc.relative_orders()[w[0]..w[1]]
+                        .iter()
+                        .map(|&r| u64::from(r))
+                        .product()
+                })
+                .collect(),
+            "the orders in `pc.orders` of term i's block",
+        )),
         _ => None,
     };
     match (&d.readout, series) {
@@ -621,28 +667,27 @@ fn check_diagonal(
             check_len("readout", r.len(), joint)?;
             check_range("readout", r, n)?;
         }
-        (None, Some(terms)) => {
+        (None, Some((sizes, tensor))) => {
             // The output id is the joint code, which the truth numbers
             // term by term: layer i's codes are term i's.
-            if terms.len() != k {
+            if sizes.len() != k {
                 return Err(bad(format!(
                     "the truth's series has {} terms, but the stack has {k} layers: without a readout, layer i's code is term i's",
-                    terms.len()
+                    sizes.len()
                 )));
             }
-            for (i, (t, l)) in terms.iter().zip(&d.layers).enumerate() {
-                if t.size() != l.num_codes() as u64 {
+            for (i, (&size, l)) in sizes.iter().zip(&d.layers).enumerate() {
+                if size != l.num_codes() as u64 {
                     return Err(bad(format!(
-                        "layer {i} has {} codes, but term {i}'s factor (`perm.series.{i}.moduli`) has {} elements: without a readout, layer i's code is term i's",
+                        "layer {i} has {} codes, but term {i}'s factor ({tensor}) has {size} elements: without a readout, layer i's code is term i's",
                         l.num_codes(),
-                        t.size()
                     )));
                 }
             }
         }
         (Some(_), Some(_)) => {
             return Err(bad(
-                "a truth numbered along a series (`perm.series.*`) has the joint code as its output id, so the file has no `readout` tensor",
+                "a truth numbered along a series (`perm.series.*` or `pc.*`) has the joint code as its output id, so the file has no `readout` tensor",
             ))
         }
         (None, None) => {

@@ -578,7 +578,7 @@ impl<'p> Elab<'p> {
         } else {
             limits.max_elements as u128
         };
-        let built = pc::Pc::new(gens, &rels, max_order, PC_MAX_WORK).map_err(|err| {
+        let built = pc::presentation(gens, &rels, max_order, PC_MAX_WORK).map_err(|err| {
             let d = Diagnostic::error("pc::presentation", err.to_string());
             match err {
                 pc::PcError::Form { relation } => d
@@ -626,7 +626,7 @@ impl<'p> Elab<'p> {
                     .help("collection in this presentation is too slow to list; use fewer generators or smaller relative orders"),
             }
         })?;
-        match built.group(&name, &limits) {
+        match pc::listed(&built, &name, &limits) {
             Err(GroupError::TooManyElements { .. }) if beyond => {
                 self.keep_as_pc(&src, e.span, &name, built)
             }

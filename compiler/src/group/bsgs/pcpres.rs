@@ -628,10 +628,13 @@ pub fn pc_presentation(chain: &Chain, max_pc_work: u64) -> Result<PcOfChain> {
         }
     }
     let names = (1..=len).map(|i| format!("f{i}")).collect();
-    let pc = Pc::new(names, &rels, MAX_ORDER, max_pc_work).map_err(|e| match e {
-        PcError::Work { .. } => PcOfChainError::Pc(e),
-        e => PcOfChainError::Internal(format!("the presentation built was refused: {e}")),
-    })?;
+    let pc =
+        crate::group::pc::presentation(names, &rels, MAX_ORDER, max_pc_work).map_err(
+            |e| match e {
+                PcError::Work { .. } => PcOfChainError::Pc(e),
+                e => PcOfChainError::Internal(format!("the presentation built was refused: {e}")),
+            },
+        )?;
     if BigUint::from(pc.order()) != order {
         return Err(PcOfChainError::Internal(format!(
             "the presentation has order {}, the group {order}",

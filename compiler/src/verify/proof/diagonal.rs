@@ -167,27 +167,29 @@ pub fn proof(model: &ValidModel, d: &Diagonal) -> ProofReport {
             ),
         );
     }
-    // A permutation truth has no table to search against cheaply past a
-    // few thousand elements: prove it layer by layer, and search the
-    // states only as a cross-check of small groups.
-    let local = match model.perm() {
+    // A truth without a table (permutations, a pc presentation) has none
+    // to search against cheaply past a few thousand elements: prove it
+    // layer by layer, and search the states only as a cross-check of
+    // small groups.
+    let mut off = 0;
+    let codes: Vec<usize> = d
+        .layers
+        .iter()
+        .map(|l| {
+            let c = l.code_of(&init[off..off + l.width()]);
+            off += l.width();
+            c
+        })
+        .collect();
+    let checked = match (model.perm(), model.pc()) {
+        (Some(p), _) => Some(stack::check(d, p, model.order(), &codes, bos)),
+        (None, Some(q)) => Some(stack::check_pc(d, q, model.order(), &codes, bos)),
+        (None, None) => None,
+    };
+    let local = match checked {
         None => None,
-        Some(p) => {
-            let mut off = 0;
-            let codes: Vec<usize> = d
-                .layers
-                .iter()
-                .map(|l| {
-                    let c = l.code_of(&init[off..off + l.width()]);
-                    off += l.width();
-                    c
-                })
-                .collect();
-            match stack::check(d, p, model.order(), &codes, bos) {
-                Ok(c) => Some(c),
-                Err(e) => return fail(0, 0, e),
-            }
-        }
+        Some(Ok(c)) => Some(c),
+        Some(Err(e)) => return fail(0, 0, e),
     };
     let (states, transitions) = if local.is_some() && model.order() > CROSS_CHECK_ORDER {
         (0, 0)
@@ -214,7 +216,7 @@ pub fn proof(model: &ValidModel, d: &Diagonal) -> ProofReport {
         }),
         local: local.map(|c| {
             format!(
-                "local: every token's step multiplies the element read out by its permutation, layer by layer ({} reachable (code, token) cells of {} layers, each cocycle token one element of the layer below), and {}, the identity at the start",
+                "local: every token's step multiplies the element read out by the token's, layer by layer ({} reachable (code, token) cells of {} layers, each cocycle token one element of the layer below), and {}, the identity at the start",
                 c.cells,
                 d.layers.len(),
                 match c.readout {

@@ -1,6 +1,6 @@
-//! The local proof of a diagonal stack whose truth is a permutation group
-//! (a group past the element limit, compiled along a series of stabiliser
-//! chains): checked cell by cell of each layer's tables instead of state by
+//! The local proof of a diagonal stack whose truth is a group past the
+//! element limit (compiled along a series of stabiliser chains, or of a pc
+//! presentation's blocks): checked cell by cell of each layer's tables instead of state by
 //! state, so its cost is the tables' size, not |G|·|Σ| joint states.
 //!
 //! The argument. Read sections σ_i: layer i's codes → G off the readout
@@ -10,7 +10,8 @@
 //! terms are the layers (loading checked their sizes agree), so the joint
 //! code names σ_{k-1}(c_{k-1})·…·σ_0(c_0) by the numbering's definition
 //! and (R) holds without a check.
-//! Layer 0's tokens mean the truth's permutations. For every cell (c, v) of
+//! Layer 0's tokens mean the truth's elements (permutations, or exponent
+//! vectors multiplied by collection). For every cell (c, v) of
 //! layer i with c a reachable code and v a reachable token meaning z, the
 //! step leads to code c' and emits token u of layer i+1; u means
 //! σ_i(c)·z·σ_i(c')⁻¹, and every cell that emits u must give it the same
@@ -25,7 +26,10 @@
 //! reads out one element whatever comes, so every token must be e.
 
 use gssm_runtime::chain::{format_bytes, inverse, is_identity, Perm};
-use gssm_runtime::ir::{cycle_notation, Diagonal, Layer, Levels, Numbering, PermTruth};
+use gssm_runtime::ir::{
+    cycle_notation, pc_word, Diagonal, Layer, Levels, Numbering, PcTruth, PermTruth,
+};
+use gssm_runtime::pc::Exps;
 use gssm_runtime::values;
 use std::collections::btree_map::{BTreeMap, Entry};
 
@@ -158,23 +162,162 @@ impl<'a> Base<'a> {
     }
 }
 
-/// The element a readout entry names, or why it names none.
-fn element(
-    p: &PermTruth,
-    order: usize,
-    id: u32,
-    what: impl FnOnce() -> String,
-) -> Result<Perm, String> {
-    if id as usize >= order {
-        return Err(format!(
-            "{} reads out {id}, past the group's {order} elements",
-            what()
-        ));
-    }
-    Ok(p.unrank(id))
+/// What the walk over the layers' cells multiplies: a truth's elements,
+/// with a key that compares cocycle values.
+trait Algebra {
+    type Elem: Clone;
+    type Key: Ord + Clone;
+    /// Per layer: its sections made ready for the steps' products.
+    type Layer;
+    /// The element numbered `id` (below the order).
+    fn unrank(&self, id: u32) -> Self::Elem;
+    fn token(&self, v: usize) -> Self::Elem;
+    fn is_identity(&self, z: &Self::Elem) -> bool;
+    fn show(&self, z: &Self::Elem) -> String;
+    fn layer(&self, sections: &[Self::Elem]) -> Self::Layer;
+    /// σ(c)·z = σ(c').
+    fn follows(&self, l: &Self::Layer, c: usize, z: &Self::Elem, next: usize) -> bool;
+    /// κ = σ(c)·z·σ(c')⁻¹, as a key.
+    fn kappa(&self, l: &Self::Layer, c: usize, z: &Self::Elem, next: usize) -> Self::Key;
+    /// The element a key names.
+    fn element(&self, k: Self::Key) -> Result<Self::Elem, String>;
 }
 
-/// Runs the checks; `init` is each layer's initial code.
+/// Permutations, compared and ranked by their base images.
+struct Perms<'a> {
+    p: &'a PermTruth,
+    base: Base<'a>,
+}
+
+/// σ(c) at the base points, and σ(c)⁻¹ whole: κ = σ(c)·z·σ(c')⁻¹ maps
+/// base point b to σ(c')⁻¹(z(σ(c)(b))).
+struct PermLayer {
+    at_base: Vec<Vec<u32>>,
+    inv: Vec<Perm>,
+}
+
+impl Algebra for Perms<'_> {
+    type Elem = Perm;
+    type Key = Vec<u32>;
+    type Layer = PermLayer;
+    fn unrank(&self, id: u32) -> Perm {
+        self.p.unrank(id)
+    }
+    fn token(&self, v: usize) -> Perm {
+        self.p.tokens[v].clone()
+    }
+    fn is_identity(&self, z: &Perm) -> bool {
+        is_identity(z)
+    }
+    fn show(&self, z: &Perm) -> String {
+        cycle_notation(z)
+    }
+    fn layer(&self, sections: &[Perm]) -> PermLayer {
+        PermLayer {
+            at_base: sections.iter().map(|s| self.base.images(s)).collect(),
+            inv: sections.iter().map(|s| inverse(s)).collect(),
+        }
+    }
+    fn follows(&self, l: &PermLayer, c: usize, z: &Perm, next: usize) -> bool {
+        l.at_base[c]
+            .iter()
+            .zip(&l.at_base[next])
+            .all(|(&x, &y)| z[x as usize] == y)
+    }
+    fn kappa(&self, l: &PermLayer, c: usize, z: &Perm, next: usize) -> Vec<u32> {
+        l.at_base[c]
+            .iter()
+            .map(|&x| l.inv[next][z[x as usize] as usize])
+            .collect()
+    }
+    fn element(&self, img: Vec<u32>) -> Result<Perm, String> {
+        let id = self
+            .base
+            .rank(&img)
+            .ok_or("internal: a cocycle element left the group")?;
+        Ok(self.base.unrank(id))
+    }
+}
+
+/// Exponent vectors of a validated pc presentation.
+struct PcElems<'a>(&'a PcTruth);
+
+impl PcElems<'_> {
+    fn mul(&self, a: &Exps, b: &Exps) -> Exps {
+        self.0
+            .pc
+            .mul(a, b)
+            .expect("collection in a validated presentation")
+    }
+}
+
+impl Algebra for PcElems<'_> {
+    type Elem = Exps;
+    type Key = Exps;
+    /// The sections and their inverses.
+    type Layer = (Vec<Exps>, Vec<Exps>);
+    fn unrank(&self, id: u32) -> Exps {
+        self.0.unrank(id)
+    }
+    fn token(&self, v: usize) -> Exps {
+        self.0.tokens[v].clone()
+    }
+    fn is_identity(&self, z: &Exps) -> bool {
+        z.iter().all(|&e| e == 0)
+    }
+    fn show(&self, z: &Exps) -> String {
+        pc_word(z)
+    }
+    fn layer(&self, sections: &[Exps]) -> (Vec<Exps>, Vec<Exps>) {
+        let inv = sections
+            .iter()
+            .map(|s| {
+                self.0
+                    .pc
+                    .inverse(s)
+                    .expect("collection in a validated presentation")
+            })
+            .collect();
+        (sections.to_vec(), inv)
+    }
+    fn follows(&self, l: &Self::Layer, c: usize, z: &Exps, next: usize) -> bool {
+        self.mul(&l.0[c], z) == l.0[next]
+    }
+    fn kappa(&self, l: &Self::Layer, c: usize, z: &Exps, next: usize) -> Exps {
+        self.mul(&self.mul(&l.0[c], z), &l.1[next])
+    }
+    fn element(&self, k: Exps) -> Result<Exps, String> {
+        Ok(k)
+    }
+}
+
+/// Each layer's sections σ_i(c): what the joint code with c at layer i and
+/// 0 elsewhere reads out.
+fn sections<A: Algebra>(d: &Diagonal, a: &A, order: usize) -> Result<Vec<Vec<A::Elem>>, String> {
+    let codes: Vec<usize> = d.layers.iter().map(Layer::num_codes).collect();
+    let mut stride = 1usize;
+    let mut out = Vec::with_capacity(codes.len());
+    for (i, &n) in codes.iter().enumerate() {
+        let s = (0..n)
+            .map(|c| {
+                let joint = c * stride;
+                let id = d.output(joint);
+                if id as usize >= order {
+                    return Err(format!(
+                        "code {c} of layer {i} (joint code {joint}) reads out {id}, past the group's {order} elements"
+                    ));
+                }
+                Ok(a.unrank(id))
+            })
+            .collect::<Result<_, _>>()?;
+        out.push(s);
+        stride *= n;
+    }
+    Ok(out)
+}
+
+/// The local proof of a stack whose truth is a permutation group: (R) when
+/// there is a readout, then the walk. `init` is each layer's initial code.
 pub(super) fn check(
     d: &Diagonal,
     p: &PermTruth,
@@ -182,7 +325,6 @@ pub(super) fn check(
     init: &[usize],
     bos: bool,
 ) -> Result<Checked, String> {
-    let k = d.layers.len();
     // The group's chain: the truth's own, or its series' first term (none
     // for the trivial group).
     let trivial = Levels {
@@ -194,21 +336,11 @@ pub(super) fn check(
         Numbering::Series(terms) => terms.first().map_or(&trivial, |t| &t.chain),
     };
     let base = Base::new(levels, p.degree);
-    let codes: Vec<usize> = d.layers.iter().map(Layer::num_codes).collect();
-    // Joint code with `c` at layer i and 0 elsewhere.
-    let stride: Vec<usize> = codes
-        .iter()
-        .scan(1usize, |acc, &n| {
-            let s = *acc;
-            *acc *= n;
-            Some(s)
-        })
-        .collect();
     // Every layer's sections are kept whole, twice while the readout is
     // checked (point-major there), then with one layer's inverses at a
     // time: bounded before they are built.
     let perm_bytes = 4 * p.degree as u128 + 24;
-    let held = 2 * codes.iter().map(|&c| c as u128).sum::<u128>() * perm_bytes;
+    let held = 2 * d.layers.iter().map(|l| l.num_codes() as u128).sum::<u128>() * perm_bytes;
     if held > MAX_HELD_BYTES {
         return Err(format!(
             "the local proof would hold the layers' sections as permutations, {}, more than its limit of {}: too many codes on {} points",
@@ -217,36 +349,70 @@ pub(super) fn check(
             p.degree
         ));
     }
-    let group_tokens = p.tokens.len() - usize::from(bos);
+    let a = Perms { p, base };
+    let sections = sections(d, &a, order)?;
+    let readout = match &d.readout {
+        Some(r) => Some(check_readout(r, &a.base, &sections)?),
+        None => None,
+    };
+    let cells = walk(
+        d,
+        &a,
+        &sections,
+        p.tokens.len() - usize::from(bos),
+        init,
+        bos,
+    )?;
+    Ok(Checked { cells, readout })
+}
+
+/// The local proof of a stack whose truth is a pc presentation along its
+/// series: the output is the joint code, which the presentation numbers as
+/// the product of the layers' sections, so only the walk is left.
+pub(super) fn check_pc(
+    d: &Diagonal,
+    p: &PcTruth,
+    order: usize,
+    init: &[usize],
+    bos: bool,
+) -> Result<Checked, String> {
+    let a = PcElems(p);
+    let sections = sections(d, &a, order)?;
+    let cells = walk(
+        d,
+        &a,
+        &sections,
+        p.tokens.len() - usize::from(bos),
+        init,
+        bos,
+    )?;
+    Ok(Checked {
+        cells,
+        readout: None,
+    })
+}
+
+/// (L_i) on every reachable cell of every layer; the number of cells.
+fn walk<A: Algebra>(
+    d: &Diagonal,
+    a: &A,
+    sections: &[Vec<A::Elem>],
+    group_tokens: usize,
+    init: &[usize],
+    bos: bool,
+) -> Result<usize, String> {
+    let k = d.layers.len();
     if k == 0 {
         // No layer: the readout is constant, so every token must be e.
-        if let Some(v) = (0..group_tokens).find(|&v| !is_identity(&p.tokens[v])) {
+        if let Some(v) = (0..group_tokens).find(|&v| !a.is_identity(&a.token(v))) {
             return Err(format!(
                 "the model has no layer, so it reads out the same element after every token, but token {v} is {}, not the identity",
-                cycle_notation(&p.tokens[v])
+                a.show(&a.token(v))
             ));
         }
     }
-    let sections: Vec<Vec<Perm>> = (0..k)
-        .map(|i| {
-            (0..codes[i])
-                .map(|c| {
-                    element(p, order, d.output(c * stride[i]), || {
-                        format!("code {c} of layer {i} (joint code {})", c * stride[i])
-                    })
-                })
-                .collect::<Result<_, _>>()
-        })
-        .collect::<Result<_, _>>()?;
-    let readout = match &d.readout {
-        Some(r) => Some(check_readout(r, &base, &sections)?),
-        None => None,
-    };
-
     // The reachable tokens of the current layer, each with its element.
-    let mut tokens: Vec<(usize, Perm)> = (0..group_tokens)
-        .map(|v| (v, p.tokens[v].clone()))
-        .collect();
+    let mut tokens: Vec<(usize, A::Elem)> = (0..group_tokens).map(|v| (v, a.token(v))).collect();
     let mut cells = 0usize;
     for (i, l) in d.layers.iter().enumerate() {
         let v_count = l.num_tokens;
@@ -258,27 +424,18 @@ pub(super) fn check(
             start.push(0);
         }
         let reach = reachable(l, &start, &ids, bos);
-        // σ(c) at the base points, and σ(c)⁻¹ whole: κ = σ(c)·z·σ(c')⁻¹
-        // maps base point b to σ(c')⁻¹(z(σ(c)(b))).
-        let at_base: Vec<Vec<u32>> = sections[i].iter().map(|s| base.images(s)).collect();
-        let inv: Vec<Perm> = sections[i].iter().map(|s| inverse(s)).collect();
+        let ready = a.layer(&sections[i]);
         let last = i + 1 == k;
         let next_tokens = if last { 0 } else { d.layers[i + 1].num_tokens };
-        // Token of layer i+1 → its element's base images, from the first
-        // cell that emits it.
-        let mut meaning: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
-        let mut kappa = vec![0u32; levels.base.len()];
+        // Token of layer i+1 → its element's key, from the first cell that
+        // emits it.
+        let mut meaning: BTreeMap<usize, A::Key> = BTreeMap::new();
         for (v, z) in &tokens {
             for &c in &reach {
                 cells += 1;
                 let next = step(l, c, *v, bos);
                 if last {
-                    // σ(c)·z = σ(c'), compared at the base points.
-                    let same = at_base[c]
-                        .iter()
-                        .zip(&at_base[next])
-                        .all(|(&x, &y)| z[x as usize] == y);
-                    if !same {
+                    if !a.follows(&ready, c, z, next) {
                         return Err(format!(
                             "layer {i} (the last) goes from code {c} to code {next} on token {v}, but the element code {c} reads out times the token's is not the element code {next} reads out: the readout does not follow the token"
                         ));
@@ -293,12 +450,10 @@ pub(super) fn check(
                         i + 1
                     ));
                 }
-                for (kb, &x) in kappa.iter_mut().zip(&at_base[c]) {
-                    *kb = inv[next][z[x as usize] as usize];
-                }
+                let kappa = a.kappa(&ready, c, z, next);
                 match meaning.entry(u) {
                     Entry::Vacant(e) => {
-                        e.insert(kappa.clone());
+                        e.insert(kappa);
                     }
                     Entry::Occupied(e) if *e.get() == kappa => {}
                     Entry::Occupied(_) => {
@@ -313,15 +468,10 @@ pub(super) fn check(
         }
         tokens = meaning
             .into_iter()
-            .map(|(u, img)| {
-                let id = base.rank(&img).ok_or_else(|| {
-                    format!("internal: a cocycle element of layer {i} left the group")
-                })?;
-                Ok((u, base.unrank(id)))
-            })
+            .map(|(u, key)| Ok((u, a.element(key)?)))
             .collect::<Result<_, String>>()?;
     }
-    Ok(Checked { cells, readout })
+    Ok(cells)
 }
 
 /// (R): every readout entry is the product of its layers' sections, later

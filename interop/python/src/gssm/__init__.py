@@ -1,5 +1,5 @@
 """gssm: load and run weight files of sequence models compiled from finite
-groups and automata (format versions 2 to 6).
+groups and automata (format versions 2 to 7).
 
 >>> import gssm
 >>> m = gssm.load("S3.aussm.safetensors")
@@ -66,8 +66,9 @@ from .format import (
 )
 from .format import BOS_LABEL, DIAGONAL_TARGETS, READ_VERSIONS, UNDECODABLE, Action, DeltaLayer, PdLayer, RnnLayer
 from .format import AutomatonInfo, AutomatonTruth, GroupTruth, ProvedDtype
-from .format import FORMAT_VERSION_PERM, FORMAT_VERSION_SERIES
+from .format import FORMAT_VERSION_PC, FORMAT_VERSION_PERM, FORMAT_VERSION_SERIES
 from .model import Model, TokenError
+from .pc import PcTruth
 from .perm import PermLabels, PermTruth, SeriesTerm, SeriesTruth, cycle_notation
 from .numpy_exec import run, states
 
@@ -119,7 +120,7 @@ __all__ = [
 __all__ += ["BOS_LABEL", "DIAGONAL_TARGETS", "READ_VERSIONS", "UNDECODABLE", "Action", "DeltaLayer", "PdLayer", "RnnLayer"]
 __all__ += ["AutomatonInfo", "AutomatonTruth", "GroupTruth", "ProvedDtype"]
 __all__ += ["FORMAT_VERSION_PERM", "FORMAT_VERSION_SERIES", "PermLabels", "PermTruth", "SeriesTerm", "SeriesTruth"]
-__all__ += ["cycle_notation"]
+__all__ += ["FORMAT_VERSION_PC", "PcTruth", "cycle_notation"]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,5 +1,5 @@
 """Reading, validating and writing gssm weight files (format versions 2, 3,
-4, 5 and 6).
+4, 5, 6 and 7).
 
 A weight file is safetensors with real tensors only and a JSON manifest in
 ``__metadata__["gssm"]``. Tensor names (i = layer index from 0, F = the
@@ -175,6 +175,57 @@ order exactly ∏_l m_il (stabiliser chain, its degree at most
 |A_i|·∏_l m_(i+1)l, the last term's order is |A_{k-1}|, and ∏ |A_i| ≤
 2^32 − 1; (7) the model is exactly k diagonal layers, layer i with |A_i|
 state codes, and no readout. Token labels evaluate as in version 5.
+
+Version 7 is an aussm stack for a solvable group given by a consistent
+polycyclic presentation (:class:`gssm.pc.PcTruth`) whose generators f1..fn
+run along the stack's series, without a readout: the manifest is as in
+version 6 (``outputs`` empty, labels made on demand) and ``group.generators``
+names the rows of ``pc.generators``, in which token labels are words (n pc
+generators, k terms, V tokens, g named generators; every exponent e_l of
+every vector below r_l):
+
+==========================================  =====  =========================
+name                                        dtype  shape
+==========================================  =====  =========================
+``pc.orders``                               I32    [n], relative orders r_j
+``pc.powers``                               I32    [n, n], row j f_j^{r_j}
+                                                   (entries 0..=j zero)
+``pc.conjugates``                           I32    [n, n, n], [i, j] =
+                                                   f_j^{f_i} = f_i⁻¹·f_j·f_i
+                                                   for i < j (entries 0..=i
+                                                   zero); rows i ≥ j zero
+``pc.terms``                                I32    [k], generators per term:
+                                                   blocks B_0, B_1, … of f1..fn
+``pc.generators``                           I32    [g, n], each named
+                                                   generator's exponents
+``pc.tokens``                               I32    [V, n] (start: all 0)
+``layer.i.*``                                      as version 4, k layers
+==========================================  =====  =========================
+
+No ``readout``, ``group.*`` or ``perm.*``. With w_i(c) = f_s^{c_0}·f_{s+1}^{c_1}⋯
+the word in block i's generators, every element is uniquely
+x = w_{k-1}(c_{k-1})⋯w_1(c_1)·w_0(c_0) (the blocks in reverse order, as
+version 6's sections), and its id is the digits c_0, c_1, … read as one
+mixed-radix number with f1's digit least significant, the stack's joint
+code (rank: c_i = block i's exponents of x's normal word, then
+x ← x·w_i(c_i)⁻¹); its label is the normal word of x ("f1*f3^2",
+"<identity>" for id 0). The loader checks: (1)
+shapes, r_j ≥ 2 and ∏ r_j ≤ 2^32 − 1 (from ``pc.orders`` before the other
+tensors are used), the relations' exponents in range and zero where stated;
+(2) consistency: Wamsley's overlaps (Sims 9.8; for k > j > i
+(f_k f_j) f_i = f_k (f_j f_i), for j > i (f_j^{r_j}) f_i =
+f_j^{r_j−1} (f_j f_i) and f_j (f_i^{r_i}) = (f_j f_i) f_i^{r_i−1}, for every j
+(f_j^{r_j}) f_j = f_j (f_j^{r_j})) collect alike, at most
+``LoadLimits.max_pc_work`` collection steps in all; (3) ``pc.terms`` are
+blocks of at least one generator partitioning f1..fn; for a < b in one block
+``pc.conjugates[a, b]`` is the unit vector at b on the block's positions and
+``pc.powers[a]`` zero there, and for b in a later block
+``pc.conjugates[a, b]`` is zero on a's block (each term normal in the one
+before, with an abelian factor whose coordinates are the block's
+exponents); (4) the target is aussm, the model exactly k diagonal layers,
+layer i with ∏_{j∈B_i} r_j codes, and no readout; (5) ``pc.generators`` and
+``pc.tokens`` in range, token labels evaluate (collected in the
+presentation) to their tokens' elements, a start token's row is 0.
 """
 
 from __future__ import annotations
@@ -200,6 +251,7 @@ from .perm import (
     SeriesTruth,
     cycle_notation,
 )
+from .pc import CollectionLimit, PcInconsistent, PcTruth, gen_name, pc_word
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Model
@@ -212,11 +264,15 @@ FORMAT_VERSION_PERM = 5
 #: The version of an aussm stack numbering a permutation group along a
 #: series (``perm.series.*``, no readout).
 FORMAT_VERSION_SERIES = 6
+#: The version of an aussm stack numbering a solvable group by a pc
+#: presentation (``pc.*``, no readout).
+FORMAT_VERSION_PC = 7
 #: The versions this reader reads: a version 2 file is a version 3 file
 #: without ``bos``, with a diagonal target; version 4 adds automata,
 #: registers and resets; version 5 permutation groups without a table;
-#: version 6 their aussm stacks numbered along a series.
-READ_VERSIONS = (2, 3, 4, 5, 6)
+#: version 6 their aussm stacks numbered along a series; version 7 solvable
+#: groups numbered by a pc presentation.
+READ_VERSIONS = (2, 3, 4, 5, 6, 7)
 MANIFEST_KEY = "gssm"
 #: The one product convention of gssm models (Rust ``ir::CONVENTION``).
 CONVENTION = "left-to-right: y_t = x_1*x_2*...*x_t; for permutations p*q applies p first (GAP)"
@@ -230,6 +286,9 @@ PERM_TARGETS = ("pd-ssm", "aussm")
 #: Targets that track a permutation group numbered along a series (format
 #: version 6).
 SERIES_TARGETS = ("aussm",)
+#: Targets that track a group numbered by a pc presentation (format
+#: version 7).
+PC_TARGETS = ("aussm",)
 #: Targets a file may name (Rust ``valid::TargetKind``).
 TARGETS = DIAGONAL_TARGETS + ("rnn",) + ACTION_TARGETS
 #: The start token's label, the one token label that is not a word.
@@ -374,6 +433,12 @@ class LoadLimits:
     #: take to build (Rust ``chain::DEFAULT_MAX_WORK``), and its membership
     #: checks.
     max_chain_work: int = 20_000_000_000
+    #: Most collection steps (multiplications by one pc generator) checking
+    #: a version 7 presentation and evaluating its token labels may take.
+    #: Python collects far slower than Rust, whose compiler allows
+    #: 200 000 000; a presentation built to make collection explode fails
+    #: with a :class:`LimitError` rather than hanging.
+    max_pc_work: int = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -786,6 +851,36 @@ class PermWords(Words):
         return bool(np.array_equal(a, b))
 
 
+class PcWords(Words):
+    """:class:`Words` over a pc group's exponent vectors, multiplied by
+    collection (format version 7): the named generators are the rows of
+    ``pc.generators``; elements show as their normal words ("f1*f2^2")."""
+
+    def __init__(self, truth: PcTruth, names: Sequence[str], max_work: Optional[int] = None):
+        self.col = truth.collector(max_work)
+        self.generators = [[int(x) for x in g] for g in np.asarray(truth.generators).tolist()]
+        self.index = {n: i for i, n in enumerate(names)}
+        self.inverses = [None] * len(self.generators)
+
+    def _identity(self) -> List[int]:
+        return self.col.identity()
+
+    def _mul(self, g: List[int], h: List[int]) -> List[int]:  # type: ignore[override]
+        return self.col.mul(g, h)
+
+    def _inverse(self, i: int) -> List[int]:  # type: ignore[override]
+        inv = self.inverses[i]
+        if inv is None:
+            inv = self.inverses[i] = self.col.inverse(self.generators[i])
+        return inv
+
+    def show(self, g: Any) -> str:
+        return pc_word(g)
+
+    def same(self, a: Any, b: Any) -> bool:
+        return [int(x) for x in a] == [int(x) for x in b]
+
+
 # --------------------------------------------------------------------------
 # Manifest parsing
 
@@ -1099,7 +1194,23 @@ def validate(model: "Model", limits: LoadLimits = LoadLimits()) -> None:
 
     aut = model.automaton
     perm = model.perm
-    if perm is not None:
+    pc = model.pc
+    pc_words: Optional[PcWords] = None
+    if pc is not None:
+        # A solvable group numbered by a pc presentation (format version 7):
+        # what it is and which target tracks it, then its checks.
+        if perm is not None or aut is not None or m.automaton is not None or m.group is None or model.group_table is not None:
+            raise InconsistentError(
+                "the manifest must describe what the tensors track: a group numbered by a pc presentation "
+                "(`pc.*`) is a `group` without `group.*` or `perm.*` tensors"
+            )
+        if m.target not in PC_TARGETS:
+            raise InconsistentError(
+                f"a group numbered by a pc presentation (`pc.*`) is tracked by aussm models only, not {m.target}"
+            )
+        names, v0, pc_words = _check_pc(model, limits)
+        n = pc.order
+    elif perm is not None:
         # A permutation group without a table (format version 5 or 6): its
         # truth first, as the Rust validator checks it before the order.
         if aut is not None or m.automaton is not None or m.group is None or model.group_table is not None:
@@ -1140,6 +1251,11 @@ def validate(model: "Model", limits: LoadLimits = LoadLimits()) -> None:
                 "format version 6 files track a permutation group without a table (`perm.*`); "
                 "this file has another truth, so it is version 4"
             )
+        if m.format_version == FORMAT_VERSION_PC:
+            raise InconsistentError(
+                "format version 7 files track a group numbered by a pc presentation (`pc.*`); "
+                "this file has another truth, so it is version 4"
+            )
         if (aut is not None, m.automaton is not None, m.group is not None, model.group_table is not None) not in (
             (False, False, True, True),
             (True, True, False, False),
@@ -1152,7 +1268,7 @@ def validate(model: "Model", limits: LoadLimits = LoadLimits()) -> None:
     if aut is not None:
         v0 = _check_automaton(model, n, limits)
         bos = None
-    elif perm is not None:
+    elif perm is not None or pc is not None:
         bos = m.bos
     else:
         table, gens, names, tok, v0 = _check_group(model, n, limits)
@@ -1168,6 +1284,8 @@ def validate(model: "Model", limits: LoadLimits = LoadLimits()) -> None:
             raise InconsistentError(f"`tokens.element` entry {bos} (the start token) is {int(tok[bos])}, but must be 0, the identity")
         if perm is not None and not np.array_equal(perm.tokens[bos], np.arange(perm.degree)):
             raise InconsistentError(f"`perm.tokens` row {bos} (the start token) must be the identity")
+        if pc is not None and np.any(np.asarray(pc.tokens)[bos] != 0):
+            raise InconsistentError(f"`pc.tokens` row {bos} (the start token) must be all 0, the identity")
 
     if target_is_diagonal(m.target):
         for what, part in (("action", model.action), ("pd-ssm layer", model.pd), ("deltaproduct layer", model.delta), ("rnn", model.rnn)):
@@ -1204,6 +1322,13 @@ def validate(model: "Model", limits: LoadLimits = LoadLimits()) -> None:
         # Labels: the source's symbol and state names.
         _check_names("outputs", m.outputs)
         _check_names("tokens", m.tokens)
+    elif pc_words is not None:
+        # 5: output labels are made on demand; token labels are words in
+        # `group.generators`, collected in the presentation.
+        try:
+            _check_labels("tokens", m.tokens, pc_words, np.asarray(pc.tokens).tolist(), bos)
+        except CollectionLimit as e:
+            raise LimitError(f"evaluating the token labels in the pc presentation took more than {e.limit} collection steps") from None
     elif perm is not None:
         # Output labels are made on demand; token labels are words,
         # multiplied out in permutations.
@@ -1609,6 +1734,150 @@ def _check_homomorphism(
         raise InconsistentError(f"{what} {chain.order} elements, not {order}")
 
 
+def _check_exps(name: str, a: np.ndarray, orders: np.ndarray) -> None:
+    """Every exponent (the last axis runs over f1..fn) below its generator's
+    relative order; the entry is named by its full index."""
+    bad = np.argwhere((a < 0) | (a >= orders))
+    if bad.size:
+        idx = tuple(int(x) for x in bad[0])
+        l = idx[-1]
+        raise RangeError(
+            f"tensor `{name}` entry [{', '.join(map(str, idx))}] is {int(a[idx])}, "
+            f"outside 0..{int(orders[l])} ({gen_name(l)}'s relative order)"
+        )
+
+
+def _check_pc(model: "Model", limits: LoadLimits) -> Tuple[List[str], int, PcWords]:
+    """A group numbered by a pc presentation (format version 7): checks 1
+    (shapes, relative orders, exponent ranges, the zeros of the relations),
+    2 (consistency, its collection work bounded), 3 (the terms) and the
+    ranges of 5 of the module docstring, in that order; 4 (the layers) is
+    :func:`_check_diagonal`'s and the labels of 5 are checked last by
+    :func:`validate`. Then ∏ r_j is the group's order, the ids number it
+    bijectively, and each term's block of exponents is the coordinates of
+    an abelian factor of a subnormal series: the stack's joint code is the
+    id. Returns the generator names, the token count and the words that
+    evaluate token labels."""
+    m = model.manifest
+    p = model.pc
+    assert p is not None and m.group is not None
+    # The collector is keyed by the arrays' identities, which an in-place
+    # change keeps: make it again from what is checked here.
+    p._prep = None
+    if m.format_version != FORMAT_VERSION_PC:
+        raise InconsistentError(
+            f"format version {m.format_version} does not hold a group numbered by a pc presentation (`pc.*`), "
+            f"which is version {FORMAT_VERSION_PC}"
+        )
+    if m.outputs:
+        raise InconsistentError(
+            "manifest `outputs` must be empty for a group numbered by a pc presentation: "
+            "an element's label is its normal word, made on demand"
+        )
+    v0 = len(m.tokens)
+    if v0 == 0 or v0 > limits.max_table:
+        raise LimitError(f"{v0} tokens (need 1..={limits.max_table})")
+    names = _check_generator_names(m.group, limits)
+    # 1: the relative orders first, then the relations' shapes and entries.
+    if np.ndim(p.orders) != 1:
+        raise ShapeError(f"tensor `pc.orders` has shape {list(np.shape(p.orders))}, expected [generators]")
+    orders = _ints("pc.orders", p.orders, [np.shape(p.orders)[0]])
+    n = int(orders.shape[0])
+    for j, r in enumerate(orders.tolist()):
+        if r < 2:
+            raise InconsistentError(f"`pc.orders` entry {j} is {r}, but a relative order is at least 2")
+    ids = 1
+    for r in orders.tolist():
+        ids *= int(r)
+        if ids > MAX_PERM_ORDER:
+            raise LimitError(
+                f"the relative orders `pc.orders` multiply to more than {MAX_PERM_ORDER} elements (output ids are 32-bit)"
+            )
+    powers = _ints("pc.powers", p.powers, [n, n])
+    conj = _ints("pc.conjugates", p.conjugates, [n, n, n])
+    _check_exps("pc.powers", powers, orders)
+    _check_exps("pc.conjugates", conj, orders)
+    for j in range(n):
+        nz = np.flatnonzero(powers[j, : j + 1])
+        if nz.size:
+            l = int(nz[0])
+            raise InconsistentError(
+                f"`pc.powers` entry [{j}, {l}] is {int(powers[j, l])}, but row {j} ({gen_name(j)}^{int(orders[j])}) "
+                f"is a word in the generators after {gen_name(j)}: entries 0..={j} must be 0"
+            )
+    ii, jj, ll = np.indices((n, n, n))
+    bad = np.argwhere((conj != 0) & ((ii >= jj) | (ll <= ii)))
+    if bad.size:
+        i, j, l = (int(x) for x in bad[0])
+        if i >= j:
+            raise InconsistentError(
+                f"`pc.conjugates` entry [{i}, {j}, {l}] is {int(conj[i, j, l])}, but rows [i, j] with i >= j are all 0"
+            )
+        raise InconsistentError(
+            f"`pc.conjugates` entry [{i}, {j}, {l}] is {int(conj[i, j, l])}, but row [{i}, {j}] "
+            f"({gen_name(j)}^{gen_name(i)}) is a word in the generators after {gen_name(i)}: entries 0..={i} must be 0"
+        )
+    # 2: consistency, so that the group has ∏ r_j elements.
+    try:
+        p.check_consistent(limits.max_pc_work)
+    except PcInconsistent as e:
+        raise InconsistentError(
+            f"the pc presentation (`pc.*`) is inconsistent: {e}, so it defines a group smaller than the product "
+            "of the relative orders and the ids number no group"
+        ) from None
+    except CollectionLimit as e:
+        raise LimitError(f"checking that the pc presentation is consistent took more than {e.limit} collection steps") from None
+    # 3: the terms partition f1..fn; each block's factor is abelian with
+    # the block's exponents as coordinates, and the next term is normal.
+    if np.ndim(p.terms) != 1:
+        raise ShapeError(f"tensor `pc.terms` has shape {list(np.shape(p.terms))}, expected [terms]")
+    terms = _ints("pc.terms", p.terms, [np.shape(p.terms)[0]])
+    for i, b in enumerate(terms.tolist()):
+        if b < 1:
+            raise InconsistentError(f"`pc.terms` entry {i} is {b}, but each term adds at least one generator")
+    if int(terms.sum()) != n:
+        raise InconsistentError(
+            f"`pc.terms` adds up to {int(terms.sum())} generators, but `pc.orders` has {n}: the terms' blocks partition f1..fn"
+        )
+    start = 0
+    for i, b in enumerate(terms.tolist()):
+        end = start + b
+        rel = orders[start:end].tolist()
+        where = f"term {i} (block {i} of `pc.terms`: {gen_name(start)}..{gen_name(end - 1)})"
+        for a in range(start, end):
+            if powers[a, start:end].any():
+                raise InconsistentError(
+                    f"`pc.powers` row {a} gives {gen_name(a)}^{int(orders[a])} = {pc_word(powers[a].tolist())}, which is "
+                    f"not in the later terms: {gen_name(a)} is in {where}, whose factor must have coordinates of orders {rel}"
+                )
+            for c in range(a + 1, n):
+                got = conj[a, c, start:end]
+                if c < end:
+                    want = np.zeros(b, np.int64)
+                    want[c - start] = 1
+                    if (got != want).any():
+                        raise InconsistentError(
+                            f"`pc.conjugates` [{a}, {c}] gives {gen_name(c)}^{gen_name(a)} = {pc_word(conj[a, c].tolist())}, "
+                            f"which is not {gen_name(c)} times later terms' generators: {gen_name(a)} and {gen_name(c)} "
+                            f"are both in {where}, whose factor must be abelian"
+                        )
+                elif got.any():
+                    raise InconsistentError(
+                        f"`pc.conjugates` [{a}, {c}] gives {gen_name(c)}^{gen_name(a)} = {pc_word(conj[a, c].tolist())}, "
+                        f"which is not in term {i + 1} (the generators from {gen_name(end)} on): {gen_name(a)} is in "
+                        f"{where}, in which term {i + 1} must be normal"
+                    )
+        start = end
+    # 5: the named generators' and the tokens' exponent vectors.
+    if np.ndim(p.generators) != 2:
+        raise ShapeError(f"tensor `pc.generators` has shape {list(np.shape(p.generators))}, expected [{len(names)}, {n}]")
+    gens = _ints("pc.generators", p.generators, [len(names), n])
+    _check_exps("pc.generators", gens, orders)
+    tokens = _ints("pc.tokens", p.tokens, [v0, n])
+    _check_exps("pc.tokens", tokens, orders)
+    return names, v0, PcWords(p, names, limits.max_pc_work)
+
+
 def _check_automaton(model: "Model", n: int, limits: LoadLimits) -> int:
     """Transitions in range and total, the start state and the acceptance
     flags (format version 4, no start token); returns the token count."""
@@ -1658,13 +1927,25 @@ def _check_diagonal(model: "Model", n: int, v0: int, fdt: str, limits: LoadLimit
     m = model.manifest
     bos = m.bos is not None
     automaton = model.automaton is not None
-    series = model.perm.terms if isinstance(model.perm, SeriesTruth) else None
+    # Without a readout the joint code is the id: per term of the truth's
+    # series its factor's order and where the file says it; what the truth is.
+    factors: Optional[List[Tuple[int, str]]] = None
+    if isinstance(model.perm, SeriesTruth):
+        factors = [(t.factor_order, f"term {i}'s factor (`perm.series.{i}.moduli`)") for i, t in enumerate(model.perm.terms)]
+        series_of, truth_is = "the truth's series", "a truth numbered along a series (`perm.series.*`)"
+    elif model.pc is not None:
+        orders = np.asarray(model.pc.orders).tolist()
+        factors = [
+            (a, f"term {i}'s factor (block {i} of `pc.terms`, relative orders {orders[b0:b1]})")
+            for i, (a, (b0, b1)) in enumerate(zip(model.pc.factor_orders, model.pc.blocks))
+        ]
+        series_of, truth_is = "`pc.terms`", "a truth numbered by a pc presentation (`pc.*`)"
     k = len(model.layers)
     if k > limits.max_layers:
         raise LimitError(f"{k} layers (at most {limits.max_layers})")
-    if series is not None and k != len(series):
+    if factors is not None and k != len(factors):
         raise InconsistentError(
-            f"the truth's series has {len(series)} terms, but the stack has {k} layers: "
+            f"{series_of} has {len(factors)} terms, but the stack has {k} layers: "
             "without a readout, layer i's code is term i's"
         )
     # Mamba and GLA layers only keep and reset: no group but the trivial
@@ -1680,13 +1961,13 @@ def _check_diagonal(model: "Model", n: int, v0: int, fdt: str, limits: LoadLimit
         codes = _check_layer(i, layer, v_next, m.target, fdt, limits, bos, m.format_version)
         if i == 0 and layer.num_tokens != v0:
             raise InconsistentError(f"layer 0 has {layer.num_tokens} tokens, but the model has {v0}")
-        if series is not None:
+        if factors is not None:
             # The joint code is the id: no table, so no table limit (the
-            # ids are below 2^32, checked with the series).
-            a = series[i].factor_order
+            # ids are below 2^32, checked with the truth).
+            a, where = factors[i]
             if codes != a:
                 raise InconsistentError(
-                    f"layer {i} has {codes} codes, but term {i}'s factor (`perm.series.{i}.moduli`) has {a} elements: "
+                    f"layer {i} has {codes} codes, but {where} has {a} elements: "
                     "without a readout, layer i's code is term i's"
                 )
         else:
@@ -1701,12 +1982,9 @@ def _check_diagonal(model: "Model", n: int, v0: int, fdt: str, limits: LoadLimit
                 raise InconsistentError(
                     "a group model's layers only rotate: no registers, and every transition code below its modulus"
                 )
-    if series is not None:
+    if factors is not None:
         if model.readout is not None:
-            raise InconsistentError(
-                "a truth numbered along a series (`perm.series.*`) has the joint code as its output id, "
-                "so the file has no `readout` tensor"
-            )
+            raise InconsistentError(f"{truth_is} has the joint code as its output id, so the file has no `readout` tensor")
         return
     if model.readout is None:
         raise MissingTensorError("tensor `readout` is missing")
@@ -2049,6 +2327,17 @@ def loads(data: bytes, limits: LoadLimits = LoadLimits()) -> "Model":
                 accept=rd.ints("automaton.accept", [n]),
             ),
         }
+    elif (
+        not rd.has("group.table")
+        and not rd.has("perm.tokens")
+        and (rd.has("pc.orders") or man.format_version == FORMAT_VERSION_PC)
+    ):
+        # A solvable group numbered by a pc presentation (format version 7;
+        # validate refuses it in other versions).
+        assert man.group is not None
+        truth = {"pc": _read_pc(rd, len(man.group.generators), v)}
+        if man.target not in PC_TARGETS:
+            validate(Model(manifest=man, layers=[], readout=None, **truth), limits)
     elif not rd.has("group.table") and rd.has("perm.tokens"):
         # A permutation group without a table: a normal form (format
         # version 5; validate refuses it in older versions, as the Rust
@@ -2115,9 +2404,10 @@ def loads(data: bytes, limits: LoadLimits = LoadLimits()) -> "Model":
     for i in range(k - 1):
         layers[i].cocycle = rd.ints(f"layer.{i}.cocycle", [layers[i].num_codes, layers[i].num_tokens])
     readout: Optional[np.ndarray] = None
-    # Along a series (format version 6) the layers' joint code is the
-    # element's id: no readout, and validate refuses one that is there.
-    if rd.has("readout") or not isinstance(truth.get("perm"), SeriesTruth):
+    # Along a series (format version 6) or a pc presentation (version 7)
+    # the layers' joint code is the element's id: no readout, and validate
+    # refuses one that is there.
+    if rd.has("readout") or not (isinstance(truth.get("perm"), SeriesTruth) or "pc" in truth):
         joint = math.prod(l.num_codes for l in layers)
         readout = rd.ints("readout", [joint])
     for name in sorted(tensors):
@@ -2137,6 +2427,21 @@ def _read_perm(rd: _Reader, gens: int, v: int) -> PermTruth:
     base = rd.ints("perm.base", [None])
     levels = [rd.ints(f"perm.level.{i}", [None, deg]) for i in range(int(base.shape[0]))]
     return PermTruth(generators=generators, tokens=tokens, base=base, levels=levels)
+
+
+def _read_pc(rd: _Reader, gens: int, v: int) -> PcTruth:
+    """The presentation, terms, generators and tokens (format version 7);
+    n, the number of pc generators, is the length of ``pc.orders``."""
+    orders = rd.ints("pc.orders", [None])
+    n = int(orders.shape[0])
+    return PcTruth(
+        orders=orders,
+        powers=rd.ints("pc.powers", [n, n]),
+        conjugates=rd.ints("pc.conjugates", [n, n, n]),
+        terms=rd.ints("pc.terms", [None]),
+        generators=rd.ints("pc.generators", [gens, n]),
+        tokens=rd.ints("pc.tokens", [v, n]),
+    )
 
 
 def _read_series(rd: _Reader, gens: int, v: int) -> SeriesTruth:
@@ -2254,6 +2559,16 @@ def dumps(model: "Model", limits: LoadLimits = LoadLimits()) -> bytes:
             "automaton.delta": i32(aut.delta),
             "automaton.start": i32([aut.start]),
             "automaton.accept": i32(aut.accept),
+        }
+    elif model.pc is not None:
+        pc = model.pc
+        t = {
+            "pc.orders": i32(pc.orders),
+            "pc.powers": i32(pc.powers),
+            "pc.conjugates": i32(pc.conjugates),
+            "pc.terms": i32(pc.terms),
+            "pc.generators": i32(pc.generators),
+            "pc.tokens": i32(pc.tokens),
         }
     elif isinstance(model.perm, SeriesTruth):
         p = model.perm

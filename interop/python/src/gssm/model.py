@@ -8,6 +8,7 @@ from typing import List, Optional, Sequence, Union
 import numpy as np
 
 from .format import UNDECODABLE, Action, AutomatonTruth, DeltaLayer, GroupTruth, Layer, Manifest, PdLayer, RnnLayer
+from .pc import PcTruth
 from .perm import AnyPermTruth, PermLabels, SeriesTruth
 
 TokenInput = Union[np.ndarray, Sequence[int], Sequence[Sequence[int]]]
@@ -30,8 +31,14 @@ class Model:
     with ``action.images`` None, or aussm, whose ``readout`` holds
     normal-form ids; in version 6 a :class:`gssm.perm.SeriesTruth` on
     aussm, numbered along a series so that the ids are the layers' joint
-    codes, with ``readout`` None. Diagonal targets have ``layers`` and
-    ``readout``, except version 6 (:attr:`outputs_joint_code`); the others
+    codes, with ``readout`` None. From format version 7 a solvable group
+    given by a pc presentation (``pc``, a :class:`gssm.pc.PcTruth`; the
+    table fields and ``perm`` None) on aussm, an element
+    w_{k-1}(c_{k-1})⋯w_0(c_0) (w_i a word in the series' term i's pc
+    generators) numbered by its digits c, which are the layers' joint code,
+    and ``readout`` None.
+    Diagonal targets have ``layers`` and ``readout``, except versions 6
+    and 7 (:attr:`outputs_joint_code`); the others
     have no layers, ``readout`` None and one of ``rnn``, ``pd`` or ``delta``
     (the last two with ``action``)."""
 
@@ -59,6 +66,17 @@ class Model:
     #: :class:`gssm.perm.SeriesTruth`). Both give ``order``, ``degree``,
     #: ``rank``/``unrank`` and ``label``.
     perm: Optional[AnyPermTruth] = None
+    #: A solvable group kept as a consistent pc presentation (format version
+    #: 7): the relations, the series' terms and the named generators' and
+    #: tokens' exponent vectors; ids are the digits of the element's words
+    #: along the terms (the joint code, :class:`gssm.pc.PcTruth`).
+    pc: Optional[PcTruth] = None
+
+    @property
+    def _untabled(self):
+        """The truth of a group without a table (``perm`` or ``pc``), or
+        None: it gives ``order``, ``tokens``, ``label`` and ``labels_many``."""
+        return self.perm if self.perm is not None else self.pc
 
     # -- basic facts -------------------------------------------------------
 
@@ -87,8 +105,8 @@ class Model:
         number of states (= the number of output labels)."""
         if self.automaton is not None:
             return self.automaton.num_states
-        if self.perm is not None:
-            return self.perm.order
+        if self._untabled is not None:
+            return self._untabled.order
         return int(np.shape(self.group_table)[0])
 
     @property
@@ -100,8 +118,8 @@ class Model:
     def num_tokens(self) -> int:
         if self.automaton is not None:
             return int(np.shape(self.automaton.delta)[0])
-        if self.perm is not None:
-            return int(np.shape(self.perm.tokens)[0])
+        if self._untabled is not None:
+            return int(np.shape(self._untabled.tokens)[0])
         return int(self.token_elements.shape[0])
 
     def _need_group(self, what: str) -> None:
@@ -131,12 +149,13 @@ class Model:
 
     @property
     def output_labels(self) -> Sequence[str]:
-        """Output id -> label: a list, or for a permutation group without a
-        table (format versions 5 and 6) a :class:`gssm.perm.PermLabels` that makes
-        each cycle-notation label on demand (it has ``order`` entries and
-        never lists them all)."""
-        if self.perm is not None:
-            return PermLabels(self.perm)
+        """Output id -> label: a list, or for a group without a table
+        (format versions 5 to 7) a :class:`gssm.perm.PermLabels` that makes
+        each label on demand (cycle notation, or a pc group's normal word
+        such as ``f1*f3^2``; it has ``order`` entries and never lists them
+        all)."""
+        if self._untabled is not None:
+            return PermLabels(self._untabled)
         return list(self.manifest.outputs)
 
     @property
@@ -161,10 +180,10 @@ class Model:
     def outputs_joint_code(self) -> bool:
         """Whether the output id is the diagonal stack's joint code
         code_0 + C_0·(code_1 + C_1·(…)) itself, with no readout table: a
-        permutation group numbered along a series (format version 6), whose
-        ids are exactly these codes (a trivial group's, with no layers, is
-        0)."""
-        return self.is_diagonal and self.readout is None and isinstance(self.perm, SeriesTruth)
+        permutation group numbered along a series (format version 6) or a
+        group numbered by a pc presentation (format version 7), whose ids
+        are exactly these codes (a trivial group's, with no layers, is 0)."""
+        return self.is_diagonal and self.readout is None and (isinstance(self.perm, SeriesTruth) or self.pc is not None)
 
     @property
     def series_orders(self) -> List[int]:
@@ -273,15 +292,13 @@ class Model:
         und = a == UNDECODABLE
         if a.size and (a.min() < 0 or a[~und].max(initial=0) >= self.order):
             raise TokenError(f"output ids must lie in 0..{self.order} (or be UNDECODABLE)")
-        if self.perm is not None:
+        if self._untabled is not None:
             # Labels made on demand, once per distinct id.
             ids, inv = np.unique(a, return_inverse=True)
             ok = ids != UNDECODABLE
             labs = np.full(ids.shape, "?", dtype=object)
             if ok.any():
-                from .perm import cycle_notation
-
-                labs[ok] = [cycle_notation(g) for g in self.perm.unrank_many(ids[ok])]
+                labs[ok] = self._untabled.labels_many(ids[ok])
             return labs[inv.reshape(a.shape)].tolist()
         labs = np.asarray(list(self.manifest.outputs) + ["?"], dtype=object)
         return labs[np.where(und, self.order, a)].tolist()
@@ -330,7 +347,9 @@ class Model:
         with a start token, the product of the elements read since the last
         start token (the start token's own output is the identity, 0). For a
         permutation group without a table, the tokens' permutations composed
-        (p·q applies p first) and numbered by the normal form or the series.
+        (p·q applies p first) and numbered by the normal form or the series;
+        for a pc group, the tokens' exponent vectors collected and ranked
+        (:meth:`gssm.pc.PcTruth.next`).
 
         Accepts [T] or [B, T]; returns the same shape, int64.
         """
@@ -342,6 +361,9 @@ class Model:
             raise TokenError(f"tokens must have shape [T] or [B, T], got {a.shape}")
         if self.perm is not None:
             out = self._perm_products(a2)
+            return out[0] if one else out
+        if self.pc is not None:
+            out = self._pc_products(a2)
             return out[0] if one else out
         el = self.token_elements[a2]
         out = np.empty_like(el)
@@ -373,6 +395,15 @@ class Model:
             out[:, t] = p.rank_many(g)
         return out
 
+    def _pc_products(self, x: np.ndarray) -> np.ndarray:
+        """Running products [B, T] of a pc group: the tokens' exponent
+        vectors collected, each product ranked
+        (:meth:`gssm.pc.PcTruth.running_ids`, steps of
+        :meth:`gssm.pc.PcTruth.next`)."""
+        p = self.pc
+        assert p is not None
+        return p.running_ids(x, self.bos)
+
     def _element_id(self, g: int) -> int:
         g = int(g)
         if not 0 <= g < self.order:
@@ -381,22 +412,27 @@ class Model:
 
     def multiply(self, g: int, h: int) -> int:
         """g·h from the Cayley table (for a permutation group without a
-        table: the elements' permutations composed, g first)."""
+        table: the elements' permutations composed, g first; for a pc
+        group: their exponent vectors collected)."""
         self._need_group("Model.multiply")
         if self.perm is not None:
             pg, ph = self.perm.unrank_many(np.asarray([self._element_id(g), self._element_id(h)]))
             return int(self.perm.rank_many(ph[pg][None, :])[0])
+        if self.pc is not None:
+            return int(self.pc.rank(self.pc.mul(self.pc.unrank(self._element_id(g)), self.pc.unrank(self._element_id(h)))))
         return int(self.group_table[g, h])
 
     def evaluate(self, word: str) -> int:
         """The element id a label word names (``e``, ``a``, ``a^-2*b``), by
         the group table, left to right, as the loader checks labels (for a
         permutation group without a table, by multiplying permutations and
-        ranking the product)."""
-        from .format import InconsistentError, PermWords, Words
+        ranking the product; for a pc group, by collection)."""
+        from .format import InconsistentError, PcWords, PermWords, Words
 
         self._need_group("Model.evaluate")
         try:
+            if self.pc is not None:
+                return int(self.pc.rank(PcWords(self.pc, self.manifest.group.generators).eval(word)))
             if self.perm is not None:
                 g = PermWords(self.perm.generators, self.manifest.group.generators).eval(word)
                 return int(self.perm.rank_many(np.asarray(g)[None, :])[0])

@@ -113,6 +113,23 @@ class _Numbered:
         """Element ``id`` in cycle notation (Rust ``PermTruth::label``)."""
         return cycle_notation(self.unrank(id))
 
+    def labels_many(self, ids: np.ndarray) -> List[str]:
+        """The labels of ids [B] (each below the order)."""
+        return [cycle_notation(g) for g in self.unrank_many(np.asarray(ids, np.int64))]
+
+    def id_of_label(self, label: object) -> Optional[int]:
+        """The id a label names, or None when it is no element's label
+        (cycle notation exactly as :meth:`label` writes it)."""
+        if not isinstance(label, str):
+            return None
+        p = parse_cycles(label, self.degree)
+        if p is None or cycle_notation(p) != label:
+            return None
+        return self.rank(p)
+
+    #: How :class:`PermLabels` describes the labels.
+    LABELS = "in cycle notation"
+
 
 @dataclass
 class PermTruth(_Numbered):
@@ -417,10 +434,12 @@ AnyPermTruth = Union[PermTruth, SeriesTruth]
 
 
 class PermLabels(_Sequence):
-    """The output labels of a permutation group, made on demand: a sequence
-    of ``order`` cycle-notation strings that never lists them all
-    (``labels[i]``, ``len``, ``in`` and ``index`` are each one unrank or
-    rank)."""
+    """The output labels of a group without a table, made on demand: a
+    sequence of ``order`` strings that never lists them all (``labels[i]``,
+    ``len``, ``in`` and ``index`` are each one unrank or rank). Any truth
+    with ``order``, ``label`` and ``id_of_label`` will do: a permutation
+    group's (cycle notation) or a pc group's (:class:`gssm.pc.PcTruth`,
+    normal words)."""
 
     def __init__(self, truth: "AnyPermTruth"):
         self._truth = truth
@@ -450,12 +469,7 @@ class PermLabels(_Sequence):
             yield self._truth.label(i)
 
     def _id(self, label: object) -> Optional[int]:
-        if not isinstance(label, str):
-            return None
-        p = parse_cycles(label, self._truth.degree)
-        if p is None or cycle_notation(p) != label:
-            return None
-        return self._truth.rank(p)
+        return self._truth.id_of_label(label)
 
     def __contains__(self, label: object) -> bool:
         return self._id(label) is not None
@@ -470,7 +484,7 @@ class PermLabels(_Sequence):
         return int(label in self)
 
     def __repr__(self) -> str:
-        return f"<{len(self)} output labels in cycle notation, made on demand>"
+        return f"<{len(self)} output labels {self._truth.LABELS}, made on demand>"
 
 
 # --------------------------------------------------------------------------

@@ -99,6 +99,8 @@ enum Truth<'a> {
     Automaton { delta: &'a [u32], states: usize },
     /// Multiplied as permutations and ranked by the normal form: no table.
     Perm(&'a crate::ir::PermTruth),
+    /// Collected in the presentation: no table.
+    Pc(&'a crate::ir::PcTruth),
 }
 
 struct Walk<'a> {
@@ -158,6 +160,7 @@ impl Jit {
                 states: order,
             },
             crate::ir::Truth::Perm(p) => Truth::Perm(p),
+            crate::ir::Truth::Pc(p) => Truth::Pc(p),
         };
         let walk = Walk {
             jit: self,
@@ -458,6 +461,9 @@ impl Walk<'_> {
                     kids.check(ptruth, pindex, acc, &mut first, |q| row[q as usize])
                 }
                 Truth::Perm(p) => {
+                    kids.check(ptruth, pindex, acc, &mut first, |g| p.next(g, x as u32))
+                }
+                Truth::Pc(p) => {
                     kids.check(ptruth, pindex, acc, &mut first, |g| p.next(g, x as u32))
                 }
             }
