@@ -414,6 +414,11 @@ fn the_loader_refuses_lying_presentations() {
     );
     // A token label that names another element.
     refused(&|m| m.manifest.tokens.swap(0, 2), "tokens");
+    // A start token past the tokens.
+    refused(
+        &|m| m.manifest.bos = Some(1000),
+        "but the start token must be the last token",
+    );
 }
 
 #[test]

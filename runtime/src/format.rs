@@ -65,7 +65,7 @@ use crate::ir::{
     Numbering, PcTruth, PdCell, PermTruth, PointAction, RnnCell, Term, Truth, FORMAT_NAME,
     FORMAT_VERSIONS_READ, FORMAT_VERSION_PC, FORMAT_VERSION_SERIES,
 };
-use crate::pc::Pc;
+use crate::pc::{CollectError, Pc};
 pub use crate::valid::LoadLimits;
 use crate::valid::{validate, ValidModel};
 use safetensors::tensor::{Dtype as StDtype, SafeTensors, TensorView};
@@ -627,7 +627,14 @@ fn read_pc(rd: &mut Reader, gens: usize, v: usize) -> Result<PcTruth, FormatErro
     for i in (0..n).rev() {
         let c = rows(conj[i * n * n..(i + 1) * n * n].to_vec(), n, n);
         pc.set_level(i, powers[i * n..(i + 1) * n].to_vec(), &c)
-            .map_err(|e| FormatError::Inconsistent(format!("building the presentation: {e}")))?;
+            .map_err(|e| match e {
+                CollectError::Work { .. } => {
+                    FormatError::Limit(format!("building the pc presentation: {e}"))
+                }
+                CollectError::Inconsistent(_) => {
+                    FormatError::Inconsistent(format!("building the pc presentation: {e}"))
+                }
+            })?;
     }
     Ok(PcTruth::new(
         pc,

@@ -3,6 +3,7 @@
 //! element it labels.
 
 use crate::ir::{cycle_notation, pc_word, GroupTruth, PcTruth, PermTruth};
+use crate::pc::CollectError;
 use std::collections::HashMap;
 
 /// A group in which label words are evaluated: a Cayley table, or
@@ -75,28 +76,46 @@ impl WordGroup for Perms<'_> {
     }
 }
 
-/// Elements are exponent vectors of a validated pc presentation.
-pub struct PcWords<'a>(pub &'a PcTruth);
+/// Elements are exponent vectors of a consistent pc presentation,
+/// collected within its work budget: the first collection that runs out
+/// is kept (and the identity given in its place) for the caller to report.
+pub struct PcWords<'a> {
+    truth: &'a PcTruth,
+    failed: std::cell::RefCell<Option<CollectError>>,
+}
+
+impl<'a> PcWords<'a> {
+    pub fn new(truth: &'a PcTruth) -> Self {
+        PcWords {
+            truth,
+            failed: std::cell::RefCell::new(None),
+        }
+    }
+    /// Why a collection failed, if one did.
+    pub fn failure(&self) -> Option<CollectError> {
+        self.failed.borrow().clone()
+    }
+    fn collected(&self, r: Result<Vec<u32>, CollectError>) -> Vec<u32> {
+        r.unwrap_or_else(|e| {
+            self.failed.borrow_mut().get_or_insert(e);
+            self.truth.pc.identity()
+        })
+    }
+}
 
 impl WordGroup for PcWords<'_> {
     type Elem = Vec<u32>;
     fn identity(&self) -> Vec<u32> {
-        self.0.pc.identity()
+        self.truth.pc.identity()
     }
     fn generator(&self, i: usize) -> Vec<u32> {
-        self.0.generators[i].clone()
+        self.truth.generators[i].clone()
     }
     fn mul(&self, a: &Vec<u32>, b: &Vec<u32>) -> Vec<u32> {
-        self.0
-            .pc
-            .mul(a, b)
-            .expect("collection in a validated presentation")
+        self.collected(self.truth.pc.mul(a, b))
     }
     fn inverse(&self, a: &Vec<u32>) -> Vec<u32> {
-        self.0
-            .pc
-            .inverse(a)
-            .expect("collection in a validated presentation")
+        self.collected(self.truth.pc.inverse(a))
     }
     fn show(&self, a: &Vec<u32>) -> String {
         pc_word(a)

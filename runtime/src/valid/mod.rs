@@ -464,11 +464,21 @@ pub fn validate(mut model: Model, limits: &LoadLimits) -> Result<ValidModel, For
         }
         Truth::Pc(p) => {
             let names = &m.group.as_ref().expect("checked above").generators;
-            let mut words = Words::new(PcWords(p), names);
+            let mut words = Words::new(PcWords::new(p), names);
             let group_tokens = v0 - usize::from(bos);
-            check_labels("tokens", &m.tokens[..group_tokens], &mut words, |v| {
+            let checked = check_labels("tokens", &m.tokens[..group_tokens], &mut words, |v| {
                 p.tokens[v].clone()
-            })?;
+            });
+            // A label that ran out of collection says so, whatever it
+            // evaluated to meanwhile.
+            if let Some(e) = words.group.failure() {
+                return Err(limit(format!(
+                    "evaluating the token labels in the pc presentation: {e}"
+                )));
+            }
+            checked?;
+            // Validated: the ground truth collects without a budget.
+            p.pc.set_work_limit(u64::MAX);
         }
         // Labels: the source's names, unique.
         Truth::Automaton(_) => {

@@ -39,8 +39,21 @@ pub(super) fn check_pc(
             "checking the presentation consistent: {e} (a presentation this costly to collect in is refused)"
         )),
     })?;
-    // Validated: the ground truth collects without a budget.
-    pc.set_work_limit(u64::MAX);
+    // The token labels are collected next, within a fresh budget; the
+    // validator lifts it once they are checked.
+    pc.set_work_limit(MAX_PC_WORK);
+    // Files store relative orders as I32.
+    if let Some(j) = pc
+        .relative_orders()
+        .iter()
+        .position(|&r| r > i32::MAX as u32)
+    {
+        return Err(limit(format!(
+            "relative order {} of f{} is 2^31 or more, past what `pc.orders` (I32) holds",
+            pc.relative_orders()[j],
+            j + 1
+        )));
+    }
     if let Some(i) = p.terms.iter().position(|&b| b == 0) {
         return Err(bad(format!(
             "`pc.terms` entry {i} is 0: each term holds at least one generator"
@@ -87,8 +100,12 @@ pub(super) fn check_pc(
             }
         }
     }
+    // Where the start token is is checked later, with every truth's.
     if let Some(&b) = m.bos.as_ref() {
-        if p.tokens[b as usize].iter().any(|&e| e != 0) {
+        if p.tokens
+            .get(b as usize)
+            .is_some_and(|t| t.iter().any(|&e| e != 0))
+        {
             return Err(bad(
                 "the start token's row of `pc.tokens` must be the identity (all 0)",
             ));

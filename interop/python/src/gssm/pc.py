@@ -16,7 +16,9 @@ unranking collects the product. The label of an id is the normal word of its
 element, "f1*f3^2" ("<identity>" for id 0), GAP's names for a pc group's
 generators.
 
-The collector is the one of ``runtime/src/pc.rs``: multiplying
+The collector follows ``runtime/src/pc.rs`` (without its table of
+conjugation by f_i^{2^m}, so a non-commuting tail times f_i^e costs e
+steps here): multiplying
 f1^e1⋯f_i^{e_i}·u (u in ⟨f_{i+1}, …⟩) by f_i gives f1^e1⋯f_i^{e_i+1}·u^{f_i},
 where u^{f_i} is the product of the conjugates w_ij^{u_j} (each power by
 squaring), so every step recurses into a smaller subgroup; a tail that
