@@ -489,6 +489,15 @@ def _swap_token_rows(t, m):
     t["pc.tokens"] = t["pc.tokens"][[1, 0] + list(range(2, t["pc.tokens"].shape[0]))].copy()
 
 
+def _start_token_without_a_layer(t, m):
+    # The trivial group has no terms, so no layers: a start token would have
+    # no state to reset.
+    m["bos"] = len(m["tokens"])
+    m["tokens"] = m["tokens"] + ["<bos>"]
+    rows = t["pc.tokens"]
+    t["pc.tokens"] = np.zeros((rows.shape[0] + 1, rows.shape[1]), rows.dtype)
+
+
 CASES = [
     # 1: shapes, relative orders, ranges, the zeros of the relations.
     ("relative order 1", "C2xC2", _set("pc.orders", 1, 1), gssm.InconsistentError,
@@ -546,6 +555,8 @@ CASES = [
      "tensor `pc.generators` entry [1, 1] is 4, outside 0..4 (f2's relative order)"),
     ("token unlike its label", "S3", _swap_token_rows, gssm.InconsistentError,
      "manifest `tokens[0]` 't' evaluates to f1, but labels f2"),
+    ("start token without a layer", "trivial", _start_token_without_a_layer, gssm.InconsistentError,
+     "a model with a start token needs a layer to hold its state"),
     ("start token moves", "D8-bos", _set("pc.tokens", (2, 1), 1), gssm.InconsistentError,
      "`pc.tokens` row 2 (the start token) must be all 0, the identity"),
     # Tensors and manifest.

@@ -1943,6 +1943,8 @@ def _check_diagonal(model: "Model", n: int, v0: int, fdt: str, limits: LoadLimit
     k = len(model.layers)
     if k > limits.max_layers:
         raise LimitError(f"{k} layers (at most {limits.max_layers})")
+    if bos and k == 0:
+        raise InconsistentError("a model with a start token needs a layer to hold its state")
     if factors is not None and k != len(factors):
         raise InconsistentError(
             f"{series_of} has {len(factors)} terms, but the stack has {k} layers: "
