@@ -9,7 +9,7 @@ use crate::construct::chain::ChainGroup;
 use crate::construct::pc::PcGroup;
 use crate::construct::{self, automaton, construct, Alphabet, Tokens};
 use crate::diagnostics::{Diagnostic, Source, Span};
-use crate::elaborate::{ElaboratedChain, ElaboratedPc};
+use crate::elaborate::{Checked, ElaboratedChain, ElaboratedPc};
 use crate::emit::emit;
 use crate::group::bsgs::Chain;
 use crate::group::{Elem, Group, Limits};
@@ -138,6 +138,21 @@ fn written(
     Ok((model, bytes))
 }
 
+/// Compile a group as `gssm check` elaborates it: listed, or past the
+/// element limit as a stabiliser chain or a pc presentation.
+pub fn compile_checked(
+    g: &Checked,
+    target: &dyn Target,
+    opts: &Options,
+    limits: &Limits,
+) -> Result<(ValidModel, Vec<u8>), Diagnostic> {
+    match g {
+        Checked::Listed(e) => compile(&e.group, &e.origin(), target, opts),
+        Checked::Chain(c) => compile_chain(c, target, opts, limits),
+        Checked::Pc(e) => compile_pc(e, target, opts, limits),
+    }
+}
+
 /// Compile a permutation group kept as a stabiliser chain (past the element
 /// limit) into a file without a Cayley table (format version 5): one
 /// pd-ssm layer on the given points, or an aussm stack along the derived
@@ -229,8 +244,6 @@ pub fn compile_pc(
     })
 }
 
-/// The series a diagonal target's layers follow: the source's, checked, or
-/// the least-depth one.
 /// The plan's factors in the chosen coordinates.
 fn coordinates(mut p: crate::target::Plan, c: Coordinates) -> crate::target::Plan {
     if c == Coordinates::Primary {
@@ -239,6 +252,8 @@ fn coordinates(mut p: crate::target::Plan, c: Coordinates) -> crate::target::Pla
     p
 }
 
+/// The series a diagonal target's layers follow: the source's, checked, or
+/// the least-depth one.
 fn diagonal_plan(
     g: &Group,
     origin: &Origin,

@@ -4,9 +4,9 @@
 //!   several; width 1 and 2; f32 and f64; the diagonal targets that
 //!   compile and the one-layer cells rnn, pd-ssm and deltaproduct; element
 //!   and generator alphabets; with and without a start token); the format
-//!   version 5 seeds (`*-chain-*.st`, permutation groups without a table)
-//!   are written by the CLI instead, as the commands in their section of
-//!   this file's `load_seeds` say;
+//!   version 5, 6 and 7 seeds (`*-chain-*.st`, `*-series-*.st`,
+//!   `*-pc-*.st`: groups without a table) are written by the CLI instead,
+//!   as the commands in their section of this file's `load_seeds` say;
 //! - seeds/parse: the gssm sources written in the workspace's tests (string
 //!   literals that define a group), plus a few inputs for the generated-
 //!   program mode of parse_elaborate (a NUL byte, then generator choices).
@@ -355,7 +355,18 @@ fn load_seeds() {
     //   gssm compile cube.gssm --target pd-ssm --alphabet generators+inverses \
     //     --bos -o seeds/load/cube-pdssm-chain-f32-bos.st
     // (S5 = perm(5) { a = (1,2,3,4,5), b = (1,2) }; the cube group as in
-    // tests/big_models.rs.)
+    // tests/big_models.rs.) Versions 6 (a series truth) and 7 (a pc truth)
+    // likewise, from fuzz/seeds/groups.gssm:
+    //   gssm compile groups.gssm -g AGL5 --alphabet generators+inverses \
+    //     --max-elements 10 -o seeds/load/agl5-aussm-series-f32.st
+    //   gssm compile groups.gssm -g W4 --alphabet generators --max-elements 4 \
+    //     --bos --dtype f64 -o seeds/load/w4-aussm-series-f64-bos.st
+    //   gssm compile groups.gssm -g S3pc --alphabet generators+inverses \
+    //     --max-elements 5 -o seeds/load/s3-aussm-pc-f32.st
+    //   gssm compile groups.gssm -g D8pc --alphabet generators --max-elements 5 \
+    //     --bos -o seeds/load/d8-aussm-pc-f32-bos.st
+    //   gssm compile groups.gssm -g H3 --alphabet generators+inverses \
+    //     --max-elements 10 --dtype f64 -o seeds/load/h3-aussm-pc-f64.st
     for (name, g, t, alphabet, dtype, bos) in cases {
         let target = target::by_name(t).expect("known target");
         let opts = Options {

@@ -3,7 +3,7 @@
 //! invariants — and, per target, the least number of layers or why none
 //! suffices. `--json` prints the same as one JSON object.
 //!
-//! The report itself is `gssm_compiler::report::check`; this module parses
+//! The report itself is `gssm_compiler::report::check_any`; this module parses
 //! the flags and renders it (`text` names each line of the text form). A
 //! permutation group past the element limit is reported from its
 //! stabiliser chain (`report::check_chain`), a pc group past it from its
@@ -14,10 +14,9 @@ use super::common::report;
 use super::source::{checked_from, load_automaton, SourceLimits};
 use gssm_compiler::automaton::Automaton;
 use gssm_compiler::diagnostics::Diagnostic;
-use gssm_compiler::elaborate::Checked;
 use gssm_compiler::report::automaton::check_automaton;
+use gssm_compiler::report::check_any;
 use gssm_compiler::report::pc::pc_definition;
-use gssm_compiler::report::{check, check_chain, check_pc};
 use serde_json::Value;
 use std::process::ExitCode;
 
@@ -63,12 +62,7 @@ pub fn run(a: Args) -> ExitCode {
             }
         };
     }
-    let big = match checked {
-        Checked::Listed(e) => Ok(check(&e)),
-        Checked::Chain(e) => check_chain(&e),
-        Checked::Pc(e) => check_pc(&e),
-    };
-    let structure = match big {
+    let structure = match check_any(&checked) {
         Ok(s) => s,
         Err(d) => {
             report(&d);

@@ -5,10 +5,8 @@ use super::common::{fail, report};
 use super::source::{checked_from, load_automaton, SourceLimits};
 use gssm_compiler::construct::Alphabet;
 use gssm_compiler::diagnostics::Diagnostic;
-use gssm_compiler::elaborate::Checked;
 use gssm_compiler::pipeline::{
-    compile, compile_automaton, compile_chain, compile_pc, compile_proved, Coordinates, Options,
-    Origin,
+    compile_automaton, compile_checked, compile_proved, Coordinates, Options, Origin,
 };
 use gssm_compiler::target;
 use gssm_runtime::format::FloatDtype;
@@ -126,31 +124,17 @@ pub fn run(a: Args) -> ExitCode {
         Ok(Err(p)) => p,
         Err(code) => return code,
     };
-    // A permutation group past the element limit stays a stabiliser chain.
-    let e = match checked_from(&program, a.group.as_deref()) {
-        Ok(Checked::Listed(e)) => e,
-        Ok(Checked::Chain(c)) => {
-            let opts = group_options(&a);
-            let limits = a.limits.get();
-            let r = proved(&a, |o: &Options| compile_chain(&c, t, o, &limits), &opts);
-            let size = format!("order {}", c.group.chain.order());
-            return finish(r, &a, &c.group.name, &size, t.name(), start);
-        }
-        Ok(Checked::Pc(e)) => {
-            let opts = group_options(&a);
-            let limits = a.limits.get();
-            let r = proved(&a, |o: &Options| compile_pc(&e, t, o, &limits), &opts);
-            let size = format!("order {}", e.pc.order());
-            return finish(r, &a, &e.name, &size, t.name(), start);
-        }
+    // Past the element limit a permutation group stays a stabiliser chain,
+    // a pc group a presentation.
+    let group = match checked_from(&program, a.group.as_deref()) {
+        Ok(g) => g,
         Err(code) => return code,
     };
-    let origin = e.origin();
-    let group = e.group;
-    let opts = group_options(&a);
-    let r = proved(&a, |o: &Options| compile(&group, &origin, t, o), &opts);
+    let limits = a.limits.get();
+    let one = |o: &Options| compile_checked(&group, t, o, &limits);
+    let r = proved(&a, one, &group_options(&a));
     let size = format!("order {}", group.order());
-    finish(r, &a, &group.name, &size, t.name(), start)
+    finish(r, &a, group.name(), &size, t.name(), start)
 }
 
 /// The model in the asked coordinates, or with `--precision` in the

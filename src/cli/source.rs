@@ -113,11 +113,7 @@ pub fn checked_from(p: &Program, group: Option<&str>) -> Result<Checked, ExitCod
     };
     match result {
         Ok(c) => {
-            match &c {
-                Checked::Listed(e) => print_warnings(&e.warnings),
-                Checked::Chain(e) => print_warnings(&e.warnings),
-                Checked::Pc(e) => print_warnings(&e.warnings),
-            }
+            print_warnings(c.warnings());
             Ok(c)
         }
         Err(d) => {

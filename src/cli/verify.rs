@@ -8,7 +8,6 @@
 
 use super::common::{fail, load_model, BackendArg, DtypeArg, ModelLimits};
 use super::source::{load_checked, SourceLimits};
-use gssm_compiler::elaborate::Checked;
 use gssm_compiler::report::verify::{
     shape, verify, Exhaustive, Observer, Options, Precision, SourceGroup, SourceKind,
 };
@@ -347,11 +346,7 @@ pub fn run(a: Args) -> ExitCode {
         horizon_len: a.horizon_len,
     };
     let source = source.as_ref().map(|(e, file)| SourceGroup {
-        group: match e {
-            Checked::Listed(e) => SourceKind::Listed(&e.group),
-            Checked::Chain(c) => SourceKind::Chain(&c.group),
-            Checked::Pc(e) => SourceKind::Pc(&e.pc),
-        },
+        group: SourceKind::from(e),
         file,
     });
     let r = match verify(&model, &options, source, &mut printer) {

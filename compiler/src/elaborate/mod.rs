@@ -86,6 +86,35 @@ pub enum Checked {
     Pc(ElaboratedPc),
 }
 
+impl Checked {
+    /// The group's name.
+    pub fn name(&self) -> &str {
+        match self {
+            Checked::Listed(e) => &e.group.name,
+            Checked::Chain(c) => &c.group.name,
+            Checked::Pc(e) => &e.name,
+        }
+    }
+
+    /// The group's order, exact however large.
+    pub fn order(&self) -> num_bigint::BigUint {
+        match self {
+            Checked::Listed(e) => e.group.order().into(),
+            Checked::Chain(c) => c.group.chain.order(),
+            Checked::Pc(e) => e.pc.order().into(),
+        }
+    }
+
+    /// The warnings raised while building it.
+    pub fn warnings(&self) -> &[Diagnostic] {
+        match self {
+            Checked::Listed(e) => &e.warnings,
+            Checked::Chain(c) => &c.warnings,
+            Checked::Pc(e) => &e.warnings,
+        }
+    }
+}
+
 /// A pc group past the element limit, elaborated for `gssm check`: its
 /// consistent presentation, whose structure is computed by collection.
 #[derive(Clone, Debug)]

@@ -14,7 +14,7 @@
 
 use crate::construct::cell_size;
 use crate::diagnostics::{Diagnostic, Source, Span};
-use crate::elaborate::{Elaborated, ElaboratedChain, ElaboratedPc};
+use crate::elaborate::{Checked, Elaborated, ElaboratedChain, ElaboratedPc};
 use crate::group::bsgs::abelian::{factor_invariants, invariant_factors};
 use crate::group::bsgs::series::{self as chain_series, Verbal};
 use crate::group::bsgs::{inverse, is_identity, Chain, ChainError};
@@ -129,6 +129,16 @@ pub struct SeriesVerdict {
     pub target: String,
     pub layers: Option<usize>,
     pub reason: Option<String>,
+}
+
+/// The structure report of a group as `gssm check` elaborates it: listed,
+/// or past the element limit from its chain or its presentation.
+pub fn check_any(c: &Checked) -> Result<Structure, Diagnostic> {
+    match c {
+        Checked::Listed(e) => Ok(check(e)),
+        Checked::Chain(e) => check_chain(e),
+        Checked::Pc(e) => check_pc(e),
+    }
 }
 
 /// The structure report of an elaborated group.

@@ -16,5 +16,5 @@ pub mod check;
 pub mod pc;
 pub mod verify;
 
-pub use check::{check, check_chain, check_pc, Structure};
+pub use check::{check, check_any, check_chain, check_pc, Structure};
 pub use verify::{verify, Observer, Options, Report};

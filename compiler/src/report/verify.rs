@@ -81,6 +81,17 @@ pub enum SourceKind<'a> {
     Pc(&'a gssm_runtime::pc::Pc),
 }
 
+impl<'a> From<&'a crate::elaborate::Checked> for SourceKind<'a> {
+    fn from(c: &'a crate::elaborate::Checked) -> SourceKind<'a> {
+        use crate::elaborate::Checked;
+        match c {
+            Checked::Listed(e) => SourceKind::Listed(&e.group),
+            Checked::Chain(c) => SourceKind::Chain(&c.group),
+            Checked::Pc(e) => SourceKind::Pc(&e.pc),
+        }
+    }
+}
+
 /// Everything `gssm verify` reports.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {

@@ -16,10 +16,10 @@ use gssm_compiler::diagnostics::{render_plain, Diagnostic};
 use gssm_compiler::elaborate::{load_file, load_source, Checked, Elaborated, Program};
 use gssm_compiler::group::Limits;
 use gssm_compiler::pipeline::{
-    compile as compile_group, compile_automaton, Options as CompileOptions, Origin,
+    compile_automaton, compile_checked, Options as CompileOptions, Origin,
 };
+use gssm_compiler::report::check_any;
 use gssm_compiler::report::verify::{verify as verify_model, Options, SourceGroup, SourceKind};
-use gssm_compiler::report::{check as check_group, check_chain, check_pc};
 use gssm_compiler::target;
 use gssm_runtime::exec::Backend;
 use gssm_runtime::format::{load, FloatDtype, LoadLimits};
@@ -139,12 +139,6 @@ impl Input {
         })
     }
 
-    /// Build `group` (a name or a group expression; default: the last group
-    /// defined), as `gssm check` and `gssm compile` do.
-    fn elaborate(&self, group: Option<&str>, limits: &Limits) -> Result<Elaborated, Failure> {
-        elaborate(&self.program(limits)?, group)
-    }
-
     /// Build `group`, refusing an automaton by name (or as the last
     /// definition when no name is given) with `what` in the message: only
     /// `compile` takes automata.
@@ -207,9 +201,18 @@ fn automaton_of(program: &Program, name: Option<&str>) -> Result<Option<Automato
     }
 }
 
-/// The warnings of a built group, rendered.
-fn warnings(e: &Elaborated) -> Vec<String> {
-    e.warnings.iter().map(render_plain).collect()
+/// Build `group` as `gssm check` does: listed, or past the element limit
+/// as a stabiliser chain or a pc presentation.
+fn checked(program: &Program, group: Option<&str>) -> Result<Checked, Failure> {
+    Ok(match group {
+        Some(expr) => program.eval_to_check(expr)?,
+        None => program.group_to_check(None)?,
+    })
+}
+
+/// Warnings, rendered.
+fn rendered(warnings: &[Diagnostic]) -> Vec<String> {
+    warnings.iter().map(render_plain).collect()
 }
 
 /// `gssm check`: the report as JSON (keys sorted, as `gssm check --json`
@@ -232,20 +235,10 @@ fn check(
         // As `gssm check`: a permutation group past the element limit is
         // reported from its stabiliser chain, a pc group from its
         // presentation.
-        let checked = match g {
-            Some(expr) => program.eval_to_check(expr)?,
-            None => program.group_to_check(None)?,
-        };
-        let (structure, warns) = match checked {
-            Checked::Listed(e) => (check_group(&e), warnings(&e)),
-            Checked::Chain(e) => (
-                check_chain(&e)?,
-                e.warnings.iter().map(render_plain).collect(),
-            ),
-            Checked::Pc(e) => (check_pc(&e)?, e.warnings.iter().map(render_plain).collect()),
-        };
+        let checked = checked(&program, g)?;
+        let structure = check_any(&checked)?;
         let value = serde_json::to_value(structure).expect("the report serialises");
-        Ok((value.to_string(), warns))
+        Ok((value.to_string(), rendered(checked.warnings())))
     };
     Ok(py.detach(run)?)
 }
@@ -299,15 +292,17 @@ fn compile<'py>(
             let (_, bytes) = compile_automaton(&a, &Origin::default(), t, &opts, &limits)?;
             return Ok((bytes, Vec::new()));
         }
-        let e = elaborate(&program, group.as_deref())?;
+        // As `gssm compile`: past the element limit a permutation group
+        // stays a stabiliser chain, a pc group a presentation.
+        let g = checked(&program, group.as_deref())?;
         let opts = CompileOptions {
             alphabet,
             dtype,
             bos,
             coordinates: Default::default(),
         };
-        let (_, bytes) = compile_group(&e.group, &e.origin(), t, &opts)?;
-        Ok((bytes, warnings(&e)))
+        let (_, bytes) = compile_checked(&g, t, &opts, &limits)?;
+        Ok((bytes, rendered(g.warnings())))
     };
     let (bytes, warnings) = py.detach(run)?;
     Ok((PyBytes::new(py, &bytes), warnings))
@@ -371,7 +366,7 @@ fn data<'py>(
         let mut out = Vec::new();
         d.write(&mut out, &mut |_| {})
             .map_err(|e| Failure::Argument(e.to_string()))?;
-        Ok((out, d.vocab_json(), warnings(&e)))
+        Ok((out, d.vocab_json(), rendered(&e.warnings)))
     };
     let (bytes, vocab, warnings) = py.detach(run)?;
     Ok((PyBytes::new(py, &bytes), vocab, warnings))
@@ -435,7 +430,7 @@ fn verify(
             }
             (p, t, Some(g)) => {
                 let input = Input::new(p, t)?;
-                let e = input.elaborate(Some(&g.name), &limits)?;
+                let e = checked(&input.program(&limits)?, Some(&g.name))?;
                 Some((e, input.name().to_string()))
             }
         };
@@ -451,7 +446,7 @@ fn verify(
             ..Options::default()
         };
         let source = source.as_ref().map(|(e, file)| SourceGroup {
-            group: SourceKind::Listed(&e.group),
+            group: SourceKind::from(e),
             file,
         });
         let report = verify_model(&model, &options, source, &mut ())

@@ -147,6 +147,64 @@ def test_check_pc_group_past_the_element_limit(tmp_path):
     assert "help: each abelian factor's coordinates are computed on its elements" in flat
 
 
+BIG_SRC = """import "families"
+group H = pc< x, y, z | x^20, y^20, z^20, [y, x] = z >
+group P = perm(8) { a = (1,2,3,4,5,6,7,8), b = (1,2) }
+group A = AGL1(101)
+"""
+
+
+@pytest.mark.parametrize(
+    "group,target,alphabet,bos,version",
+    [
+        ("H", "aussm", "generators+inverses", False, 7),
+        ("H", "aussm", "generators", True, 7),
+        ("P", "pd-ssm", "generators", False, 5),
+        ("A", "aussm", "generators+inverses", False, 6),
+    ],
+)
+def test_compile_past_the_element_limit_gives_the_cli_bytes(tmp_path, group, target, alphabet, bos, version):
+    """Past the element limit (H: 8000 elements, P = S8: 40320, A =
+    AGL(1, 101): 10100) gssm.compile keeps the group as a presentation or a
+    stabiliser chain, as `gssm compile` does, and writes the same file."""
+    src = tmp_path / "big.gssm"
+    src.write_text(BIG_SRC)
+    out = tmp_path / "m.safetensors"
+    flags = ["-g", group, "--target", target, "--alphabet", alphabet] + (["--bos"] if bos else [])
+    r = cli("compile", str(src), *flags, "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    data = gssm.compile_bytes(src, group, target, alphabet=alphabet, bos=bos)
+    assert data == out.read_bytes()
+    m = gssm.loads(data)
+    assert m.manifest.format_version == version
+    assert m.order == {"H": 8000, "P": 40320, "A": 10100}[group]
+    # The source check takes the same kind of group: a presentation's
+    # relations, a chain's generators. The proof is local, and the report
+    # is the CLI's.
+    got = gssm.verify(m, length=2, horizon_len=0, source=src)
+    assert got.ok and got.proof.local is not None
+    r = cli("verify", str(out), "--json", "--length", "2", "--horizon-len", "0", "--source", str(src))
+    assert r.returncode == 0, r.stderr
+    assert dataclasses.asdict(got) == json.loads(r.stdout)
+
+
+def test_verify_source_checks_a_pc_group_past_the_element_limit(tmp_path):
+    src = tmp_path / "big.gssm"
+    src.write_text(BIG_SRC)
+    m = gssm.compile(src, "H", alphabet="generators")
+    with pytest.raises(gssm.GssmError) as e:
+        gssm.verify(m, 2, 0, source="group H = pc< x, y, z | x^20, y^20, z^20 >")
+    assert e.value.code == "verify"
+    assert "y^x is f2*f3 in the file, but the source's conjugate relation makes it f2" in str(e.value)
+
+
+def test_compile_refuses_a_factor_past_the_limit(tmp_path):
+    with pytest.raises(gssm.GssmError) as e:
+        gssm.compile("group H = pc< x, y, z | x^1000, y^1000, z^1000, [y, x] = z >", "H")
+    flat = " ".join(str(e.value).replace("│", " ").split())
+    assert "the abelian factor G_0/G_1 of H has 1000000 elements, more than --max-elements (4096)" in flat
+
+
 def test_check_series_hint_and_expression(tmp_path):
     src = 'import "seed"\ngroup S3h = S3 with series [ <c> ]\n'
     f = tmp_path / "hint.gssm"

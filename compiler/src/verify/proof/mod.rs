@@ -57,7 +57,6 @@ pub struct ProofReport {
     /// The argument, when the proof is local (checked token by token, for a
     /// group too big to search state by state); `states` and `transitions`
     /// then count the cross-check search, 0 when the group is too big for it.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub local: Option<String>,
 }
 

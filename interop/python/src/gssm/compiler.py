@@ -410,6 +410,11 @@ class ProofReport:
     failure: Optional[str]
     #: Why the float model is exact for every length, when the proof shows it.
     horizon: Optional[str] = None
+    #: The argument, when the proof is local (checked token by token, for a
+    #: group too big to search state by state); ``states`` and
+    #: ``transitions`` then count the cross-check search, 0 when the group
+    #: is too big for it.
+    local: Optional[str] = None
 
 
 @dataclass(frozen=True)
