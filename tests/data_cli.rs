@@ -192,9 +192,23 @@ fn strings(v: &Value, key: &str) -> Vec<String> {
 /// count, seed field, lengths, and every target the running product of the
 /// inputs. `bos` is the BOS id leading both columns, if any.
 fn check_csv(truth: &Truth, order: usize, bytes: &[u8], vocab: &Value, len: usize, count: usize) {
+    check_csv_with(truth, order, bytes, vocab, len, count, &|l| truth.eval(l));
+}
+
+/// [`check_csv`], with output labels read by `output`.
+fn check_csv_with(
+    truth: &Truth,
+    order: usize,
+    bytes: &[u8],
+    vocab: &Value,
+    len: usize,
+    count: usize,
+    output: &dyn Fn(&str) -> Elem,
+) {
     let outputs = strings(vocab, "outputs");
     assert_eq!(outputs.len(), order);
-    let elements: Vec<Elem> = outputs.iter().map(|l| truth.eval(l)).collect();
+    assert_eq!(vocab["outputs_count"], order);
+    let elements: Vec<Elem> = outputs.iter().map(|l| output(l)).collect();
     let id_of: HashMap<&Elem, usize> = elements.iter().enumerate().map(|(i, x)| (x, i)).collect();
     assert_eq!(
         id_of.len(),
@@ -540,4 +554,347 @@ fn bad_arguments_are_refused() {
     ]);
     assert!(!r.status.success());
     assert!(stderr(&r).contains("cannot write /nonexistent/dir/x.csv"));
+}
+
+/// A permutation of 0..n from 1-based cycle notation, `()` the identity.
+fn from_cycles(label: &str, n: usize) -> Elem {
+    let mut p: Vec<usize> = (0..n).collect();
+    for cycle in label.split(')').filter(|c| !c.is_empty()) {
+        let points: Vec<usize> = cycle
+            .trim_start_matches('(')
+            .split(',')
+            .filter(|x| !x.is_empty())
+            .map(|x| x.parse::<usize>().unwrap() - 1)
+            .collect();
+        for (i, &x) in points.iter().enumerate() {
+            p[x] = points[(i + 1) % points.len()];
+        }
+    }
+    Elem::Perm(p)
+}
+
+/// 1-based cycle notation of a map of 0..n.
+fn cycle_text(p: &[usize]) -> String {
+    let mut seen = vec![false; p.len()];
+    let mut out = String::new();
+    for start in 0..p.len() {
+        if seen[start] || p[start] == start {
+            continue;
+        }
+        let mut x = start;
+        let mut cycle = Vec::new();
+        while !seen[x] {
+            seen[x] = true;
+            cycle.push((x + 1).to_string());
+            x = p[x];
+        }
+        out.push_str(&format!("({})", cycle.join(",")));
+    }
+    if out.is_empty() {
+        out.push_str("()");
+    }
+    out
+}
+
+/// AGL(1, p) on the points of Z/p: a = t -> t + 1, b = t -> g·t for the
+/// least primitive root g; its source and its hand-made truth.
+fn affine(p: usize) -> (String, Truth) {
+    let order = |g: usize| {
+        let (mut x, mut k) = (g, 1);
+        while x != 1 {
+            x = x * g % p;
+            k += 1;
+        }
+        k
+    };
+    let g = (2..p).find(|&g| order(g) == p - 1).unwrap();
+    let a: Vec<usize> = (0..p).map(|t| (t + 1) % p).collect();
+    let b: Vec<usize> = (0..p).map(|t| t * g % p).collect();
+    let src = format!(
+        "group A = perm({p}) {{ a = {}, b = {} }}\n",
+        cycle_text(&a),
+        cycle_text(&b)
+    );
+    (src, Truth::Perm(HashMap::from([("a", a), ("b", b)])))
+}
+
+/// `gssm compile` of `group` in `src` with `flags`, then `gssm data
+/// --model` of the file: the model's path, the dataset and its vocabulary.
+fn model_data(
+    tag: &str,
+    src: &str,
+    group: &str,
+    flags: &[&str],
+    extra: &[&str],
+) -> (PathBuf, Vec<u8>, Value) {
+    let source = tmp(&format!("{tag}.gssm"));
+    std::fs::write(&source, src).unwrap();
+    let model = tmp(&format!("{tag}.safetensors"));
+    let m = model.to_str().unwrap();
+    let o = gssm(
+        &[
+            &["compile", source.to_str().unwrap(), "-g", group, "-o", m][..],
+            flags,
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = tmp(&format!("{tag}.data"));
+    let vocab = tmp(&format!("{tag}.vocab.json"));
+    let args = [
+        "data",
+        "--model",
+        m,
+        "-o",
+        out.to_str().unwrap(),
+        "--vocab",
+        vocab.to_str().unwrap(),
+    ];
+    let o = gssm(&[&args[..], extra].concat());
+    assert!(
+        o.status.success(),
+        "gssm data --model {extra:?}: {}",
+        stderr(&o)
+    );
+    let v = serde_json::from_slice(&std::fs::read(&vocab).unwrap()).expect("vocab is JSON");
+    (model, std::fs::read(&out).unwrap(), v)
+}
+
+/// The targets of a dataset as `gssm run --input-ids --ids` decodes its
+/// inputs with the model's layers (after its start token `bos`, if it has
+/// one), and as the dataset has them.
+fn run_on_inputs(
+    model: &Path,
+    bos: Option<u32>,
+    bytes: &[u8],
+    tag: &str,
+) -> (Vec<String>, Vec<String>) {
+    let rows = parse_csv(std::str::from_utf8(bytes).unwrap());
+    let inputs = tmp(&format!("{tag}.inputs"));
+    let start = bos.map_or(String::new(), |b| format!("{b} "));
+    let text: String = rows[1..]
+        .iter()
+        .map(|r| format!("{start}{}\n", r[1]))
+        .collect();
+    std::fs::write(&inputs, text).unwrap();
+    let args = [
+        "run",
+        model.to_str().unwrap(),
+        "--input",
+        inputs.to_str().unwrap(),
+        "--input-ids",
+        "--ids",
+    ];
+    let o = gssm(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let decoded = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| match bos {
+            // The start token's output, the identity, is not the dataset's.
+            Some(_) => l.split_once(' ').expect("two ids at least").1.to_string(),
+            None => l.to_string(),
+        })
+        .collect();
+    (decoded, rows[1..].iter().map(|r| r[2].clone()).collect())
+}
+
+/// Past the element limit there is no table to label a dataset with: from
+/// the weight file (`--model`) the targets are the running products the
+/// test multiplies itself, numbered by the file's output labels (cycle
+/// notation, read here), and the model's layers decode them.
+#[test]
+fn model_datasets_past_the_element_limit() {
+    let s8 = Truth::Perm(HashMap::from([
+        ("a", vec![1, 2, 3, 4, 5, 6, 7, 0]),
+        ("b", vec![1, 0, 2, 3, 4, 5, 6, 7]),
+    ]));
+    let s8_src = "group S8 = perm(8) { a = (1,2,3,4,5,6,7,8), b = (1,2) }\n";
+    let (agl101_src, agl101) = affine(101);
+    for (tag, src, group, truth, degree, order, flags, version) in [
+        (
+            "s8",
+            s8_src.to_string(),
+            "S8",
+            &s8,
+            8,
+            40320,
+            &["--target", "pd-ssm", "--alphabet", "generators+inverses"][..],
+            5,
+        ),
+        (
+            "s8bos",
+            s8_src.to_string(),
+            "S8",
+            &s8,
+            8,
+            40320,
+            &["--target", "pd-ssm", "--alphabet", "generators", "--bos"][..],
+            5,
+        ),
+        (
+            "agl101",
+            agl101_src,
+            "A",
+            &agl101,
+            101,
+            10100,
+            &["--alphabet", "generators+inverses"][..],
+            6,
+        ),
+    ] {
+        let (model, bytes, vocab) = model_data(
+            tag,
+            &src,
+            group,
+            flags,
+            &["--len", "13", "--count", "60", "--seed", "3"],
+        );
+        let m = gssm_runtime::format::load(&std::fs::read(&model).unwrap(), &Default::default())
+            .unwrap();
+        assert_eq!(m.manifest.format_version, version, "{tag}");
+        assert!(vocab["alphabet"].is_null());
+        assert_eq!(vocab["group"], group);
+        // A start token is never drawn.
+        let drawn = m.num_tokens() - usize::from(m.manifest.bos.is_some());
+        assert_eq!(strings(&vocab, "tokens"), m.manifest.tokens[..drawn]);
+        check_csv_with(truth, order, &bytes, &vocab, 13, 60, &|l| {
+            from_cycles(l, degree)
+        });
+        let (decoded, targets) = run_on_inputs(&model, m.manifest.bos, &bytes, tag);
+        assert_eq!(decoded, targets, "{tag}");
+    }
+    // Past 2^16 outputs the vocabulary leaves their labels out; the
+    // targets are still the model's.
+    let (src, _) = affine(401);
+    let (model, bytes, vocab) = model_data(
+        "agl401",
+        &src,
+        "A",
+        &["--alphabet", "generators"],
+        &["--len", "20", "--count", "30"],
+    );
+    assert_eq!(vocab["outputs_count"], 160400);
+    assert!(vocab.get("outputs").is_none());
+    let (decoded, targets) = run_on_inputs(&model, None, &bytes, "agl401");
+    assert_eq!(decoded, targets);
+}
+
+/// A pc group past the element limit (format version 7): the dataset's
+/// targets are what the model's layers decode, and its first step is the
+/// token's element.
+#[test]
+fn model_datasets_of_a_pc_group() {
+    let src = "group H = pc< x, y, z | x^20, y^20, z^20, [y, x] = z >\n";
+    let (model, bytes, vocab) = model_data(
+        "h20",
+        src,
+        "H",
+        &["--alphabet", "generators+inverses"],
+        &["--len", "25", "--count", "40"],
+    );
+    assert_eq!(vocab["outputs_count"], 8000);
+    assert_eq!(strings(&vocab, "outputs").len(), 8000);
+    let (decoded, targets) = run_on_inputs(&model, None, &bytes, "h20");
+    assert_eq!(decoded, targets);
+    let rows = parse_csv(std::str::from_utf8(&bytes).unwrap());
+    let te = vocab["token_elements"].as_array().unwrap();
+    for r in &rows[1..] {
+        assert_eq!(te[ids(&r[1])[0]].as_u64().unwrap() as usize, ids(&r[2])[0]);
+    }
+}
+
+/// An automaton's dataset: its symbols drawn, its states as targets, here
+/// the parity of the 1s read so far.
+#[test]
+fn model_datasets_of_an_automaton() {
+    let src = "automaton Parity {\n  states even, odd;\n  start even;\n  accept even;\n  symbol 0: id;\n  symbol 1: (even, odd);\n}\n";
+    let (_, bytes, vocab) = model_data(
+        "parity",
+        src,
+        "Parity",
+        &["--target", "neg-mamba"],
+        &["--len", "30", "--count", "50", "--format", "jsonl"],
+    );
+    assert_eq!(strings(&vocab, "tokens"), ["0", "1"]);
+    assert_eq!(strings(&vocab, "outputs"), ["even", "odd"]);
+    assert!(vocab.get("token_elements").is_none());
+    assert!(vocab["generators"].as_array().unwrap().is_empty());
+    let text = std::str::from_utf8(&bytes).unwrap();
+    assert_eq!(text.lines().count(), 50);
+    for line in text.lines() {
+        let row: Value = serde_json::from_str(line).unwrap();
+        let mut ones = 0;
+        for (x, y) in row["input"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(row["target"].as_array().unwrap())
+        {
+            ones += x.as_u64().unwrap();
+            assert_eq!(y.as_u64().unwrap(), ones % 2, "{line}");
+        }
+    }
+}
+
+#[test]
+fn model_datasets_refuse_source_flags_and_bad_files() {
+    let seed = seed_file();
+    let s = seed.to_str().unwrap();
+    let bad = tmp("not-a-model.safetensors");
+    std::fs::write(&bad, b"not a weight file").unwrap();
+    let b = bad.to_str().unwrap();
+    for (args, message) in [
+        (
+            &[
+                "data", "--model", b, "-g", "S3", "--len", "2", "--count", "2",
+            ][..],
+            "--group",
+        ),
+        (
+            &[
+                "data",
+                "--model",
+                b,
+                "--alphabet",
+                "generators",
+                "--len",
+                "2",
+                "--count",
+                "2",
+            ],
+            "--alphabet",
+        ),
+        (
+            &["data", s, "--model", b, "--len", "2", "--count", "2"],
+            "--model",
+        ),
+        (&["data", "--len", "2", "--count", "2"], "FILE"),
+        (
+            &["data", "--model", b, "--len", "2", "--count", "2"],
+            "is not a valid gssm model",
+        ),
+        (
+            &[
+                "data",
+                "--model",
+                b,
+                "--len",
+                "2",
+                "--count",
+                "2",
+                "--max-model-bytes",
+                "4",
+            ],
+            "--max-model-bytes",
+        ),
+    ] {
+        let r = gssm(args);
+        assert!(!r.status.success(), "{args:?} must fail");
+        assert!(
+            stderr(&r).contains(message),
+            "{args:?}: expected '{message}' in: {}",
+            stderr(&r)
+        );
+    }
 }

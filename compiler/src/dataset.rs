@@ -1,13 +1,17 @@
 //! Word-problem datasets with exact labels: sequences of tokens drawn
 //! uniformly and independently by SplitMix64 from a seed, and their running
-//! products y_t = x_1·x_2⋯x_t from the group's Cayley table. Input ids are
-//! token ids numbered as the compiler numbers them for the same group and
-//! alphabet, targets are element ids (a model's output classes), so a
-//! dataset and a weight file of the same source agree. Rows are generated,
-//! written and forgotten one at a time.
+//! products y_t = x_1·x_2⋯x_t. From a source the products come from the
+//! group's Cayley table, input ids are token ids numbered as the compiler
+//! numbers them for the same group and alphabet, and targets are element
+//! ids (a model's output classes), so a dataset and a weight file of the
+//! same source agree. From a weight file (`--model`) tokens and targets are
+//! the file's own, from the truth it carries: its group however large,
+//! numbered as its outputs are, or its automaton's states. Rows are
+//! generated, written and forgotten one at a time.
 
 use crate::construct::{tokens, Alphabet};
-use crate::group::{Elem, Group};
+use crate::group::Group;
+use gssm_runtime::valid::ValidModel;
 use serde::Serialize;
 use std::io::{BufWriter, Write};
 
@@ -48,7 +52,6 @@ const SPECIAL_TOKENS: [&str; 7] = [
 /// What to generate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Spec {
-    pub alphabet: Alphabet,
     /// Tokens per sequence (at least 1).
     pub len: usize,
     /// Sequences (at least 1).
@@ -99,23 +102,35 @@ impl SplitMix64 {
     }
 }
 
+/// Most output labels a vocabulary lists; past it they are left out (a
+/// weight file's truth makes each on demand: `gssm run --labels`).
+pub const MAX_LISTED_OUTPUTS: usize = 1 << 16;
+
 /// What a dataset's ids mean, written by `--vocab`.
 #[derive(Serialize)]
 struct Vocab<'a> {
     format: &'static str,
+    /// The group's or the automaton's name.
     group: &'a str,
     generators: &'a [String],
-    alphabet: &'static str,
+    /// The alphabet's name; null when the tokens are a weight file's.
+    alphabet: Option<&'static str>,
     generator: &'static str,
     seed: u64,
     len: u64,
     count: u64,
     /// Input token id → label (the weight file's `tokens`).
     tokens: Vec<&'a str>,
-    /// Input token id → element id (the weight file's `tokens.element`).
-    token_elements: Vec<Elem>,
-    /// Target id = element id → label (the weight file's `outputs`).
-    outputs: &'a [String],
+    /// Input token id → element id (the weight file's `tokens.element`);
+    /// absent for an automaton, whose tokens are its symbols.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_elements: Option<Vec<u32>>,
+    /// Target ids: 0 … outputs_count − 1.
+    outputs_count: usize,
+    /// Target id → label (the weight file's `outputs`); absent past
+    /// [`MAX_LISTED_OUTPUTS`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outputs: Option<Vec<String>>,
     /// `word-problem-bos` only: special token → id, after the ids.
     #[serde(skip_serializing_if = "Option::is_none")]
     special_tokens: Option<Ordered>,
@@ -135,13 +150,35 @@ impl Serialize for Ordered {
     }
 }
 
+/// Decimal digits of `v`, appended.
+fn push_decimal(line: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    line.extend_from_slice(&buf[i..]);
+}
+
+/// Digits of the largest of `n` ids 0 … n − 1.
+fn widest(n: usize) -> u128 {
+    let mut w = Vec::new();
+    push_decimal(&mut w, n.saturating_sub(1) as u64);
+    w.len() as u128
+}
+
 /// The layout of one dataset: ids as text, and the BOS id if any.
 struct Layout {
     format: Format,
-    /// Decimal text of each input token id.
-    input_words: Vec<Vec<u8>>,
-    /// Decimal text of each element id.
-    target_words: Vec<Vec<u8>>,
+    /// Input token ids 0 … inputs − 1.
+    inputs: usize,
+    /// Target ids 0 … targets − 1.
+    targets: usize,
     /// The BOS id, as text, first in both columns (`word-problem-bos`).
     bos: Option<Vec<u8>>,
     /// `seed,` at the start of each CSV row.
@@ -158,11 +195,10 @@ impl Layout {
 
     /// An upper bound on the bytes of one row of `len` tokens.
     fn max_row_bytes(&self, len: u64) -> u128 {
-        let widest = |words: &[Vec<u8>]| words.iter().map(|w| w.len()).max().unwrap_or(1) as u128;
         let bos = self.bos.as_ref().map_or(0, |b| b.len() as u128 + 1);
         let len = u128::from(len);
-        let input = len * (widest(&self.input_words) + 1) + bos;
-        let target = len * (widest(&self.target_words) + 1) + bos;
+        let input = len * (widest(self.inputs) + 1) + bos;
+        let target = len * (widest(self.targets) + 1) + bos;
         let frame = match self.format {
             Format::WordProblem | Format::WordProblemBos => self.seed_field.len() + 2,
             Format::Jsonl => r#"{"input":[],"target":[]}"#.len() + 1,
@@ -171,11 +207,11 @@ impl Layout {
     }
 
     /// Append one row to `line`.
-    fn row(&self, line: &mut Vec<u8>, input: &[u32], target: &[Elem]) {
+    fn row(&self, line: &mut Vec<u8>, input: &[u32], target: &[u32]) {
         line.clear();
         let csv = self.format != Format::Jsonl;
         let sep = if csv { b' ' } else { b',' };
-        let list = |line: &mut Vec<u8>, ids: &[u32], words: &[Vec<u8>]| {
+        let list = |line: &mut Vec<u8>, ids: &[u32]| {
             let mut first = true;
             if let Some(b) = &self.bos {
                 line.extend_from_slice(b);
@@ -186,68 +222,103 @@ impl Layout {
                     line.push(sep);
                 }
                 first = false;
-                line.extend_from_slice(&words[id as usize]);
+                push_decimal(line, u64::from(id));
             }
         };
         if csv {
             line.extend_from_slice(&self.seed_field);
-            list(line, input, &self.input_words);
+            list(line, input);
             line.push(b',');
-            list(line, target, &self.target_words);
+            list(line, target);
         } else {
             line.extend_from_slice(br#"{"input":["#);
-            list(line, input, &self.input_words);
+            list(line, input);
             line.extend_from_slice(br#"],"target":["#);
-            list(line, target, &self.target_words);
+            list(line, target);
             line.extend_from_slice(b"]}");
         }
         line.push(b'\n');
     }
 }
 
-/// One dataset of one group, ready to write.
+/// Where tokens and running products come from.
+enum Truth<'g> {
+    /// A listed group and an alphabet: the compiler's tokens, products by
+    /// the Cayley table.
+    Group {
+        group: &'g Group,
+        alphabet: Alphabet,
+        /// Token id → element id.
+        elements: Vec<u32>,
+        labels: Vec<String>,
+    },
+    /// A weight file's truth: its tokens but a start token, its outputs.
+    Model(&'g ValidModel),
+}
+
+/// One dataset, ready to write.
 pub struct Dataset<'g> {
-    group: &'g Group,
+    truth: Truth<'g>,
     spec: Spec,
-    labels: Vec<String>,
-    token_elements: Vec<Elem>,
     layout: Layout,
     /// Ids before the special tokens: inputs and targets share them.
     shared: usize,
 }
 
 impl<'g> Dataset<'g> {
-    pub fn new(group: &'g Group, spec: Spec) -> Result<Dataset<'g>, String> {
-        if spec.len == 0 || spec.count == 0 {
-            return Err("a dataset needs a length and a count of at least 1".into());
-        }
-        let toks = tokens(group, spec.alphabet);
+    /// Tokens of `alphabet` as `gssm compile` numbers them for `group`.
+    pub fn new(group: &'g Group, alphabet: Alphabet, spec: Spec) -> Result<Dataset<'g>, String> {
+        let toks = tokens(group, alphabet);
         if toks.is_empty() {
             return Err(format!(
                 "{} has no generators, so the alphabet {} is empty; use --alphabet elements",
                 group.name,
-                alphabet_name(spec.alphabet)
+                alphabet_name(alphabet)
             ));
         }
-        let words =
-            |n: usize| -> Vec<Vec<u8>> { (0..n).map(|i| i.to_string().into_bytes()).collect() };
+        let truth = Truth::Group {
+            group,
+            alphabet,
+            elements: toks.iter().map(|t| t.0).collect(),
+            labels: toks.into_iter().map(|t| t.1).collect(),
+        };
+        Dataset::with(truth, spec)
+    }
+
+    /// The tokens and truth of a weight file; a start token is never drawn
+    /// (every sequence starts from the identity or the start state).
+    pub fn from_model(model: &'g ValidModel, spec: Spec) -> Result<Dataset<'g>, String> {
+        Dataset::with(Truth::Model(model), spec)
+    }
+
+    fn with(truth: Truth<'g>, spec: Spec) -> Result<Dataset<'g>, String> {
+        if spec.len == 0 || spec.count == 0 {
+            return Err("a dataset needs a length and a count of at least 1".into());
+        }
+        let (inputs, targets) = match &truth {
+            Truth::Group {
+                group, elements, ..
+            } => (elements.len(), group.order()),
+            Truth::Model(m) => (drawn(m), m.order()),
+        };
+        if inputs == 0 {
+            return Err("the model has no tokens to draw but its start token".into());
+        }
         // The ids precede the special tokens in one vocabulary shared by
         // inputs and targets, as in the upstream tokenizers (where both are
         // elements).
-        let shared = toks.len().max(group.order());
-        let bos_id = shared + 1;
+        let shared = inputs.max(targets);
+        let bos_id = shared as u64 + 1;
         let layout = Layout {
             format: spec.format,
-            input_words: words(toks.len()),
-            target_words: words(group.order()),
+            inputs,
+            targets,
             bos: (spec.format == Format::WordProblemBos).then(|| bos_id.to_string().into_bytes()),
             seed_field: format!("{},", spec.seed).into_bytes(),
         };
         Ok(Dataset {
-            group,
+            truth,
             spec,
-            labels: toks.iter().map(|t| t.1.clone()).collect(),
-            token_elements: toks.iter().map(|t| t.0).collect(),
             layout,
             shared,
         })
@@ -260,7 +331,7 @@ impl<'g> Dataset<'g> {
             + u128::from(self.spec.count) * self.layout.max_row_bytes(self.spec.len as u64)
     }
 
-    /// The JSON that says what the ids mean (token and element labels, as
+    /// The JSON that says what the ids mean (token and output labels, as
     /// in the weight file's manifest).
     pub fn vocab_json(&self) -> String {
         let special = (self.spec.format == Format::WordProblemBos).then(|| {
@@ -272,19 +343,57 @@ impl<'g> Dataset<'g> {
                     .collect(),
             )
         });
-        let v = Vocab {
-            format: self.spec.format.name(),
-            group: &self.group.name,
-            generators: self.group.generator_names(),
-            alphabet: alphabet_name(self.spec.alphabet),
-            generator: "splitmix64",
-            seed: self.spec.seed,
-            len: self.spec.len as u64,
-            count: self.spec.count,
-            tokens: self.labels.iter().map(String::as_str).collect(),
-            token_elements: self.token_elements.clone(),
-            outputs: self.group.labels(),
-            special_tokens: special,
+        let n = self.layout.targets;
+        let listed = n <= MAX_LISTED_OUTPUTS;
+        let v = match &self.truth {
+            Truth::Group {
+                group,
+                alphabet,
+                elements,
+                labels,
+            } => Vocab {
+                format: self.spec.format.name(),
+                group: &group.name,
+                generators: group.generator_names(),
+                alphabet: Some(alphabet_name(*alphabet)),
+                generator: "splitmix64",
+                seed: self.spec.seed,
+                len: self.spec.len as u64,
+                count: self.spec.count,
+                tokens: labels.iter().map(String::as_str).collect(),
+                token_elements: Some(elements.clone()),
+                outputs_count: n,
+                outputs: listed.then(|| group.labels().to_vec()),
+                special_tokens: special,
+            },
+            Truth::Model(m) => {
+                let manifest = &m.model().manifest;
+                let drawn = drawn(m);
+                Vocab {
+                    format: self.spec.format.name(),
+                    group: manifest.name(),
+                    generators: manifest.group.as_ref().map_or(&[], |g| &g.generators),
+                    alphabet: None,
+                    generator: "splitmix64",
+                    seed: self.spec.seed,
+                    len: self.spec.len as u64,
+                    count: self.spec.count,
+                    tokens: manifest.tokens[..drawn]
+                        .iter()
+                        .map(String::as_str)
+                        .collect(),
+                    // A token's element is the product of the one-token
+                    // sequence.
+                    token_elements: manifest.group.is_some().then(|| {
+                        (0..drawn as u32)
+                            .map(|t| m.next_output(m.initial_output(), t))
+                            .collect()
+                    }),
+                    outputs_count: n,
+                    outputs: listed.then(|| (0..n as u32).map(|y| m.output_label(y)).collect()),
+                    special_tokens: special,
+                }
+            }
         };
         let mut json = serde_json::to_string_pretty(&v).expect("the vocabulary serialises");
         json.push('\n');
@@ -299,16 +408,23 @@ impl<'g> Dataset<'g> {
         let mut w = BufWriter::with_capacity(1 << 16, out);
         w.write_all(self.layout.header())?;
         let mut rng = SplitMix64::new(self.spec.seed);
-        let v = self.token_elements.len() as u64;
+        let v = self.layout.inputs as u64;
         let mut input = vec![0u32; len];
-        let mut target: Vec<Elem> = vec![0; len];
+        let mut target = vec![0u32; len];
         let mut line = Vec::new();
         let stride = (1u64 << 16).div_ceil(len as u64).max(1);
+        let (start, step): (u32, &dyn Fn(u32, u32) -> u32) = match &self.truth {
+            // The identity is element 0.
+            Truth::Group {
+                group, elements, ..
+            } => (0, &|y, x| group.mul(y, elements[x as usize])),
+            Truth::Model(m) => (m.initial_output(), &|y, x| m.next_output(y, x)),
+        };
         for row in 0..count {
-            let mut y: Elem = 0; // the identity
+            let mut y = start;
             for (x, t) in input.iter_mut().zip(target.iter_mut()) {
                 *x = rng.below(v) as u32;
-                y = self.group.mul(y, self.token_elements[*x as usize]);
+                y = step(y, *x);
                 *t = y;
             }
             self.layout.row(&mut line, &input, &target);
@@ -319,6 +435,12 @@ impl<'g> Dataset<'g> {
         }
         w.flush()
     }
+}
+
+/// The tokens a dataset draws from a weight file: all but its start token
+/// (the last one).
+fn drawn(m: &ValidModel) -> usize {
+    m.num_tokens() - usize::from(m.model().manifest.bos.is_some())
 }
 
 #[cfg(test)]

@@ -11,9 +11,10 @@
 
 use gssm_compiler::construct::Alphabet;
 use gssm_compiler::diagnostics::{render_plain, Diagnostic};
-use gssm_compiler::elaborate::{load_sources, Elaborated};
+use gssm_compiler::elaborate::{load_sources, Checked, Elaborated};
 use gssm_compiler::group::Limits;
-use gssm_compiler::pipeline::{compile, Options};
+use gssm_compiler::pipeline::{compile, compile_checked, Coordinates, Options};
+use gssm_compiler::report::check_any;
 use gssm_compiler::target;
 use gssm_compiler::verify::{exhaustive_cpu, proof, same_group};
 use gssm_runtime::exec::{build, Backend, ExecError};
@@ -232,7 +233,11 @@ fn on_lattice(model: &ValidModel) -> bool {
 fn verify_work(model: &ValidModel) -> usize {
     let v = model.num_tokens();
     let (states, step) = match &model.net {
-        Net::Diagonal(d) => (d.readout.len(), d.layers.len().max(1)),
+        // Without a readout the joint code is the output: |G| states.
+        Net::Diagonal(d) => (
+            d.readout.as_ref().map_or(model.order(), Vec::len),
+            d.layers.len().max(1),
+        ),
         Net::Pd(c) => (model.order(), c.action.degree()),
         Net::Delta(c) => (
             model.order(),
@@ -256,6 +261,9 @@ pub const FUZZ_GROUP_LIMITS: Limits = Limits {
     max_cosets: 50_000,
     max_word_len: 10_000,
     max_memory: 256 << 20,
+    // About a millisecond of chain building or collection each.
+    max_chain_work: 1 << 22,
+    max_pc_work: 1 << 16,
 };
 
 /// Largest rendering of one diagnostic: excerpts, messages and hints are
@@ -322,9 +330,71 @@ pub fn elaborate(text: &str, salt: &[u8]) {
     if all_built && !plain.is_empty() {
         built(program.eval(&plain.join(" x ")), salt.next().unwrap_or(0));
     }
+    // Past the element limit, as `gssm check` and `gssm compile` keep them.
+    if all_built {
+        for name in &plain {
+            beyond(program.eval_to_check(name), salt.next().unwrap_or(0));
+        }
+    }
     // The default group's own error paths: no group, or parameters needed.
     if defs.last().is_none_or(|d| d.params.is_some()) {
         built(program.group(None, &[]), salt.next().unwrap_or(0));
+    }
+}
+
+/// Largest group past the element limit compiled end to end (the proof's
+/// cross-check searches its states).
+const COMPILE_BEYOND_ORDER: u32 = 4096;
+
+/// A group past the element limit (a stabiliser chain or a pc
+/// presentation): its structure report, and for a small one every model
+/// that compiles passes its proof and loads back the same.
+fn beyond(r: Result<Checked, Diagnostic>, pick: u8) {
+    let c = match r {
+        Ok(c @ (Checked::Chain(_) | Checked::Pc(_))) => c,
+        Ok(Checked::Listed(_)) => return,
+        Err(d) => {
+            render(&d);
+            return;
+        }
+    };
+    for w in c.warnings() {
+        render(w);
+    }
+    if let Err(d) = check_any(&c) {
+        render(&d);
+    }
+    if c.order() > COMPILE_BEYOND_ORDER.into() {
+        return;
+    }
+    let opts = Options {
+        alphabet: Alphabet::Generators {
+            inverses: pick & 1 != 0,
+        },
+        dtype: if pick & 2 == 0 {
+            FloatDtype::F32
+        } else {
+            FloatDtype::F64
+        },
+        bos: pick & 4 != 0,
+        coordinates: Coordinates::Invariant,
+    };
+    for t in target::all() {
+        match compile_checked(&c, t, &opts, &FUZZ_GROUP_LIMITS) {
+            Ok((model, bytes)) => {
+                let report = proof(&model);
+                assert!(
+                    report.ok,
+                    "{} compiled for {} fails its proof: {report:?}",
+                    c.name(),
+                    t.name()
+                );
+                let loaded =
+                    format::load(&bytes, &LoadLimits::default()).expect("a compiled model loads");
+                assert!(loaded == model, "a compiled model loads back different");
+            }
+            Err(d) => render(&d),
+        }
     }
 }
 
@@ -367,6 +437,11 @@ fn built(r: Result<Elaborated, Diagnostic>, pick: u8) -> bool {
         alphabet,
         dtype,
         bos: pick & 8 != 0,
+        coordinates: if pick & 16 == 0 {
+            Coordinates::Invariant
+        } else {
+            Coordinates::Primary
+        },
     };
     for t in target::all() {
         match compile(g, &origin, t, &opts) {

@@ -18,7 +18,7 @@
 use crate::Rng;
 use arbitrary::{Result, Unstructured};
 use gssm_runtime::format::LoadLimits;
-use gssm_runtime::ir::{FloatDtype, Layer, BOS_LABEL};
+use gssm_runtime::ir::{Coord, FloatDtype, Layer, BOS_LABEL};
 use gssm_runtime::synth::cyclic_model;
 use gssm_runtime::tokens::Tokens;
 use gssm_runtime::valid::{validate, ValidModel};
@@ -151,6 +151,7 @@ pub fn model(u: &mut Unstructured) -> Result<Generated> {
             b_im: b.iter().map(|z| z.1).collect(),
             h0_re: h0.iter().map(|z| z.0).collect(),
             h0_im: h0.iter().map(|z| z.1).collect(),
+            coords: vec![Coord::Phase; moduli.len()],
             moduli,
             transition_code,
             cocycle,
@@ -218,7 +219,7 @@ pub fn exact_run(g: &Generated, tokens: &Tokens) -> Vec<u32> {
                     v = l.cocycle[code * l.num_tokens + v] as usize;
                 }
             }
-            out.push(d.readout[joint]);
+            out.push(d.readout.as_ref().map_or(joint as u32, |r| r[joint]));
         }
     }
     out

@@ -1,9 +1,11 @@
 //! `gssm data FILE -g GROUP --len L --count N`: word-problem datasets whose
-//! labels are exact, computed from the group's Cayley table
+//! labels are exact, computed from the group's Cayley table; `gssm data
+//! --model M --len L --count N`: the same from a weight file's own truth,
+//! for groups past the element limit and automata too
 //! (`gssm_compiler::dataset`, which also documents the generator). Memory
 //! holds one sequence, whatever `--count` is.
 
-use super::common::fail;
+use super::common::{fail, load_model, ModelLimits};
 use super::compile::AlphabetArg;
 use super::source::{load_group, parse_bytes, SourceLimits};
 use gssm_compiler::construct::Alphabet;
@@ -28,10 +30,16 @@ pub enum DataFormat {
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Source file (.gssm).
-    pub file: PathBuf,
+    #[arg(required_unless_present = "model")]
+    pub file: Option<PathBuf>,
     /// Group (default: the last group the file defines).
     #[arg(long, short)]
     pub group: Option<String>,
+    /// Draw the tokens of this weight file and label them by the truth it
+    /// carries (its group however large, numbered as its outputs, or its
+    /// automaton's states), instead of a source's group.
+    #[arg(long, conflicts_with_all = ["file", "group", "alphabet"])]
+    pub model: Option<PathBuf>,
     /// Tokens per sequence.
     #[arg(long)]
     pub len: u64,
@@ -62,6 +70,8 @@ pub struct Args {
     pub max_output: usize,
     #[command(flatten)]
     pub limits: SourceLimits,
+    #[command(flatten)]
+    pub model_limits: ModelLimits,
 }
 
 pub fn run(a: Args) -> ExitCode {
@@ -70,16 +80,7 @@ pub fn run(a: Args) -> ExitCode {
         Ok(len) => len,
         Err(e) => return fail(e),
     };
-    let group = match load_group(&a.file, a.group.as_deref(), &a.limits) {
-        Ok((g, _)) => g,
-        Err(code) => return code,
-    };
     let spec = Spec {
-        alphabet: match a.alphabet {
-            AlphabetArg::Elements => Alphabet::Elements,
-            AlphabetArg::Generators => Alphabet::Generators { inverses: false },
-            AlphabetArg::GeneratorsInverses => Alphabet::Generators { inverses: true },
-        },
         len,
         count: a.count,
         seed: a.seed,
@@ -89,7 +90,24 @@ pub fn run(a: Args) -> ExitCode {
             DataFormat::Jsonl => Format::Jsonl,
         },
     };
-    match Dataset::new(&group, spec).and_then(|d| generate(&a, &d)) {
+    let result = match (&a.model, &a.file) {
+        (Some(path), _) => load_model(path, &a.model_limits.get())
+            .and_then(|m| Dataset::from_model(&m, spec).and_then(|d| generate(&a, &d))),
+        (None, Some(file)) => {
+            let group = match load_group(file, a.group.as_deref(), &a.limits) {
+                Ok((g, _)) => g,
+                Err(code) => return code,
+            };
+            let alphabet = match a.alphabet {
+                AlphabetArg::Elements => Alphabet::Elements,
+                AlphabetArg::Generators => Alphabet::Generators { inverses: false },
+                AlphabetArg::GeneratorsInverses => Alphabet::Generators { inverses: true },
+            };
+            Dataset::new(&group, alphabet, spec).and_then(|d| generate(&a, &d))
+        }
+        (None, None) => Err("give a source FILE or --model".into()),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
     }

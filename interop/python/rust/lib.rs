@@ -24,6 +24,7 @@ use gssm_compiler::target;
 use gssm_runtime::exec::Backend;
 use gssm_runtime::format::{load, FloatDtype, LoadLimits};
 use gssm_runtime::scalar::Dtype;
+use gssm_runtime::valid::ValidModel;
 use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -319,6 +320,66 @@ fn alphabet_of(name: &str) -> Result<Alphabet, Failure> {
     }
 }
 
+/// A weight file's bytes, loaded and validated with the default limits.
+fn valid_model(bytes: &[u8]) -> Result<ValidModel, Failure> {
+    load(bytes, &LoadLimits::default())
+        .map_err(|e| Failure::Plain("model::invalid", format!("not a valid gssm model: {e}")))
+}
+
+/// What a dataset is to be.
+fn spec_of(len: usize, count: u64, seed: u64, format: &str) -> Result<Spec, Failure> {
+    let format = Format::parse(format).ok_or_else(|| {
+        Failure::Argument(format!(
+            "unknown format '{format}': choose word-problem, word-problem-bos or jsonl"
+        ))
+    })?;
+    Ok(Spec {
+        len,
+        count,
+        seed,
+        format,
+    })
+}
+
+/// A dataset in memory, refused beforehand when its size bound passes
+/// `max_bytes`.
+fn dataset_bytes(d: &Dataset, spec: Spec, max_bytes: usize) -> Result<Vec<u8>, Failure> {
+    let bound = d.max_bytes();
+    if bound > max_bytes as u128 {
+        return Err(Failure::Argument(format!(
+            "{} sequences of {} tokens may take up to {bound} bytes, more than max_bytes = {max_bytes}; lower count or len, raise max_bytes, or write a file with `gssm data`",
+            spec.count, spec.len
+        )));
+    }
+    let mut out = Vec::new();
+    d.write(&mut out, &mut |_| {})
+        .map_err(|e| Failure::Argument(e.to_string()))?;
+    Ok(out)
+}
+
+/// `gssm data --model`: a dataset drawn from a weight file's tokens and
+/// labelled by its truth; its bytes (the CLI's) and vocabulary JSON.
+#[pyfunction]
+fn model_data<'py>(
+    py: Python<'py>,
+    model: &[u8],
+    len: usize,
+    count: u64,
+    seed: u64,
+    format: String,
+    max_bytes: usize,
+) -> PyResult<(Bound<'py, PyBytes>, String)> {
+    let run = move || -> Result<(Vec<u8>, String), Failure> {
+        let spec = spec_of(len, count, seed, &format)?;
+        let model = valid_model(model)?;
+        let d = Dataset::from_model(&model, spec).map_err(Failure::Argument)?;
+        let out = dataset_bytes(&d, spec, max_bytes)?;
+        Ok((out, d.vocab_json()))
+    };
+    let (out, vocab) = py.detach(run)?;
+    Ok((PyBytes::new(py, &out), vocab))
+}
+
 /// `gssm data`: a word-problem dataset's bytes (the CLI's, for the same
 /// arguments), its vocabulary JSON and the rendered warnings. The dataset
 /// is built in memory, so its size bound must stay within `max_bytes`.
@@ -343,29 +404,10 @@ fn data<'py>(
     let limits = limits(max_elements, max_cosets, max_memory);
     let run = move || -> Result<(Vec<u8>, String, Vec<String>), Failure> {
         let alphabet = alphabet_of(&alphabet)?;
-        let format = Format::parse(&format).ok_or_else(|| {
-            Failure::Argument(format!(
-                "unknown format '{format}': choose word-problem, word-problem-bos or jsonl"
-            ))
-        })?;
+        let spec = spec_of(len, count, seed, &format)?;
         let e = Input::new(path, text)?.group_only(group.as_deref(), &limits, "gssm.data")?;
-        let spec = Spec {
-            alphabet,
-            len,
-            count,
-            seed,
-            format,
-        };
-        let d = Dataset::new(&e.group, spec).map_err(Failure::Argument)?;
-        let bound = d.max_bytes();
-        if bound > max_bytes as u128 {
-            return Err(Failure::Argument(format!(
-                "{count} sequences of {len} tokens may take up to {bound} bytes, more than max_bytes = {max_bytes}; lower count or len, raise max_bytes, or write a file with `gssm data`"
-            )));
-        }
-        let mut out = Vec::new();
-        d.write(&mut out, &mut |_| {})
-            .map_err(|e| Failure::Argument(e.to_string()))?;
+        let d = Dataset::new(&e.group, alphabet, spec).map_err(Failure::Argument)?;
+        let out = dataset_bytes(&d, spec, max_bytes)?;
         Ok((out, d.vocab_json(), rendered(&e.warnings)))
     };
     let (bytes, vocab, warnings) = py.detach(run)?;
@@ -418,9 +460,7 @@ fn verify(
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let model = load(model, &LoadLimits::default()).map_err(|e| {
-            Failure::Plain("model::invalid", format!("not a valid gssm model: {e}"))
-        })?;
+        let model = valid_model(model)?;
         let source = match (source_path, source_text, &model.manifest.group) {
             (None, None, _) => None,
             (_, _, None) => {
@@ -465,5 +505,5 @@ fn targets() -> Vec<&'static str> {
 #[pymodule]
 mod _native {
     #[pymodule_export]
-    use super::{check, compile, data, targets, verify, Error};
+    use super::{check, compile, data, model_data, targets, verify, Error};
 }

@@ -4,8 +4,10 @@ the CLI and against products computed here by multiplying permutations."""
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import STDLIB, gssm_bin, need_native
@@ -73,6 +75,54 @@ def test_data_labels_are_prefix_products():
 def test_data_refuses_what_it_cannot_hold():
     with pytest.raises(ValueError, match="max_bytes"):
         gssm.data(str(SEED), "S3", 1000, 1000, max_bytes=1000)
+
+
+BIG = """group S8 = perm(8) { a = (1,2,3,4,5,6,7,8), b = (1,2) }
+group H = pc< x, y, z | x^20, y^20, z^20, [y, x] = z >
+automaton Parity {
+  states even, odd;
+  start even;
+  accept even;
+  symbol 0: id;
+  symbol 1: (even, odd);
+}
+"""
+
+
+@pytest.mark.parametrize(
+    "name,flags,fmt",
+    [
+        ("S8", ["--target", "pd-ssm", "--alphabet", "generators", "--bos"], "word-problem"),
+        ("H", ["--alphabet", "generators+inverses"], "jsonl"),
+        ("Parity", ["--target", "neg-mamba"], "word-problem-bos"),
+    ],
+)
+def test_model_data_gives_the_cli_bytes(tmp_path, name, flags, fmt):
+    src = tmp_path / "big.gssm"
+    src.write_text(BIG)
+    model = tmp_path / f"{name}.safetensors"
+    r = cli("compile", str(src), "-g", name, *flags, "-o", str(model))
+    assert r.returncode == 0, r.stderr
+    out, vocab = tmp_path / "d", tmp_path / "v.json"
+    r = cli("data", "--model", str(model), "--len", "15", "--count", "40", "--seed", "9", "--format", fmt,
+            "-o", str(out), "--vocab", str(vocab))
+    assert r.returncode == 0, r.stderr
+    m = gssm.load(model)
+    for given in (model, str(model), model.read_bytes(), m):
+        d = gssm.model_data(given, 15, 40, seed=9, format=fmt)
+        assert d.text.encode() == out.read_bytes()
+        assert d.vocab == json.loads(vocab.read_text())
+    # The targets are the file's own truth, as the Python loader computes it.
+    d = gssm.model_data(m, 15, 40, seed=9, format="jsonl")
+    rows = [json.loads(line) for line in d.text.splitlines()]
+    x = np.asarray([r["input"] for r in rows])
+    np.testing.assert_array_equal(m.truth(x), np.asarray([r["target"] for r in rows]))
+    assert d.vocab["outputs_count"] == m.order
+
+
+def test_model_data_refuses_a_bad_file():
+    with pytest.raises(gssm.GssmError, match="not a valid gssm model"):
+        gssm.model_data(b"not a weight file", 3, 3)
 
 
 @pytest.mark.parametrize("target", ["rnn", "pd-ssm", "deltaproduct"])

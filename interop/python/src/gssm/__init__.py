@@ -33,6 +33,7 @@ from .compiler import (
     compile,
     compile_bytes,
     data,
+    model_data,
     verify,
 )
 from .format import (
@@ -111,6 +112,7 @@ __all__ = [
     "dumps",
     "load",
     "loads",
+    "model_data",
     "run",
     "save",
     "states",

@@ -389,6 +389,44 @@ def data(
     return Dataset(bytes(raw).decode("utf-8"), json.loads(vocab))
 
 
+def model_data(
+    model: Union[Model, bytes, "os.PathLike[str]", str],
+    len: int,
+    count: int,
+    seed: int = 0,
+    format: str = "word-problem",
+    *,
+    path: Optional[Union[str, "os.PathLike[str]"]] = None,
+    max_bytes: int = 1 << 30,
+) -> Dataset:
+    """``count`` sequences of ``len`` tokens drawn from a weight file's own
+    tokens (its start token never), labelled by the truth the file carries:
+    its group's running products numbered as its outputs are, however large
+    the group, or its automaton's states. The same bytes as ``gssm data
+    --model FILE --len L --count N --seed S --format F``; ``model`` is a
+    :class:`Model`, a weight file's bytes or its path. ``vocab`` has the
+    file's token labels, ``outputs_count``, and the output labels up to
+    65,536 of them."""
+    raw, vocab = _call("model_data", _model_bytes(model), len, count, seed, format, max_bytes)
+    if path is not None:
+        with open(path, "wb") as f:
+            f.write(bytes(raw))
+    return Dataset(bytes(raw).decode("utf-8"), json.loads(vocab))
+
+
+def _model_bytes(model: Union[Model, bytes, "os.PathLike[str]", str]) -> bytes:
+    """A weight file's bytes: a model written out, bytes as they are, or a
+    path's contents."""
+    if isinstance(model, Model):
+        from .format import dumps
+
+        return dumps(model)
+    if isinstance(model, (bytes, bytearray, memoryview)):
+        return bytes(model)
+    with open(model, "rb") as f:
+        return f.read()
+
+
 def targets() -> List[str]:
     """The target names the compiler knows, in the order reports list them."""
     return list(_native().targets())
@@ -507,15 +545,7 @@ def verify(
     A check that fails gives ``ok == False``; a check that cannot run (a
     model the loader refuses, a source whose group differs) raises
     :class:`GssmError`."""
-    if isinstance(model, Model):
-        from .format import dumps
-
-        data = dumps(model)
-    elif isinstance(model, (bytes, bytearray, memoryview)):
-        data = bytes(model)
-    else:
-        with open(model, "rb") as f:
-            data = f.read()
+    data = _model_bytes(model)
     src_path, src_text = (None, None) if source is None else _source(source)
     out = _call(
         "verify",
