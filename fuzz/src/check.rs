@@ -318,7 +318,15 @@ pub fn elaborate(text: &str, salt: &[u8]) {
                 .collect(),
         };
         let pick = salt.next().unwrap_or(0);
-        all_built &= built(program.group(Some(&def.name), &args), pick);
+        // A plain definition as `gssm check` and `gssm compile` elaborate
+        // it: listed, or past the element limit kept unlisted.
+        all_built &= match &def.params {
+            None => match program.eval_to_check(&def.name) {
+                Ok(Checked::Listed(e)) => built(Ok(e), pick),
+                r => beyond(r, pick),
+            },
+            Some(_) => built(program.group(Some(&def.name), &args), pick),
+        };
     }
     // A product as the CLI's GROUP argument, over plain definitions.
     let plain: Vec<&str> = defs
@@ -329,12 +337,6 @@ pub fn elaborate(text: &str, salt: &[u8]) {
         .collect();
     if all_built && !plain.is_empty() {
         built(program.eval(&plain.join(" x ")), salt.next().unwrap_or(0));
-    }
-    // Past the element limit, as `gssm check` and `gssm compile` keep them.
-    if all_built {
-        for name in &plain {
-            beyond(program.eval_to_check(name), salt.next().unwrap_or(0));
-        }
     }
     // The default group's own error paths: no group, or parameters needed.
     if defs.last().is_none_or(|d| d.params.is_some()) {
@@ -348,14 +350,15 @@ const COMPILE_BEYOND_ORDER: u32 = 4096;
 
 /// A group past the element limit (a stabiliser chain or a pc
 /// presentation): its structure report, and for a small one every model
-/// that compiles passes its proof and loads back the same.
-fn beyond(r: Result<Checked, Diagnostic>, pick: u8) {
+/// that compiles passes its proof and loads back the same. Whether it was
+/// built, as for [`built`].
+fn beyond(r: Result<Checked, Diagnostic>, pick: u8) -> bool {
     let c = match r {
-        Ok(c @ (Checked::Chain(_) | Checked::Pc(_))) => c,
-        Ok(Checked::Listed(_)) => return,
+        Ok(Checked::Listed(e)) => return built(Ok(e), pick),
+        Ok(c) => c,
         Err(d) => {
             render(&d);
-            return;
+            return false;
         }
     };
     for w in c.warnings() {
@@ -365,7 +368,7 @@ fn beyond(r: Result<Checked, Diagnostic>, pick: u8) {
         render(&d);
     }
     if c.order() > COMPILE_BEYOND_ORDER.into() {
-        return;
+        return true;
     }
     let opts = Options {
         alphabet: Alphabet::Generators {
@@ -396,6 +399,7 @@ fn beyond(r: Result<Checked, Diagnostic>, pick: u8) {
             Err(d) => render(&d),
         }
     }
+    true
 }
 
 /// Check an elaboration's outcome; whether it built a group. `pick` chooses

@@ -29,7 +29,8 @@ pub enum DataFormat {
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Source file (.gssm).
+    /// Source file (.gssm); its group is listed, so for one past
+    /// --max-elements compile it and use --model.
     #[arg(required_unless_present = "model")]
     pub file: Option<PathBuf>,
     /// Group (default: the last group the file defines).
