@@ -493,6 +493,18 @@ fn bad_arguments_are_refused() {
             &["--len", "1000", "--count", "1000", "--max-output", "1MiB"],
             "more than --max-output 1048576 bytes",
         ),
+        // A size bound past u128 is refused, not overflowed.
+        (
+            &[
+                "--len",
+                "9223372036854775807",
+                "--max-len",
+                "18446744073709551615",
+                "--count",
+                "18446744073709551615",
+            ],
+            "more than --max-output",
+        ),
         (&["--len", "5"], "--count"),
         (&["--count", "5"], "--len"),
         (&["--len", "-3", "--count", "5"], "-3"),

@@ -103,7 +103,7 @@ impl SplitMix64 {
 }
 
 /// Most output labels a vocabulary lists; past it they are left out (a
-/// weight file's truth makes each on demand: `gssm run --labels`).
+/// weight file's truth makes each on demand: `gssm run` without `--ids`).
 pub const MAX_LISTED_OUTPUTS: usize = 1 << 16;
 
 /// What a dataset's ids mean, written by `--vocab`.
@@ -327,8 +327,10 @@ impl<'g> Dataset<'g> {
     /// An upper bound on the bytes [`Dataset::write`] writes, known before
     /// anything is generated.
     pub fn max_bytes(&self) -> u128 {
-        self.layout.header().len() as u128
-            + u128::from(self.spec.count) * self.layout.max_row_bytes(self.spec.len as u64)
+        // Saturating: a bound past u128 is refused like any other too big.
+        u128::from(self.spec.count)
+            .saturating_mul(self.layout.max_row_bytes(self.spec.len as u64))
+            .saturating_add(self.layout.header().len() as u128)
     }
 
     /// The JSON that says what the ids mean (token and output labels, as

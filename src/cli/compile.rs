@@ -162,7 +162,7 @@ fn group_options(a: &Args) -> Options {
     }
 }
 
-fn alphabet_of(a: AlphabetArg) -> Alphabet {
+pub(super) fn alphabet_of(a: AlphabetArg) -> Alphabet {
     match a {
         AlphabetArg::Elements => Alphabet::Elements,
         AlphabetArg::Generators => Alphabet::Generators { inverses: false },

@@ -6,9 +6,8 @@
 //! holds one sequence, whatever `--count` is.
 
 use super::common::{fail, load_model, ModelLimits};
-use super::compile::AlphabetArg;
+use super::compile::{alphabet_of, AlphabetArg};
 use super::source::{load_group, parse_bytes, SourceLimits};
-use gssm_compiler::construct::Alphabet;
 use gssm_compiler::dataset::{Dataset, Format, Spec};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::fs::File;
@@ -99,12 +98,7 @@ pub fn run(a: Args) -> ExitCode {
                 Ok((g, _)) => g,
                 Err(code) => return code,
             };
-            let alphabet = match a.alphabet {
-                AlphabetArg::Elements => Alphabet::Elements,
-                AlphabetArg::Generators => Alphabet::Generators { inverses: false },
-                AlphabetArg::GeneratorsInverses => Alphabet::Generators { inverses: true },
-            };
-            Dataset::new(&group, alphabet, spec).and_then(|d| generate(&a, &d))
+            Dataset::new(&group, alphabet_of(a.alphabet), spec).and_then(|d| generate(&a, &d))
         }
         (None, None) => Err("give a source FILE or --model".into()),
     };

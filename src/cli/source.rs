@@ -107,11 +107,7 @@ pub fn load_checked(file: &Path, name: &str, limits: &SourceLimits) -> Result<Ch
 /// `group` (default: the file's last) from a program already loaded, as
 /// `gssm check` elaborates it; warnings printed, errors reported.
 pub fn checked_from(p: &Program, group: Option<&str>) -> Result<Checked, ExitCode> {
-    let result = match group {
-        Some(expr) => p.eval_to_check(expr),
-        None => p.group_to_check(None),
-    };
-    match result {
+    match p.checked(group) {
         Ok(c) => {
             print_warnings(c.warnings());
             Ok(c)

@@ -236,6 +236,15 @@ impl Program {
         self.eval_with(expr, true)
     }
 
+    /// `group` (a group expression; default: the last group defined) as
+    /// `gssm check` and `gssm compile` build it.
+    pub fn checked(&self, group: Option<&str>) -> Result<Checked, Diagnostic> {
+        match group {
+            Some(expr) => self.eval_to_check(expr),
+            None => self.group_to_check(None),
+        }
+    }
+
     /// The expression naming group `name` with `args`.
     fn group_expr(&self, name: Option<&str>, args: &[i64]) -> Result<String, Diagnostic> {
         let name = match name {

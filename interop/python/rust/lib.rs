@@ -13,7 +13,7 @@ use gssm_compiler::automaton::Automaton;
 use gssm_compiler::construct::Alphabet;
 use gssm_compiler::dataset::{Dataset, Format, Spec};
 use gssm_compiler::diagnostics::{render_plain, Diagnostic};
-use gssm_compiler::elaborate::{load_file, load_source, Checked, Elaborated, Program};
+use gssm_compiler::elaborate::{load_file, load_source, Elaborated, Program};
 use gssm_compiler::group::Limits;
 use gssm_compiler::pipeline::{
     compile_automaton, compile_checked, Options as CompileOptions, Origin,
@@ -202,15 +202,6 @@ fn automaton_of(program: &Program, name: Option<&str>) -> Result<Option<Automato
     }
 }
 
-/// Build `group` as `gssm check` does: listed, or past the element limit
-/// as a stabiliser chain or a pc presentation.
-fn checked(program: &Program, group: Option<&str>) -> Result<Checked, Failure> {
-    Ok(match group {
-        Some(expr) => program.eval_to_check(expr)?,
-        None => program.group_to_check(None)?,
-    })
-}
-
 /// Warnings, rendered.
 fn rendered(warnings: &[Diagnostic]) -> Vec<String> {
     warnings.iter().map(render_plain).collect()
@@ -236,7 +227,7 @@ fn check(
         // As `gssm check`: a permutation group past the element limit is
         // reported from its stabiliser chain, a pc group from its
         // presentation.
-        let checked = checked(&program, g)?;
+        let checked = program.checked(g)?;
         let structure = check_any(&checked)?;
         let value = serde_json::to_value(structure).expect("the report serialises");
         Ok((value.to_string(), rendered(checked.warnings())))
@@ -295,7 +286,7 @@ fn compile<'py>(
         }
         // As `gssm compile`: past the element limit a permutation group
         // stays a stabiliser chain, a pc group a presentation.
-        let g = checked(&program, group.as_deref())?;
+        let g = program.checked(group.as_deref())?;
         let opts = CompileOptions {
             alphabet,
             dtype,
@@ -470,7 +461,7 @@ fn verify(
             }
             (p, t, Some(g)) => {
                 let input = Input::new(p, t)?;
-                let e = checked(&input.program(&limits)?, Some(&g.name))?;
+                let e = input.program(&limits)?.checked(Some(&g.name))?;
                 Some((e, input.name().to_string()))
             }
         };

@@ -120,6 +120,13 @@ def test_model_data_gives_the_cli_bytes(tmp_path, name, flags, fmt):
     assert d.vocab["outputs_count"] == m.order
 
 
+def test_model_data_refuses_a_bound_past_any_size(tmp_path):
+    model = tmp_path / "s3.safetensors"
+    model.write_bytes(gssm.compile_bytes(str(SEED), "S3"))
+    with pytest.raises(ValueError, match="max_bytes"):
+        gssm.model_data(model, 2**63 - 1, 2**63)
+
+
 def test_model_data_refuses_a_bad_file():
     with pytest.raises(gssm.GssmError, match="not a valid gssm model"):
         gssm.model_data(b"not a weight file", 3, 3)
