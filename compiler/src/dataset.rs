@@ -347,55 +347,56 @@ impl<'g> Dataset<'g> {
         });
         let n = self.layout.targets;
         let listed = n <= MAX_LISTED_OUTPUTS;
-        let v = match &self.truth {
+        let drawn = self.layout.inputs;
+        let (group, generators, alphabet, tokens, token_elements, outputs) = match &self.truth {
             Truth::Group {
                 group,
                 alphabet,
                 elements,
                 labels,
-            } => Vocab {
-                format: self.spec.format.name(),
-                group: &group.name,
-                generators: group.generator_names(),
-                alphabet: Some(alphabet_name(*alphabet)),
-                generator: "splitmix64",
-                seed: self.spec.seed,
-                len: self.spec.len as u64,
-                count: self.spec.count,
-                tokens: labels.iter().map(String::as_str).collect(),
-                token_elements: Some(elements.clone()),
-                outputs_count: n,
-                outputs: listed.then(|| group.labels().to_vec()),
-                special_tokens: special,
-            },
+            } => (
+                group.name.as_str(),
+                group.generator_names(),
+                Some(alphabet_name(*alphabet)),
+                labels.iter().map(String::as_str).collect(),
+                Some(elements.clone()),
+                listed.then(|| group.labels().to_vec()),
+            ),
             Truth::Model(m) => {
                 let manifest = &m.model().manifest;
-                let drawn = drawn(m);
-                Vocab {
-                    format: self.spec.format.name(),
-                    group: manifest.name(),
-                    generators: manifest.group.as_ref().map_or(&[], |g| &g.generators),
-                    alphabet: None,
-                    generator: "splitmix64",
-                    seed: self.spec.seed,
-                    len: self.spec.len as u64,
-                    count: self.spec.count,
-                    tokens: manifest.tokens[..drawn]
+                (
+                    manifest.name(),
+                    manifest.group.as_ref().map_or(&[][..], |g| &g.generators),
+                    None,
+                    manifest.tokens[..drawn]
                         .iter()
                         .map(String::as_str)
                         .collect(),
                     // A token's element is the product of the one-token
                     // sequence.
-                    token_elements: manifest.group.is_some().then(|| {
+                    manifest.group.is_some().then(|| {
                         (0..drawn as u32)
                             .map(|t| m.next_output(m.initial_output(), t))
                             .collect()
                     }),
-                    outputs_count: n,
-                    outputs: listed.then(|| (0..n as u32).map(|y| m.output_label(y)).collect()),
-                    special_tokens: special,
-                }
+                    listed.then(|| (0..n as u32).map(|y| m.output_label(y)).collect()),
+                )
             }
+        };
+        let v = Vocab {
+            format: self.spec.format.name(),
+            group,
+            generators,
+            alphabet,
+            generator: "splitmix64",
+            seed: self.spec.seed,
+            len: self.spec.len as u64,
+            count: self.spec.count,
+            tokens,
+            token_elements,
+            outputs_count: n,
+            outputs,
+            special_tokens: special,
         };
         let mut json = serde_json::to_string_pretty(&v).expect("the vocabulary serialises");
         json.push('\n');
@@ -406,6 +407,26 @@ impl<'g> Dataset<'g> {
     /// row, and their running products. `progress` is told the rows done,
     /// about every 2^16 tokens.
     pub fn write(&self, out: impl Write, progress: &mut dyn FnMut(u64)) -> std::io::Result<()> {
+        match &self.truth {
+            // The identity is element 0.
+            Truth::Group {
+                group, elements, ..
+            } => self.rows(out, progress, 0, |y, x| group.mul(y, elements[x as usize])),
+            Truth::Model(m) => self.rows(out, progress, m.initial_output(), |y, x| {
+                m.next_output(y, x)
+            }),
+        }
+    }
+
+    /// [`Dataset::write`] with products `step(y, token)` from `start`;
+    /// generic so that the step inlines into the loop.
+    fn rows(
+        &self,
+        out: impl Write,
+        progress: &mut dyn FnMut(u64),
+        start: u32,
+        step: impl Fn(u32, u32) -> u32,
+    ) -> std::io::Result<()> {
         let (len, count) = (self.spec.len, self.spec.count);
         let mut w = BufWriter::with_capacity(1 << 16, out);
         w.write_all(self.layout.header())?;
@@ -415,13 +436,6 @@ impl<'g> Dataset<'g> {
         let mut target = vec![0u32; len];
         let mut line = Vec::new();
         let stride = (1u64 << 16).div_ceil(len as u64).max(1);
-        let (start, step): (u32, &dyn Fn(u32, u32) -> u32) = match &self.truth {
-            // The identity is element 0.
-            Truth::Group {
-                group, elements, ..
-            } => (0, &|y, x| group.mul(y, elements[x as usize])),
-            Truth::Model(m) => (m.initial_output(), &|y, x| m.next_output(y, x)),
-        };
         for row in 0..count {
             let mut y = start;
             for (x, t) in input.iter_mut().zip(target.iter_mut()) {

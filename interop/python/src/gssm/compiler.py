@@ -383,10 +383,7 @@ def data(
         **_limits(max_elements, max_cosets, max_memory),
     )
     _warn(warns)
-    if path is not None:
-        with open(path, "wb") as f:
-            f.write(bytes(raw))
-    return Dataset(bytes(raw).decode("utf-8"), json.loads(vocab))
+    return _dataset(raw, vocab, path)
 
 
 def model_data(
@@ -408,6 +405,12 @@ def model_data(
     file's token labels, ``outputs_count``, and the output labels up to
     65,536 of them."""
     raw, vocab = _call("model_data", _model_bytes(model), len, count, seed, format, max_bytes)
+    return _dataset(raw, vocab, path)
+
+
+def _dataset(raw: bytes, vocab: str, path: Optional[Union[str, "os.PathLike[str]"]]) -> Dataset:
+    """The native module's dataset bytes and vocabulary JSON, also written
+    to ``path`` when given."""
     if path is not None:
         with open(path, "wb") as f:
             f.write(bytes(raw))
